@@ -1,0 +1,119 @@
+/* Arena allocator: a chain of blocks; large requests get a block of their own. */
+#include "base/arena.h"
+#include "base/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t size;
+    size_t used;
+    _Alignas(16) unsigned char data[];
+} arena_block;
+
+struct kq_arena {
+    arena_block *head;
+    size_t block_size;
+    size_t total_used;
+};
+
+kq_arena *kq_arena_new(size_t block_size)
+{
+    kq_arena *arena = kq_xcalloc(1, sizeof *arena);
+    arena->block_size = block_size ? block_size : 64 * 1024;
+    return arena;
+}
+
+static void free_blocks(arena_block *block)
+{
+    while (block) {
+        arena_block *next = block->next;
+        free(block);
+        block = next;
+    }
+}
+
+void kq_arena_free(kq_arena *arena)
+{
+    if (!arena)
+        return;
+    free_blocks(arena->head);
+    free(arena);
+}
+
+void kq_arena_reset(kq_arena *arena)
+{
+    /* Keep the newest block for reuse; free the others. */
+    if (!arena->head)
+        return;
+    free_blocks(arena->head->next);
+    arena->head->next = NULL;
+    arena->head->used = 0;
+    memset(arena->head->data, 0, arena->head->size);
+    arena->total_used = 0;
+}
+
+void *kq_arena_alloc(kq_arena *arena, size_t size)
+{
+    size_t aligned = (size + 15) & ~(size_t)15;
+    if (aligned < size)
+        kq_die("arena allocation size overflow");
+    arena_block *head = arena->head;
+    if (!head || head->size - head->used < aligned) {
+        size_t block_size = aligned > arena->block_size / 4 ? aligned : arena->block_size;
+        arena_block *block = kq_xcalloc(1, sizeof *block + block_size);
+        block->size = block_size;
+        if (head && aligned > arena->block_size / 4) {
+            /* A large request: link behind the head so the head keeps serving small ones. */
+            block->next = head->next;
+            head->next = block;
+            block->used = aligned;
+            arena->total_used += aligned;
+            return block->data;
+        }
+        block->next = head;
+        arena->head = block;
+        head = block;
+    }
+    void *result = head->data + head->used;
+    head->used += aligned;
+    arena->total_used += aligned;
+    return result;
+}
+
+char *kq_arena_strndup(kq_arena *arena, const char *text, size_t len)
+{
+    char *copy = kq_arena_alloc(arena, len + 1);
+    if (len)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+char *kq_arena_strdup(kq_arena *arena, const char *text)
+{
+    return kq_arena_strndup(arena, text, strlen(text));
+}
+
+char *kq_arena_printf(kq_arena *arena, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int len = vsnprintf(NULL, 0, format, args);
+    va_end(args);
+    if (len < 0)
+        kq_die("invalid format string");
+    char *text = kq_arena_alloc(arena, (size_t)len + 1);
+    va_start(args, format);
+    vsnprintf(text, (size_t)len + 1, format, args);
+    va_end(args);
+    return text;
+}
+
+size_t kq_arena_used(const kq_arena *arena)
+{
+    return arena->total_used;
+}

@@ -1,0 +1,38 @@
+/* Checked allocation wrappers and small helpers shared by every stage. */
+#ifndef KQ_BASE_UTIL_H
+#define KQ_BASE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation failure is fatal: the wrappers print a message and exit(4). */
+void *kq_xmalloc(size_t size);
+void *kq_xcalloc(size_t count, size_t size);
+void *kq_xrealloc(void *ptr, size_t size);
+/* Grows *items so that it holds at least `need` elements of `elem_size`. */
+void kq_grow(void **items, size_t *cap, size_t need, size_t elem_size);
+char *kq_xstrdup(const char *text);
+char *kq_xstrndup(const char *text, size_t len);
+_Noreturn void kq_die(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+#define KQ_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline bool kq_is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline unsigned char kq_ascii_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* ASCII case-insensitive comparisons (Kusto folds ASCII only). */
+bool kq_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
+int kq_ascii_icmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/* Reads a whole file; returns NULL and sets errno on failure. */
+char *kq_read_file(const char *path, size_t *len_out);
+
+#endif

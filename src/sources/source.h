@@ -1,0 +1,63 @@
+/*
+ * Sources: read log files into catalog tables.
+ *
+ * A data argument is PATH (a file or a folder, walked recursively) or
+ * TABLE=PATH (every file under PATH goes to TABLE). Each file's format and
+ * table are detected from its content. Every record a file holds is
+ * accounted for: loaded into a table, or skipped with a counted reason.
+ */
+#ifndef KQ_SOURCES_SOURCE_H
+#define KQ_SOURCES_SOURCE_H
+
+#include "table/catalog.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct kq_load_options {
+    /* Zone for datetimes written without one (portal CSV exports): NULL or "UTC",
+     * an IANA name such as "Europe/Berlin", or a fixed offset "+02:00". */
+    const char *timezone;
+} kq_load_options;
+
+#define KQ_MAX_SKIP_REASONS 16
+
+typedef struct kq_skip_reason {
+    char *reason;     /* "malformed JSON line", "unmapped event (Sysmon EID 5)", ... */
+    uint64_t count;
+    char *first_location; /* "line 17" or "record 3": where it first happened */
+} kq_skip_reason;
+
+typedef struct kq_file_report {
+    char *path;
+    char *format;   /* "defender-csv", "json-lines", "event-hub", "nxlog-json", ... */
+    char *tables;   /* comma-separated table names the file fed */
+    uint64_t records_read;
+    uint64_t records_loaded;
+    uint64_t records_skipped;
+    kq_skip_reason reasons[KQ_MAX_SKIP_REASONS];
+    int nreasons;
+    char *error;    /* set when the file could not be read at all (I/O error, unknown format) */
+} kq_file_report;
+
+typedef struct kq_load_report {
+    kq_file_report *files;
+    size_t count, cap;
+} kq_load_report;
+
+void kq_load_report_init(kq_load_report *report);
+void kq_load_report_free(kq_load_report *report);
+
+/*
+ * Loads one data argument into the catalog (call kq_catalog_finish after the
+ * last one). Returns 0 when every file was read (skips allowed), -1 when the
+ * argument is malformed, a path does not exist, or a file could not be read;
+ * the report says which.
+ */
+int kq_load_data_argument(kq_catalog *catalog, const char *argument,
+                          const kq_load_options *options, kq_load_report *report);
+
+/* Records a skipped record with its reason in a file report. */
+void kq_file_report_skip(kq_file_report *file, const char *reason, const char *location);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Table builder: turns rows of loosely typed cells from a reader into a
+ * typed kq_table.
+ *
+ * Columns of the table's built-in schema (if any) keep their declared types;
+ * a cell is converted when it is set, and a cell that does not convert
+ * (text "abc" in a long column) becomes null and is counted in
+ * kq_builder_stats. Columns not in the schema are added in the order they are
+ * first seen; their type is inferred at kq_table_builder_finish from all their
+ * values: long, real, bool, datetime, dynamic (JSON object or array text) or
+ * string. Built-in columns that no file provides are present and null (empty
+ * for strings). Timestamp and TimeGenerated fill each other when only one is
+ * present, so Defender and Sentinel queries both run.
+ */
+#ifndef KQ_TABLE_BUILDER_H
+#define KQ_TABLE_BUILDER_H
+
+#include "table/table.h"
+
+#include <jansson.h>
+
+typedef struct kq_table_builder kq_table_builder;
+
+typedef struct kq_builder_stats {
+    uint64_t rows;
+    uint64_t conversion_failures; /* cells that became null because they did not convert */
+} kq_builder_stats;
+
+/* schema may be NULL for a table with no built-in schema. */
+kq_table_builder *kq_table_builder_new(const char *table_name, const kq_schema *schema);
+void kq_table_builder_free(kq_table_builder *builder);
+
+/* Returns the index of the named column, adding it when it is new. */
+int kq_table_builder_column(kq_table_builder *builder, const char *name, size_t len);
+
+/* Sets a cell of the current row. Setting a cell twice keeps the last value. */
+void kq_table_builder_set_text(kq_table_builder *builder, int column, const char *text, size_t len);
+void kq_table_builder_set_json(kq_table_builder *builder, int column, const json_t *value);
+void kq_table_builder_set_value(kq_table_builder *builder, int column, kq_value value);
+/* Sets a datetime cell that the reader already parsed (portal formats, time zones). */
+void kq_table_builder_set_datetime(kq_table_builder *builder, int column, int64_t ticks);
+
+/* Ends the current row; unset cells are null. */
+void kq_table_builder_end_row(kq_table_builder *builder);
+/* Drops the cells set so far in the current row (a record the reader skips). */
+void kq_table_builder_discard_row(kq_table_builder *builder);
+
+const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *builder);
+/* Builds the table and resets the builder to empty. */
+kq_table *kq_table_builder_finish(kq_table_builder *builder);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * Catalog: the tables of one session, by name.
+ *
+ * Readers add rows through kq_catalog_builder(); files that feed the same
+ * table (several CSV exports of DeviceProcessEvents, say) share one builder.
+ * kq_catalog_finish() turns every builder into a table. Lookups then return
+ * the loaded table, or NULL when no file provided it.
+ */
+#ifndef KQ_TABLE_CATALOG_H
+#define KQ_TABLE_CATALOG_H
+
+#include "table/builder.h"
+#include "table/table.h"
+
+typedef struct kq_catalog kq_catalog;
+
+kq_catalog *kq_catalog_new(void);
+void kq_catalog_free(kq_catalog *catalog);
+
+/* Returns the builder for a table, creating it (with the built-in schema, if any) on first use. */
+kq_table_builder *kq_catalog_builder(kq_catalog *catalog, const char *table_name);
+void kq_catalog_finish(kq_catalog *catalog);
+
+/* Adds a finished table; the catalog takes ownership. Replaces a table of the same name. */
+void kq_catalog_add_table(kq_catalog *catalog, kq_table *table);
+kq_table *kq_catalog_table(const kq_catalog *catalog, const char *name, size_t len);
+size_t kq_catalog_count(const kq_catalog *catalog);
+kq_table *kq_catalog_table_at(const kq_catalog *catalog, size_t index);
+
+#endif

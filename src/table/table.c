@@ -1,0 +1,211 @@
+/* Column vectors, reference-counted batches and in-memory tables. */
+#include "table/table.h"
+#include "base/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t slot_size(kq_type type)
+{
+    switch (type) {
+    case KQ_BOOL:
+        return 1;
+    case KQ_REAL:
+    case KQ_DECIMAL:
+        return sizeof(double);
+    case KQ_STRING:
+    case KQ_GUID:
+        return sizeof(kq_str);
+    case KQ_DYNAMIC:
+        return sizeof(kq_dyn *);
+    default:
+        return sizeof(int64_t);
+    }
+}
+
+kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity)
+{
+    kq_batch *batch = kq_xcalloc(1, sizeof *batch);
+    size_t data_size = 0;
+    for (uint32_t c = 0; c < ncols; c++)
+        data_size += slot_size(types[c]) * (capacity ? capacity : 1);
+    batch->arena = kq_arena_new(data_size + 16 * 1024);
+    batch->ncols = ncols;
+    batch->capacity = capacity;
+    batch->refcount = 1;
+    batch->cols = kq_arena_alloc(batch->arena, (ncols ? ncols : 1) * sizeof(kq_column));
+    for (uint32_t c = 0; c < ncols; c++) {
+        kq_column *col = &batch->cols[c];
+        col->type = types[c];
+        void *data = kq_arena_alloc(batch->arena, slot_size(types[c]) * (capacity ? capacity : 1));
+        switch (types[c]) {
+        case KQ_BOOL: col->v.b = data; break;
+        case KQ_REAL:
+        case KQ_DECIMAL: col->v.r = data; break;
+        case KQ_STRING:
+        case KQ_GUID: col->v.s = data; break;
+        case KQ_DYNAMIC: col->v.d = data; break;
+        default: col->v.l = data; break;
+        }
+        if (types[c] == KQ_STRING || types[c] == KQ_GUID)
+            for (uint32_t r = 0; r < capacity; r++)
+                col->v.s[r].ptr = "";
+    }
+    return batch;
+}
+
+void kq_batch_retain(kq_batch *batch)
+{
+    batch->refcount++;
+}
+
+void kq_batch_release(kq_batch *batch)
+{
+    if (!batch || --batch->refcount > 0)
+        return;
+    for (uint32_t i = 0; i < batch->nborrowed; i++)
+        kq_batch_release(batch->borrowed[i]);
+    free(batch->borrowed);
+    kq_arena_free(batch->arena);
+    free(batch);
+}
+
+void kq_batch_borrow(kq_batch *batch, kq_batch *source)
+{
+    if (batch == source)
+        return;
+    for (uint32_t i = 0; i < batch->nborrowed; i++)
+        if (batch->borrowed[i] == source)
+            return;
+    size_t cap = batch->borrowed_cap;
+    kq_grow((void **)&batch->borrowed, &cap, batch->nborrowed + 1, sizeof(kq_batch *));
+    batch->borrowed_cap = (uint32_t)cap;
+    batch->borrowed[batch->nborrowed++] = source;
+    kq_batch_retain(source);
+}
+
+void kq_column_set_null(kq_batch *batch, uint32_t col, uint32_t row)
+{
+    kq_column *column = &batch->cols[col];
+    if (column->type == KQ_STRING || column->type == KQ_GUID) {
+        column->v.s[row].ptr = "";
+        column->v.s[row].len = 0;
+        return;
+    }
+    if (!column->nulls)
+        column->nulls = kq_arena_alloc(batch->arena, batch->capacity ? batch->capacity : 1);
+    column->nulls[row] = 1;
+}
+
+kq_value kq_column_get(const kq_column *column, uint32_t row)
+{
+    kq_value v = {.type = column->type};
+    if (column->nulls && column->nulls[row]) {
+        v.null = true;
+        return v;
+    }
+    switch (column->type) {
+    case KQ_BOOL: v.u.b = column->v.b[row] != 0; break;
+    case KQ_REAL:
+    case KQ_DECIMAL: v.u.r = column->v.r[row]; break;
+    case KQ_STRING:
+    case KQ_GUID: v.u.s = column->v.s[row]; break;
+    case KQ_DYNAMIC:
+        v.u.d = column->v.d[row];
+        v.null = v.u.d == NULL;
+        break;
+    default: v.u.l = column->v.l[row]; break;
+    }
+    return v;
+}
+
+void kq_batch_set(kq_batch *batch, uint32_t col, uint32_t row, kq_value v)
+{
+    kq_column *column = &batch->cols[col];
+    if (v.null && column->type != KQ_STRING && column->type != KQ_GUID) {
+        kq_column_set_null(batch, col, row);
+        return;
+    }
+    if (column->nulls)
+        column->nulls[row] = 0;
+    switch (column->type) {
+    case KQ_BOOL: column->v.b[row] = v.u.b; break;
+    case KQ_REAL:
+    case KQ_DECIMAL: column->v.r[row] = v.u.r; break;
+    case KQ_STRING:
+    case KQ_GUID:
+        if (v.null) {
+            column->v.s[row].ptr = "";
+            column->v.s[row].len = 0;
+        } else {
+            column->v.s[row] = v.u.s;
+        }
+        break;
+    case KQ_DYNAMIC: column->v.d[row] = v.u.d; break;
+    default: column->v.l[row] = v.u.l; break;
+    }
+}
+
+kq_value kq_value_copy(kq_arena *arena, kq_value v)
+{
+    if (v.null)
+        return v;
+    if (v.type == KQ_STRING || v.type == KQ_GUID) {
+        v.u.s.ptr = kq_arena_strndup(arena, v.u.s.ptr, v.u.s.len);
+    } else if (v.type == KQ_DYNAMIC && v.u.d) {
+        /* Rebuild the tree in the target arena through its JSON-free structure. */
+        kq_buf text;
+        kq_buf_init(&text);
+        kq_dyn_to_json(v.u.d, &text);
+        const kq_dyn *copy = kq_dyn_parse(arena, text.data, text.len, NULL);
+        kq_buf_free(&text);
+        v.u.d = copy;
+    }
+    return v;
+}
+
+kq_table *kq_table_new(const char *name, const kq_schema *schema)
+{
+    kq_table *table = kq_xcalloc(1, sizeof *table);
+    table->arena = kq_arena_new(4096);
+    table->name = kq_arena_strdup(table->arena, name);
+    table->schema = kq_schema_copy(table->arena, schema);
+    return table;
+}
+
+void kq_table_append(kq_table *table, kq_batch *batch)
+{
+    kq_grow((void **)&table->batches, &table->cap, table->nbatches + 1, sizeof(kq_batch *));
+    table->batches[table->nbatches++] = batch;
+    table->nrows += batch->nrows;
+}
+
+void kq_table_free(kq_table *table)
+{
+    if (!table)
+        return;
+    for (size_t i = 0; i < table->nbatches; i++)
+        kq_batch_release(table->batches[i]);
+    free(table->batches);
+    kq_arena_free(table->arena);
+    free(table);
+}
+
+int kq_schema_find(const kq_schema *schema, const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < schema->count; i++)
+        if (strlen(schema->fields[i].name) == len && memcmp(schema->fields[i].name, name, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+kq_schema kq_schema_copy(kq_arena *arena, const kq_schema *schema)
+{
+    kq_schema copy = {schema->count, NULL};
+    copy.fields = kq_arena_alloc(arena, (schema->count ? schema->count : 1) * sizeof(kq_field));
+    for (uint32_t i = 0; i < schema->count; i++) {
+        copy.fields[i].name = kq_arena_strdup(arena, schema->fields[i].name);
+        copy.fields[i].type = schema->fields[i].type;
+    }
+    return copy;
+}

@@ -1,0 +1,103 @@
+/*
+ * Columns, batches, schemas and tables.
+ *
+ * A batch holds up to KQ_BATCH_ROWS rows as typed column vectors. Its column
+ * data and the strings it created live in the batch's arena. A batch may also
+ * point at strings and dynamic trees owned by other batches: it then holds a
+ * reference on each of them (kq_batch_borrow), so memory is released only when
+ * the last batch that reads it is released. Batches are reference counted and
+ * start with one reference owned by their creator.
+ */
+#ifndef KQ_TABLE_TABLE_H
+#define KQ_TABLE_TABLE_H
+
+#include "base/arena.h"
+#include "types/dynamic.h"
+#include "types/types.h"
+
+#include <stdint.h>
+
+#define KQ_BATCH_ROWS 2048
+
+typedef struct kq_column {
+    kq_type type;
+    /* One byte per row, 1 = null; NULL when no row is null. Strings are never null. */
+    uint8_t *nulls;
+    union {
+        int64_t *l; /* int, long, datetime, timespan */
+        double *r;  /* real, decimal */
+        uint8_t *b; /* bool: 0 or 1 */
+        kq_str *s;  /* string, guid */
+        const kq_dyn **d;
+    } v;
+} kq_column;
+
+typedef struct kq_batch kq_batch;
+
+struct kq_batch {
+    uint32_t nrows;
+    uint32_t capacity;
+    uint32_t ncols;
+    kq_column *cols;
+    kq_arena *arena;
+    int refcount;
+    kq_batch **borrowed;
+    uint32_t nborrowed, borrowed_cap;
+};
+
+typedef struct kq_field {
+    const char *name;
+    kq_type type;
+} kq_field;
+
+typedef struct kq_schema {
+    uint32_t count;
+    kq_field *fields;
+} kq_schema;
+
+/* Creates an empty batch (nrows = 0) whose columns can hold `capacity` rows. */
+kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity);
+void kq_batch_retain(kq_batch *batch);
+void kq_batch_release(kq_batch *batch);
+/* Records that `batch` reads memory owned by `source`; `source` stays alive while `batch` does. */
+void kq_batch_borrow(kq_batch *batch, kq_batch *source);
+/* Allocates the null bytes of a column on first use and marks the row. */
+void kq_column_set_null(kq_batch *batch, uint32_t col, uint32_t row);
+
+kq_value kq_column_get(const kq_column *column, uint32_t row);
+/*
+ * Stores v (converted by the caller to the column's type) at row. Strings and
+ * dynamic trees are stored by reference: the caller guarantees they outlive
+ * the batch, or copies them first with kq_value_copy into batch->arena.
+ */
+void kq_batch_set(kq_batch *batch, uint32_t col, uint32_t row, kq_value v);
+kq_value kq_value_copy(kq_arena *arena, kq_value v);
+
+typedef struct kq_table {
+    char *name;
+    kq_schema schema;
+    kq_arena *arena; /* names and schema */
+    kq_batch **batches;
+    size_t nbatches, cap;
+    uint64_t nrows;
+} kq_table;
+
+kq_table *kq_table_new(const char *name, const kq_schema *schema);
+/* The table takes over the caller's reference on batch. */
+void kq_table_append(kq_table *table, kq_batch *batch);
+void kq_table_free(kq_table *table);
+int kq_schema_find(const kq_schema *schema, const char *name, size_t len);
+kq_schema kq_schema_copy(kq_arena *arena, const kq_schema *schema);
+
+/* ---- built-in table schemas (Defender XDR advanced hunting, Sentinel columns added) ---- */
+
+typedef struct kq_builtin_table {
+    const char *name;
+    const kq_field *fields;
+    uint32_t count;
+} kq_builtin_table;
+
+const kq_builtin_table *kq_builtin_tables(size_t *count);
+const kq_builtin_table *kq_builtin_table_find(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian packages kqlite needs to build and test, skipping what is present.
+set -e
+packages="build-essential cmake pkg-config libyaml-dev libpcre2-dev libjansson-dev libcmocka-dev unzip clang"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "kqlite: installing Debian packages:$missing" >&2
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq $missing >/dev/null
+fi
