@@ -1,7 +1,55 @@
-/* Placeholder entry point until the command-line tool lands. */
+/* kqlite: run Sentinel and Defender KQL rules over local endpoint telemetry. */
+#include "cli/cli.h"
+
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#define KQLITE_VERSION "0.1.0"
+
+static void print_help(FILE *out)
 {
-    fputs("kqlite: not built yet\n", stderr);
-    return 2;
+    fputs("kqlite " KQLITE_VERSION " - run Microsoft Sentinel / Defender KQL hunting rules over local logs\n"
+          "\n"
+          "Usage:\n"
+          "  kqlite query [options] QUERY DATA...      run one KQL query\n"
+          "  kqlite hunt [--rules PATH]... [options] DATA...\n"
+          "                                           run a rule pack (default: the bundled RMM pack)\n"
+          "  kqlite rules [--format table|jsonl] PATH...\n"
+          "                                           check rule files without data (a linter)\n"
+          "  kqlite tables [DATA...]                  list built-in or loaded tables and their columns\n"
+          "\n"
+          "DATA is a file or folder (format and table detected from the content) or TABLE=PATH.\n"
+          "Inputs: Defender advanced-hunting CSV/JSON exports, Log Analytics CSV exports,\n"
+          "Defender streaming-API records, Sysmon/Security events as JSON (NXLog or evtx_dump form).\n"
+          "\n"
+          "Run 'kqlite COMMAND --help' for a command's options.\n"
+          "Exit status: 0 run completed (with or without hits), 2 usage error, 3 a rule or input failed.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return KQ_EXIT_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 || strcmp(command, "help") == 0) {
+        print_help(stdout);
+        return KQ_EXIT_OK;
+    }
+    if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
+        puts("kqlite " KQLITE_VERSION);
+        return KQ_EXIT_OK;
+    }
+    if (strcmp(command, "query") == 0)
+        return kq_cmd_query(argc - 1, argv + 1);
+    if (strcmp(command, "hunt") == 0)
+        return kq_cmd_hunt(argc - 1, argv + 1);
+    if (strcmp(command, "rules") == 0)
+        return kq_cmd_rules(argc - 1, argv + 1);
+    if (strcmp(command, "tables") == 0)
+        return kq_cmd_tables(argc - 1, argv + 1);
+    fprintf(stderr, "kqlite: unknown command '%s'\nRun 'kqlite --help' for the commands.\n", command);
+    return KQ_EXIT_USAGE;
 }

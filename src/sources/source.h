@@ -12,6 +12,7 @@
 #include "table/catalog.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct kq_load_options {
@@ -56,6 +57,15 @@ void kq_load_report_free(kq_load_report *report);
  */
 int kq_load_data_argument(kq_catalog *catalog, const char *argument,
                           const kq_load_options *options, kq_load_report *report);
+
+/*
+ * Loads one file's bytes as if they were read from a file named `name` (the
+ * name picks the table when the content does not). Adds a file report. Used by
+ * the fuzz targets and by callers that already hold the data. Returns 0, or -1
+ * when the format is not recognized or options->timezone is unknown.
+ */
+int kq_load_buffer(kq_catalog *catalog, const char *name, const char *data, size_t len,
+                   const kq_load_options *options, kq_load_report *report);
 
 /* Records a skipped record with its reason in a file report. */
 void kq_file_report_skip(kq_file_report *file, const char *reason, const char *location);

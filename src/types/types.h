@@ -96,6 +96,15 @@ static inline kq_value kq_dynamic(const struct kq_dyn *d)
     return v;
 }
 
+#include <string.h>
+
+/* True when s holds exactly the NUL-terminated text. */
+static inline bool kq_str_eq(kq_str s, const char *text)
+{
+    size_t n = strlen(text);
+    return s.len == n && memcmp(s.ptr, text, n) == 0;
+}
+
 /* ---- datetime and timespan ---- */
 
 typedef struct kq_civil_time {

@@ -1,0 +1,53 @@
+/* Command-line tool: shared helpers of the subcommands. */
+#ifndef KQ_CLI_CLI_H
+#define KQ_CLI_CLI_H
+
+#include "base/diag.h"
+#include "output/output.h"
+#include "sources/source.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes: the contract scripts rely on. */
+enum {
+    KQ_EXIT_OK = 0,       /* the run completed, with or without hits */
+    KQ_EXIT_USAGE = 2,    /* bad command line */
+    KQ_EXIT_FAILED = 3,   /* a rule or an input failed; everything else was still reported */
+};
+
+/* Options shared by query and hunt. */
+typedef struct kq_cli_common {
+    int64_t now;
+    bool now_set;
+    kq_format format;
+    const char *timezone;
+    bool quiet;           /* no per-file load report on stderr */
+    int max_width;        /* table cell width limit; 0 = none */
+} kq_cli_common;
+
+/*
+ * Parses an option shared by query and hunt at argv[*index]. Returns 1 when it
+ * consumed the option (and its value), 0 when the option is not a shared one,
+ * -1 after printing a usage error.
+ */
+int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *index);
+void kq_cli_common_init(kq_cli_common *common);
+
+/* Loads every data argument; prints the per-file report to stderr. Returns false when any input failed. */
+bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq_cli_common *common);
+
+void kq_cli_print_diags(const kq_diags *diags);
+void kq_cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reads a whole file for --query-file; prints an error and returns NULL on failure. */
+char *kq_cli_read_text(const char *path);
+/* Folder of the bundled rule pack, or NULL when it cannot be found. */
+const char *kq_cli_bundled_rules(void);
+
+int kq_cmd_query(int argc, char **argv);
+int kq_cmd_hunt(int argc, char **argv);
+int kq_cmd_rules(int argc, char **argv);
+int kq_cmd_tables(int argc, char **argv);
+
+#endif

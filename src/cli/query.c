@@ -1,0 +1,120 @@
+/* kqlite query: run one KQL query over data files. */
+#include "cli/cli.h"
+#include "base/util.h"
+#include "exec/exec.h"
+#include "kql/compile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(FILE *out)
+{
+    fputs("Usage: kqlite query [options] QUERY DATA...\n"
+          "       kqlite query [options] --query-file FILE DATA...\n"
+          "\n"
+          "Runs one KQL query over the tables loaded from DATA (files or folders; TABLE=PATH\n"
+          "names the table explicitly).\n"
+          "\n"
+          "Options:\n"
+          "  --now DATETIME        the instant now() and ago() use (default: the current time)\n"
+          "  --format FORMAT       table (default), csv, json or jsonl\n"
+          "  --query-file FILE     read the query from FILE instead of the first argument\n"
+          "  --timezone ZONE       zone of datetimes written without one (default UTC)\n"
+          "  --wide                do not cut long table cells (default: 80 characters)\n"
+          "  -q, --quiet           no per-file load report on stderr\n",
+          out);
+}
+
+int kq_cmd_query(int argc, char **argv)
+{
+    kq_cli_common common;
+    kq_cli_common_init(&common);
+    const char *query_file = NULL;
+    char **positional = kq_xcalloc((size_t)argc, sizeof(char *));
+    int npositional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help(stdout);
+            free(positional);
+            return KQ_EXIT_OK;
+        }
+        int used = kq_cli_common_option(&common, argc, argv, &i);
+        if (used < 0) {
+            free(positional);
+            return KQ_EXIT_USAGE;
+        }
+        if (used)
+            continue;
+        if (strcmp(arg, "--query-file") == 0 || strncmp(arg, "--query-file=", 13) == 0) {
+            query_file = arg[12] == '=' ? arg + 13 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!query_file) {
+                kq_cli_usage_error("query", "--query-file needs a file name");
+                free(positional);
+                return KQ_EXIT_USAGE;
+            }
+            continue;
+        }
+        if (arg[0] == '-' && arg[1] == '-' && arg[2]) {
+            kq_cli_usage_error("query", "unknown option '%s'", arg);
+            free(positional);
+            return KQ_EXIT_USAGE;
+        }
+        positional[npositional++] = (char *)arg;
+    }
+    char *query_text = NULL;
+    int first_data = 0;
+    if (query_file) {
+        query_text = kq_cli_read_text(query_file);
+        if (!query_text) {
+            free(positional);
+            return KQ_EXIT_FAILED;
+        }
+    } else {
+        if (npositional == 0) {
+            kq_cli_usage_error("query", "missing the query text");
+            free(positional);
+            return KQ_EXIT_USAGE;
+        }
+        query_text = kq_xstrdup(positional[0]);
+        first_data = 1;
+    }
+
+    kq_catalog *catalog = kq_catalog_new();
+    bool inputs_ok = kq_cli_load_data(catalog, positional + first_data, npositional - first_data, &common);
+
+    kq_source source = {.file = query_file ? query_file : "<query>", .text = query_text,
+                        .len = strlen(query_text), .first_line = 1};
+    kq_diags diags;
+    kq_diags_init(&diags);
+    kq_query *query = kq_compile(&source, catalog, &diags);
+    kq_cli_print_diags(&diags);
+    int status = inputs_ok ? KQ_EXIT_OK : KQ_EXIT_FAILED;
+    if (!query) {
+        fprintf(stderr, "kqlite: the query has %zu error%s\n", diags.errors, diags.errors == 1 ? "" : "s");
+        status = KQ_EXIT_FAILED;
+    } else {
+        char *error = NULL;
+        kq_result *result = kq_execute(query, catalog, common.now, &error);
+        if (!result) {
+            fprintf(stderr, "kqlite: query failed: %s\n", error);
+            free(error);
+            status = KQ_EXIT_FAILED;
+        } else {
+            kq_output_options options = {.max_column_width = common.max_width};
+            kq_write_result(stdout, result, common.format, &options);
+            kq_result_free(result);
+        }
+        kq_query_free(query);
+    }
+    kq_diags_free(&diags);
+    kq_catalog_free(catalog);
+    free(query_text);
+    free(positional);
+    if (fflush(stdout) != 0) {
+        perror("kqlite: writing the result failed");
+        return KQ_EXIT_FAILED;
+    }
+    return status;
+}

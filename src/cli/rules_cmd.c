@@ -1,0 +1,224 @@
+/* kqlite rules: check Sentinel rule files without data, as a linter before deployment. */
+#include "cli/cli.h"
+#include "base/util.h"
+#include "kql/compile.h"
+#include "rules/rule.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(FILE *out)
+{
+    fputs("Usage: kqlite rules [--format table|jsonl] PATH...\n"
+          "\n"
+          "Loads Sentinel YAML rules from files or folder trees and compiles each query\n"
+          "against the built-in Defender table schemas, without data. Reports per rule its\n"
+          "id, name, file, tables and status (ok or error, with file:line:col and the reason).\n"
+          "Exit status 3 when any rule has an error.\n",
+          out);
+}
+
+static void json_string_list(kq_buf *out, char **items, size_t count)
+{
+    kq_buf_putc(out, '[');
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            kq_buf_putc(out, ',');
+        kq_buf_json_string(out, items[i], strlen(items[i]));
+    }
+    kq_buf_putc(out, ']');
+}
+
+static void json_field(kq_buf *out, const char *name, const char *value)
+{
+    kq_buf_json_string(out, name, strlen(name));
+    kq_buf_putc(out, ':');
+    if (value)
+        kq_buf_json_string(out, value, strlen(value));
+    else
+        kq_buf_puts(out, "null");
+}
+
+typedef struct rule_verdict {
+    const kq_rule *rule;
+    char **tables;
+    size_t ntables;
+    kq_diags diags;
+    bool ok;
+} rule_verdict;
+
+static void check_rule(rule_verdict *verdict, const kq_rule *rule)
+{
+    verdict->rule = rule;
+    kq_diags_init(&verdict->diags);
+    kq_query *query = kq_compile(&rule->query_source, NULL, &verdict->diags);
+    verdict->ok = query != NULL;
+    if (query) {
+        verdict->ntables = query->ntables;
+        verdict->tables = kq_xcalloc(query->ntables ? query->ntables : 1, sizeof(char *));
+        for (size_t i = 0; i < query->ntables; i++)
+            verdict->tables[i] = kq_xstrdup(query->tables[i]);
+        kq_query_free(query);
+    } else {
+        verdict->ntables = rule->ndata_types;
+        verdict->tables = kq_xcalloc(rule->ndata_types ? rule->ndata_types : 1, sizeof(char *));
+        for (size_t i = 0; i < rule->ndata_types; i++)
+            verdict->tables[i] = kq_xstrdup(rule->data_types[i]);
+    }
+}
+
+static void free_verdict(rule_verdict *verdict)
+{
+    for (size_t i = 0; i < verdict->ntables; i++)
+        free(verdict->tables[i]);
+    free(verdict->tables);
+    kq_diags_free(&verdict->diags);
+}
+
+static void write_jsonl(const rule_verdict *v)
+{
+    kq_buf out;
+    kq_buf_init(&out);
+    kq_buf_putc(&out, '{');
+    json_field(&out, "id", v->rule->id);
+    kq_buf_putc(&out, ',');
+    json_field(&out, "name", v->rule->name);
+    kq_buf_putc(&out, ',');
+    json_field(&out, "file", v->rule->file);
+    kq_buf_puts(&out, ",\"tables\":");
+    json_string_list(&out, v->tables, v->ntables);
+    kq_buf_putc(&out, ',');
+    json_field(&out, "status", v->ok ? "ok" : "error");
+    kq_buf_putc(&out, ',');
+    kq_buf error;
+    kq_buf_init(&error);
+    kq_buf_puts(&out, "\"error\":");
+    if (v->ok || v->diags.count == 0) {
+        kq_buf_puts(&out, "null");
+    } else {
+        kq_diag_render_short(&v->diags.items[0], &error);
+        kq_buf_json_string(&out, error.data, error.len);
+    }
+    kq_buf_puts(&out, ",\"errors\":[");
+    for (size_t i = 0; i < v->diags.count; i++) {
+        kq_buf_clear(&error);
+        kq_diag_render_short(&v->diags.items[i], &error);
+        if (i)
+            kq_buf_putc(&out, ',');
+        kq_buf_json_string(&out, error.data, error.len);
+    }
+    kq_buf_puts(&out, "]}\n");
+    fputs(out.data, stdout);
+    kq_buf_free(&out);
+    kq_buf_free(&error);
+}
+
+/* A file that did not load as a rule: reported as an error entry with no id. */
+static void write_load_error_jsonl(const kq_diag *diag)
+{
+    kq_buf out, error;
+    kq_buf_init(&out);
+    kq_buf_init(&error);
+    kq_diag_render_short(diag, &error);
+    kq_buf_puts(&out, "{\"id\":null,\"name\":null,");
+    json_field(&out, "file", diag->file);
+    kq_buf_puts(&out, ",\"tables\":[],\"status\":\"error\",\"error\":");
+    kq_buf_json_string(&out, error.data, error.len);
+    kq_buf_puts(&out, ",\"errors\":[");
+    kq_buf_json_string(&out, error.data, error.len);
+    kq_buf_puts(&out, "]}\n");
+    fputs(out.data, stdout);
+    kq_buf_free(&out);
+    kq_buf_free(&error);
+}
+
+int kq_cmd_rules(int argc, char **argv)
+{
+    kq_format format = KQ_FORMAT_TABLE;
+    char **paths = kq_xcalloc((size_t)argc, sizeof(char *));
+    int npaths = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help(stdout);
+            free(paths);
+            return KQ_EXIT_OK;
+        }
+        if (strcmp(arg, "--format") == 0 || strncmp(arg, "--format=", 9) == 0) {
+            const char *value = arg[8] == '=' ? arg + 9 : (i + 1 < argc ? argv[++i] : "");
+            if (!kq_format_parse(value, &format) || (format != KQ_FORMAT_TABLE && format != KQ_FORMAT_JSONL)) {
+                kq_cli_usage_error("rules", "--format takes table or jsonl, got '%s'", value);
+                free(paths);
+                return KQ_EXIT_USAGE;
+            }
+            continue;
+        }
+        if (arg[0] == '-' && arg[1] == '-') {
+            kq_cli_usage_error("rules", "unknown option '%s'", arg);
+            free(paths);
+            return KQ_EXIT_USAGE;
+        }
+        paths[npaths++] = (char *)arg;
+    }
+    if (npaths == 0) {
+        kq_cli_usage_error("rules", "missing a rule file or folder");
+        free(paths);
+        return KQ_EXIT_USAGE;
+    }
+    kq_rule_set set;
+    kq_rule_set_init(&set);
+    kq_diags load_diags;
+    kq_diags_init(&load_diags);
+    for (int i = 0; i < npaths; i++)
+        kq_rules_load_path(paths[i], &set, &load_diags);
+    kq_cli_print_diags(&load_diags);
+
+    size_t ok = 0, failed = 0;
+    rule_verdict *verdicts = kq_xcalloc(set.count ? set.count : 1, sizeof(rule_verdict));
+    for (size_t i = 0; i < set.count; i++) {
+        check_rule(&verdicts[i], set.rules[i]);
+        if (verdicts[i].ok)
+            ok++;
+        else
+            failed++;
+    }
+    size_t load_errors = 0;
+    for (size_t i = 0; i < load_diags.count; i++)
+        if (load_diags.items[i].severity == KQ_SEVERITY_ERROR)
+            load_errors++;
+
+    if (format == KQ_FORMAT_JSONL) {
+        for (size_t i = 0; i < set.count; i++)
+            write_jsonl(&verdicts[i]);
+        for (size_t i = 0; i < load_diags.count; i++)
+            if (load_diags.items[i].severity == KQ_SEVERITY_ERROR)
+                write_load_error_jsonl(&load_diags.items[i]);
+    } else {
+        for (size_t i = 0; i < set.count; i++) {
+            const rule_verdict *v = &verdicts[i];
+            printf("%-5s  %s  %s\n", v->ok ? "ok" : "ERROR", v->rule->id ? v->rule->id : "(no id)",
+                   v->rule->name ? v->rule->name : "(no name)");
+            if (!v->ok) {
+                kq_buf out;
+                kq_buf_init(&out);
+                for (size_t d = 0; d < v->diags.count; d++)
+                    kq_diag_render(&v->diags.items[d], &out);
+                fputs(out.data ? out.data : "", stdout);
+                kq_buf_free(&out);
+            }
+        }
+    }
+    fprintf(stderr, "kqlite: %zu rules checked: %zu ok, %zu with errors%s", set.count, ok, failed,
+            load_errors ? "" : "\n");
+    if (load_errors)
+        fprintf(stderr, "; %zu files could not be loaded as rules\n", load_errors);
+    for (size_t i = 0; i < set.count; i++)
+        free_verdict(&verdicts[i]);
+    free(verdicts);
+    kq_rule_set_free(&set);
+    kq_diags_free(&load_diags);
+    free(paths);
+    fflush(stdout);
+    return failed || load_errors ? KQ_EXIT_FAILED : KQ_EXIT_OK;
+}

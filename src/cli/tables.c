@@ -1,0 +1,58 @@
+/* kqlite tables: list the built-in table schemas, or the tables loaded from DATA. */
+#include "cli/cli.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void print_schema(const char *name, const kq_field *fields, uint32_t count, uint64_t rows, bool loaded)
+{
+    if (loaded)
+        printf("%s (%llu rows)\n", name, (unsigned long long)rows);
+    else
+        printf("%s\n", name);
+    for (uint32_t i = 0; i < count; i++)
+        printf("  %-45s %s\n", fields[i].name, kq_type_name(fields[i].type));
+}
+
+int kq_cmd_tables(int argc, char **argv)
+{
+    kq_cli_common common;
+    kq_cli_common_init(&common);
+    char **data = kq_xcalloc((size_t)argc, sizeof(char *));
+    int ndata = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            puts("Usage: kqlite tables [--timezone ZONE] [DATA...]\n\n"
+                 "Without DATA, lists the built-in tables and their columns. With DATA, lists\n"
+                 "the tables loaded from it, their row counts and column types.");
+            free(data);
+            return KQ_EXIT_OK;
+        }
+        int used = kq_cli_common_option(&common, argc, argv, &i);
+        if (used < 0) {
+            free(data);
+            return KQ_EXIT_USAGE;
+        }
+        if (!used)
+            data[ndata++] = argv[i];
+    }
+    if (ndata == 0) {
+        size_t count;
+        const kq_builtin_table *tables = kq_builtin_tables(&count);
+        for (size_t i = 0; i < count; i++)
+            print_schema(tables[i].name, tables[i].fields, tables[i].count, 0, false);
+        free(data);
+        return KQ_EXIT_OK;
+    }
+    kq_catalog *catalog = kq_catalog_new();
+    bool ok = kq_cli_load_data(catalog, data, ndata, &common);
+    for (size_t i = 0; i < kq_catalog_count(catalog); i++) {
+        kq_table *table = kq_catalog_table_at(catalog, i);
+        if (table)
+            print_schema(table->name, table->schema.fields, table->schema.count, table->nrows, true);
+    }
+    kq_catalog_free(catalog);
+    free(data);
+    return ok ? KQ_EXIT_OK : KQ_EXIT_FAILED;
+}

@@ -1,0 +1,102 @@
+/*
+ * Vectorized expression evaluation: each node computes its values for a
+ * whole selection of rows before its parent runs. and/or evaluate their right
+ * side only for the rows the left side leaves undecided.
+ */
+#include "exec/exec.h"
+#include "exec/value_set.h"
+#include "base/util.h"
+
+#include <string.h>
+
+static void eval_call(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows,
+                      uint32_t n, kq_value *out, kq_arena *arena)
+{
+    kq_value *args[64];
+    for (int a = 0; a < e->nargs; a++) {
+        args[a] = kq_arena_alloc(arena, (n ? n : 1) * sizeof(kq_value));
+        kq_eval(run, e->args[a], batch, rows, n, args[a], arena);
+    }
+    kq_eval_ctx ctx = {.arena = arena, .now = run->now};
+    kq_value row_args[64];
+    for (uint32_t i = 0; i < n; i++) {
+        for (int a = 0; a < e->nargs; a++)
+            row_args[a] = args[a][i];
+        out[i] = e->fn->eval(&ctx, row_args, e->nargs);
+    }
+    if (ctx.error && !run->error)
+        kq_run_fail(run, "%s", ctx.error);
+}
+
+/* and/or: decided = the value that settles the result (false for and, true for or). */
+static void eval_logical(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows,
+                         uint32_t n, kq_value *out, kq_arena *arena, bool decided)
+{
+    kq_eval(run, e->args[0], batch, rows, n, out, arena);
+    uint32_t *pending = kq_arena_alloc(arena, (n ? n : 1) * sizeof(uint32_t));
+    uint32_t *pending_rows = kq_arena_alloc(arena, (n ? n : 1) * sizeof(uint32_t));
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!out[i].null && out[i].type == KQ_BOOL && out[i].u.b == decided)
+            continue;
+        pending[count] = i;
+        pending_rows[count] = rows ? rows[i] : i;
+        count++;
+    }
+    if (count == 0)
+        return;
+    kq_value *right = kq_arena_alloc(arena, count * sizeof(kq_value));
+    kq_eval(run, e->args[1], batch, batch ? pending_rows : NULL, count, right, arena);
+    for (uint32_t k = 0; k < count; k++) {
+        kq_value *left = &out[pending[k]];
+        const kq_value *r = &right[k];
+        bool r_null = r->null || r->type != KQ_BOOL;
+        if (!r_null && r->u.b == decided)
+            *left = kq_bool(decided);
+        else if (left->null || left->type != KQ_BOOL || r_null)
+            *left = kq_null(KQ_BOOL);
+        else
+            *left = kq_bool(!decided);
+    }
+}
+
+static void eval_list(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows,
+                      uint32_t n, kq_value *out, kq_arena *arena)
+{
+    kq_value_set *set = kq_value_set_for(run, e);
+    kq_eval(run, e->args[0], batch, rows, n, out, arena);
+    if (!set)
+        return;
+    kq_eval_ctx ctx = {.arena = arena, .now = run->now};
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = kq_value_set_test(set, &ctx, &out[i]);
+}
+
+void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows, uint32_t n,
+             kq_value *out, kq_arena *arena)
+{
+    switch (e->kind) {
+    case KQ_EXPR_CONST:
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = e->constant;
+        return;
+    case KQ_EXPR_COLUMN: {
+        const kq_column *column = &batch->cols[e->column];
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = kq_column_get(column, rows ? rows[i] : i);
+        return;
+    }
+    case KQ_EXPR_CALL:
+        eval_call(run, e, batch, rows, n, out, arena);
+        return;
+    case KQ_EXPR_AND:
+        eval_logical(run, e, batch, rows, n, out, arena, false);
+        return;
+    case KQ_EXPR_OR:
+        eval_logical(run, e, batch, rows, n, out, arena, true);
+        return;
+    case KQ_EXPR_LIST_OP:
+        eval_list(run, e, batch, rows, n, out, arena);
+        return;
+    }
+}

@@ -1,0 +1,83 @@
+/*
+ * Execution: runs a compiled plan over catalog tables, batch by batch.
+ *
+ * Each plan node becomes an operator with a next() that returns the next
+ * output batch (a new reference the caller releases) or NULL at the end.
+ * Operators that need all their input (summarize, sort) read it on their
+ * first next() call. All per-run state lives in kq_run, so one plan can run
+ * many times and from several threads.
+ */
+#ifndef KQ_EXEC_EXEC_H
+#define KQ_EXEC_EXEC_H
+
+#include "kql/plan.h"
+#include "table/catalog.h"
+
+typedef struct kq_value_set kq_value_set;
+
+typedef struct kq_run {
+    const kq_catalog *catalog;
+    const kq_query *query;
+    int64_t now;                /* ticks; fixed for the whole run */
+    kq_arena *arena;            /* run-lifetime allocations: value sets, subquery results */
+    kq_value_set **sets;        /* one per list-operator slot, built on first use */
+    char *error;                /* first run-time error; the run stops when set */
+} kq_run;
+
+typedef struct kq_op kq_op;
+
+struct kq_op {
+    const kq_plan *plan;
+    kq_run *run;
+    kq_op *input;
+    kq_batch *(*next)(kq_op *op);
+    void (*close)(kq_op *op);
+    void *state;
+};
+
+/* The rows a query returned. */
+typedef struct kq_result {
+    kq_schema schema;
+    kq_arena *arena;            /* schema names */
+    kq_batch **batches;
+    size_t nbatches, cap;
+    uint64_t nrows;
+} kq_result;
+
+/* Runs query against catalog with now (ticks). Returns NULL and sets *error (malloc'd) on failure. */
+kq_result *kq_execute(const kq_query *query, const kq_catalog *catalog, int64_t now, char **error);
+void kq_result_free(kq_result *result);
+
+/* ---- used by the operator files ---- */
+
+kq_op *kq_op_build(kq_run *run, const kq_plan *plan);
+void kq_op_close(kq_op *op);
+kq_op *kq_op_new(kq_run *run, const kq_plan *plan, kq_op *input);
+void kq_run_fail(kq_run *run, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* Runs a subplan to the end and returns its first column's values (in run->arena). */
+kq_value *kq_run_collect_column(kq_run *run, const kq_plan *plan, size_t *count);
+
+/*
+ * Evaluates e for rows[0..n) of batch into out[0..n). Strings and dynamic
+ * values that functions create are allocated in `arena`. batch may be NULL
+ * for expressions that read no column (n is then 1).
+ */
+void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows, uint32_t n,
+             kq_value *out, kq_arena *arena);
+
+/* Operator constructors, one per file. */
+kq_op *kq_op_scan(kq_run *run, const kq_plan *plan);
+kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan);
+kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_project(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_summarize(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_sort(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_take(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_count(kq_run *run, const kq_plan *plan, kq_op *input);
+
+/* Copies selected rows of a batch into a new batch that borrows the source's strings. */
+kq_batch *kq_batch_gather(kq_batch *source, const uint32_t *rows, uint32_t n);
+/* Hash of a value for grouping; equal values (kq_value_equal, nulls equal) hash equally. */
+uint64_t kq_value_hash(const kq_value *v);
+
+#endif

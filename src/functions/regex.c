@@ -1,0 +1,57 @@
+#include "functions/regex.h"
+#include "base/util.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Rules use a handful of distinct patterns; 256 entries keep them all without eviction. */
+#define REGEX_CACHE_SIZE 256
+
+typedef struct cached_regex {
+    char *pattern;
+    size_t len;
+    pcre2_code *code;
+} cached_regex;
+
+static cached_regex cache[REGEX_CACHE_SIZE];
+static size_t cache_count;
+static size_t next_victim;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, size_t size)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < cache_count; i++)
+        if (cache[i].len == len && memcmp(cache[i].pattern, pattern, len) == 0) {
+            pcre2_code *code = cache[i].code;
+            pthread_mutex_unlock(&cache_lock);
+            return code;
+        }
+    int error_code;
+    PCRE2_SIZE error_offset;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
+                                     &error_code, &error_offset, NULL);
+    if (!code) {
+        PCRE2_UCHAR message[160];
+        pcre2_get_error_message(error_code, message, sizeof message);
+        snprintf(error, size, "invalid regular expression '%.*s' at offset %zu: %s",
+                 (int)(len > 80 ? 80 : len), pattern, (size_t)error_offset, (char *)message);
+        pthread_mutex_unlock(&cache_lock);
+        return NULL;
+    }
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    size_t slot;
+    if (cache_count < REGEX_CACHE_SIZE) {
+        slot = cache_count++;
+    } else {
+        /* Entries are never freed while in use elsewhere: a full cache keeps the old code alive. */
+        slot = next_victim++ % REGEX_CACHE_SIZE;
+        free(cache[slot].pattern);
+    }
+    cache[slot].pattern = kq_xstrndup(pattern, len);
+    cache[slot].len = len;
+    cache[slot].code = code;
+    pthread_mutex_unlock(&cache_lock);
+    return code;
+}

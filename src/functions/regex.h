@@ -1,0 +1,15 @@
+/* Compiled regular expressions, cached by pattern text (PCRE2). */
+#ifndef KQ_FUNCTIONS_REGEX_H
+#define KQ_FUNCTIONS_REGEX_H
+
+#include <pcre2.h>
+#include <stddef.h>
+
+/*
+ * Returns the compiled pattern, compiling it on first use. On an invalid
+ * pattern returns NULL and writes the reason to error (size bytes).
+ * The cache is shared by the whole process and guarded by a mutex.
+ */
+const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, size_t size);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * KQL syntax tree. Every node carries the byte span of the text it came from.
+ * Nodes live in the arena of the parse; the tree is read-only after parsing.
+ */
+#ifndef KQ_KQL_AST_H
+#define KQ_KQL_AST_H
+
+#include "base/arena.h"
+#include "kql/lexer.h"
+#include "types/types.h"
+
+typedef enum kq_ast_kind {
+    /* statements */
+    KQ_AST_SCRIPT,       /* kids: statements; the last one without `let` is the query */
+    KQ_AST_LET,          /* text: name; kids[0]: value (scalar expression or tabular) */
+    KQ_AST_QUERY,        /* kids[0]: tabular expression */
+
+    /* scalar expressions */
+    KQ_AST_LITERAL,      /* value */
+    KQ_AST_NAME,         /* text: column, let name or table name */
+    KQ_AST_UNARY,        /* text: operator ("-", "+", "not"); kids[0] */
+    KQ_AST_BINARY,       /* text: operator ("and", "==", "has", "!contains", "+", ...); kids[0..1] */
+    KQ_AST_IN,           /* text: in, !in, in~, !in~, has_any, has_all; kids[0]: left; kids[1..]: list */
+    KQ_AST_BETWEEN,      /* text: between or !between; kids[0]: value, kids[1]: low, kids[2]: high */
+    KQ_AST_CALL,         /* text: function name; kids: arguments (a `*` argument is KQ_AST_STAR) */
+    KQ_AST_INDEX,        /* kids[0][kids[1]] */
+    KQ_AST_MEMBER,       /* kids[0].text */
+    KQ_AST_STAR,         /* `*` as a function argument */
+    KQ_AST_TYPED_NULL,   /* datetime(null) style typed literal with no value: value.type set */
+    KQ_AST_DYNAMIC,      /* dynamic(...) literal: kids hold the JSON-like tree as nested nodes */
+    KQ_AST_ARRAY,        /* [a, b, ...] inside dynamic(); kids: items */
+    KQ_AST_PROPERTY_BAG, /* {"k": v, ...} inside dynamic(); kids: KQ_AST_PAIR */
+    KQ_AST_PAIR,         /* text: key; kids[0]: value */
+
+    /* tabular expressions */
+    KQ_AST_PIPE,         /* kids[0]: input; kids[1]: operator */
+    KQ_AST_DATATABLE,    /* kids[0..ncolumns-1]: KQ_AST_COLUMN_DECL; rest: values (row-major) */
+    KQ_AST_COLUMN_DECL,  /* text: name; value.type: type */
+    KQ_AST_PRINT,        /* kids: KQ_AST_ASSIGN or expressions */
+
+    /* tabular operators (right side of a pipe) */
+    KQ_AST_WHERE,        /* kids[0]: predicate */
+    KQ_AST_EXTEND,       /* kids: KQ_AST_ASSIGN or expressions */
+    KQ_AST_PROJECT,      /* kids: KQ_AST_ASSIGN or expressions */
+    KQ_AST_SUMMARIZE,    /* kids[0]: KQ_AST_LIST aggregates; kids[1]: KQ_AST_LIST by (may be empty) */
+    KQ_AST_DISTINCT,     /* kids: expressions, or one KQ_AST_STAR */
+    KQ_AST_SORT,         /* kids: KQ_AST_SORT_KEY */
+    KQ_AST_SORT_KEY,     /* kids[0]: expression; flags: KQ_SORT_* */
+    KQ_AST_TAKE,         /* kids[0]: row count expression */
+    KQ_AST_COUNT,        /* no kids */
+    KQ_AST_TOP,          /* kids[0]: count; kids[1]: KQ_AST_SORT_KEY */
+    KQ_AST_ASSIGN,       /* text: name; kids[0]: expression */
+    KQ_AST_LIST,         /* kids: items */
+} kq_ast_kind;
+
+enum {
+    KQ_SORT_ASC = 1,         /* asc written (default is desc) */
+    KQ_SORT_NULLS_FIRST = 2, /* nulls first written */
+    KQ_SORT_NULLS_LAST = 4,  /* nulls last written */
+};
+
+typedef struct kq_ast kq_ast;
+
+struct kq_ast {
+    kq_ast_kind kind;
+    uint32_t start, end;
+    uint32_t flags;
+    kq_str text;
+    uint32_t text_start, text_end; /* span of the name or operator word */
+    kq_value value;
+    kq_ast **kids;
+    uint32_t nkids;
+};
+
+/* Parses a KQL script. Returns NULL after reporting syntax errors to diags. */
+kq_ast *kq_parse(const kq_source *source, kq_arena *arena, kq_diags *diags);
+
+#endif

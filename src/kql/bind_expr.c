@@ -1,0 +1,414 @@
+/*
+ * Binding scalar expressions: names to columns or let values, calls to the
+ * registry, operators to their typed implementations.
+ */
+#include "kql/binder_internal.h"
+#include "base/util.h"
+#include "kql/limits.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+kq_expr *kq_expr_new(binder *b, kq_expr_kind kind, kq_type type, const kq_ast *ast)
+{
+    kq_expr *e = kq_arena_alloc(b->arena, sizeof *e);
+    e->kind = kind;
+    e->type = type;
+    e->column = -1;
+    e->slot = -1;
+    if (ast) {
+        e->start = ast->start;
+        e->end = ast->end;
+    }
+    return e;
+}
+
+kq_diag *kq_bind_error(binder *b, uint32_t start, uint32_t end, const char *format, ...)
+{
+    char message[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    return kq_diags_add(b->diags, b->source, KQ_SEVERITY_ERROR, start, end, "%s", message);
+}
+
+let_binding *kq_find_let(binder *b, const char *name, size_t len)
+{
+    for (let_binding *let = b->lets; let; let = let->next)
+        if (let->name.len == len && memcmp(let->name.ptr, name, len) == 0)
+            return let;
+    return NULL;
+}
+
+int kq_name_distance(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen > 64 || blen > 64)
+        return 99;
+    int row[65];
+    for (size_t j = 0; j <= blen; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= alen; i++) {
+        int diagonal = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= blen; j++) {
+            int above = row[j];
+            int cost = kq_ascii_lower((unsigned char)a[i - 1]) == kq_ascii_lower((unsigned char)b[j - 1]) ? 0 : 1;
+            int best = diagonal + cost;
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[blen];
+}
+
+/* A close name: same letters ignoring case, a small edit distance, or a longer
+ * column that ends with the name (AccountUpn -> InitiatingProcessAccountUpn). */
+void kq_hint_column(kq_diag *diag, const kq_schema *schema, const char *name, size_t len)
+{
+    if (!schema)
+        return;
+    const char *best = NULL;
+    int best_score = 1000;
+    for (uint32_t i = 0; i < schema->count; i++) {
+        const char *candidate = schema->fields[i].name;
+        size_t clen = strlen(candidate);
+        int score;
+        if (kq_ascii_ieq(candidate, clen, name, len))
+            score = 0;
+        else {
+            int distance = kq_name_distance(name, len, candidate, clen);
+            int allowed = len <= 4 ? 1 : len <= 10 ? 2 : 3;
+            score = distance <= allowed ? distance : 1000;
+            if (score == 1000 && clen > len && kq_ascii_ieq(candidate + clen - len, len, name, len))
+                score = 50;
+        }
+        if (score < best_score) {
+            best_score = score;
+            best = candidate;
+        }
+    }
+    if (best)
+        kq_diag_set_hint(diag, "did you mean '%s'?", best);
+}
+
+static kq_expr *bind_const(binder *b, const kq_ast *ast)
+{
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CONST, ast->value.type, ast);
+    e->constant = ast->value;
+    if (e->type == KQ_TYPE_NONE) {
+        /* An untyped null literal behaves as dynamic(null) until context types it. */
+        e->type = KQ_DYNAMIC;
+        e->constant = kq_dynamic(NULL);
+    }
+    return e;
+}
+
+static kq_expr *bind_name(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (row) {
+        int column = kq_schema_find(row, ast->text.ptr, ast->text.len);
+        if (column >= 0) {
+            kq_expr *e = kq_expr_new(b, KQ_EXPR_COLUMN, row->fields[column].type, ast);
+            e->column = column;
+            return e;
+        }
+    }
+    let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
+    if (let && let->scalar)
+        return let->scalar;
+    if (let && let->plan) {
+        kq_bind_error(b, ast->start, ast->end,
+                      "'%.*s' is a tabular value; use it as a query source or inside in (...)",
+                      (int)ast->text.len, ast->text.ptr);
+        return NULL;
+    }
+    kq_diag *diag = kq_bind_error(b, ast->start, ast->end,
+                                  "the name '%.*s' does not refer to any known column, table, "
+                                  "variable or function",
+                                  (int)ast->text.len, ast->text.ptr);
+    kq_hint_column(diag, row, ast->text.ptr, ast->text.len);
+    return NULL;
+}
+
+/* Binds a call to a registered function, checking argument types. */
+static kq_expr *bind_function(binder *b, const kq_ast *ast, const kq_function *fn,
+                              kq_expr **args, int nargs)
+{
+    if (nargs < fn->min_args || (fn->max_args >= 0 && nargs > fn->max_args)) {
+        if (fn->min_args == fn->max_args)
+            kq_bind_error(b, ast->start, ast->end, "%s expects %d argument%s, got %d", fn->name,
+                          fn->min_args, fn->min_args == 1 ? "" : "s", nargs);
+        else
+            kq_bind_error(b, ast->start, ast->end, "%s expects %d to %d arguments, got %d",
+                          fn->name, fn->min_args, fn->max_args, nargs);
+        return NULL;
+    }
+    kq_type types[64];
+    if (nargs > 64) {
+        kq_bind_error(b, ast->start, ast->end, "%s takes at most 64 arguments", fn->name);
+        return NULL;
+    }
+    for (int i = 0; i < nargs; i++)
+        types[i] = args[i]->type;
+    kq_bind_result result = {.type = KQ_TYPE_NONE, .error_arg = -1};
+    fn->bind(types, nargs, &result);
+    if (result.type == KQ_TYPE_NONE) {
+        const kq_expr *at = result.error_arg >= 0 && result.error_arg < nargs ? args[result.error_arg] : NULL;
+        kq_bind_error(b, at ? at->start : ast->start, at ? at->end : ast->end, "%s",
+                      result.error[0] ? result.error : "invalid argument types");
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CALL, result.type, ast);
+    e->fn = fn;
+    e->args = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_expr *));
+    memcpy(e->args, args, nargs * sizeof(kq_expr *));
+    e->nargs = nargs;
+    return e;
+}
+
+static bool bind_args(binder *b, const kq_ast *ast, uint32_t first, const kq_schema *row,
+                      kq_expr **args)
+{
+    bool ok = true;
+    for (uint32_t i = first; i < ast->nkids; i++) {
+        if (ast->kids[i]->kind == KQ_AST_STAR) {
+            kq_bind_error(b, ast->kids[i]->start, ast->kids[i]->end, "'*' is not valid here");
+            ok = false;
+            continue;
+        }
+        args[i - first] = kq_bind_scalar(b, ast->kids[i], row);
+        if (!args[i - first])
+            ok = false;
+    }
+    return ok;
+}
+
+static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (ast->nkids > 64) {
+        kq_bind_error(b, ast->start, ast->end, "too many arguments");
+        return NULL;
+    }
+    kq_expr *args[64];
+    const kq_function *fn = kq_function_find(ast->text.ptr, ast->text.len);
+    if (!fn) {
+        if (kq_aggregate_find(ast->text.ptr, ast->text.len)) {
+            kq_bind_error(b, ast->text_start, ast->text_end,
+                          "aggregate function '%.*s' is only allowed in summarize",
+                          (int)ast->text.len, ast->text.ptr);
+            return NULL;
+        }
+        kq_diag *diag = kq_bind_error(b, ast->text_start, ast->text_end,
+                                      "unknown function '%.*s'", (int)ast->text.len,
+                                      ast->text.ptr);
+        const char *best = NULL;
+        int best_distance = 3;
+        for (size_t i = 0; i < kq_function_count(); i++) {
+            const kq_function *candidate = kq_function_at(i);
+            if (!((candidate->name[0] >= 'a' && candidate->name[0] <= 'z')))
+                continue;
+            int d = kq_name_distance(ast->text.ptr, ast->text.len, candidate->name, strlen(candidate->name));
+            if (d < best_distance) {
+                best_distance = d;
+                best = candidate->name;
+            }
+        }
+        if (best)
+            kq_diag_set_hint(diag, "did you mean '%s'?", best);
+        return NULL;
+    }
+    if (!bind_args(b, ast, 0, row, args))
+        return NULL;
+    return bind_function(b, ast, fn, args, (int)ast->nkids);
+}
+
+static kq_expr *bind_operator(binder *b, const kq_ast *ast, const char *name, size_t len,
+                              kq_expr **args, int nargs)
+{
+    const kq_function *fn = kq_function_find(name, len);
+    if (!fn) {
+        kq_bind_error(b, ast->text_start, ast->text_end, "operator '%.*s' is not supported",
+                      (int)len, name);
+        return NULL;
+    }
+    return bind_function(b, ast, fn, args, nargs);
+}
+
+static kq_expr *bind_binary(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    kq_expr *left = kq_bind_scalar(b, ast->kids[0], row);
+    kq_expr *right = kq_bind_scalar(b, ast->kids[1], row);
+    if (!left || !right)
+        return NULL;
+    bool is_and = kq_str_eq(ast->text, "and"), is_or = kq_str_eq(ast->text, "or");
+    if (is_and || is_or) {
+        for (int i = 0; i < 2; i++) {
+            kq_expr *side = i ? right : left;
+            if (side->type != KQ_BOOL && !(side->kind == KQ_EXPR_CONST && side->constant.null)) {
+                kq_bind_error(b, side->start, side->end,
+                              "the operands of '%s' must be bool, not %s", is_and ? "and" : "or",
+                              kq_type_name(side->type));
+                return NULL;
+            }
+        }
+        kq_expr *e = kq_expr_new(b, is_and ? KQ_EXPR_AND : KQ_EXPR_OR, KQ_BOOL, ast);
+        e->args = kq_arena_alloc(b->arena, 2 * sizeof(kq_expr *));
+        e->args[0] = left;
+        e->args[1] = right;
+        e->nargs = 2;
+        return e;
+    }
+    kq_expr *args[2] = {left, right};
+    const char *op = ast->text.ptr;
+    size_t len = ast->text.len;
+    if (len == 2 && memcmp(op, "<>", 2) == 0)
+        op = "!=";
+    if (len == 7 && memcmp(op, "matches", 7) == 0) {
+        op = "matches regex";
+        len = strlen(op);
+    }
+    return bind_operator(b, ast, op, len, args, 2);
+}
+
+static kq_list_op list_op_from(kq_str text)
+{
+    if (kq_str_eq(text, "in")) return KQ_LIST_IN;
+    if (kq_str_eq(text, "!in")) return KQ_LIST_NOT_IN;
+    if (kq_str_eq(text, "in~")) return KQ_LIST_IN_CI;
+    if (kq_str_eq(text, "!in~")) return KQ_LIST_NOT_IN_CI;
+    if (kq_str_eq(text, "has_any")) return KQ_LIST_HAS_ANY;
+    return KQ_LIST_HAS_ALL;
+}
+
+/* `x in (a, b)`, `x has_any (T | distinct C)`, `x in (letTable)`, `x has_any (dynamic([...]))`. */
+static kq_expr *bind_list(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    kq_expr *left = kq_bind_scalar(b, ast->kids[0], row);
+    if (!left)
+        return NULL;
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_LIST_OP, KQ_BOOL, ast);
+    e->list_op = list_op_from(ast->text);
+    uint32_t n = ast->nkids;
+    e->args = kq_arena_alloc(b->arena, n * sizeof(kq_expr *));
+    e->subqueries = kq_arena_alloc(b->arena, n * sizeof(kq_plan *));
+    e->args[e->nargs++] = left;
+    bool ok = true;
+    bool text_op = e->list_op == KQ_LIST_HAS_ANY || e->list_op == KQ_LIST_HAS_ALL ||
+                   e->list_op == KQ_LIST_IN_CI || e->list_op == KQ_LIST_NOT_IN_CI;
+    if (text_op && left->type != KQ_STRING && left->type != KQ_DYNAMIC) {
+        kq_bind_error(b, left->start, left->end, "%.*s needs a string on its left side, not %s",
+                      (int)ast->text.len, ast->text.ptr, kq_type_name(left->type));
+        return NULL;
+    }
+    if (n < 2) {
+        kq_bind_error(b, ast->start, ast->end, "%.*s needs at least one value",
+                      (int)ast->text.len, ast->text.ptr);
+        return NULL;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        const kq_ast *item = ast->kids[i];
+        if (kq_ast_is_tabular(b, item)) {
+            kq_plan *plan = kq_bind_tabular(b, item);
+            if (!plan) {
+                ok = false;
+                continue;
+            }
+            if (plan->schema.count < 1) {
+                kq_bind_error(b, item->start, item->end, "the tabular expression has no columns");
+                ok = false;
+                continue;
+            }
+            e->subqueries[e->nsubqueries++] = plan;
+            continue;
+        }
+        kq_expr *value = kq_bind_scalar(b, item, NULL);
+        if (!value) {
+            ok = false;
+            continue;
+        }
+        e->args[e->nargs++] = value;
+    }
+    if (!ok)
+        return NULL;
+    e->slot = b->query->nslots++;
+    return e;
+}
+
+static kq_expr *bind_between(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    kq_expr *args[3];
+    for (int i = 0; i < 3; i++) {
+        args[i] = kq_bind_scalar(b, ast->kids[i], row);
+        if (!args[i])
+            return NULL;
+    }
+    return bind_operator(b, ast, ast->text.ptr, ast->text.len, args, 3);
+}
+
+static kq_expr *bind_index(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    kq_expr *args[2] = {kq_bind_scalar(b, ast->kids[0], row), kq_bind_scalar(b, ast->kids[1], row)};
+    if (!args[0] || !args[1])
+        return NULL;
+    return bind_operator(b, ast, "[]", 2, args, 2);
+}
+
+static kq_expr *bind_member(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    kq_expr *target = kq_bind_scalar(b, ast->kids[0], row);
+    if (!target)
+        return NULL;
+    kq_expr *key = kq_expr_new(b, KQ_EXPR_CONST, KQ_STRING, ast);
+    key->constant = kq_string(ast->text.ptr, ast->text.len);
+    kq_expr *args[2] = {target, key};
+    return bind_operator(b, ast, "[]", 2, args, 2);
+}
+
+static kq_expr *bind_unary(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    kq_expr *operand = kq_bind_scalar(b, ast->kids[0], row);
+    if (!operand)
+        return NULL;
+    kq_expr *args[1] = {operand};
+    if (kq_str_eq(ast->text, "+"))
+        return operand;
+    return bind_operator(b, ast, "negate", 6, args, 1);
+}
+
+kq_expr *kq_bind_scalar(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (++b->depth > KQ_MAX_EXPRESSION_DEPTH) {
+        kq_bind_error(b, ast->start, ast->end, "expression nested too deeply (limit %d)",
+                      KQ_MAX_EXPRESSION_DEPTH);
+        b->depth--;
+        return NULL;
+    }
+    kq_expr *e = NULL;
+    switch (ast->kind) {
+    case KQ_AST_LITERAL: e = bind_const(b, ast); break;
+    case KQ_AST_NAME: e = bind_name(b, ast, row); break;
+    case KQ_AST_CALL: e = bind_call(b, ast, row); break;
+    case KQ_AST_BINARY: e = bind_binary(b, ast, row); break;
+    case KQ_AST_IN: e = bind_list(b, ast, row); break;
+    case KQ_AST_BETWEEN: e = bind_between(b, ast, row); break;
+    case KQ_AST_INDEX: e = bind_index(b, ast, row); break;
+    case KQ_AST_MEMBER: e = bind_member(b, ast, row); break;
+    case KQ_AST_UNARY: e = bind_unary(b, ast, row); break;
+    case KQ_AST_PIPE:
+    case KQ_AST_DATATABLE:
+        kq_bind_error(b, ast->start, ast->end,
+                      "a tabular expression is not allowed here; a scalar value is expected");
+        break;
+    default:
+        kq_bind_error(b, ast->start, ast->end, "this expression is not supported here");
+        break;
+    }
+    b->depth--;
+    return e;
+}

@@ -1,0 +1,667 @@
+/*
+ * Binder: statements and tabular operators. Resolves tables, let values and
+ * output column names (Kusto's naming rules), and builds the immutable plan.
+ */
+#include "base/util.h"
+#include "kql/binder_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- output schemas ---- */
+
+typedef struct schema_builder {
+    kq_field *fields;
+    size_t count, cap;
+} schema_builder;
+
+static bool has_name(const schema_builder *sb, const char *name)
+{
+    for (size_t i = 0; i < sb->count; i++)
+        if (strcmp(sb->fields[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Adds a column; a taken name gets the first free numeric suffix (set_y, set_y1). */
+static int add_field(binder *b, schema_builder *sb, const char *name, kq_type type)
+{
+    const char *unique = name;
+    for (int n = 1; has_name(sb, unique); n++)
+        unique = kq_arena_printf(b->arena, "%s%d", name, n);
+    kq_grow((void **)&sb->fields, &sb->cap, sb->count + 1, sizeof(kq_field));
+    sb->fields[sb->count].name = unique == name ? kq_arena_strdup(b->arena, name) : unique;
+    sb->fields[sb->count].type = type;
+    return (int)sb->count++;
+}
+
+/* The next unused ColumnN name. */
+static const char *next_column_name(binder *b, const schema_builder *sb, int *counter)
+{
+    for (;;) {
+        const char *name = kq_arena_printf(b->arena, "Column%d", ++*counter);
+        if (!has_name(sb, name))
+            return name;
+    }
+}
+
+static kq_schema finish_schema(binder *b, schema_builder *sb)
+{
+    kq_schema schema = {(uint32_t)sb->count, NULL};
+    schema.fields = kq_arena_alloc(b->arena, (sb->count ? sb->count : 1) * sizeof(kq_field));
+    if (sb->count)
+        memcpy(schema.fields, sb->fields, sb->count * sizeof(kq_field));
+    free(sb->fields);
+    sb->fields = NULL;
+    sb->count = sb->cap = 0;
+    return schema;
+}
+
+static kq_plan *new_plan(binder *b, kq_plan_kind kind, kq_plan *input, const kq_ast *ast)
+{
+    kq_plan *plan = kq_arena_alloc(b->arena, sizeof *plan);
+    plan->kind = kind;
+    plan->input = input;
+    if (ast) {
+        plan->start = ast->start;
+        plan->end = ast->end;
+    }
+    return plan;
+}
+
+/* The name an expression gets without an explicit `name =`: a column keeps its name. */
+static const char *implicit_name(const kq_ast *ast)
+{
+    (void)ast;
+    return NULL;
+}
+
+static char *ast_name(binder *b, const kq_ast *ast)
+{
+    return kq_arena_strndup(b->arena, ast->text.ptr, ast->text.len);
+}
+
+/* Column name of a bare column reference, or of bin(Column, ...) in a summarize key. */
+static char *column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
+{
+    if (ast->kind == KQ_AST_NAME)
+        return ast_name(b, ast);
+    if (allow_bin && ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
+        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor")) &&
+        ast->kids[0]->kind == KQ_AST_NAME)
+        return ast_name(b, ast->kids[0]);
+    if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)
+        return kq_arena_printf(b->arena, "%.*s_%.*s", (int)ast->kids[0]->text.len,
+                               ast->kids[0]->text.ptr, (int)ast->text.len, ast->text.ptr);
+    return NULL;
+}
+
+/* ---- sources ---- */
+
+static kq_plan *bind_table(binder *b, const kq_ast *ast)
+{
+    let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
+    if (let && let->plan)
+        return let->plan;
+    if (let && let->scalar) {
+        kq_bind_error(b, ast->start, ast->end, "'%.*s' is a scalar value, not a table",
+                      (int)ast->text.len, ast->text.ptr);
+        return NULL;
+    }
+    const kq_schema *schema = NULL;
+    kq_schema builtin_schema;
+    kq_table *table = b->catalog ? kq_catalog_table(b->catalog, ast->text.ptr, ast->text.len) : NULL;
+    if (table) {
+        schema = &table->schema;
+    } else {
+        const kq_builtin_table *builtin = kq_builtin_table_find(ast->text.ptr, ast->text.len);
+        if (builtin) {
+            builtin_schema.count = builtin->count;
+            builtin_schema.fields = (kq_field *)builtin->fields;
+            schema = &builtin_schema;
+        }
+    }
+    if (!schema) {
+        kq_diag *diag = kq_bind_error(b, ast->start, ast->end,
+                                      "the name '%.*s' does not refer to any known table, "
+                                      "tabular variable or function",
+                                      (int)ast->text.len, ast->text.ptr);
+        size_t count;
+        const kq_builtin_table *tables = kq_builtin_tables(&count);
+        const char *best = NULL;
+        int best_distance = 4;
+        for (size_t i = 0; i < count; i++) {
+            int d = kq_name_distance(ast->text.ptr, ast->text.len, tables[i].name, strlen(tables[i].name));
+            if (d < best_distance) {
+                best_distance = d;
+                best = tables[i].name;
+            }
+        }
+        if (best)
+            kq_diag_set_hint(diag, "did you mean '%s'?", best);
+        return NULL;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_SCAN, NULL, ast);
+    plan->table_name = ast_name(b, ast);
+    plan->schema = kq_schema_copy(b->arena, schema);
+    kq_query *q = b->query;
+    for (size_t i = 0; i < q->ntables; i++)
+        if (strcmp(q->tables[i], plan->table_name) == 0)
+            return plan;
+    q->tables = kq_xrealloc(q->tables, (q->ntables + 1) * sizeof(char *));
+    q->tables[q->ntables++] = plan->table_name;
+    return plan;
+}
+
+static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
+{
+    uint32_t ncolumns = ast->flags;
+    schema_builder sb = {0};
+    for (uint32_t i = 0; i < ncolumns; i++) {
+        const kq_ast *decl = ast->kids[i];
+        char *name = ast_name(b, decl);
+        if (has_name(&sb, name)) {
+            kq_bind_error(b, decl->start, decl->end, "duplicate column name '%s'", name);
+            free(sb.fields);
+            return NULL;
+        }
+        add_field(b, &sb, name, decl->value.type);
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_DATATABLE, NULL, ast);
+    plan->schema = finish_schema(b, &sb);
+    uint32_t nvalues = ast->nkids - ncolumns;
+    if (nvalues % ncolumns != 0) {
+        kq_bind_error(b, ast->start, ast->end,
+                      "datatable has %u values, which is not a multiple of its %u columns",
+                      nvalues, ncolumns);
+        return NULL;
+    }
+    plan->nrows = nvalues / ncolumns;
+    plan->rows = kq_arena_alloc(b->arena, (nvalues ? nvalues : 1) * sizeof(kq_value));
+    bool ok = true;
+    for (uint32_t i = 0; i < nvalues; i++) {
+        const kq_ast *item = ast->kids[ncolumns + i];
+        kq_type want = plan->schema.fields[i % ncolumns].type;
+        kq_expr *value = kq_bind_scalar(b, item, NULL);
+        if (!value) {
+            ok = false;
+            continue;
+        }
+        if (value->kind != KQ_EXPR_CONST) {
+            kq_bind_error(b, item->start, item->end, "datatable values must be constants");
+            ok = false;
+            continue;
+        }
+        kq_value v = value->constant;
+        if (v.null && (v.type == KQ_DYNAMIC || v.type == KQ_TYPE_NONE)) {
+            v = kq_null(want);
+        } else if (v.type != want && !(kq_type_is_numeric(v.type) && kq_type_is_numeric(want)) &&
+                   want != KQ_DYNAMIC) {
+            kq_bind_error(b, item->start, item->end,
+                          "datatable column '%s' is %s, but this value is %s",
+                          plan->schema.fields[i % ncolumns].name, kq_type_name(want),
+                          kq_type_name(v.type));
+            ok = false;
+            continue;
+        } else if (want == KQ_DYNAMIC && v.type != KQ_DYNAMIC) {
+            v = kq_dynamic(kq_dyn_from_value(b->arena, &v));
+        } else if (v.type != want) {
+            if (want == KQ_REAL || want == KQ_DECIMAL)
+                v = kq_real(kq_value_as_real(&v));
+            else if (want == KQ_INT)
+                v = kq_int((int64_t)kq_value_as_real(&v));
+            else
+                v = kq_long((int64_t)kq_value_as_real(&v));
+            v.type = want;
+        }
+        plan->rows[i] = v;
+    }
+    return ok ? plan : NULL;
+}
+
+/* ---- operators ---- */
+
+static kq_plan *bind_where(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_expr *predicate = kq_bind_scalar(b, op->kids[0], &input->schema);
+    if (!predicate)
+        return NULL;
+    if (predicate->type != KQ_BOOL) {
+        kq_bind_error(b, predicate->start, predicate->end,
+                      "the where predicate must be bool, not %s", kq_type_name(predicate->type));
+        return NULL;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_WHERE, input, op);
+    plan->schema = input->schema;
+    plan->predicate = predicate;
+    return plan;
+}
+
+typedef struct expr_list {
+    kq_expr **items;
+    size_t count, cap;
+} expr_list;
+
+static void exprs_push(expr_list *list, kq_expr *e)
+{
+    kq_grow((void **)&list->items, &list->cap, list->count + 1, sizeof(kq_expr *));
+    list->items[list->count++] = e;
+}
+
+static kq_expr **exprs_finish(binder *b, expr_list *list)
+{
+    kq_expr **items = kq_arena_alloc(b->arena, (list->count ? list->count : 1) * sizeof(kq_expr *));
+    if (list->count)
+        memcpy(items, list->items, list->count * sizeof(kq_expr *));
+    free(list->items);
+    list->items = NULL;
+    return items;
+}
+
+static kq_expr *column_ref(binder *b, const kq_schema *schema, int column)
+{
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_COLUMN, schema->fields[column].type, NULL);
+    e->column = column;
+    return e;
+}
+
+/* extend: input columns, with assigned names replaced in place and new ones appended. */
+static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
+{
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++) {
+        add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+        exprs_push(&exprs, column_ref(b, &input->schema, (int)i));
+    }
+    int counter = 0;
+    bool ok = true;
+    for (uint32_t i = 0; i < op->nkids; i++) {
+        const kq_ast *item = op->kids[i];
+        const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
+        if (!value) {
+            ok = false;
+            continue;
+        }
+        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : column_name_of(b, value_ast, false);
+        if (!name)
+            name = next_column_name(b, &sb, &counter);
+        int existing = -1;
+        for (size_t c = 0; c < sb.count; c++)
+            if (strcmp(sb.fields[c].name, name) == 0)
+                existing = (int)c;
+        if (existing >= 0) {
+            sb.fields[existing].type = value->type;
+            exprs.items[existing] = value;
+        } else {
+            add_field(b, &sb, name, value->type);
+            exprs_push(&exprs, value);
+        }
+    }
+    if (!ok) {
+        free(sb.fields);
+        free(exprs.items);
+        return NULL;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_PROJECT, input, op);
+    plan->nexprs = (uint32_t)exprs.count;
+    plan->exprs = exprs_finish(b, &exprs);
+    plan->schema = finish_schema(b, &sb);
+    return plan;
+}
+
+static kq_plan *bind_project(binder *b, kq_plan *input, const kq_ast *op)
+{
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    int counter = 0;
+    bool ok = true;
+    for (uint32_t i = 0; i < op->nkids; i++) {
+        const kq_ast *item = op->kids[i];
+        const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
+        if (!value) {
+            ok = false;
+            continue;
+        }
+        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : column_name_of(b, value_ast, false);
+        if (!name)
+            name = next_column_name(b, &sb, &counter);
+        if (has_name(&sb, name) && item->kind == KQ_AST_ASSIGN) {
+            kq_bind_error(b, item->start, item->end, "column '%s' is projected twice", name);
+            ok = false;
+            continue;
+        }
+        add_field(b, &sb, name, value->type);
+        exprs_push(&exprs, value);
+    }
+    if (!ok) {
+        free(sb.fields);
+        free(exprs.items);
+        return NULL;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_PROJECT, input, op);
+    plan->nexprs = (uint32_t)exprs.count;
+    plan->exprs = exprs_finish(b, &exprs);
+    plan->schema = finish_schema(b, &sb);
+    return plan;
+}
+
+/* Default name of an unnamed aggregate: count_, min_Timestamp, set_ReportId, take_any keeps x. */
+static const char *aggregate_name(binder *b, const kq_aggregate *agg, const kq_ast *call)
+{
+    char *column = call->nkids > 0 ? column_name_of(b, call->kids[0], false) : NULL;
+    if (!agg->name_prefix)
+        return column;
+    if (agg->name_uses_argument && column)
+        return kq_arena_printf(b->arena, "%s_%s", agg->name_prefix, column);
+    return kq_arena_printf(b->arena, "%s_", agg->name_prefix);
+}
+
+static bool bind_aggregate(binder *b, const kq_ast *call, const kq_schema *row, kq_agg_call *out)
+{
+    if (call->kind != KQ_AST_CALL) {
+        kq_bind_error(b, call->start, call->end,
+                      "summarize expects an aggregate function call such as count() or max(x)");
+        return false;
+    }
+    const kq_aggregate *agg = kq_aggregate_find(call->text.ptr, call->text.len);
+    if (!agg) {
+        kq_diag *diag = kq_bind_error(b, call->text_start, call->text_end,
+                                      "'%.*s' is not an aggregate function", (int)call->text.len,
+                                      call->text.ptr);
+        const char *best = NULL;
+        int best_distance = 3;
+        for (size_t i = 0; i < kq_aggregate_count(); i++) {
+            const kq_aggregate *candidate = kq_aggregate_at(i);
+            int d = kq_name_distance(call->text.ptr, call->text.len, candidate->name, strlen(candidate->name));
+            if (d < best_distance) {
+                best_distance = d;
+                best = candidate->name;
+            }
+        }
+        if (best)
+            kq_diag_set_hint(diag, "did you mean '%s'?", best);
+        return false;
+    }
+    int nargs = (int)call->nkids;
+    if (nargs < agg->min_args || nargs > agg->max_args) {
+        kq_bind_error(b, call->start, call->end, "%s expects %d to %d arguments, got %d",
+                      agg->name, agg->min_args, agg->max_args, nargs);
+        return false;
+    }
+    out->agg = agg;
+    out->nargs = nargs;
+    out->args = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_expr *));
+    kq_type types[8];
+    for (int i = 0; i < nargs; i++) {
+        out->args[i] = kq_bind_scalar(b, call->kids[i], row);
+        if (!out->args[i])
+            return false;
+        types[i] = out->args[i]->type;
+    }
+    kq_bind_result result = {.type = KQ_TYPE_NONE, .error_arg = -1};
+    agg->bind(types, nargs, &result);
+    if (result.type == KQ_TYPE_NONE) {
+        const kq_expr *at = result.error_arg >= 0 ? out->args[result.error_arg] : NULL;
+        kq_bind_error(b, at ? at->start : call->start, at ? at->end : call->end, "%s",
+                      result.error[0] ? result.error : "invalid argument types");
+        return false;
+    }
+    out->type = result.type;
+    return true;
+}
+
+static kq_plan *bind_summarize(binder *b, kq_plan *input, const kq_ast *op)
+{
+    const kq_ast *aggregates = op->kids[0], *by = op->kids[1];
+    schema_builder sb = {0};
+    expr_list keys = {0};
+    int counter = 0;
+    bool ok = true;
+    for (uint32_t i = 0; i < by->nkids; i++) {
+        const kq_ast *item = by->kids[i];
+        const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        kq_expr *key = kq_bind_scalar(b, value_ast, &input->schema);
+        if (!key) {
+            ok = false;
+            continue;
+        }
+        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : column_name_of(b, value_ast, true);
+        if (!name)
+            name = next_column_name(b, &sb, &counter);
+        add_field(b, &sb, name, key->type);
+        exprs_push(&keys, key);
+    }
+    kq_agg_call *aggs = kq_arena_alloc(b->arena, (aggregates->nkids ? aggregates->nkids : 1) * sizeof(kq_agg_call));
+    for (uint32_t i = 0; i < aggregates->nkids; i++) {
+        const kq_ast *item = aggregates->kids[i];
+        const kq_ast *call = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        if (!bind_aggregate(b, call, &input->schema, &aggs[i])) {
+            ok = false;
+            continue;
+        }
+        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : aggregate_name(b, aggs[i].agg, call);
+        if (!name)
+            name = next_column_name(b, &sb, &counter);
+        add_field(b, &sb, name, aggs[i].type);
+    }
+    if (!ok) {
+        free(sb.fields);
+        free(keys.items);
+        return NULL;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
+    plan->nexprs = (uint32_t)keys.count;
+    plan->exprs = exprs_finish(b, &keys);
+    plan->aggs = aggs;
+    plan->naggs = aggregates->nkids;
+    plan->schema = finish_schema(b, &sb);
+    return plan;
+}
+
+static kq_plan *bind_distinct(binder *b, kq_plan *input, const kq_ast *op)
+{
+    if (op->nkids == 1 && op->kids[0]->kind == KQ_AST_STAR) {
+        kq_plan *plan = new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
+        plan->schema = input->schema;
+        plan->nexprs = input->schema.count;
+        plan->exprs = kq_arena_alloc(b->arena, (plan->nexprs ? plan->nexprs : 1) * sizeof(kq_expr *));
+        for (uint32_t i = 0; i < plan->nexprs; i++)
+            plan->exprs[i] = column_ref(b, &input->schema, (int)i);
+        return plan;
+    }
+    kq_plan *projected = bind_project(b, input, op);
+    if (!projected)
+        return NULL;
+    kq_plan *plan = new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
+    plan->schema = projected->schema;
+    plan->nexprs = projected->nexprs;
+    plan->exprs = projected->exprs;
+    return plan;
+}
+
+static bool bind_sort_keys(binder *b, kq_plan *plan, const kq_plan *input, kq_ast *const *items,
+                           uint32_t n)
+{
+    plan->keys = kq_arena_alloc(b->arena, (n ? n : 1) * sizeof(kq_sort_key));
+    plan->nkeys = n;
+    bool ok = true;
+    for (uint32_t i = 0; i < n; i++) {
+        const kq_ast *key = items[i];
+        kq_expr *e = kq_bind_scalar(b, key->kids[0], &input->schema);
+        if (!e) {
+            ok = false;
+            continue;
+        }
+        if (e->type == KQ_DYNAMIC) {
+            kq_bind_error(b, e->start, e->end, "cannot sort by a dynamic value; convert it first (tostring, tolong, ...)");
+            ok = false;
+            continue;
+        }
+        plan->keys[i].expr = e;
+        plan->keys[i].ascending = key->flags & KQ_SORT_ASC;
+        /* Kusto puts nulls first in ascending order and last in descending order. */
+        plan->keys[i].nulls_first = (key->flags & KQ_SORT_NULLS_FIRST) ||
+                                    ((key->flags & KQ_SORT_ASC) && !(key->flags & KQ_SORT_NULLS_LAST));
+    }
+    return ok;
+}
+
+static kq_expr *bind_row_count(binder *b, const kq_ast *ast)
+{
+    kq_expr *count = kq_bind_scalar(b, ast, NULL);
+    if (!count)
+        return NULL;
+    if (!kq_type_is_integer(count->type)) {
+        kq_bind_error(b, count->start, count->end, "the row count must be an integer, not %s",
+                      kq_type_name(count->type));
+        return NULL;
+    }
+    return count;
+}
+
+static kq_plan *bind_operator(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_plan *plan;
+    switch (op->kind) {
+    case KQ_AST_WHERE: return bind_where(b, input, op);
+    case KQ_AST_EXTEND: return bind_extend(b, input, op);
+    case KQ_AST_PROJECT: return bind_project(b, input, op);
+    case KQ_AST_SUMMARIZE: return bind_summarize(b, input, op);
+    case KQ_AST_DISTINCT: return bind_distinct(b, input, op);
+    case KQ_AST_SORT:
+        plan = new_plan(b, KQ_PLAN_SORT, input, op);
+        plan->schema = input->schema;
+        return bind_sort_keys(b, plan, input, op->kids, op->nkids) ? plan : NULL;
+    case KQ_AST_TOP:
+        plan = new_plan(b, KQ_PLAN_TOP, input, op);
+        plan->schema = input->schema;
+        plan->count = bind_row_count(b, op->kids[0]);
+        if (!bind_sort_keys(b, plan, input, &op->kids[1], 1) || !plan->count)
+            return NULL;
+        return plan;
+    case KQ_AST_TAKE:
+        plan = new_plan(b, KQ_PLAN_TAKE, input, op);
+        plan->schema = input->schema;
+        plan->count = bind_row_count(b, op->kids[0]);
+        return plan->count ? plan : NULL;
+    case KQ_AST_COUNT: {
+        plan = new_plan(b, KQ_PLAN_COUNT, input, op);
+        schema_builder sb = {0};
+        add_field(b, &sb, "Count", KQ_LONG);
+        plan->schema = finish_schema(b, &sb);
+        return plan;
+    }
+    default:
+        kq_bind_error(b, op->start, op->end, "this operator is not supported yet");
+        return NULL;
+    }
+}
+
+bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
+{
+    switch (ast->kind) {
+    case KQ_AST_PIPE:
+    case KQ_AST_DATATABLE:
+        return true;
+    case KQ_AST_NAME: {
+        let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
+        if (let)
+            return let->plan != NULL;
+        if (b->catalog && kq_catalog_table(b->catalog, ast->text.ptr, ast->text.len))
+            return true;
+        return kq_builtin_table_find(ast->text.ptr, ast->text.len) != NULL;
+    }
+    default:
+        return false;
+    }
+}
+
+kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
+{
+    switch (ast->kind) {
+    case KQ_AST_PIPE: {
+        kq_plan *input = kq_bind_tabular(b, ast->kids[0]);
+        if (!input)
+            return NULL;
+        return bind_operator(b, input, ast->kids[1]);
+    }
+    case KQ_AST_NAME:
+        return bind_table(b, ast);
+    case KQ_AST_DATATABLE:
+        return bind_datatable(b, ast);
+    default:
+        kq_bind_error(b, ast->start, ast->end,
+                      "a tabular expression (a table name, a let-bound table or datatable) is expected here");
+        return NULL;
+    }
+}
+
+static void bind_let(binder *b, const kq_ast *let)
+{
+    let_binding *binding = kq_arena_alloc(b->arena, sizeof *binding);
+    binding->name = let->text;
+    const kq_ast *value = let->kids[0];
+    if (kq_ast_is_tabular(b, value))
+        binding->plan = kq_bind_tabular(b, value);
+    else
+        binding->scalar = kq_bind_scalar(b, value, NULL);
+    if (!binding->plan && !binding->scalar)
+        return;
+    /* Later lets shadow earlier ones of the same name. */
+    binding->next = b->lets;
+    b->lets = binding;
+}
+
+kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diags *diags)
+{
+    kq_arena *arena = kq_arena_new(64 * 1024);
+    size_t errors_before = diags->errors;
+    kq_ast *script = kq_parse(source, arena, diags);
+    if (!script) {
+        kq_arena_free(arena);
+        return NULL;
+    }
+    kq_query *query = kq_xcalloc(1, sizeof *query);
+    query->arena = arena;
+    binder b = {.source = source, .catalog = catalog, .diags = diags, .arena = arena, .query = query};
+    const kq_ast *last_query = NULL;
+    for (uint32_t i = 0; i < script->nkids; i++) {
+        const kq_ast *statement = script->kids[i];
+        if (statement->kind == KQ_AST_LET)
+            bind_let(&b, statement);
+        else
+            last_query = statement;
+    }
+    if (!last_query) {
+        if (diags->errors == errors_before)
+            kq_diags_add(diags, source, KQ_SEVERITY_ERROR, source->len, source->len,
+                         "the query has no tabular expression to run (only let statements)");
+    } else if (!kq_ast_is_tabular(&b, last_query->kids[0]) &&
+               last_query->kids[0]->kind != KQ_AST_PIPE) {
+        kq_expr *scalar = kq_bind_scalar(&b, last_query->kids[0], NULL);
+        if (scalar)
+            kq_bind_error(&b, last_query->start, last_query->end,
+                          "the query must be a tabular expression (a table name, a let-bound table or datatable)");
+    } else {
+        query->root = kq_bind_tabular(&b, last_query->kids[0]);
+    }
+    (void)implicit_name;
+    if (diags->errors > errors_before || !query->root) {
+        kq_query_free(query);
+        return NULL;
+    }
+    return query;
+}
+
+void kq_query_free(kq_query *query)
+{
+    if (!query)
+        return;
+    free(query->tables);
+    kq_arena_free(query->arena);
+    free(query);
+}

@@ -1,0 +1,40 @@
+/* State shared by the binder's files (binder.c: statements and operators; bind_expr.c: expressions). */
+#ifndef KQ_KQL_BINDER_INTERNAL_H
+#define KQ_KQL_BINDER_INTERNAL_H
+
+#include "kql/ast.h"
+#include "kql/compile.h"
+#include "kql/plan.h"
+
+typedef struct let_binding {
+    kq_str name;
+    kq_plan *plan;      /* tabular let */
+    kq_expr *scalar;    /* scalar let */
+    struct let_binding *next;
+} let_binding;
+
+typedef struct binder {
+    const kq_source *source;
+    const kq_catalog *catalog;
+    kq_diags *diags;
+    kq_arena *arena;
+    kq_query *query;
+    let_binding *lets;
+    int depth;
+} binder;
+
+/* Binds a scalar expression over rows of `row` (NULL: no columns in scope). Returns NULL on error. */
+kq_expr *kq_bind_scalar(binder *b, const kq_ast *ast, const kq_schema *row);
+/* Binds a tabular expression; NULL on error. */
+kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast);
+/* True when ast names a table, a tabular let, or is a pipeline/datatable. */
+bool kq_ast_is_tabular(binder *b, const kq_ast *ast);
+
+kq_expr *kq_expr_new(binder *b, kq_expr_kind kind, kq_type type, const kq_ast *ast);
+kq_diag *kq_bind_error(binder *b, uint32_t start, uint32_t end, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+let_binding *kq_find_let(binder *b, const char *name, size_t len);
+/* Adds "did you mean" for an unknown column when a close name exists in schema. */
+void kq_hint_column(kq_diag *diag, const kq_schema *schema, const char *name, size_t len);
+
+#endif

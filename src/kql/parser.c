@@ -1,0 +1,898 @@
+/*
+ * KQL parser: recursive descent over the token list, building kq_ast nodes.
+ *
+ * Grammar outline (precedence from loose to tight):
+ *   script     := statement (';' statement)* [';']
+ *   statement  := 'let' name '=' expr | expr
+ *   expr       := or ('|' operator)*          -- a pipe makes it tabular
+ *   or         := and ('or' and)*
+ *   and        := compare ('and' compare)*
+ *   compare    := additive [cmp-op additive | in-op '(' list ')' | between '(' a '..' b ')']
+ *   additive   := multiply (('+'|'-') multiply)*
+ *   multiply   := unary (('*'|'/'|'%') unary)*
+ *   unary      := ('-'|'+') unary | postfix
+ *   postfix    := primary ('.' name | '[' expr ']')*
+ *   primary    := literal | name | call | '(' expr ')' | datatable | dynamic(...)
+ * The first error stops the parse; the error names what was expected.
+ */
+#include "kql/ast.h"
+#include "base/util.h"
+#include "kql/limits.h"
+#include "types/dynamic.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct parser {
+    const kq_source *source;
+    kq_arena *arena;
+    kq_diags *diags;
+    kq_token *tokens;
+    size_t count;
+    size_t pos;
+    int depth;
+    jmp_buf fail;
+} parser;
+
+static kq_ast *parse_expr(parser *ps);
+static kq_ast *parse_pipeline_tail(parser *ps, kq_ast *input);
+
+static const kq_token *peek(parser *ps)
+{
+    return &ps->tokens[ps->pos];
+}
+
+static const kq_token *peek_at(parser *ps, size_t ahead)
+{
+    size_t i = ps->pos + ahead;
+    return &ps->tokens[i < ps->count ? i : ps->count - 1];
+}
+
+static const kq_token *advance(parser *ps)
+{
+    const kq_token *token = &ps->tokens[ps->pos];
+    if (token->kind != KQ_TOK_EOF)
+        ps->pos++;
+    return token;
+}
+
+static bool at(parser *ps, const char *text)
+{
+    return kq_token_is(peek(ps), text);
+}
+
+static bool accept(parser *ps, const char *text)
+{
+    if (!at(ps, text))
+        return false;
+    advance(ps);
+    return true;
+}
+
+static const char *describe(const kq_token *token, char *buffer, size_t size)
+{
+    if (token->kind == KQ_TOK_EOF)
+        return "the end of the query";
+    if (token->kind == KQ_TOK_STRING)
+        return "a string literal";
+    snprintf(buffer, size, "'%.*s'", (int)(token->text.len > 40 ? 40 : token->text.len),
+             token->text.ptr);
+    return buffer;
+}
+
+_Noreturn static void fail_at(parser *ps, const kq_token *token, const char *expected)
+{
+    char buffer[64];
+    kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, token->start,
+                 token->end > token->start ? token->end : token->start + 1,
+                 "syntax error: expected %s, found %s", expected,
+                 describe(token, buffer, sizeof buffer));
+    longjmp(ps->fail, 1);
+}
+
+static const kq_token *expect(parser *ps, const char *text, const char *expected)
+{
+    if (!at(ps, text))
+        fail_at(ps, peek(ps), expected);
+    return advance(ps);
+}
+
+static kq_ast *node(parser *ps, kq_ast_kind kind, uint32_t start, uint32_t end)
+{
+    kq_ast *n = kq_arena_alloc(ps->arena, sizeof *n);
+    n->kind = kind;
+    n->start = start;
+    n->end = end;
+    return n;
+}
+
+typedef struct kid_list {
+    kq_ast **items;
+    size_t count, cap;
+} kid_list;
+
+static void kids_push(kid_list *list, kq_ast *kid)
+{
+    kq_grow((void **)&list->items, &list->cap, list->count + 1, sizeof(kq_ast *));
+    list->items[list->count++] = kid;
+}
+
+static void kids_attach(parser *ps, kq_ast *n, kid_list *list)
+{
+    n->nkids = (uint32_t)list->count;
+    n->kids = kq_arena_alloc(ps->arena, (list->count ? list->count : 1) * sizeof(kq_ast *));
+    if (list->count)
+        memcpy(n->kids, list->items, list->count * sizeof(kq_ast *));
+    free(list->items);
+    list->items = NULL;
+    list->count = list->cap = 0;
+}
+
+static kq_ast *node1(parser *ps, kq_ast_kind kind, uint32_t start, uint32_t end, kq_ast *kid)
+{
+    kq_ast *n = node(ps, kind, start, end);
+    n->kids = kq_arena_alloc(ps->arena, sizeof(kq_ast *));
+    n->kids[0] = kid;
+    n->nkids = 1;
+    return n;
+}
+
+static kq_ast *node2(parser *ps, kq_ast_kind kind, kq_ast *a, kq_ast *b)
+{
+    kq_ast *n = node(ps, kind, a->start, b->end);
+    n->kids = kq_arena_alloc(ps->arena, 2 * sizeof(kq_ast *));
+    n->kids[0] = a;
+    n->kids[1] = b;
+    n->nkids = 2;
+    return n;
+}
+
+static void enter(parser *ps)
+{
+    if (++ps->depth > KQ_MAX_EXPRESSION_DEPTH)
+        fail_at(ps, peek(ps), "a shallower expression (nesting is limited to "
+                              KQ_STRINGIFY(KQ_MAX_EXPRESSION_DEPTH) " levels)");
+}
+
+static void leave(parser *ps)
+{
+    ps->depth--;
+}
+
+static bool is_ident(const kq_token *token)
+{
+    return token->kind == KQ_TOK_IDENT;
+}
+
+static const kq_token *expect_name(parser *ps, const char *expected)
+{
+    if (!is_ident(peek(ps)))
+        fail_at(ps, peek(ps), expected);
+    return advance(ps);
+}
+
+/* ---- literals ---- */
+
+static kq_ast *literal(parser *ps, const kq_token *token, kq_value value)
+{
+    kq_ast *n = node(ps, KQ_AST_LITERAL, token->start, token->end);
+    n->value = value;
+    return n;
+}
+
+static bool raw_is_null(const kq_token *raw)
+{
+    return raw->text.len == 4 && memcmp(raw->text.ptr, "null", 4) == 0;
+}
+
+static void trim(const char **p, size_t *len)
+{
+    while (*len && (**p == ' ' || **p == '\t')) {
+        (*p)++;
+        (*len)--;
+    }
+    while (*len && ((*p)[*len - 1] == ' ' || (*p)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* Parses the raw text of timespan(...): 1d, 1.5h, 0.12:34:56.7, a number of days. */
+static bool parse_timespan_text(const char *text, size_t len, int64_t *ticks)
+{
+    if (kq_timespan_parse(text, len, ticks))
+        return true;
+    size_t i = 0;
+    if (i < len && text[i] == '-')
+        i++;
+    while (i < len && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.'))
+        i++;
+    size_t unit_start = i;
+    while (i < len && text[i] == ' ')
+        i++;
+    if (i >= len || unit_start == 0)
+        return false;
+    int64_t unit = kq_timespan_suffix_ticks(text + i, len - i);
+    if (!unit)
+        return false;
+    char number[64];
+    if (unit_start >= sizeof number)
+        return false;
+    memcpy(number, text, unit_start);
+    number[unit_start] = '\0';
+    double amount = strtod(number, NULL);
+    *ticks = (int64_t)llround(unit < 0 ? amount / 100.0 : amount * (double)unit);
+    return true;
+}
+
+/* type(raw) literals: datetime(...), timespan(...), long(...), bool(...), guid(...), ... */
+static kq_ast *parse_typed_literal(parser *ps, const kq_token *name)
+{
+    kq_type type = kq_type_from_name(name->text.ptr, name->text.len);
+    expect(ps, "(", "'('");
+    const kq_token *raw = peek(ps);
+    if (raw->kind != KQ_TOK_RAW)
+        fail_at(ps, raw, "a literal value");
+    advance(ps);
+    const kq_token *close = expect(ps, ")", "')'");
+    kq_ast *n = node(ps, KQ_AST_LITERAL, name->start, close->end);
+    const char *text = raw->text.ptr;
+    size_t len = raw->text.len;
+    trim(&text, &len);
+    n->value = kq_null(type);
+    if (type == KQ_STRING || (len == 4 && memcmp(text, "null", 4) == 0) || raw_is_null(raw)) {
+        n->value = kq_null(type);
+        return n;
+    }
+    char *copy = kq_arena_strndup(ps->arena, text, len);
+    char *end = NULL;
+    bool ok = true;
+    switch (type) {
+    case KQ_DATETIME:
+        ok = kq_datetime_parse(text, len, &n->value.u.l);
+        break;
+    case KQ_TIMESPAN:
+        ok = parse_timespan_text(text, len, &n->value.u.l);
+        break;
+    case KQ_BOOL:
+        ok = (len == 4 && kq_ascii_ieq(text, 4, "true", 4)) || (len == 5 && kq_ascii_ieq(text, 5, "false", 5));
+        n->value.u.b = len == 4;
+        break;
+    case KQ_INT:
+    case KQ_LONG:
+        n->value.u.l = strtoll(copy, &end, 0);
+        ok = end && *end == '\0' && len > 0;
+        if (type == KQ_INT)
+            n->value.u.l = (int32_t)n->value.u.l;
+        break;
+    case KQ_REAL:
+    case KQ_DECIMAL:
+        n->value.u.r = strtod(copy, &end);
+        ok = end && *end == '\0' && len > 0;
+        break;
+    case KQ_GUID:
+        n->value.u.s.ptr = copy;
+        n->value.u.s.len = (uint32_t)len;
+        ok = len == 36;
+        break;
+    default:
+        ok = false;
+    }
+    if (!ok) {
+        kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, raw->start, raw->end,
+                     "invalid %s literal '%.*s'", kq_type_name(type), (int)len, text);
+        longjmp(ps->fail, 1);
+    }
+    n->value.null = false;
+    n->value.type = type;
+    return n;
+}
+
+/* One value inside dynamic(...): JSON-like arrays, bags, strings, numbers, typed literals. */
+static const kq_dyn *parse_dynamic_value(parser *ps)
+{
+    enter(ps);
+    const kq_token *token = peek(ps);
+    kq_dyn *dyn = kq_arena_alloc(ps->arena, sizeof *dyn);
+    if (accept(ps, "[")) {
+        const kq_dyn **items = NULL;
+        size_t count = 0, cap = 0;
+        while (!at(ps, "]")) {
+            kq_grow((void **)&items, &cap, count + 1, sizeof(kq_dyn *));
+            items[count++] = parse_dynamic_value(ps);
+            if (!accept(ps, ","))
+                break;
+        }
+        expect(ps, "]", "',' or ']' in a dynamic array");
+        const kq_dyn *array = kq_dyn_array(ps->arena, items, (uint32_t)count);
+        free(items);
+        leave(ps);
+        return array;
+    }
+    if (accept(ps, "{")) {
+        kq_dyn_member *members = NULL;
+        size_t count = 0, cap = 0;
+        while (!at(ps, "}")) {
+            const kq_token *key = peek(ps);
+            if (key->kind != KQ_TOK_STRING && key->kind != KQ_TOK_IDENT)
+                fail_at(ps, key, "a property name");
+            advance(ps);
+            expect(ps, ":", "':' after a property name");
+            kq_grow((void **)&members, &cap, count + 1, sizeof(kq_dyn_member));
+            members[count].key.ptr = kq_arena_strndup(ps->arena, key->text.ptr, key->text.len);
+            members[count].key.len = key->text.len;
+            members[count].value = parse_dynamic_value(ps);
+            count++;
+            if (!accept(ps, ","))
+                break;
+        }
+        expect(ps, "}", "',' or '}' in a property bag");
+        dyn->kind = KQ_DYN_OBJECT;
+        dyn->count = (uint32_t)count;
+        dyn->u.members = kq_arena_alloc(ps->arena, (count ? count : 1) * sizeof(kq_dyn_member));
+        if (count)
+            memcpy(dyn->u.members, members, count * sizeof(kq_dyn_member));
+        free(members);
+        leave(ps);
+        return dyn;
+    }
+    bool negative = accept(ps, "-");
+    token = peek(ps);
+    switch (token->kind) {
+    case KQ_TOK_STRING:
+        advance(ps);
+        dyn->kind = KQ_DYN_STRING;
+        dyn->u.s = token->text;
+        break;
+    case KQ_TOK_LONG:
+        advance(ps);
+        dyn->kind = KQ_DYN_LONG;
+        dyn->u.l = negative ? -token->num.l : token->num.l;
+        break;
+    case KQ_TOK_REAL:
+        advance(ps);
+        dyn->kind = KQ_DYN_REAL;
+        dyn->u.r = negative ? -token->num.r : token->num.r;
+        break;
+    case KQ_TOK_TIMESPAN:
+        advance(ps);
+        dyn->kind = KQ_DYN_TIMESPAN;
+        dyn->u.l = negative ? -token->num.l : token->num.l;
+        break;
+    case KQ_TOK_IDENT:
+        if (kq_token_is(token, "true") || kq_token_is(token, "false")) {
+            advance(ps);
+            dyn->kind = KQ_DYN_BOOL;
+            dyn->u.b = kq_token_is(token, "true");
+        } else if (kq_token_is(token, "null")) {
+            advance(ps);
+            dyn->kind = KQ_DYN_NULL;
+        } else if (peek_at(ps, 1)->kind == KQ_TOK_PUNCT && kq_token_is(peek_at(ps, 1), "(")) {
+            advance(ps);
+            kq_ast *typed = parse_typed_literal(ps, token);
+            leave(ps);
+            return kq_dyn_from_value(ps->arena, &typed->value);
+        } else {
+            fail_at(ps, token, "a constant inside dynamic()");
+        }
+        break;
+    default:
+        fail_at(ps, token, "a constant inside dynamic()");
+    }
+    leave(ps);
+    return dyn;
+}
+
+/* datatable(Name:type, ...)[value, ...] */
+static kq_ast *parse_datatable(parser *ps, const kq_token *keyword)
+{
+    kid_list kids = {0};
+    expect(ps, "(", "'(' after datatable");
+    size_t ncolumns = 0;
+    do {
+        const kq_token *name = expect_name(ps, "a column name");
+        expect(ps, ":", "':' and a column type");
+        const kq_token *type_name = expect_name(ps, "a column type");
+        kq_type type = kq_type_from_name(type_name->text.ptr, type_name->text.len);
+        if (type == KQ_TYPE_NONE)
+            fail_at(ps, type_name, "a scalar type (string, long, int, real, bool, datetime, timespan, dynamic, guid)");
+        kq_ast *decl = node(ps, KQ_AST_COLUMN_DECL, name->start, type_name->end);
+        decl->text = name->text;
+        decl->value.type = type;
+        kids_push(&kids, decl);
+        ncolumns++;
+    } while (accept(ps, ","));
+    expect(ps, ")", "',' or ')' in the datatable schema");
+    expect(ps, "[", "'[' and the datatable values");
+    while (!at(ps, "]")) {
+        kids_push(&kids, parse_expr(ps));
+        if (!accept(ps, ","))
+            break;
+    }
+    const kq_token *close = expect(ps, "]", "',' or ']' after a datatable value");
+    kq_ast *n = node(ps, KQ_AST_DATATABLE, keyword->start, close->end);
+    kids_attach(ps, n, &kids);
+    n->flags = (uint32_t)ncolumns;
+    return n;
+}
+
+static kq_ast *parse_call(parser *ps, const kq_token *name)
+{
+    kid_list args = {0};
+    advance(ps); /* ( */
+    if (!at(ps, ")")) {
+        do {
+            if (at(ps, "*")) {
+                const kq_token *star = advance(ps);
+                kids_push(&args, node(ps, KQ_AST_STAR, star->start, star->end));
+            } else {
+                kids_push(&args, parse_expr(ps));
+            }
+        } while (accept(ps, ","));
+    }
+    const kq_token *close = expect(ps, ")", "',' or ')' after a function argument");
+    kq_ast *n = node(ps, KQ_AST_CALL, name->start, close->end);
+    n->text = name->text;
+    n->text_start = name->start;
+    n->text_end = name->end;
+    kids_attach(ps, n, &args);
+    return n;
+}
+
+static kq_ast *parse_primary(parser *ps)
+{
+    const kq_token *token = peek(ps);
+    switch (token->kind) {
+    case KQ_TOK_STRING: {
+        advance(ps);
+        /* Adjacent string literals concatenate, as in Kusto. */
+        kq_ast *n = literal(ps, token, kq_string(token->text.ptr, token->text.len));
+        while (peek(ps)->kind == KQ_TOK_STRING) {
+            const kq_token *more = advance(ps);
+            size_t len = n->value.u.s.len + more->text.len;
+            char *joined = kq_arena_alloc(ps->arena, len + 1);
+            memcpy(joined, n->value.u.s.ptr, n->value.u.s.len);
+            memcpy(joined + n->value.u.s.len, more->text.ptr, more->text.len);
+            n->value = kq_string(joined, len);
+            n->end = more->end;
+        }
+        return n;
+    }
+    case KQ_TOK_LONG:
+        advance(ps);
+        return literal(ps, token, kq_long(token->num.l));
+    case KQ_TOK_REAL:
+        advance(ps);
+        return literal(ps, token, kq_real(token->num.r));
+    case KQ_TOK_TIMESPAN:
+        advance(ps);
+        return literal(ps, token, kq_timespan(token->num.l));
+    case KQ_TOK_IDENT: {
+        advance(ps);
+        if (!token->bracketed) {
+            if (kq_token_is(token, "true") || kq_token_is(token, "false"))
+                return literal(ps, token, kq_bool(kq_token_is(token, "true")));
+            if (kq_token_is(token, "null")) {
+                kq_ast *n = literal(ps, token, kq_null(KQ_TYPE_NONE));
+                return n;
+            }
+            if (kq_token_is(token, "datatable") && at(ps, "("))
+                return parse_datatable(ps, token);
+            if (kq_token_is(token, "dynamic") && at(ps, "(")) {
+                advance(ps);
+                const kq_dyn *dyn = parse_dynamic_value(ps);
+                const kq_token *close = expect(ps, ")", "')' after the dynamic value");
+                kq_ast *n = node(ps, KQ_AST_LITERAL, token->start, close->end);
+                n->value = kq_dynamic(dyn->kind == KQ_DYN_NULL ? NULL : dyn);
+                return n;
+            }
+            if (peek(ps)->kind == KQ_TOK_PUNCT && at(ps, "(") && peek_at(ps, 1)->kind == KQ_TOK_RAW)
+                return parse_typed_literal(ps, token);
+            if (at(ps, "("))
+                return parse_call(ps, token);
+        }
+        kq_ast *n = node(ps, KQ_AST_NAME, token->start, token->end);
+        n->text = token->text;
+        n->text_start = token->start;
+        n->text_end = token->end;
+        return n;
+    }
+    case KQ_TOK_PUNCT:
+        if (kq_token_is(token, "(")) {
+            advance(ps);
+            enter(ps);
+            kq_ast *inner = parse_expr(ps);
+            leave(ps);
+            const kq_token *close = expect(ps, ")", "')'");
+            /* Keep the parentheses in the span so carets cover them. */
+            if (inner->kind == KQ_AST_PIPE || inner->kind == KQ_AST_NAME) {
+                inner->start = inner->start;
+            }
+            (void)close;
+            return inner;
+        }
+        break;
+    default:
+        break;
+    }
+    fail_at(ps, token, "an expression");
+}
+
+static kq_ast *parse_postfix(parser *ps)
+{
+    kq_ast *n = parse_primary(ps);
+    for (;;) {
+        if (at(ps, "[")) {
+            advance(ps);
+            kq_ast *index = parse_expr(ps);
+            const kq_token *close = expect(ps, "]", "']'");
+            n = node2(ps, KQ_AST_INDEX, n, index);
+            n->end = close->end;
+        } else if (at(ps, ".") && (is_ident(peek_at(ps, 1)))) {
+            advance(ps);
+            const kq_token *member = advance(ps);
+            kq_ast *m = node1(ps, KQ_AST_MEMBER, n->start, member->end, n);
+            m->text = member->text;
+            m->text_start = member->start;
+            m->text_end = member->end;
+            n = m;
+        } else {
+            return n;
+        }
+    }
+}
+
+static kq_ast *parse_unary(parser *ps)
+{
+    if (at(ps, "-") || at(ps, "+")) {
+        const kq_token *op = advance(ps);
+        enter(ps);
+        kq_ast *operand = parse_unary(ps);
+        leave(ps);
+        /* Fold a minus into a numeric literal: -5d, -1. */
+        if (operand->kind == KQ_AST_LITERAL && !operand->value.null &&
+            (operand->value.type == KQ_LONG || operand->value.type == KQ_TIMESPAN ||
+             operand->value.type == KQ_REAL)) {
+            if (op->text.ptr[0] == '-') {
+                if (operand->value.type == KQ_REAL)
+                    operand->value.u.r = -operand->value.u.r;
+                else
+                    operand->value.u.l = -operand->value.u.l;
+            }
+            operand->start = op->start;
+            return operand;
+        }
+        kq_ast *n = node1(ps, KQ_AST_UNARY, op->start, operand->end, operand);
+        n->text = op->text;
+        return n;
+    }
+    return parse_postfix(ps);
+}
+
+static kq_ast *binary(parser *ps, const kq_token *op, kq_ast *left, kq_ast *right)
+{
+    kq_ast *n = node2(ps, KQ_AST_BINARY, left, right);
+    n->text = op->text;
+    n->text_start = op->start;
+    n->text_end = op->end;
+    return n;
+}
+
+static kq_ast *parse_multiply(parser *ps)
+{
+    kq_ast *left = parse_unary(ps);
+    while (at(ps, "*") || at(ps, "/") || at(ps, "%")) {
+        const kq_token *op = advance(ps);
+        left = binary(ps, op, left, parse_unary(ps));
+    }
+    return left;
+}
+
+static kq_ast *parse_additive(parser *ps)
+{
+    kq_ast *left = parse_multiply(ps);
+    while (at(ps, "+") || at(ps, "-")) {
+        const kq_token *op = advance(ps);
+        left = binary(ps, op, left, parse_multiply(ps));
+    }
+    return left;
+}
+
+/* String and comparison operators that take one right operand. */
+static const char *const compare_words[] = {
+    "has", "!has", "has_cs", "!has_cs", "hasprefix", "!hasprefix", "hasprefix_cs",
+    "!hasprefix_cs", "hassuffix", "!hassuffix", "hassuffix_cs", "!hassuffix_cs", "contains",
+    "!contains", "contains_cs", "!contains_cs", "startswith", "!startswith", "startswith_cs",
+    "!startswith_cs", "endswith", "!endswith", "endswith_cs", "!endswith_cs", "like", "!like",
+};
+static const char *const compare_symbols[] = {"==", "!=", "<>", "<", "<=", ">", ">=", "=~", "!~"};
+static const char *const list_words[] = {"in", "!in", "in~", "!in~", "has_any", "has_all"};
+
+static bool in_list(const kq_token *token, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (kq_token_is(token, list[i]))
+            return true;
+    return false;
+}
+
+static kq_ast *parse_list_operator(parser *ps, const kq_token *op, kq_ast *left)
+{
+    kid_list kids = {0};
+    kids_push(&kids, left);
+    char expected[48];
+    snprintf(expected, sizeof expected, "'(' after %.*s", (int)op->text.len, op->text.ptr);
+    expect(ps, "(", expected);
+    if (!at(ps, ")")) {
+        do {
+            kids_push(&kids, parse_expr(ps));
+        } while (accept(ps, ","));
+    }
+    const kq_token *close = expect(ps, ")", "',' or ')' in the value list");
+    kq_ast *n = node(ps, KQ_AST_IN, left->start, close->end);
+    n->text = op->text;
+    n->text_start = op->start;
+    n->text_end = op->end;
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
+static kq_ast *parse_compare(parser *ps)
+{
+    kq_ast *left = parse_additive(ps);
+    const kq_token *op = peek(ps);
+    if ((op->kind == KQ_TOK_IDENT || op->kind == KQ_TOK_OPWORD) &&
+        in_list(op, compare_words, KQ_ARRAY_LEN(compare_words))) {
+        advance(ps);
+        return binary(ps, op, left, parse_additive(ps));
+    }
+    if (op->kind == KQ_TOK_PUNCT && in_list(op, compare_symbols, KQ_ARRAY_LEN(compare_symbols))) {
+        advance(ps);
+        return binary(ps, op, left, parse_additive(ps));
+    }
+    if ((kq_token_is(op, "matches") || kq_token_is(op, "!matches")) &&
+        kq_token_is(peek_at(ps, 1), "regex")) {
+        advance(ps);
+        advance(ps);
+        return binary(ps, op, left, parse_additive(ps));
+    }
+    if (in_list(op, list_words, KQ_ARRAY_LEN(list_words))) {
+        advance(ps);
+        return parse_list_operator(ps, op, left);
+    }
+    if (kq_token_is(op, "between") || kq_token_is(op, "!between")) {
+        advance(ps);
+        expect(ps, "(", "'(' after between");
+        kq_ast *low = parse_additive(ps);
+        expect(ps, "..", "'..' between the two bounds");
+        kq_ast *high = parse_additive(ps);
+        const kq_token *close = expect(ps, ")", "')' after the range");
+        kq_ast *n = node(ps, KQ_AST_BETWEEN, left->start, close->end);
+        n->text = op->text;
+        n->text_start = op->start;
+        n->text_end = op->end;
+        n->kids = kq_arena_alloc(ps->arena, 3 * sizeof(kq_ast *));
+        n->kids[0] = left;
+        n->kids[1] = low;
+        n->kids[2] = high;
+        n->nkids = 3;
+        return n;
+    }
+    return left;
+}
+
+static kq_ast *parse_and(parser *ps)
+{
+    kq_ast *left = parse_compare(ps);
+    while (at(ps, "and")) {
+        const kq_token *op = advance(ps);
+        enter(ps);
+        left = binary(ps, op, left, parse_compare(ps));
+    }
+    return left;
+}
+
+static kq_ast *parse_or(parser *ps)
+{
+    int depth = ps->depth;
+    kq_ast *left = parse_and(ps);
+    while (at(ps, "or")) {
+        const kq_token *op = advance(ps);
+        enter(ps);
+        left = binary(ps, op, left, parse_and(ps));
+    }
+    ps->depth = depth;
+    return left;
+}
+
+static kq_ast *parse_expr(parser *ps)
+{
+    enter(ps);
+    kq_ast *n = parse_or(ps);
+    if (at(ps, "|"))
+        n = parse_pipeline_tail(ps, n);
+    leave(ps);
+    return n;
+}
+
+/* ---- tabular operators ---- */
+
+/* name = expr, or expr */
+static kq_ast *parse_assignment(parser *ps)
+{
+    if (is_ident(peek(ps)) && kq_token_is(peek_at(ps, 1), "=")) {
+        const kq_token *name = advance(ps);
+        advance(ps);
+        kq_ast *value = parse_or(ps);
+        kq_ast *n = node1(ps, KQ_AST_ASSIGN, name->start, value->end, value);
+        n->text = name->text;
+        n->text_start = name->start;
+        n->text_end = name->end;
+        return n;
+    }
+    return parse_or(ps);
+}
+
+static kq_ast *parse_assignment_list(parser *ps, kq_ast_kind kind, const kq_token *keyword)
+{
+    kid_list kids = {0};
+    do {
+        kids_push(&kids, parse_assignment(ps));
+    } while (accept(ps, ","));
+    kq_ast *n = node(ps, kind, keyword->start, kids.items[kids.count - 1]->end);
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
+static kq_ast *parse_sort_key(parser *ps)
+{
+    kq_ast *expr = parse_or(ps);
+    kq_ast *key = node1(ps, KQ_AST_SORT_KEY, expr->start, expr->end, expr);
+    if (accept(ps, "asc"))
+        key->flags |= KQ_SORT_ASC;
+    else
+        accept(ps, "desc");
+    if (at(ps, "nulls")) {
+        advance(ps);
+        if (accept(ps, "first"))
+            key->flags |= KQ_SORT_NULLS_FIRST;
+        else if (accept(ps, "last"))
+            key->flags |= KQ_SORT_NULLS_LAST;
+        else
+            fail_at(ps, peek(ps), "'first' or 'last' after nulls");
+    }
+    return key;
+}
+
+static kq_ast *parse_summarize(parser *ps, const kq_token *keyword)
+{
+    kid_list aggregates = {0}, by = {0};
+    if (!at(ps, "by")) {
+        do {
+            kids_push(&aggregates, parse_assignment(ps));
+        } while (accept(ps, ","));
+    }
+    uint32_t end = aggregates.count ? aggregates.items[aggregates.count - 1]->end : keyword->end;
+    if (accept(ps, "by")) {
+        do {
+            kids_push(&by, parse_assignment(ps));
+        } while (accept(ps, ","));
+        end = by.items[by.count - 1]->end;
+    }
+    kq_ast *agg_list = node(ps, KQ_AST_LIST, keyword->start, end);
+    kids_attach(ps, agg_list, &aggregates);
+    kq_ast *by_list = node(ps, KQ_AST_LIST, keyword->start, end);
+    kids_attach(ps, by_list, &by);
+    return node2(ps, KQ_AST_SUMMARIZE, agg_list, by_list);
+}
+
+static kq_ast *parse_operator(parser *ps)
+{
+    const kq_token *keyword = peek(ps);
+    if (!is_ident(keyword) || keyword->bracketed)
+        fail_at(ps, keyword, "a query operator (where, extend, project, summarize, ...)");
+    advance(ps);
+    if (kq_token_is(keyword, "where") || kq_token_is(keyword, "filter")) {
+        kq_ast *predicate = parse_or(ps);
+        return node1(ps, KQ_AST_WHERE, keyword->start, predicate->end, predicate);
+    }
+    if (kq_token_is(keyword, "extend"))
+        return parse_assignment_list(ps, KQ_AST_EXTEND, keyword);
+    if (kq_token_is(keyword, "project"))
+        return parse_assignment_list(ps, KQ_AST_PROJECT, keyword);
+    if (kq_token_is(keyword, "summarize")) {
+        kq_ast *n = parse_summarize(ps, keyword);
+        n->start = keyword->start;
+        return n;
+    }
+    if (kq_token_is(keyword, "distinct")) {
+        if (at(ps, "*")) {
+            const kq_token *star = advance(ps);
+            return node1(ps, KQ_AST_DISTINCT, keyword->start, star->end,
+                         node(ps, KQ_AST_STAR, star->start, star->end));
+        }
+        return parse_assignment_list(ps, KQ_AST_DISTINCT, keyword);
+    }
+    if (kq_token_is(keyword, "sort") || kq_token_is(keyword, "order")) {
+        expect(ps, "by", "'by' after sort or order");
+        kid_list keys = {0};
+        do {
+            kids_push(&keys, parse_sort_key(ps));
+        } while (accept(ps, ","));
+        kq_ast *n = node(ps, KQ_AST_SORT, keyword->start, keys.items[keys.count - 1]->end);
+        kids_attach(ps, n, &keys);
+        return n;
+    }
+    if (kq_token_is(keyword, "take") || kq_token_is(keyword, "limit")) {
+        kq_ast *count = parse_or(ps);
+        return node1(ps, KQ_AST_TAKE, keyword->start, count->end, count);
+    }
+    if (kq_token_is(keyword, "top")) {
+        kq_ast *count = parse_additive(ps);
+        expect(ps, "by", "'by' after the row count of top");
+        kq_ast *key = parse_sort_key(ps);
+        return node2(ps, KQ_AST_TOP, count, key);
+    }
+    if (kq_token_is(keyword, "count"))
+        return node(ps, KQ_AST_COUNT, keyword->start, keyword->end);
+    ps->pos--;
+    fail_at(ps, keyword, "a query operator (where, extend, project, summarize, ...)");
+}
+
+static kq_ast *parse_pipeline_tail(parser *ps, kq_ast *input)
+{
+    while (accept(ps, "|")) {
+        kq_ast *op = parse_operator(ps);
+        input = node2(ps, KQ_AST_PIPE, input, op);
+    }
+    return input;
+}
+
+/* ---- statements ---- */
+
+static kq_ast *parse_statement(parser *ps)
+{
+    if (at(ps, "let") && is_ident(peek_at(ps, 1))) {
+        const kq_token *keyword = advance(ps);
+        const kq_token *name = advance(ps);
+        expect(ps, "=", "'=' after the let name");
+        kq_ast *value = parse_expr(ps);
+        kq_ast *n = node1(ps, KQ_AST_LET, keyword->start, value->end, value);
+        n->text = name->text;
+        n->text_start = name->start;
+        n->text_end = name->end;
+        return n;
+    }
+    kq_ast *query = parse_expr(ps);
+    return node1(ps, KQ_AST_QUERY, query->start, query->end, query);
+}
+
+kq_ast *kq_parse(const kq_source *source, kq_arena *arena, kq_diags *diags)
+{
+    if (source->len > KQ_MAX_QUERY_BYTES) {
+        kq_diags_add(diags, source, KQ_SEVERITY_ERROR, 0, 0,
+                     "query is %zu bytes long; the limit is %d bytes", source->len,
+                     KQ_MAX_QUERY_BYTES);
+        return NULL;
+    }
+    kq_token_list tokens;
+    if (!kq_lex(source, arena, &tokens, diags))
+        return NULL;
+    parser ps = {.source = source, .arena = arena, .diags = diags, .tokens = tokens.items,
+                 .count = tokens.count};
+    kid_list statements = {0};
+    if (setjmp(ps.fail)) {
+        free(statements.items);
+        return NULL;
+    }
+    while (peek(&ps)->kind != KQ_TOK_EOF) {
+        if (accept(&ps, ";"))
+            continue;
+        kids_push(&statements, parse_statement(&ps));
+        if (peek(&ps)->kind != KQ_TOK_EOF)
+            expect(&ps, ";", "';' or '|' (or the end of the query)");
+    }
+    kq_ast *script = node(&ps, KQ_AST_SCRIPT, 0, (uint32_t)source->len);
+    kids_attach(&ps, script, &statements);
+    return script;
+}

@@ -1,0 +1,385 @@
+/*
+ * CSV reader: Defender advanced-hunting exports, Log Analytics exports and
+ * any other comma-separated file with a header line.
+ *
+ * Quoting follows RFC 4180: a quoted field may hold commas, doubled quotes
+ * and line breaks; records end with CRLF or LF. Leniencies: a quote inside an
+ * unquoted field is kept as a literal byte, and bytes between a closing quote
+ * and the next comma are kept. Blank lines are not records.
+ *
+ * A record whose field count differs from the header's is skipped and
+ * counted. Kusto ingestion rejects such a file as a whole
+ * (Stream_WrongNumberOfFields); kqlite keeps the consistent rows, because one
+ * damaged line should not hide a whole export from a hunt.
+ */
+#include "sources/source_internal.h"
+#include "base/buf.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Records scanned for a day-first or month-first numeric date before the default applies. */
+#define CSV_DATE_ORDER_SCAN_RECORDS 5000
+
+typedef struct csv_reader {
+    const char *data;
+    size_t len, pos;
+    int line;        /* line number at pos, 1-based */
+    int record_line; /* line where the last record started */
+    kq_buf text;     /* unescaped field bytes of the last record */
+    size_t *starts, *lens;
+    size_t nfields, cap;
+} csv_reader;
+
+typedef enum csv_status { CSV_RECORD, CSV_END, CSV_UNTERMINATED } csv_status;
+
+static void reader_init(csv_reader *r, const char *data, size_t len, size_t pos, int line)
+{
+    memset(r, 0, sizeof *r);
+    r->data = data;
+    r->len = len;
+    r->pos = pos;
+    r->line = line;
+    kq_buf_init(&r->text);
+}
+
+static void reader_free(csv_reader *r)
+{
+    kq_buf_free(&r->text);
+    free(r->starts);
+    free(r->lens);
+}
+
+static void begin_field(csv_reader *r)
+{
+    size_t cap = r->cap;
+    kq_grow((void **)&r->starts, &cap, r->nfields + 1, sizeof(size_t));
+    kq_grow((void **)&r->lens, &r->cap, r->nfields + 1, sizeof(size_t));
+    r->starts[r->nfields] = r->text.len;
+    r->lens[r->nfields] = 0;
+    r->nfields++;
+}
+
+static void append(csv_reader *r, const char *bytes, size_t n)
+{
+    kq_buf_append(&r->text, bytes, n);
+    r->lens[r->nfields - 1] += n;
+}
+
+/* Reads a quoted field starting at the opening quote; returns false at end of input without a closing quote. */
+static bool read_quoted(csv_reader *r)
+{
+    r->pos++;
+    for (;;) {
+        const char *quote = memchr(r->data + r->pos, '"', r->len - r->pos);
+        size_t end = quote ? (size_t)(quote - r->data) : r->len;
+        for (size_t i = r->pos; i < end; i++)
+            if (r->data[i] == '\n')
+                r->line++;
+        append(r, r->data + r->pos, end - r->pos);
+        r->pos = end;
+        if (!quote)
+            return false;
+        if (r->pos + 1 < r->len && r->data[r->pos + 1] == '"') {
+            append(r, "\"", 1);
+            r->pos += 2;
+            continue;
+        }
+        r->pos++;
+        return true;
+    }
+}
+
+static csv_status next_record(csv_reader *r)
+{
+    kq_buf_clear(&r->text);
+    r->nfields = 0;
+    if (r->pos >= r->len)
+        return CSV_END;
+    r->record_line = r->line;
+    for (;;) {
+        begin_field(r);
+        if (r->pos < r->len && r->data[r->pos] == '"' && !read_quoted(r))
+            return CSV_UNTERMINATED;
+        size_t start = r->pos;
+        while (r->pos < r->len && r->data[r->pos] != ',' && r->data[r->pos] != '\n' &&
+               r->data[r->pos] != '\r')
+            r->pos++;
+        append(r, r->data + start, r->pos - start);
+        if (r->pos >= r->len)
+            return CSV_RECORD;
+        char c = r->data[r->pos++];
+        if (c == ',')
+            continue;
+        if (c == '\r' && r->pos < r->len && r->data[r->pos] == '\n')
+            r->pos++;
+        r->line++;
+        return CSV_RECORD;
+    }
+}
+
+static const char *field(const csv_reader *r, size_t i, size_t *len)
+{
+    *len = r->lens[i];
+    return r->text.data + r->starts[i];
+}
+
+static bool is_blank_record(const csv_reader *r)
+{
+    return r->nfields == 1 && r->lens[0] == 0;
+}
+
+/* ---- header ---- */
+
+typedef enum column_zone { ZONE_DEFAULT, ZONE_UTC, ZONE_LOCAL } column_zone;
+
+typedef struct csv_header {
+    size_t count;
+    char **names;
+    size_t *lens;
+    column_zone *zones;
+    int *columns;      /* builder column per field */
+    kq_type *declared; /* built-in type, or KQ_TYPE_NONE */
+    int type_field;    /* index of the Type column, or -1 */
+} csv_header;
+
+static void header_free(csv_header *h)
+{
+    for (size_t i = 0; i < h->count; i++)
+        free(h->names[i]);
+    free(h->names);
+    free(h->lens);
+    free(h->zones);
+    free(h->columns);
+    free(h->declared);
+}
+
+static bool strip_suffix(char *name, size_t *len, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    if (*len < n || memcmp(name + *len - n, suffix, n) != 0)
+        return false;
+    *len -= n;
+    name[*len] = '\0';
+    return true;
+}
+
+/* Copies header names, trimming spaces and the " [UTC]" / " [Local Time]" suffixes of Log Analytics exports. */
+static void header_init(csv_header *h, const csv_reader *r)
+{
+    memset(h, 0, sizeof *h);
+    h->count = r->nfields;
+    h->names = kq_xcalloc(h->count, sizeof(char *));
+    h->lens = kq_xcalloc(h->count, sizeof(size_t));
+    h->zones = kq_xcalloc(h->count, sizeof(column_zone));
+    h->columns = kq_xcalloc(h->count, sizeof(int));
+    h->declared = kq_xcalloc(h->count, sizeof(kq_type));
+    h->type_field = -1;
+    for (size_t i = 0; i < h->count; i++) {
+        size_t len;
+        const char *text = field(r, i, &len);
+        while (len && (*text == ' ' || *text == '\t')) {
+            text++;
+            len--;
+        }
+        while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+            len--;
+        char *name = kq_xstrndup(text, len);
+        if (strip_suffix(name, &len, " [UTC]"))
+            h->zones[i] = ZONE_UTC;
+        else if (strip_suffix(name, &len, " [Local Time]"))
+            h->zones[i] = ZONE_LOCAL;
+        h->names[i] = name;
+        h->lens[i] = len;
+        if (len == 4 && memcmp(name, "Type", 4) == 0)
+            h->type_field = (int)i;
+    }
+}
+
+static bool header_has_zone_suffix(const csv_header *h)
+{
+    for (size_t i = 0; i < h->count; i++)
+        if (h->zones[i] != ZONE_DEFAULT)
+            return true;
+    return false;
+}
+
+/* ---- datetime cells ---- */
+
+static bool is_datetime_field(const csv_header *h, size_t i)
+{
+    return h->declared[i] == KQ_DATETIME || h->zones[i] != ZONE_DEFAULT;
+}
+
+/*
+ * Decides whether numeric dates in this file put the day first: the first
+ * date whose first number exceeds 12 says day-first, the first whose second
+ * number exceeds 12 says month-first. Files where no date decides it are read
+ * month-first, the order of the portal's default en-US locale.
+ */
+static kq_date_order scan_date_order(const csv_header *h, const char *data, size_t len, size_t pos, int line)
+{
+    csv_reader r;
+    reader_init(&r, data, len, pos, line);
+    kq_date_order order = KQ_DATE_MONTH_FIRST;
+    bool decided = false;
+    for (int n = 0; n < CSV_DATE_ORDER_SCAN_RECORDS && !decided && next_record(&r) == CSV_RECORD; n++) {
+        for (size_t i = 0; i < r.nfields && i < h->count && !decided; i++) {
+            if (!is_datetime_field(h, i))
+                continue;
+            size_t flen;
+            const char *text = field(&r, i, &flen);
+            int first, second;
+            if (!kq_export_date_numbers(text, flen, &first, &second))
+                continue;
+            if (first > 12) {
+                order = KQ_DATE_DAY_FIRST;
+                decided = true;
+            } else if (second > 12) {
+                decided = true;
+            }
+        }
+    }
+    reader_free(&r);
+    return order;
+}
+
+static bool is_invalid_date(const char *text, size_t len)
+{
+    return len == 12 && memcmp(text, "Invalid date", 12) == 0;
+}
+
+/* True when text could be a datetime in an export form, so parsing it is worth trying. */
+static bool may_be_datetime(const char *text, size_t len)
+{
+    return len >= 8 && len <= 64 && memchr(text, ':', len) != NULL;
+}
+
+typedef struct csv_file {
+    kq_load_context *ctx;
+    kq_table_builder *builder;
+    csv_header header;
+    kq_date_order order;
+    kq_tz utc;
+} csv_file;
+
+static void set_cell(csv_file *f, size_t i, const char *text, size_t len)
+{
+    const csv_header *h = &f->header;
+    int column = h->columns[i];
+    if (len == 0)
+        return;
+    bool datetime = is_datetime_field(h, i);
+    if (datetime || h->declared[i] == KQ_TYPE_NONE) {
+        if (is_invalid_date(text, len))
+            return;
+        if (datetime || may_be_datetime(text, len)) {
+            kq_tz *zone = h->zones[i] == ZONE_UTC ? &f->utc : &f->ctx->tz;
+            int64_t ticks;
+            if (kq_export_datetime_parse(text, len, f->order, zone, &ticks)) {
+                kq_table_builder_set_datetime(f->builder, column, ticks);
+                return;
+            }
+        }
+    }
+    kq_table_builder_set_text(f->builder, column, text, len);
+}
+
+static void load_record(csv_file *f, const csv_reader *r)
+{
+    kq_file_report *report = f->ctx->file;
+    char location[32];
+    snprintf(location, sizeof location, "line %d", r->record_line);
+    report->records_read++;
+    if (r->nfields != f->header.count) {
+        kq_file_report_skip(report, r->nfields > f->header.count ? "more fields than the header"
+                                                                 : "fewer fields than the header",
+                            location);
+        return;
+    }
+    for (size_t i = 0; i < r->nfields; i++) {
+        size_t len;
+        const char *text = field(r, i, &len);
+        set_cell(f, i, text, len);
+    }
+    kq_context_row_loaded(f->ctx, f->builder);
+}
+
+/* Picks the table from the header and the first record, then binds every header name to a column. */
+static void bind_table(csv_file *f, const csv_reader *first)
+{
+    csv_header *h = &f->header;
+    const char *type_value = NULL;
+    size_t type_len = 0;
+    if (first && h->type_field >= 0 && (size_t)h->type_field < first->nfields)
+        type_value = field(first, (size_t)h->type_field, &type_len);
+    char *table = kq_detect_table_name(f->ctx, type_value, type_len, (const char *const *)h->names,
+                                       h->lens, h->count);
+    f->builder = kq_context_builder(f->ctx, table);
+    const char *name = f->ctx->forced_table ? f->ctx->forced_table : table;
+    const kq_builtin_table *builtin = kq_builtin_table_find(name, strlen(name));
+    for (size_t i = 0; i < h->count; i++) {
+        h->columns[i] = kq_table_builder_column(f->builder, h->names[i], h->lens[i]);
+        h->declared[i] = KQ_TYPE_NONE;
+        for (uint32_t k = 0; builtin && k < builtin->count; k++)
+            if (strcmp(builtin->fields[k].name, h->names[i]) == 0)
+                h->declared[i] = builtin->fields[k].type;
+    }
+    if (header_has_zone_suffix(h))
+        kq_file_report_set_format(f->ctx->file, "log-analytics-csv");
+    else
+        kq_file_report_set_format(f->ctx->file, builtin ? "defender-csv" : "csv");
+    free(table);
+}
+
+static void report_unterminated(kq_load_context *ctx, const csv_reader *r)
+{
+    char location[32];
+    snprintf(location, sizeof location, "line %d", r->record_line);
+    ctx->file->records_read++;
+    kq_file_report_skip(ctx->file, "unterminated quoted field", location);
+}
+
+void kq_csv_load(kq_load_context *ctx, const char *data, size_t len)
+{
+    size_t start = 0;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        start = 3;
+    csv_file f = {.ctx = ctx};
+    kq_tz_init(&f.utc, NULL);
+    csv_reader r;
+    reader_init(&r, data, len, start, 1);
+    kq_file_report_set_format(ctx->file, "csv");
+
+    csv_status status;
+    while ((status = next_record(&r)) == CSV_RECORD && is_blank_record(&r))
+        ;
+    if (status != CSV_RECORD) {
+        if (status == CSV_UNTERMINATED)
+            kq_file_report_skip(ctx->file, "unterminated quoted field in the header", "line 1");
+        reader_free(&r);
+        return;
+    }
+    header_init(&f.header, &r);
+    size_t body = r.pos;
+    int body_line = r.line;
+
+    /* The first data record can name the table through its Type column. */
+    while ((status = next_record(&r)) == CSV_RECORD && is_blank_record(&r))
+        ;
+    bind_table(&f, status == CSV_RECORD ? &r : NULL);
+    f.order = scan_date_order(&f.header, data, len, body, body_line);
+
+    for (; status != CSV_END; status = next_record(&r)) {
+        if (status == CSV_UNTERMINATED) {
+            report_unterminated(ctx, &r);
+            break;
+        }
+        if (!is_blank_record(&r))
+            load_record(&f, &r);
+    }
+    header_free(&f.header);
+    reader_free(&r);
+}

@@ -1,0 +1,295 @@
+/*
+ * JSON reader: the container shapes (one array, JSON lines, concatenated
+ * values) and the record shapes inside them.
+ *
+ * Shapes: a JSON array of records; JSON lines (one record per line, LF or
+ * CRLF); several objects written one after another, pretty-printed or not
+ * (evtx_dump output). Records: Event Hub messages {"records":[...]},
+ * streaming-API records {"category":"AdvancedHunting-<Table>","properties":{...}},
+ * Windows events (evtx_dump or NXLog form), advanced-hunting API results
+ * {"Schema":[...],"Results":[...]} (also camelCase), and plain row objects.
+ */
+#include "sources/source_internal.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* jansson flags: NUL bytes inside strings are data, not an error. */
+#define JSON_LOAD_FLAGS JSON_ALLOW_NUL
+
+typedef struct json_file {
+    kq_load_context *ctx;
+    kq_table_builder *rows; /* builder for plain row objects, chosen at the first one */
+    const char *container;  /* "json-array", "json-lines" or "json" */
+    bool format_set;
+} json_file;
+
+void kq_json_set_row(kq_table_builder *builder, const json_t *object)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)object, key, value)
+    {
+        int column = kq_table_builder_column(builder, key, strlen(key));
+        kq_table_builder_set_json(builder, column, value);
+    }
+}
+
+static void set_format(json_file *f, const char *format)
+{
+    if (f->format_set)
+        return;
+    kq_file_report_set_format(f->ctx->file, format);
+    f->format_set = true;
+}
+
+/* Chooses the table for plain rows from the first row's keys and Type member. */
+static kq_table_builder *rows_builder(json_file *f, const json_t *first_row, const json_t *schema)
+{
+    if (f->rows)
+        return f->rows;
+    size_t count = schema ? json_array_size(schema) : json_object_size(first_row);
+    const char **names = kq_xcalloc(count + 1, sizeof(char *));
+    size_t *lens = kq_xcalloc(count + 1, sizeof(size_t));
+    size_t n = 0;
+    if (schema) {
+        for (size_t i = 0; i < count; i++) {
+            const json_t *column = json_array_get(schema, i);
+            const json_t *name = json_object_get(column, "Name");
+            if (!name)
+                name = json_object_get(column, "name");
+            if (json_is_string(name)) {
+                names[n] = json_string_value(name);
+                lens[n++] = json_string_length(name);
+            }
+        }
+    } else {
+        const char *key;
+        json_t *value;
+        json_object_foreach((json_t *)first_row, key, value)
+        {
+            names[n] = key;
+            lens[n++] = strlen(key);
+        }
+    }
+    const json_t *type = first_row ? json_object_get(first_row, "Type") : NULL;
+    char *table = kq_detect_table_name(f->ctx, json_is_string(type) ? json_string_value(type) : NULL,
+                                       json_is_string(type) ? json_string_length(type) : 0, names, lens, n);
+    f->rows = kq_context_builder(f->ctx, table);
+    free(table);
+    free(names);
+    free(lens);
+    return f->rows;
+}
+
+static void load_plain_row(json_file *f, const json_t *row, const json_t *schema)
+{
+    kq_table_builder *builder = rows_builder(f, row, schema);
+    kq_json_set_row(builder, row);
+    kq_context_row_loaded(f->ctx, builder);
+}
+
+static const json_t *member_either(const json_t *object, const char *name, const char *alternative)
+{
+    const json_t *value = json_object_get(object, name);
+    return value ? value : json_object_get(object, alternative);
+}
+
+static void load_api_results(json_file *f, const json_t *schema, const json_t *results, const char *location)
+{
+    set_format(f, "hunting-api-json");
+    size_t index;
+    json_t *row;
+    json_array_foreach(results, index, row)
+    {
+        f->ctx->file->records_read++;
+        if (!json_is_object(row)) {
+            kq_file_report_skip(f->ctx->file, "result row is not a JSON object", location);
+            continue;
+        }
+        load_plain_row(f, row, schema);
+    }
+}
+
+/* Loads one record object: a leaf record counts one read record, a container counts its members. */
+static void load_record(json_file *f, const json_t *value, const char *location, bool allow_envelope)
+{
+    kq_file_report *file = f->ctx->file;
+    if (json_is_object(value)) {
+        const json_t *records = json_object_get(value, "records");
+        if (allow_envelope && json_is_array(records)) {
+            set_format(f, "event-hub-json");
+            size_t index;
+            json_t *record;
+            json_array_foreach(records, index, record)
+                load_record(f, record, location, false);
+            return;
+        }
+        const json_t *schema = member_either(value, "Schema", "schema");
+        const json_t *results = member_either(value, "Results", "results");
+        if (allow_envelope && json_is_array(schema) && json_is_array(results)) {
+            load_api_results(f, schema, results, location);
+            return;
+        }
+    }
+    file->records_read++;
+    if (!json_is_object(value)) {
+        kq_file_report_skip(file, "JSON value is not an object", location);
+        return;
+    }
+    if (kq_defender_stream_is_record(value)) {
+        set_format(f, strcmp(f->container, "json-lines") == 0 ? "defender-stream-lines" : "defender-stream-json");
+        kq_defender_stream_load(f->ctx, value, location);
+    } else if (kq_winevent_is_event(value)) {
+        set_format(f, json_object_get(value, "Event") ? "evtx-json" : "nxlog-json");
+        kq_winevent_load(f->ctx, value, location);
+    } else {
+        set_format(f, f->container);
+        load_plain_row(f, value, NULL);
+    }
+}
+
+static int count_lines(const char *data, size_t from, size_t to)
+{
+    int n = 0;
+    for (const char *p = data + from; (p = memchr(p, '\n', (size_t)(data + to - p))) != NULL; p++)
+        n++;
+    return n;
+}
+
+static void load_array(json_file *f, const char *data, size_t len, size_t start)
+{
+    f->container = "json-array";
+    json_error_t error;
+    json_t *root = json_loadb(data + start, len - start, JSON_LOAD_FLAGS, &error);
+    if (!root) {
+        char location[48];
+        snprintf(location, sizeof location, "line %d", error.line + count_lines(data, 0, start));
+        f->ctx->file->records_read++;
+        kq_file_report_skip(f->ctx->file, "malformed JSON document", location);
+        set_format(f, "json-array");
+        return;
+    }
+    size_t index;
+    json_t *element;
+    json_array_foreach(root, index, element)
+    {
+        char location[48];
+        snprintf(location, sizeof location, "record %zu", index + 1);
+        load_record(f, element, location, true);
+    }
+    if (json_array_size(root) == 0)
+        set_format(f, "json-array");
+    json_decref(root);
+}
+
+/* True when the first line alone is one complete JSON object (the file is JSON lines). */
+static bool first_line_is_object(const char *data, size_t len, size_t start)
+{
+    const char *newline = memchr(data + start, '\n', len - start);
+    size_t end = newline ? (size_t)(newline - data) : len;
+    json_error_t error;
+    json_t *value = json_loadb(data + start, end - start, JSON_LOAD_FLAGS, &error);
+    bool object = json_is_object(value);
+    json_decref(value);
+    return object;
+}
+
+static void load_lines(json_file *f, const char *data, size_t len, size_t start)
+{
+    f->container = "json-lines";
+    int line = 1 + count_lines(data, 0, start);
+    size_t pos = start;
+    while (pos < len) {
+        const char *newline = memchr(data + pos, '\n', len - pos);
+        size_t end = newline ? (size_t)(newline - data) : len;
+        size_t trimmed = end;
+        while (trimmed > pos && (data[trimmed - 1] == '\r' || data[trimmed - 1] == ' ' || data[trimmed - 1] == '\t'))
+            trimmed--;
+        size_t first = pos;
+        while (first < trimmed && (data[first] == ' ' || data[first] == '\t'))
+            first++;
+        if (first < trimmed) {
+            char location[32];
+            snprintf(location, sizeof location, "line %d", line);
+            json_error_t error;
+            json_t *value = json_loadb(data + first, trimmed - first, JSON_LOAD_FLAGS, &error);
+            if (value) {
+                load_record(f, value, location, true);
+                json_decref(value);
+            } else {
+                f->ctx->file->records_read++;
+                kq_file_report_skip(f->ctx->file, "malformed JSON line", location);
+            }
+        }
+        pos = end + 1;
+        line++;
+    }
+    set_format(f, "json-lines");
+}
+
+/* Objects written one after another (evtx_dump): decode one value at a time. */
+static void load_concatenated(json_file *f, const char *data, size_t len, size_t start)
+{
+    f->container = "json";
+    size_t pos = start;
+    int line = 1 + count_lines(data, 0, start);
+    while (pos < len) {
+        size_t next = pos;
+        while (next < len && (data[next] == ' ' || data[next] == '\t' || data[next] == '\r' || data[next] == '\n'))
+            next++;
+        line += count_lines(data, pos, next);
+        pos = next;
+        if (pos >= len)
+            break;
+        char location[32];
+        snprintf(location, sizeof location, "line %d", line);
+        json_error_t error;
+        json_t *value = json_loadb(data + pos, len - pos, JSON_LOAD_FLAGS | JSON_DISABLE_EOF_CHECK, &error);
+        if (value) {
+            /* With JSON_DISABLE_EOF_CHECK, error.position is the number of bytes decoded. */
+            size_t used = (size_t)error.position;
+            load_record(f, value, location, true);
+            json_decref(value);
+            if (used == 0)
+                used = 1;
+            line += count_lines(data, pos, pos + used);
+            pos += used;
+            continue;
+        }
+        f->ctx->file->records_read++;
+        kq_file_report_skip(f->ctx->file, "malformed JSON value", location);
+        /* Resynchronize at the next line that starts with '{'. */
+        const char *resume = NULL;
+        for (const char *p = data + pos; (p = memchr(p, '\n', (size_t)(data + len - p))) != NULL; p++) {
+            if (p + 1 < data + len && p[1] == '{') {
+                resume = p + 1;
+                break;
+            }
+        }
+        size_t target = resume ? (size_t)(resume - data) : len;
+        line += count_lines(data, pos, target);
+        pos = target;
+    }
+    set_format(f, "json");
+}
+
+void kq_json_load(kq_load_context *ctx, const char *data, size_t len)
+{
+    size_t start = 0;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        start = 3;
+    while (start < len && (data[start] == ' ' || data[start] == '\t' || data[start] == '\r' || data[start] == '\n'))
+        start++;
+    json_file f = {.ctx = ctx, .container = "json"};
+    if (start >= len)
+        return;
+    if (data[start] == '[')
+        load_array(&f, data, len, start);
+    else if (first_line_is_object(data, len, start))
+        load_lines(&f, data, len, start);
+    else
+        load_concatenated(&f, data, len, start);
+}

@@ -1,0 +1,340 @@
+/*
+ * Data arguments (PATH or TABLE=PATH), folder walks, per-file reports and the
+ * dispatch from a file's detected format to its reader.
+ */
+#include "sources/source_internal.h"
+#include "base/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Folder nesting deeper than this is reported instead of walked (a guard against bind-mount loops). */
+#define LOAD_MAX_FOLDER_DEPTH 32
+
+void kq_load_report_init(kq_load_report *report)
+{
+    memset(report, 0, sizeof *report);
+}
+
+static void free_file_report(kq_file_report *file)
+{
+    free(file->path);
+    free(file->format);
+    free(file->tables);
+    free(file->error);
+    for (int i = 0; i < file->nreasons; i++) {
+        free(file->reasons[i].reason);
+        free(file->reasons[i].first_location);
+    }
+}
+
+void kq_load_report_free(kq_load_report *report)
+{
+    for (size_t i = 0; i < report->count; i++)
+        free_file_report(&report->files[i]);
+    free(report->files);
+    kq_load_report_init(report);
+}
+
+static kq_file_report *add_file_report(kq_load_report *report, const char *path)
+{
+    kq_grow((void **)&report->files, &report->cap, report->count + 1, sizeof(kq_file_report));
+    kq_file_report *file = &report->files[report->count++];
+    memset(file, 0, sizeof *file);
+    file->path = kq_xstrdup(path);
+    return file;
+}
+
+static void set_error(kq_file_report *file, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_error(kq_file_report *file, const char *format, ...)
+{
+    char message[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    free(file->error);
+    file->error = kq_xstrdup(message);
+}
+
+void kq_file_report_skip(kq_file_report *file, const char *reason, const char *location)
+{
+    file->records_skipped++;
+    for (int i = 0; i < file->nreasons; i++) {
+        if (strcmp(file->reasons[i].reason, reason) == 0) {
+            file->reasons[i].count++;
+            return;
+        }
+    }
+    /* The last slot collects every reason that no longer fits, so counts still add up. */
+    if (file->nreasons == KQ_MAX_SKIP_REASONS - 1) {
+        file->reasons[file->nreasons].reason = kq_xstrdup("other reasons");
+        file->reasons[file->nreasons].first_location = kq_xstrdup(location ? location : "");
+        file->reasons[file->nreasons].count = 0;
+        file->nreasons++;
+    }
+    if (file->nreasons == KQ_MAX_SKIP_REASONS) {
+        file->reasons[KQ_MAX_SKIP_REASONS - 1].count++;
+        return;
+    }
+    kq_skip_reason *slot = &file->reasons[file->nreasons++];
+    slot->reason = kq_xstrdup(reason);
+    slot->first_location = kq_xstrdup(location ? location : "");
+    slot->count = 1;
+}
+
+void kq_file_report_set_format(kq_file_report *file, const char *format)
+{
+    if (file->format && strcmp(file->format, format) == 0)
+        return;
+    free(file->format);
+    file->format = kq_xstrdup(format);
+}
+
+void kq_file_report_add_table(kq_file_report *file, const char *table)
+{
+    size_t len = strlen(table);
+    if (file->tables) {
+        for (const char *p = file->tables; *p;) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            if (n == len && memcmp(p, table, len) == 0)
+                return;
+            p += n + (comma ? 1 : 0);
+        }
+        size_t old = strlen(file->tables);
+        file->tables = kq_xrealloc(file->tables, old + len + 2);
+        file->tables[old] = ',';
+        memcpy(file->tables + old + 1, table, len + 1);
+    } else {
+        file->tables = kq_xstrdup(table);
+    }
+}
+
+kq_table_builder *kq_context_builder(kq_load_context *ctx, const char *table)
+{
+    const char *name = ctx->forced_table ? ctx->forced_table : table;
+    kq_file_report_add_table(ctx->file, name);
+    return kq_catalog_builder(ctx->catalog, name);
+}
+
+void kq_context_row_loaded(kq_load_context *ctx, kq_table_builder *builder)
+{
+    kq_table_builder_end_row(builder);
+    ctx->file->records_loaded++;
+}
+
+char *kq_table_name_from_path(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    char *name = kq_xmalloc(len + 2);
+    size_t out = 0;
+    /* A name that starts with a digit gets a leading '_' so it stays an identifier. */
+    if (len == 0 || (base[0] >= '0' && base[0] <= '9'))
+        name[out++] = '_';
+    for (size_t i = 0; i < len; i++)
+        name[out++] = kq_is_alnum((unsigned char)base[i]) ? base[i] : '_';
+    name[out] = '\0';
+    return name;
+}
+
+static bool is_identifier(const char *text, size_t len)
+{
+    if (len == 0 || (text[0] >= '0' && text[0] <= '9'))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!kq_is_alnum((unsigned char)text[i]) && text[i] != '_')
+            return false;
+    return true;
+}
+
+/* Runs the reader for the detected format; returns -1 when the format is not one kqlite reads. */
+static int load_content(kq_load_context *ctx, const char *data, size_t len)
+{
+    switch (kq_detect_format(ctx->path, data, len)) {
+    case KQ_FORMAT_EMPTY:
+        kq_file_report_set_format(ctx->file, "empty");
+        return 0;
+    case KQ_FORMAT_JSON:
+        kq_json_load(ctx, data, len);
+        return 0;
+    case KQ_FORMAT_CSV:
+        kq_csv_load(ctx, data, len);
+        return 0;
+    case KQ_FORMAT_EVTX:
+        kq_file_report_set_format(ctx->file, "evtx");
+        set_error(ctx->file, "EVTX binary logs are not read by this reader; export them as JSON "
+                             "(for example with evtx_dump) and load the JSON");
+        return -1;
+    case KQ_FORMAT_BINARY:
+        kq_file_report_set_format(ctx->file, "unknown");
+        set_error(ctx->file, "unknown format: binary data, not CSV or JSON");
+        return -1;
+    case KQ_FORMAT_TEXT:
+    default:
+        kq_file_report_set_format(ctx->file, "unknown");
+        set_error(ctx->file, "unknown format: text that is neither CSV (a header line of "
+                             "comma-separated names) nor JSON");
+        return -1;
+    }
+}
+
+static bool init_context(kq_load_context *ctx, kq_catalog *catalog, const kq_load_options *options,
+                         kq_file_report *file, const char *forced_table)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->catalog = catalog;
+    ctx->options = options;
+    ctx->file = file;
+    ctx->path = file->path;
+    ctx->forced_table = forced_table;
+    const char *zone = options ? options->timezone : NULL;
+    if (!kq_tz_init(&ctx->tz, zone)) {
+        set_error(file, "unknown time zone '%s': use UTC, an offset such as +02:00, or an IANA name "
+                        "such as Europe/Berlin", zone);
+        return false;
+    }
+    return true;
+}
+
+int kq_load_buffer(kq_catalog *catalog, const char *name, const char *data, size_t len,
+                   const kq_load_options *options, kq_load_report *report)
+{
+    kq_file_report *file = add_file_report(report, name);
+    kq_load_context ctx;
+    if (!init_context(&ctx, catalog, options, file, NULL))
+        return -1;
+    return load_content(&ctx, data, len);
+}
+
+/* Loads one regular file. top_level: the file was named on the command line, so an unknown format is an error. */
+static int load_file(kq_catalog *catalog, const char *path, const char *forced_table,
+                     const kq_load_options *options, kq_load_report *report, bool top_level)
+{
+    kq_file_report *file = add_file_report(report, path);
+    kq_load_context ctx;
+    if (!init_context(&ctx, catalog, options, file, forced_table))
+        return -1;
+    size_t len = 0;
+    char *data = kq_read_file(path, &len);
+    if (!data) {
+        set_error(file, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int status = load_content(&ctx, data, len);
+    free(data);
+    return top_level ? status : 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_path(kq_catalog *catalog, const char *path, const char *forced_table,
+                     const kq_load_options *options, kq_load_report *report, int depth);
+
+/* Walks a folder in name order so table row order is the same on every run. */
+static int load_folder(kq_catalog *catalog, const char *path, const char *forced_table,
+                       const kq_load_options *options, kq_load_report *report, int depth)
+{
+    DIR *dir = opendir(path);
+    if (!dir) {
+        kq_file_report *file = add_file_report(report, path);
+        set_error(file, "cannot open folder %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t count = 0, cap = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        kq_grow((void **)&names, &cap, count + 1, sizeof(char *));
+        names[count++] = kq_xstrdup(entry->d_name);
+    }
+    closedir(dir);
+    if (count)
+        qsort(names, count, sizeof(char *), compare_names);
+    int status = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t len = strlen(path) + strlen(names[i]) + 2;
+        char *child = kq_xmalloc(len);
+        snprintf(child, len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+        if (load_path(catalog, child, forced_table, options, report, depth + 1) != 0)
+            status = -1;
+        free(child);
+        free(names[i]);
+    }
+    free(names);
+    return status;
+}
+
+static int load_path(kq_catalog *catalog, const char *path, const char *forced_table,
+                     const kq_load_options *options, kq_load_report *report, int depth)
+{
+    struct stat st;
+    /* Inside a folder, symbolic links to folders are not followed, so a link cycle cannot recurse. */
+    if ((depth > 0 ? lstat(path, &st) : stat(path, &st)) != 0) {
+        kq_file_report *file = add_file_report(report, path);
+        set_error(file, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        struct stat target;
+        if (stat(path, &target) != 0 || !S_ISREG(target.st_mode))
+            return 0;
+        st = target;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (depth >= LOAD_MAX_FOLDER_DEPTH) {
+            kq_file_report *file = add_file_report(report, path);
+            set_error(file, "folder nesting deeper than %d levels; not walked", LOAD_MAX_FOLDER_DEPTH);
+            return -1;
+        }
+        return load_folder(catalog, path, forced_table, options, report, depth);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        /* A FIFO or device could block or never end; only regular files are read. */
+        kq_file_report *file = add_file_report(report, path);
+        set_error(file, "%s is not a regular file or folder", path);
+        return depth == 0 ? -1 : 0;
+    }
+    return load_file(catalog, path, forced_table, options, report, depth == 0);
+}
+
+int kq_load_data_argument(kq_catalog *catalog, const char *argument, const kq_load_options *options,
+                          kq_load_report *report)
+{
+    if (!argument || !*argument) {
+        kq_file_report *file = add_file_report(report, "");
+        set_error(file, "empty data argument: expected PATH or TABLE=PATH");
+        return -1;
+    }
+    /* TABLE=PATH, unless the whole argument names an existing path (file names may contain '='). */
+    const char *equals = strchr(argument, '=');
+    struct stat st;
+    if (equals && stat(argument, &st) != 0) {
+        size_t table_len = (size_t)(equals - argument);
+        if (!is_identifier(argument, table_len) || equals[1] == '\0') {
+            kq_file_report *file = add_file_report(report, argument);
+            set_error(file, "invalid data argument '%s': expected PATH or TABLE=PATH, where TABLE is a "
+                            "name of letters, digits and '_'", argument);
+            return -1;
+        }
+        char *table = kq_xstrndup(argument, table_len);
+        int status = load_path(catalog, equals + 1, table, options, report, 0);
+        free(table);
+        return status;
+    }
+    return load_path(catalog, argument, NULL, options, report, 0);
+}

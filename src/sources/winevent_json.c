@@ -1,0 +1,173 @@
+/*
+ * Windows events rendered as JSON, in two forms:
+ *
+ * - evtx_dump: {"Event":{"System":{"Provider":{"#attributes":{"Name":...}},
+ *   "EventID":1, "TimeCreated":{"#attributes":{"SystemTime":...}},
+ *   "EventRecordID":..., "Computer":...}, "EventData":{...}}}
+ * - NXLog im_msvistalog (flat): EventData fields at the top level beside
+ *   EventID, SourceName, Channel, Hostname, RecordNumber, EventTime (the
+ *   collector's local time), EventReceivedTime (local) and @timestamp (UTC).
+ *
+ * Both become a kq_winevent for the mapping in sysmon_map.c. An event with
+ * no mapping is counted as skipped with the reason "unmapped event:
+ * <provider> EID <n>".
+ */
+#include "sources/source_internal.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool kq_winevent_is_event(const json_t *object)
+{
+    const json_t *event = json_object_get(object, "Event");
+    if (json_is_object(event) && json_is_object(json_object_get(event, "System")))
+        return true;
+    return json_object_get(object, "EventID") &&
+           (json_is_string(json_object_get(object, "SourceName")) ||
+            json_is_string(json_object_get(object, "Channel")));
+}
+
+static const json_t *attribute(const json_t *element, const char *name)
+{
+    return json_object_get(json_object_get(element, "#attributes"), name);
+}
+
+/* Reads a JSON integer, a decimal string, or evtx_dump's {"#text": n} form. */
+static bool json_to_long(const json_t *value, int64_t *out)
+{
+    if (json_is_object(value))
+        value = json_object_get(value, "#text");
+    if (json_is_integer(value)) {
+        *out = json_integer_value(value);
+        return true;
+    }
+    if (json_is_string(value)) {
+        const char *text = json_string_value(value);
+        char *end;
+        long long parsed = strtoll(text, &end, 10);
+        if (end != text && *end == '\0') {
+            *out = parsed;
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *json_text_or_empty(const json_t *value)
+{
+    return json_is_string(value) ? json_string_value(value) : "";
+}
+
+static bool parse_time(const json_t *value, int64_t *ticks)
+{
+    return json_is_string(value) && kq_datetime_parse(json_string_value(value), json_string_length(value), ticks);
+}
+
+static void read_evtx_dump(const json_t *event, kq_winevent *ev)
+{
+    const json_t *system = json_object_get(event, "System");
+    ev->provider = json_text_or_empty(attribute(json_object_get(system, "Provider"), "Name"));
+    if (!json_to_long(json_object_get(system, "EventID"), &ev->event_id))
+        ev->event_id = -1;
+    ev->computer = json_text_or_empty(json_object_get(system, "Computer"));
+    ev->has_record_id = json_to_long(json_object_get(system, "EventRecordID"), &ev->record_id);
+    ev->has_time_created =
+        parse_time(attribute(json_object_get(system, "TimeCreated"), "SystemTime"), &ev->time_created);
+    ev->data = json_object_get(event, "EventData");
+    if (!json_is_object(ev->data)) {
+        /* Some providers put their fields under UserData/<element>. */
+        const json_t *user = json_object_get(event, "UserData");
+        const char *key;
+        json_t *inner;
+        ev->data = NULL;
+        json_object_foreach((json_t *)user, key, inner)
+        {
+            if (json_is_object(inner)) {
+                ev->data = inner;
+                break;
+            }
+        }
+    }
+}
+
+/*
+ * NXLog writes EventTime in the collector's local zone. With an explicit
+ * timezone option that zone is used. Otherwise the zone offset is the
+ * difference between EventReceivedTime (local) and @timestamp (UTC, when the
+ * shipper received the event), rounded to 15 minutes; without both, the
+ * event's time is @timestamp itself.
+ */
+static bool nxlog_time(kq_load_context *ctx, const json_t *object, int64_t *ticks)
+{
+    int64_t event_time, received, shipped;
+    bool has_event_time = parse_time(json_object_get(object, "EventTime"), &event_time);
+    bool has_shipped = parse_time(json_object_get(object, "@timestamp"), &shipped);
+    if (has_event_time && ctx->options && ctx->options->timezone) {
+        *ticks = kq_tz_local_to_utc(&ctx->tz, event_time);
+        return true;
+    }
+    if (has_event_time && has_shipped && parse_time(json_object_get(object, "EventReceivedTime"), &received)) {
+        int64_t quarter = 15 * KQ_TICKS_PER_MINUTE;
+        int64_t offset = received - shipped;
+        int64_t rounded = (offset >= 0 ? offset + quarter / 2 : offset - quarter / 2) / quarter * quarter;
+        *ticks = event_time - rounded;
+        return true;
+    }
+    if (has_shipped) {
+        *ticks = shipped;
+        return true;
+    }
+    if (has_event_time) {
+        *ticks = event_time;
+        return true;
+    }
+    return false;
+}
+
+/* NXLog events without SourceName: the provider is the channel's first part ("Microsoft-Windows-Sysmon/Operational"). */
+static const char *provider_from_channel(const char *channel, char *out, size_t size)
+{
+    if (strcmp(channel, "Security") == 0)
+        return "Microsoft-Windows-Security-Auditing";
+    const char *slash = strchr(channel, '/');
+    size_t len = slash ? (size_t)(slash - channel) : strlen(channel);
+    if (len >= size)
+        len = size - 1;
+    memcpy(out, channel, len);
+    out[len] = '\0';
+    return out;
+}
+
+static void read_nxlog(kq_load_context *ctx, const json_t *object, kq_winevent *ev, char *provider, size_t size)
+{
+    const json_t *source = json_object_get(object, "SourceName");
+    ev->provider = json_is_string(source)
+                       ? json_string_value(source)
+                       : provider_from_channel(json_text_or_empty(json_object_get(object, "Channel")), provider, size);
+    if (!json_to_long(json_object_get(object, "EventID"), &ev->event_id))
+        ev->event_id = -1;
+    ev->computer = json_text_or_empty(json_object_get(object, "Hostname"));
+    ev->has_record_id = json_to_long(json_object_get(object, "RecordNumber"), &ev->record_id);
+    ev->has_time_created = nxlog_time(ctx, object, &ev->time_created);
+    ev->data = object;
+}
+
+void kq_winevent_load(kq_load_context *ctx, const json_t *object, const char *location)
+{
+    kq_winevent ev;
+    memset(&ev, 0, sizeof ev);
+    char provider[128];
+    const json_t *event = json_object_get(object, "Event");
+    if (json_is_object(event))
+        read_evtx_dump(event, &ev);
+    else
+        read_nxlog(ctx, object, &ev, provider, sizeof provider);
+    if (ev.data && kq_sysmon_map_event(ctx, &ev))
+        return;
+    char reason[192];
+    snprintf(reason, sizeof reason, "unmapped event: %.128s EID %lld", ev.provider[0] ? ev.provider : "unknown provider",
+             (long long)ev.event_id);
+    kq_file_report_skip(ctx->file, reason, location);
+}

@@ -1,0 +1,136 @@
+/* Catalog: table builders and finished tables of one session, by name. */
+#include "table/catalog.h"
+#include "base/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct catalog_entry {
+    char *name;
+    kq_table_builder *builder; /* NULL until a reader asks for it */
+    kq_table *table;           /* NULL until finished or added */
+} catalog_entry;
+
+struct kq_catalog {
+    catalog_entry *entries;
+    size_t count, cap;
+};
+
+kq_catalog *kq_catalog_new(void)
+{
+    return kq_xcalloc(1, sizeof(kq_catalog));
+}
+
+void kq_catalog_free(kq_catalog *catalog)
+{
+    if (!catalog)
+        return;
+    for (size_t i = 0; i < catalog->count; i++) {
+        kq_table_builder_free(catalog->entries[i].builder);
+        kq_table_free(catalog->entries[i].table);
+        free(catalog->entries[i].name);
+    }
+    free(catalog->entries);
+    free(catalog);
+}
+
+static catalog_entry *find_entry(const kq_catalog *catalog, const char *name, size_t len)
+{
+    for (size_t i = 0; i < catalog->count; i++)
+        if (strlen(catalog->entries[i].name) == len && memcmp(catalog->entries[i].name, name, len) == 0)
+            return &catalog->entries[i];
+    return NULL;
+}
+
+static catalog_entry *add_entry(kq_catalog *catalog, const char *name)
+{
+    kq_grow((void **)&catalog->entries, &catalog->cap, catalog->count + 1, sizeof(catalog_entry));
+    catalog_entry *entry = &catalog->entries[catalog->count++];
+    memset(entry, 0, sizeof *entry);
+    entry->name = kq_xstrdup(name);
+    return entry;
+}
+
+kq_table_builder *kq_catalog_builder(kq_catalog *catalog, const char *table_name)
+{
+    catalog_entry *entry = find_entry(catalog, table_name, strlen(table_name));
+    if (!entry)
+        entry = add_entry(catalog, table_name);
+    if (!entry->builder) {
+        const kq_builtin_table *builtin = kq_builtin_table_find(table_name, strlen(table_name));
+        kq_schema schema = {0, NULL};
+        if (builtin) {
+            schema.count = builtin->count;
+            schema.fields = (kq_field *)builtin->fields;
+        }
+        entry->builder = kq_table_builder_new(table_name, builtin ? &schema : NULL);
+    }
+    return entry->builder;
+}
+
+static bool same_schema(const kq_schema *a, const kq_schema *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if (a->fields[i].type != b->fields[i].type || strcmp(a->fields[i].name, b->fields[i].name) != 0)
+            return false;
+    return true;
+}
+
+void kq_catalog_finish(kq_catalog *catalog)
+{
+    for (size_t i = 0; i < catalog->count; i++) {
+        catalog_entry *entry = &catalog->entries[i];
+        if (!entry->builder)
+            continue;
+        kq_table *built = kq_table_builder_finish(entry->builder);
+        if (entry->table && built->nrows == 0) {
+            kq_table_free(built);
+        } else if (entry->table && same_schema(&entry->table->schema, &built->schema)) {
+            /* A second round of loads into the same table: move the new batches over. */
+            for (size_t b = 0; b < built->nbatches; b++)
+                kq_table_append(entry->table, built->batches[b]);
+            built->nbatches = 0;
+            kq_table_free(built);
+        } else {
+            /* NOTE: rows from an earlier round with a different column set are replaced, not merged. */
+            kq_table_free(entry->table);
+            entry->table = built;
+        }
+    }
+}
+
+void kq_catalog_add_table(kq_catalog *catalog, kq_table *table)
+{
+    catalog_entry *entry = find_entry(catalog, table->name, strlen(table->name));
+    if (!entry)
+        entry = add_entry(catalog, table->name);
+    kq_table_free(entry->table);
+    entry->table = table;
+}
+
+kq_table *kq_catalog_table(const kq_catalog *catalog, const char *name, size_t len)
+{
+    catalog_entry *entry = find_entry(catalog, name, len);
+    return entry ? entry->table : NULL;
+}
+
+size_t kq_catalog_count(const kq_catalog *catalog)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < catalog->count; i++)
+        n += catalog->entries[i].table != NULL;
+    return n;
+}
+
+kq_table *kq_catalog_table_at(const kq_catalog *catalog, size_t index)
+{
+    for (size_t i = 0; i < catalog->count; i++) {
+        if (!catalog->entries[i].table)
+            continue;
+        if (index-- == 0)
+            return catalog->entries[i].table;
+    }
+    return NULL;
+}
