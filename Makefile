@@ -1,9 +1,12 @@
-# Thin wrapper over CMake: `make` builds ./kqlite, `make test` runs every test.
+# Thin wrapper over CMake.
+#   make          build ./kqlite
+#   make demo     install missing Debian packages, build, hunt over the bundled examples
+#   make check    install missing Debian packages, build, run every test (plain and ASan+UBSan)
 BUILD ?= build
 SAN_BUILD ?= build-san
 CMAKE_FLAGS ?=
 
-.PHONY: all kqlite test test-asan deps clean fuzz
+.PHONY: all kqlite deps demo check test test-asan clean
 
 all: kqlite
 
@@ -15,13 +18,20 @@ kqlite:
 deps:
 	@tools/install-deps.sh
 
+demo: deps kqlite
+	./kqlite hunt --now 2026-12-01T00:00:00Z examples/
+
+check: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory test-asan
+
 test: kqlite
 	@tests/run-all.sh $(BUILD)
 
 test-asan:
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKQLITE_SANITIZE=ON >/dev/null
 	@cmake --build $(SAN_BUILD) -j$$(nproc)
-	@tests/run-all.sh $(SAN_BUILD)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-all.sh $(SAN_BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) kqlite

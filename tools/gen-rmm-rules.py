@@ -259,25 +259,25 @@ def describe(tool, kind):
     name = tool["display"]
     has_domains = bool(tool.get("domains") or tool.get("domains_with_identity"))
     if kind == "process":
-        what = (f"Reports devices that started a process of {name}, found by "
+        summary = (f"Reports devices that started a process of {name}, found by "
                 f"{identity_basis(tool)}.")
     elif kind == "network" and not network_identity(tool):
-        what = (f"Reports devices where any process connected to a host of {name}'s service, "
+        summary = (f"Reports devices where any process connected to a host of {name}'s service, "
                 "found by the remote host alone.")
     elif kind == "network":
         only = tool.get("network_identity", "same")
         basis = identity_basis(tool, None if only == "same" else only)
         if has_domains:
-            what = (f"Reports devices where a process of {name} connected to the tool's service, "
+            summary = (f"Reports devices where a process of {name} connected to the tool's service, "
                     f"found by the remote host and the initiating process's identity ({basis}).")
         else:
-            what = (f"Reports devices where a process of {name} made any network connection, "
+            summary = (f"Reports devices where a process of {name} made any network connection, "
                     f"found by the initiating process's identity ({basis}).")
     else:
-        what = (f"Reports devices that hold a file signed by the publisher of {name}. The file "
+        summary = (f"Reports devices that hold a file signed by the publisher of {name}. The file "
                 "may never have run.")
     paragraphs = [
-        what,
+        summary,
         (f"{name} is a remote monitoring and management (RMM) tool. Administrators use it "
          "legitimately, and attackers install the same tools to keep remote access and a "
          "command-and-control channel (MITRE ATT&CK T1219). Check that the tool was deployed "

@@ -49,5 +49,6 @@ int kq_cmd_query(int argc, char **argv);
 int kq_cmd_hunt(int argc, char **argv);
 int kq_cmd_rules(int argc, char **argv);
 int kq_cmd_tables(int argc, char **argv);
+int kq_cmd_functions(int argc, char **argv);
 
 #endif

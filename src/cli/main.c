@@ -17,6 +17,7 @@ static void print_help(FILE *out)
           "  kqlite rules [--format table|jsonl] PATH...\n"
           "                                           check rule files without data (a linter)\n"
           "  kqlite tables [DATA...]                  list built-in or loaded tables and their columns\n"
+          "  kqlite functions [--markdown]            list the supported functions and aggregates\n"
           "\n"
           "DATA is a file or folder (format and table detected from the content) or TABLE=PATH.\n"
           "Inputs: Defender advanced-hunting CSV/JSON exports, Log Analytics CSV exports,\n"
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
         return kq_cmd_rules(argc - 1, argv + 1);
     if (strcmp(command, "tables") == 0)
         return kq_cmd_tables(argc - 1, argv + 1);
+    if (strcmp(command, "functions") == 0)
+        return kq_cmd_functions(argc - 1, argv + 1);
     fprintf(stderr, "kqlite: unknown command '%s'\nRun 'kqlite --help' for the commands.\n", command);
     return KQ_EXIT_USAGE;
 }

@@ -49,6 +49,9 @@ typedef enum kq_ast_kind {
     KQ_AST_TAKE,         /* kids[0]: row count expression */
     KQ_AST_COUNT,        /* no kids */
     KQ_AST_TOP,          /* kids[0]: count; kids[1]: KQ_AST_SORT_KEY */
+    KQ_AST_PROJECT_AWAY, /* kids: KQ_AST_NAME (may end in '*' wildcard: flags 1) */
+    KQ_AST_PROJECT_RENAME, /* kids: KQ_AST_ASSIGN whose value is a KQ_AST_NAME */
+    KQ_AST_PROJECT_REORDER, /* kids: KQ_AST_NAME */
     KQ_AST_ASSIGN,       /* text: name; kids[0]: expression */
     KQ_AST_LIST,         /* kids: items */
 } kq_ast_kind;

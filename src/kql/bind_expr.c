@@ -128,10 +128,17 @@ static kq_expr *bind_name(binder *b, const kq_ast *ast, const kq_schema *row)
                       (int)ast->text.len, ast->text.ptr);
         return NULL;
     }
-    kq_diag *diag = kq_bind_error(b, ast->start, ast->end,
-                                  "the name '%.*s' does not refer to any known column, table, "
-                                  "variable or function",
-                                  (int)ast->text.len, ast->text.ptr);
+    kq_diag *diag;
+    if (row && b->row_origin)
+        diag = kq_bind_error(b, ast->start, ast->end, "unknown column '%.*s' in %s", (int)ast->text.len,
+                             ast->text.ptr, b->row_origin);
+    else if (row)
+        diag = kq_bind_error(b, ast->start, ast->end, "unknown column '%.*s'", (int)ast->text.len,
+                             ast->text.ptr);
+    else
+        diag = kq_bind_error(b, ast->start, ast->end,
+                             "unknown name '%.*s': no column, table, variable or function has this name",
+                             (int)ast->text.len, ast->text.ptr);
     kq_hint_column(diag, row, ast->text.ptr, ast->text.len);
     return NULL;
 }
@@ -213,7 +220,12 @@ static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
             const kq_function *candidate = kq_function_at(i);
             if (!((candidate->name[0] >= 'a' && candidate->name[0] <= 'z')))
                 continue;
-            int d = kq_name_distance(ast->text.ptr, ast->text.len, candidate->name, strlen(candidate->name));
+            size_t clen = strlen(candidate->name);
+            int d = kq_name_distance(ast->text.ptr, ast->text.len, candidate->name, clen);
+            /* A shortened name (substr for substring) is as good as a small typo. */
+            if (ast->text.len >= 4 && clen > ast->text.len &&
+                memcmp(candidate->name, ast->text.ptr, ast->text.len) == 0)
+                d = 2;
             if (d < best_distance) {
                 best_distance = d;
                 best = candidate->name;

@@ -124,9 +124,7 @@ static kq_plan *bind_table(binder *b, const kq_ast *ast)
     }
     if (!schema) {
         kq_diag *diag = kq_bind_error(b, ast->start, ast->end,
-                                      "the name '%.*s' does not refer to any known table, "
-                                      "tabular variable or function",
-                                      (int)ast->text.len, ast->text.ptr);
+                                      "unknown table '%.*s'", (int)ast->text.len, ast->text.ptr);
         size_t count;
         const kq_builtin_table *tables = kq_builtin_tables(&count);
         const char *best = NULL;
@@ -144,6 +142,7 @@ static kq_plan *bind_table(binder *b, const kq_ast *ast)
     }
     kq_plan *plan = new_plan(b, KQ_PLAN_SCAN, NULL, ast);
     plan->table_name = ast_name(b, ast);
+    plan->origin = plan->table_name;
     plan->schema = kq_schema_copy(b->arena, schema);
     kq_query *q = b->query;
     for (size_t i = 0; i < q->ntables; i++)
@@ -523,13 +522,147 @@ static kq_expr *bind_row_count(binder *b, const kq_ast *ast)
     return count;
 }
 
+static bool name_matches(const kq_ast *pattern, const char *name)
+{
+    size_t n = strlen(name);
+    if (pattern->flags & 1)
+        return n >= pattern->text.len && memcmp(name, pattern->text.ptr, pattern->text.len) == 0;
+    return n == pattern->text.len && memcmp(name, pattern->text.ptr, n) == 0;
+}
+
+static bool check_patterns(binder *b, const kq_plan *input, const kq_ast *op)
+{
+    bool ok = true;
+    for (uint32_t k = 0; k < op->nkids; k++) {
+        bool found = false;
+        for (uint32_t i = 0; i < input->schema.count && !found; i++)
+            found = name_matches(op->kids[k], input->schema.fields[i].name);
+        if (!found && !(op->kids[k]->flags & 1)) {
+            kq_diag *diag = kq_bind_error(b, op->kids[k]->start, op->kids[k]->end, "unknown column '%.*s'",
+                                          (int)op->kids[k]->text.len, op->kids[k]->text.ptr);
+            kq_hint_column(diag, &input->schema, op->kids[k]->text.ptr, op->kids[k]->text.len);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* project-away, project-rename, project-reorder: column selections without expressions. */
+static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op)
+{
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    uint32_t n = input->schema.count;
+    bool *used = kq_xcalloc(n ? n : 1, sizeof(bool));
+    bool ok = op->kind == KQ_AST_PROJECT_RENAME || check_patterns(b, input, op);
+    if (op->kind == KQ_AST_PROJECT_REORDER) {
+        for (uint32_t k = 0; k < op->nkids; k++)
+            for (uint32_t i = 0; i < n; i++)
+                if (!used[i] && name_matches(op->kids[k], input->schema.fields[i].name)) {
+                    used[i] = true;
+                    add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+                    exprs_push(&exprs, column_ref(b, &input->schema, (int)i));
+                }
+    }
+    for (uint32_t i = 0; i < n && ok; i++) {
+        if (used[i])
+            continue;
+        const char *name = input->schema.fields[i].name;
+        bool away = false;
+        for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_AWAY; k++)
+            away = away || name_matches(op->kids[k], name);
+        if (away)
+            continue;
+        for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_RENAME; k++) {
+            const kq_ast *old_name = op->kids[k]->kids[0];
+            if (old_name->text.len == strlen(name) && memcmp(old_name->text.ptr, name, old_name->text.len) == 0)
+                name = ast_name(b, op->kids[k]);
+        }
+        add_field(b, &sb, name, input->schema.fields[i].type);
+        exprs_push(&exprs, column_ref(b, &input->schema, (int)i));
+    }
+    for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_RENAME && ok; k++) {
+        const kq_ast *old_name = op->kids[k]->kids[0];
+        if (kq_schema_find(&input->schema, old_name->text.ptr, old_name->text.len) < 0) {
+            kq_diag *diag = kq_bind_error(b, old_name->start, old_name->end, "unknown column '%.*s'",
+                                          (int)old_name->text.len, old_name->text.ptr);
+            kq_hint_column(diag, &input->schema, old_name->text.ptr, old_name->text.len);
+            ok = false;
+        }
+    }
+    free(used);
+    if (!ok) {
+        free(sb.fields);
+        free(exprs.items);
+        return NULL;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_PROJECT, input, op);
+    plan->nexprs = (uint32_t)exprs.count;
+    plan->exprs = exprs_finish(b, &exprs);
+    plan->schema = finish_schema(b, &sb);
+    plan->origin = input->origin;
+    return plan;
+}
+
+/* print a = x, y: one row; unnamed columns are print_N by position. */
+static kq_plan *bind_print(binder *b, const kq_ast *ast)
+{
+    kq_plan *source = new_plan(b, KQ_PLAN_DATATABLE, NULL, ast);
+    source->nrows = 1;
+    source->rows = kq_arena_alloc(b->arena, sizeof(kq_value));
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    bool ok = true;
+    for (uint32_t i = 0; i < ast->nkids; i++) {
+        const kq_ast *item = ast->kids[i];
+        const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        kq_expr *value = kq_bind_scalar(b, value_ast, &source->schema);
+        if (!value) {
+            ok = false;
+            continue;
+        }
+        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item)
+                                                       : kq_arena_printf(b->arena, "print_%u", i);
+        add_field(b, &sb, name, value->type);
+        exprs_push(&exprs, value);
+    }
+    if (!ok) {
+        free(sb.fields);
+        free(exprs.items);
+        return NULL;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_PROJECT, source, ast);
+    plan->nexprs = (uint32_t)exprs.count;
+    plan->exprs = exprs_finish(b, &exprs);
+    plan->schema = finish_schema(b, &sb);
+    return plan;
+}
+
+static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op);
+
 static kq_plan *bind_operator(binder *b, kq_plan *input, const kq_ast *op)
+{
+    const char *saved = b->row_origin;
+    b->row_origin = input->origin;
+    kq_plan *plan = bind_operator_kind(b, input, op);
+    b->row_origin = saved;
+    /* Operators that keep the input's columns keep its origin for later messages. */
+    if (plan && (plan->kind == KQ_PLAN_WHERE || plan->kind == KQ_PLAN_SORT || plan->kind == KQ_PLAN_TAKE ||
+                 plan->kind == KQ_PLAN_TOP || op->kind == KQ_AST_EXTEND))
+        plan->origin = input->origin;
+    return plan;
+}
+
+static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
 {
     kq_plan *plan;
     switch (op->kind) {
     case KQ_AST_WHERE: return bind_where(b, input, op);
     case KQ_AST_EXTEND: return bind_extend(b, input, op);
     case KQ_AST_PROJECT: return bind_project(b, input, op);
+    case KQ_AST_PROJECT_AWAY:
+    case KQ_AST_PROJECT_RENAME:
+    case KQ_AST_PROJECT_REORDER: return bind_project_variant(b, input, op);
     case KQ_AST_SUMMARIZE: return bind_summarize(b, input, op);
     case KQ_AST_DISTINCT: return bind_distinct(b, input, op);
     case KQ_AST_SORT:
@@ -566,6 +699,7 @@ bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
     switch (ast->kind) {
     case KQ_AST_PIPE:
     case KQ_AST_DATATABLE:
+    case KQ_AST_PRINT:
         return true;
     case KQ_AST_NAME: {
         let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
@@ -593,6 +727,8 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
         return bind_table(b, ast);
     case KQ_AST_DATATABLE:
         return bind_datatable(b, ast);
+    case KQ_AST_PRINT:
+        return bind_print(b, ast);
     default:
         kq_bind_error(b, ast->start, ast->end,
                       "a tabular expression (a table name, a let-bound table or datatable) is expected here");

@@ -21,6 +21,7 @@ typedef struct binder {
     kq_query *query;
     let_binding *lets;
     int depth;
+    const char *row_origin;  /* table the current operator's input rows come from, for messages */
 } binder;
 
 /* Binds a scalar expression over rows of `row` (NULL: no columns in scope). Returns NULL on error. */

@@ -38,6 +38,7 @@ typedef struct parser {
 
 static kq_ast *parse_expr(parser *ps);
 static kq_ast *parse_pipeline_tail(parser *ps, kq_ast *input);
+static kq_ast *parse_assignment_list(parser *ps, kq_ast_kind kind, const kq_token *keyword);
 
 static const kq_token *peek(parser *ps)
 {
@@ -82,11 +83,29 @@ static const char *describe(const kq_token *token, char *buffer, size_t size)
     return buffer;
 }
 
+/* True when a line break separates the previous token from this one. */
+static bool starts_new_line(parser *ps, const kq_token *token)
+{
+    if (token == ps->tokens)
+        return false;
+    const kq_token *previous = token - 1;
+    for (uint32_t i = previous->end; i < token->start && i < ps->source->len; i++)
+        if (ps->source->text[i] == '\n')
+            return true;
+    return false;
+}
+
 _Noreturn static void fail_at(parser *ps, const kq_token *token, const char *expected)
 {
     char buffer[64];
-    kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, token->start,
-                 token->end > token->start ? token->end : token->start + 1,
+    /* When the unexpected token opens a new line, the mistake is at the end of the
+     * previous line (a missing ')' or operand): point there, as Kusto does. */
+    uint32_t start = token->start, end = token->end > token->start ? token->end : token->start + 1;
+    if (token > ps->tokens && (token->kind == KQ_TOK_EOF || starts_new_line(ps, token))) {
+        start = (token - 1)->end;
+        end = start;
+    }
+    kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, start, end,
                  "syntax error: expected %s, found %s", expected,
                  describe(token, buffer, sizeof buffer));
     longjmp(ps->fail, 1);
@@ -113,19 +132,26 @@ typedef struct kid_list {
     size_t count, cap;
 } kid_list;
 
-static void kids_push(kid_list *list, kq_ast *kid)
+/* Lists grow inside the parse arena: a syntax error unwinds with longjmp, so nothing
+ * here may own heap memory. */
+static void kids_push(parser *ps, kid_list *list, kq_ast *kid)
 {
-    kq_grow((void **)&list->items, &list->cap, list->count + 1, sizeof(kq_ast *));
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 8;
+        kq_ast **items = kq_arena_alloc(ps->arena, cap * sizeof(kq_ast *));
+        if (list->count)
+            memcpy(items, list->items, list->count * sizeof(kq_ast *));
+        list->items = items;
+        list->cap = cap;
+    }
     list->items[list->count++] = kid;
 }
 
 static void kids_attach(parser *ps, kq_ast *n, kid_list *list)
 {
+    (void)ps;
     n->nkids = (uint32_t)list->count;
-    n->kids = kq_arena_alloc(ps->arena, (list->count ? list->count : 1) * sizeof(kq_ast *));
-    if (list->count)
-        memcpy(n->kids, list->items, list->count * sizeof(kq_ast *));
-    free(list->items);
+    n->kids = list->count ? list->items : kq_arena_alloc(ps->arena, sizeof(kq_ast *));
     list->items = NULL;
     list->count = list->cap = 0;
 }
@@ -295,17 +321,14 @@ static const kq_dyn *parse_dynamic_value(parser *ps)
     const kq_token *token = peek(ps);
     kq_dyn *dyn = kq_arena_alloc(ps->arena, sizeof *dyn);
     if (accept(ps, "[")) {
-        const kq_dyn **items = NULL;
-        size_t count = 0, cap = 0;
+        kid_list values = {0};
         while (!at(ps, "]")) {
-            kq_grow((void **)&items, &cap, count + 1, sizeof(kq_dyn *));
-            items[count++] = parse_dynamic_value(ps);
+            kids_push(ps, &values, (kq_ast *)parse_dynamic_value(ps));
             if (!accept(ps, ","))
                 break;
         }
         expect(ps, "]", "',' or ']' in a dynamic array");
-        const kq_dyn *array = kq_dyn_array(ps->arena, items, (uint32_t)count);
-        free(items);
+        const kq_dyn *array = kq_dyn_array(ps->arena, (const kq_dyn **)values.items, (uint32_t)values.count);
         leave(ps);
         return array;
     }
@@ -313,12 +336,19 @@ static const kq_dyn *parse_dynamic_value(parser *ps)
         kq_dyn_member *members = NULL;
         size_t count = 0, cap = 0;
         while (!at(ps, "}")) {
+            if (count == cap) {
+                size_t grown = cap ? cap * 2 : 8;
+                kq_dyn_member *bigger = kq_arena_alloc(ps->arena, grown * sizeof(kq_dyn_member));
+                if (count)
+                    memcpy(bigger, members, count * sizeof(kq_dyn_member));
+                members = bigger;
+                cap = grown;
+            }
             const kq_token *key = peek(ps);
             if (key->kind != KQ_TOK_STRING && key->kind != KQ_TOK_IDENT)
                 fail_at(ps, key, "a property name");
             advance(ps);
             expect(ps, ":", "':' after a property name");
-            kq_grow((void **)&members, &cap, count + 1, sizeof(kq_dyn_member));
             members[count].key.ptr = kq_arena_strndup(ps->arena, key->text.ptr, key->text.len);
             members[count].key.len = key->text.len;
             members[count].value = parse_dynamic_value(ps);
@@ -329,10 +359,7 @@ static const kq_dyn *parse_dynamic_value(parser *ps)
         expect(ps, "}", "',' or '}' in a property bag");
         dyn->kind = KQ_DYN_OBJECT;
         dyn->count = (uint32_t)count;
-        dyn->u.members = kq_arena_alloc(ps->arena, (count ? count : 1) * sizeof(kq_dyn_member));
-        if (count)
-            memcpy(dyn->u.members, members, count * sizeof(kq_dyn_member));
-        free(members);
+        dyn->u.members = count ? members : kq_arena_alloc(ps->arena, sizeof(kq_dyn_member));
         leave(ps);
         return dyn;
     }
@@ -399,13 +426,13 @@ static kq_ast *parse_datatable(parser *ps, const kq_token *keyword)
         kq_ast *decl = node(ps, KQ_AST_COLUMN_DECL, name->start, type_name->end);
         decl->text = name->text;
         decl->value.type = type;
-        kids_push(&kids, decl);
+        kids_push(ps, &kids, decl);
         ncolumns++;
     } while (accept(ps, ","));
     expect(ps, ")", "',' or ')' in the datatable schema");
     expect(ps, "[", "'[' and the datatable values");
     while (!at(ps, "]")) {
-        kids_push(&kids, parse_expr(ps));
+        kids_push(ps, &kids, parse_expr(ps));
         if (!accept(ps, ","))
             break;
     }
@@ -424,9 +451,9 @@ static kq_ast *parse_call(parser *ps, const kq_token *name)
         do {
             if (at(ps, "*")) {
                 const kq_token *star = advance(ps);
-                kids_push(&args, node(ps, KQ_AST_STAR, star->start, star->end));
+                kids_push(ps, &args, node(ps, KQ_AST_STAR, star->start, star->end));
             } else {
-                kids_push(&args, parse_expr(ps));
+                kids_push(ps, &args, parse_expr(ps));
             }
         } while (accept(ps, ","));
     }
@@ -478,6 +505,8 @@ static kq_ast *parse_primary(parser *ps)
             }
             if (kq_token_is(token, "datatable") && at(ps, "("))
                 return parse_datatable(ps, token);
+            if (kq_token_is(token, "print") && ps->depth <= 2 && !at(ps, "(") && !at(ps, "|"))
+                return parse_assignment_list(ps, KQ_AST_PRINT, token);
             if (kq_token_is(token, "dynamic") && at(ps, "(")) {
                 advance(ps);
                 const kq_dyn *dyn = parse_dynamic_value(ps);
@@ -619,13 +648,13 @@ static bool in_list(const kq_token *token, const char *const *list, size_t n)
 static kq_ast *parse_list_operator(parser *ps, const kq_token *op, kq_ast *left)
 {
     kid_list kids = {0};
-    kids_push(&kids, left);
+    kids_push(ps, &kids, left);
     char expected[48];
     snprintf(expected, sizeof expected, "'(' after %.*s", (int)op->text.len, op->text.ptr);
     expect(ps, "(", expected);
     if (!at(ps, ")")) {
         do {
-            kids_push(&kids, parse_expr(ps));
+            kids_push(ps, &kids, parse_expr(ps));
         } while (accept(ps, ","));
     }
     const kq_token *close = expect(ps, ")", "',' or ')' in the value list");
@@ -737,7 +766,7 @@ static kq_ast *parse_assignment_list(parser *ps, kq_ast_kind kind, const kq_toke
 {
     kid_list kids = {0};
     do {
-        kids_push(&kids, parse_assignment(ps));
+        kids_push(ps, &kids, parse_assignment(ps));
     } while (accept(ps, ","));
     kq_ast *n = node(ps, kind, keyword->start, kids.items[kids.count - 1]->end);
     kids_attach(ps, n, &kids);
@@ -769,13 +798,13 @@ static kq_ast *parse_summarize(parser *ps, const kq_token *keyword)
     kid_list aggregates = {0}, by = {0};
     if (!at(ps, "by")) {
         do {
-            kids_push(&aggregates, parse_assignment(ps));
+            kids_push(ps, &aggregates, parse_assignment(ps));
         } while (accept(ps, ","));
     }
     uint32_t end = aggregates.count ? aggregates.items[aggregates.count - 1]->end : keyword->end;
     if (accept(ps, "by")) {
         do {
-            kids_push(&by, parse_assignment(ps));
+            kids_push(ps, &by, parse_assignment(ps));
         } while (accept(ps, ","));
         end = by.items[by.count - 1]->end;
     }
@@ -784,6 +813,59 @@ static kq_ast *parse_summarize(parser *ps, const kq_token *keyword)
     kq_ast *by_list = node(ps, KQ_AST_LIST, keyword->start, end);
     kids_attach(ps, by_list, &by);
     return node2(ps, KQ_AST_SUMMARIZE, agg_list, by_list);
+}
+
+/* Column names for project-away/-reorder; a trailing '*' makes a wildcard (flags 1). */
+static kq_ast *parse_column_pattern(parser *ps)
+{
+    const kq_token *name = expect_name(ps, "a column name");
+    kq_ast *n = node(ps, KQ_AST_NAME, name->start, name->end);
+    n->text = name->text;
+    n->text_start = name->start;
+    n->text_end = name->end;
+    if (at(ps, "*") && !peek(ps)->space_before) {
+        n->end = advance(ps)->end;
+        n->flags = 1;
+    }
+    return n;
+}
+
+static kq_ast *parse_project_variant(parser *ps, const kq_token *keyword)
+{
+    advance(ps); /* - */
+    const kq_token *variant = advance(ps);
+    kq_ast_kind kind;
+    if (kq_token_is(variant, "away"))
+        kind = KQ_AST_PROJECT_AWAY;
+    else if (kq_token_is(variant, "rename"))
+        kind = KQ_AST_PROJECT_RENAME;
+    else if (kq_token_is(variant, "reorder"))
+        kind = KQ_AST_PROJECT_REORDER;
+    else
+        fail_at(ps, variant, "project-away, project-rename or project-reorder");
+    kid_list kids = {0};
+    do {
+        if (kind == KQ_AST_PROJECT_RENAME) {
+            const kq_token *name = expect_name(ps, "the new column name");
+            expect(ps, "=", "'=' and the column to rename");
+            const kq_token *old_name = expect_name(ps, "the column to rename");
+            kq_ast *value = node(ps, KQ_AST_NAME, old_name->start, old_name->end);
+            value->text = old_name->text;
+            kq_ast *assign = node1(ps, KQ_AST_ASSIGN, name->start, old_name->end, value);
+            assign->text = name->text;
+            assign->text_start = name->start;
+            assign->text_end = name->end;
+            kids_push(ps, &kids, assign);
+        } else {
+            kq_ast *pattern = parse_column_pattern(ps);
+            if (kind == KQ_AST_PROJECT_REORDER && (accept(ps, "asc") || accept(ps, "desc")))
+                fail_at(ps, peek(ps), "column names (sorted reordering is not supported)");
+            kids_push(ps, &kids, pattern);
+        }
+    } while (accept(ps, ","));
+    kq_ast *n = node(ps, kind, keyword->start, kids.items[kids.count - 1]->end);
+    kids_attach(ps, n, &kids);
+    return n;
 }
 
 static kq_ast *parse_operator(parser *ps)
@@ -798,6 +880,9 @@ static kq_ast *parse_operator(parser *ps)
     }
     if (kq_token_is(keyword, "extend"))
         return parse_assignment_list(ps, KQ_AST_EXTEND, keyword);
+    if (kq_token_is(keyword, "project") && at(ps, "-") && !peek(ps)->space_before &&
+        is_ident(peek_at(ps, 1)) && !peek_at(ps, 1)->space_before)
+        return parse_project_variant(ps, keyword);
     if (kq_token_is(keyword, "project"))
         return parse_assignment_list(ps, KQ_AST_PROJECT, keyword);
     if (kq_token_is(keyword, "summarize")) {
@@ -817,7 +902,7 @@ static kq_ast *parse_operator(parser *ps)
         expect(ps, "by", "'by' after sort or order");
         kid_list keys = {0};
         do {
-            kids_push(&keys, parse_sort_key(ps));
+            kids_push(ps, &keys, parse_sort_key(ps));
         } while (accept(ps, ","));
         kq_ast *n = node(ps, KQ_AST_SORT, keyword->start, keys.items[keys.count - 1]->end);
         kids_attach(ps, n, &keys);
@@ -881,14 +966,12 @@ kq_ast *kq_parse(const kq_source *source, kq_arena *arena, kq_diags *diags)
     parser ps = {.source = source, .arena = arena, .diags = diags, .tokens = tokens.items,
                  .count = tokens.count};
     kid_list statements = {0};
-    if (setjmp(ps.fail)) {
-        free(statements.items);
+    if (setjmp(ps.fail))
         return NULL;
-    }
     while (peek(&ps)->kind != KQ_TOK_EOF) {
         if (accept(&ps, ";"))
             continue;
-        kids_push(&statements, parse_statement(&ps));
+        kids_push(&ps, &statements, parse_statement(&ps));
         if (peek(&ps)->kind != KQ_TOK_EOF)
             expect(&ps, ";", "';' or '|' (or the end of the query)");
     }

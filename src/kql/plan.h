@@ -83,6 +83,7 @@ struct kq_plan {
     kq_plan *input;
     uint32_t start, end;     /* span of the operator in the query text */
     const char *table_name;  /* SCAN */
+    const char *origin;      /* table whose columns this output still carries (for messages), or NULL */
     kq_value *rows;          /* DATATABLE: row-major values, schema.count per row */
     uint64_t nrows;
     kq_expr *predicate;      /* WHERE */

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Runs every test layer against a build folder: unit tests (cmocka), golden and
+# end-to-end cases, and the checks over ../shared when that folder exists.
+# Prints one closing line "tests: N passed, N failed" and exits non-zero on any failure.
+set -u
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+kqlite="$root/$build/kqlite"
+passed=0
+failed=0
+
+record() {
+    # record NAME STATUS: counts one test layer
+    if [ "$2" -eq 0 ]; then
+        passed=$((passed + 1))
+        echo "PASS $1"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $1 (exit status $2)"
+    fi
+}
+
+for test in "$build"/test_*; do
+    [ -x "$test" ] || continue
+    "$test"
+    record "unit $(basename "$test")" $?
+done
+
+python3 tests/run_cases.py "$kqlite"
+record "golden and end-to-end cases" $?
+
+if [ -d "$root/../shared" ]; then
+    python3 tests/run_shared.py "$kqlite" "$root/../shared"
+    record "checks over ../shared" $?
+else
+    echo "SKIP checks over ../shared (folder not present)"
+fi
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
