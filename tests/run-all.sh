@@ -27,6 +27,9 @@ for test in "$build"/test_*; do
     record "unit $(basename "$test")" $?
 done
 
+"$kqlite" functions --markdown | cmp -s - docs/kql-support.md
+record "docs/kql-support.md matches the registry (regenerate: kqlite functions --markdown)" $?
+
 python3 tests/run_cases.py "$kqlite"
 record "golden and end-to-end cases" $?
 

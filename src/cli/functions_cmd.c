@@ -30,6 +30,29 @@ static const char *const unsupported[][2] = {
     {"externaldata", "kqlite reads no network data; pass the file as a data argument instead"},
 };
 
+/* Writes a Markdown table cell: '|' inside code or text would end the cell. */
+static void cell(const char *text, bool code)
+{
+    fputs(code ? " `" : " ", stdout);
+    for (const char *p = text; *p; p++) {
+        if (*p == '|')
+            fputs(code ? "\\|" : "\\|", stdout);
+        else
+            fputc(*p, stdout);
+    }
+    fputs(code ? "` |" : " |", stdout);
+}
+
+static void row(const char *a, bool a_code, const char *b, bool b_code, const char *c)
+{
+    fputc('|', stdout);
+    cell(a, a_code);
+    cell(b, b_code);
+    if (c)
+        cell(c, false);
+    fputc('\n', stdout);
+}
+
 static void markdown(void)
 {
     puts("# Supported KQL\n");
@@ -37,12 +60,12 @@ static void markdown(void)
     puts("## Statements and tabular operators\n");
     puts("| syntax | meaning |\n|---|---|");
     for (size_t i = 0; i < sizeof tabular_operators / sizeof tabular_operators[0]; i++)
-        printf("| `%s` | %s |\n", tabular_operators[i][0], tabular_operators[i][1]);
+        row(tabular_operators[i][0], true, tabular_operators[i][1], false, NULL);
     puts("\n## Scalar functions and operators\n");
     puts("| name | signature | description |\n|---|---|---|");
     for (size_t i = 0; i < kq_function_count(); i++) {
         const kq_function *fn = kq_function_at(i);
-        printf("| `%s` | `%s` | %s |\n", strcmp(fn->name, "|") == 0 ? "\\|" : fn->name, fn->signature, fn->description);
+        row(fn->name, true, fn->signature, true, fn->description);
     }
     puts("\n`and`, `or`, `in`, `!in`, `in~`, `!in~`, `has_any` and `has_all` are evaluated by the"
          " engine itself; the list operators also take a dynamic array or a tabular expression"
@@ -51,12 +74,12 @@ static void markdown(void)
     puts("| name | signature | description |\n|---|---|---|");
     for (size_t i = 0; i < kq_aggregate_count(); i++) {
         const kq_aggregate *agg = kq_aggregate_at(i);
-        printf("| `%s` | `%s` | %s |\n", agg->name, agg->signature, agg->description);
+        row(agg->name, true, agg->signature, true, agg->description);
     }
     puts("\n## Not supported\n");
     puts("| feature | reason |\n|---|---|");
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
-        printf("| %s | %s |\n", unsupported[i][0], unsupported[i][1]);
+        row(unsupported[i][0], false, unsupported[i][1], false, NULL);
 }
 
 int kq_cmd_functions(int argc, char **argv)

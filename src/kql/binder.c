@@ -70,13 +70,6 @@ static kq_plan *new_plan(binder *b, kq_plan_kind kind, kq_plan *input, const kq_
     return plan;
 }
 
-/* The name an expression gets without an explicit `name =`: a column keeps its name. */
-static const char *implicit_name(const kq_ast *ast)
-{
-    (void)ast;
-    return NULL;
-}
-
 static char *ast_name(binder *b, const kq_ast *ast)
 {
     return kq_arena_strndup(b->arena, ast->text.ptr, ast->text.len);
@@ -785,7 +778,6 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
     } else {
         query->root = kq_bind_tabular(&b, last_query->kids[0]);
     }
-    (void)implicit_name;
     if (diags->errors > errors_before || !query->root) {
         kq_query_free(query);
         return NULL;

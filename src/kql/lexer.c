@@ -331,7 +331,7 @@ static void lex_word(lexer *lx, size_t start, bool space)
 {
     size_t p = lx->pos;
     bool negated = lx->text[p] == '!';
-    if (negated)
+    if (negated || lx->text[p] == '$')
         p++;
     while (p < lx->len && is_ident_char((unsigned char)lx->text[p]))
         p++;

@@ -77,7 +77,11 @@ static uint64_t hash_name(const char *name, size_t len)
 static void rehash(kq_table_builder *b)
 {
     free(b->slots);
-    b->nslots = b->nslots ? b->nslots * 2 : 64;
+    /* Keep the table at most half full so probes stay short and always end. */
+    size_t nslots = 64;
+    while (nslots < 2 * (b->ncolumns + 1))
+        nslots *= 2;
+    b->nslots = nslots;
     b->slots = kq_xcalloc(b->nslots, sizeof(int));
     for (size_t i = 0; i < b->ncolumns; i++) {
         size_t slot = hash_name(b->columns[i].name, b->columns[i].name_len) & (b->nslots - 1);
