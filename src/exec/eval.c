@@ -98,5 +98,15 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
     case KQ_EXPR_LIST_OP:
         eval_list(run, e, batch, rows, n, out, arena);
         return;
+    case KQ_EXPR_SCALAR_SUBQUERY:
+        if (!run->scalar_done[e->slot]) {
+            size_t count = 0;
+            kq_value *column = kq_run_collect_column(run, e->subqueries[0], &count);
+            run->scalars[e->slot] = count ? column[0] : kq_null(e->type);
+            run->scalar_done[e->slot] = true;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = run->scalars[e->slot];
+        return;
     }
 }

@@ -41,6 +41,11 @@ kq_op *kq_op_build(kq_run *run, const kq_plan *plan)
     case KQ_PLAN_TOP: return kq_op_sort(run, plan, input);
     case KQ_PLAN_TAKE: return kq_op_take(run, plan, input);
     case KQ_PLAN_COUNT: return kq_op_count(run, plan, input);
+    case KQ_PLAN_JOIN: return kq_op_join(run, plan, input);
+    case KQ_PLAN_UNION: return kq_op_union(run, plan);
+    case KQ_PLAN_MV_EXPAND: return kq_op_mv_expand(run, plan, input);
+    case KQ_PLAN_PARSE: return kq_op_parse(run, plan, input);
+    case KQ_PLAN_RANGE: return kq_op_range(run, plan);
     }
     return NULL;
 }
@@ -82,6 +87,8 @@ kq_result *kq_execute(const kq_query *query, const kq_catalog *catalog, int64_t 
     kq_run run = {.catalog = catalog, .query = query, .now = now};
     run.arena = kq_arena_new(64 * 1024);
     run.sets = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value_set *));
+    run.scalars = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value));
+    run.scalar_done = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(bool));
     kq_result *result = kq_xcalloc(1, sizeof *result);
     result->arena = kq_arena_new(4096);
     result->schema = kq_schema_copy(result->arena, &query->root->schema);

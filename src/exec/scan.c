@@ -73,3 +73,82 @@ kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan)
     op->close = free_state;
     return op;
 }
+
+/* range: from, from + step, ... while not past `to`. */
+typedef struct range_state {
+    bool started, done;
+    kq_value next, to, step;
+} range_state;
+
+static bool range_past(const range_state *s)
+{
+    int c = kq_value_compare(&s->next, &s->to);
+    bool descending = s->step.type == KQ_REAL ? s->step.u.r < 0 : s->step.u.l < 0;
+    return descending ? c < 0 : c > 0;
+}
+
+static kq_batch *range_next(kq_op *op)
+{
+    range_state *s = op->state;
+    const kq_plan *plan = op->plan;
+    kq_type type = plan->schema.fields[0].type;
+    if (!s->started) {
+        s->started = true;
+        kq_arena *scratch = kq_arena_new(1024);
+        kq_value v[3];
+        for (int i = 0; i < 3; i++)
+            kq_eval(op->run, plan->exprs[i], NULL, NULL, 1, &v[i], scratch);
+        kq_arena_free(scratch);
+        if (v[0].null || v[1].null || v[2].null) {
+            s->done = true;
+            return NULL;
+        }
+        bool zero = v[2].type == KQ_REAL ? v[2].u.r == 0 : v[2].u.l == 0;
+        if (zero) {
+            kq_run_fail(op->run, "range: the step must not be zero");
+            return NULL;
+        }
+        if (type == KQ_REAL) {
+            for (int i = 0; i < 3; i++)
+                v[i] = kq_real(kq_value_as_real(&v[i]));
+        } else {
+            for (int i = 0; i < 2; i++)
+                v[i].type = type;
+        }
+        s->next = v[0];
+        s->to = v[1];
+        s->step = v[2];
+    }
+    if (s->done || range_past(s))
+        return NULL;
+    kq_batch *out = kq_batch_new(1, &type, KQ_BATCH_ROWS);
+    uint32_t n = 0;
+    while (n < KQ_BATCH_ROWS && !range_past(s)) {
+        kq_batch_set(out, 0, n++, s->next);
+        if (type == KQ_REAL) {
+            s->next.u.r += s->step.u.r;
+        } else {
+            int64_t before = s->next.u.l;
+            s->next.u.l = (int64_t)((uint64_t)s->next.u.l + (uint64_t)s->step.u.l);
+            if ((s->step.u.l > 0) != (s->next.u.l > before)) {
+                s->done = true; /* the next value would overflow */
+                break;
+            }
+        }
+    }
+    out->nrows = n;
+    if (s->done && n == 0) {
+        kq_batch_release(out);
+        return NULL;
+    }
+    return out;
+}
+
+kq_op *kq_op_range(kq_run *run, const kq_plan *plan)
+{
+    kq_op *op = kq_op_new(run, plan, NULL);
+    op->state = kq_xcalloc(1, sizeof(range_state));
+    op->next = range_next;
+    op->close = free_state;
+    return op;
+}

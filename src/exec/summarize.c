@@ -101,12 +101,12 @@ static void consume_batch(kq_op *op, summarize_state *s, kq_batch *batch)
     kq_agg_ctx ctx = {.arena = s->arena};
     for (uint32_t a = 0; a < plan->naggs; a++) {
         const kq_agg_call *call = &plan->aggs[a];
-        kq_value *args[8];
+        kq_value *args[512];
         for (int i = 0; i < call->nargs; i++) {
             args[i] = kq_arena_alloc(s->scratch, (n ? n : 1) * sizeof(kq_value));
             kq_eval(op->run, call->args[i], batch, NULL, n, args[i], s->scratch);
         }
-        kq_value row_args[8];
+        kq_value row_args[512];
         for (uint32_t r = 0; r < n; r++) {
             for (int i = 0; i < call->nargs; i++)
                 row_args[i] = args[i][r];
@@ -130,11 +130,23 @@ static kq_batch *emit(kq_op *op, summarize_state *s)
         group *g = &s->groups[s->next_group + i];
         for (uint32_t k = 0; k < plan->nexprs; k++)
             kq_batch_set(out, k, (uint32_t)i, kq_value_copy(out->arena, g->keys[k]));
+        uint32_t column = plan->nexprs;
         for (uint32_t a = 0; a < plan->naggs; a++) {
-            kq_value v = plan->aggs[a].agg->finish(g->states + s->state_offsets[a], plan->aggs[a].type, &ctx);
-            if (!v.null && v.type != plan->aggs[a].type && v.type != KQ_DYNAMIC)
-                v.type = plan->aggs[a].type;
-            kq_batch_set(out, plan->nexprs + a, (uint32_t)i, kq_value_copy(out->arena, v));
+            const kq_agg_call *call = &plan->aggs[a];
+            void *state = g->states + s->state_offsets[a];
+            if (call->agg->finish_row) {
+                kq_value values[512];
+                call->agg->finish_row(state, values, call->ncolumns, &ctx);
+                for (int k = 0; k < call->ncolumns; k++, column++) {
+                    kq_value v = values[k].null ? kq_null(plan->schema.fields[column].type) : values[k];
+                    kq_batch_set(out, column, (uint32_t)i, kq_value_copy(out->arena, v));
+                }
+                continue;
+            }
+            kq_value v = call->agg->finish(state, call->type, &ctx);
+            if (!v.null && v.type != call->type && v.type != KQ_DYNAMIC)
+                v.type = call->type;
+            kq_batch_set(out, column++, (uint32_t)i, kq_value_copy(out->arena, v));
         }
     }
     out->nrows = (uint32_t)rows;

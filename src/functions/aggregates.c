@@ -341,6 +341,60 @@ static void bind_with_condition(const kq_type *args, int argc, kq_bind_result *r
 static void bind_dynamic_if(const kq_type *args, int argc, kq_bind_result *result) { bind_with_condition(args, argc, result, KQ_DYNAMIC); }
 static void bind_long_if(const kq_type *args, int argc, kq_bind_result *result) { bind_with_condition(args, argc, result, KQ_LONG); }
 
+/* ---- arg_max, arg_min: the values of the row where the first argument is largest/smallest ---- */
+
+#define ARG_MAX_VALUES 512
+
+typedef struct arg_state {
+    kq_value *values; /* args[0..count) of the best row so far */
+    int count;
+    bool seen;
+} arg_state;
+
+static void arg_init(void *state, const kq_value *args, int argc) { memset(state, 0, sizeof(arg_state)); }
+
+static void arg_update(arg_state *s, const kq_value *args, int argc, int direction, kq_agg_ctx *ctx)
+{
+    if (args[0].null || (args[0].type == KQ_REAL && isnan(args[0].u.r)))
+        return;
+    /* Ties keep the first row seen. */
+    if (s->seen && kq_value_compare(&args[0], &s->values[0]) * direction <= 0)
+        return;
+    if (!s->values) {
+        s->values = kq_arena_alloc(ctx->arena, (size_t)argc * sizeof(kq_value));
+        s->count = argc;
+    }
+    for (int i = 0; i < argc && i < s->count; i++)
+        s->values[i] = kq_value_copy(ctx->arena, args[i]);
+    s->seen = true;
+}
+
+static void arg_max_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx) { arg_update(state, args, argc, 1, ctx); }
+static void arg_min_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx) { arg_update(state, args, argc, -1, ctx); }
+
+static kq_value arg_finish(void *state, kq_type type, kq_agg_ctx *ctx)
+{
+    arg_state *s = state;
+    return s->seen ? s->values[0] : kq_null(type);
+}
+
+static void arg_finish_row(void *state, kq_value *out, int count, kq_agg_ctx *ctx)
+{
+    arg_state *s = state;
+    for (int i = 0; i < count; i++)
+        out[i] = s->seen && i < s->count ? s->values[i] : kq_null(KQ_TYPE_NONE);
+}
+
+static void bind_arg(const kq_type *args, int argc, kq_bind_result *result)
+{
+    if (args[0] == KQ_DYNAMIC) {
+        snprintf(result->error, sizeof result->error, "the value to maximize or minimize cannot be dynamic");
+        result->error_arg = 0;
+        return;
+    }
+    result->type = args[0];
+}
+
 #define AGG(name, min, max, bind, prefix, uses_arg, state, init, update, finish, sig, doc) \
     {name, min, max, bind, prefix, uses_arg, sizeof(state), init, update, finish, sig, doc}
 
@@ -379,5 +433,9 @@ const kq_aggregate kq_aggregates[] = {
         "dcount(x) -> long", "Number of distinct values (exact; Kusto returns an estimate)."),
     AGG("dcountif", 2, 3, bind_long_if, "dcountif", true, value_list, list_init, dcountif_update, dcount_finish,
         "dcountif(x, condition) -> long", "dcount() over the rows where the condition is true."),
+    {"arg_max", 1, ARG_MAX_VALUES, bind_arg, "max", false, sizeof(arg_state), arg_init, arg_max_update, arg_finish,
+     "arg_max(x, expr1 [, ...] | *)", "Values of the row where x is largest (first such row on ties).", arg_finish_row},
+    {"arg_min", 1, ARG_MAX_VALUES, bind_arg, "min", false, sizeof(arg_state), arg_init, arg_min_update, arg_finish,
+     "arg_min(x, expr1 [, ...] | *)", "Values of the row where x is smallest (first such row on ties).", arg_finish_row},
 };
 const size_t kq_aggregate_total = KQ_ARRAY_LEN(kq_aggregates);

@@ -17,6 +17,11 @@ static const family families[] = {
     {kq_string_functions, &kq_string_function_count},
     {kq_datetime_functions, &kq_datetime_function_count},
     {kq_conversion_functions, &kq_conversion_function_count},
+    {kq_dynamic_functions, &kq_dynamic_function_count},
+    {kq_text_functions, &kq_text_function_count},
+    {kq_network_functions, &kq_network_function_count},
+    {kq_time_functions, &kq_time_function_count},
+    {kq_math_functions, &kq_math_function_count},
 };
 
 const kq_function *kq_function_find(const char *name, size_t len)
@@ -50,20 +55,25 @@ const kq_function *kq_function_at(size_t index)
 
 const kq_aggregate *kq_aggregate_find(const char *name, size_t len)
 {
-    for (size_t i = 0; i < kq_aggregate_total; i++)
-        if (strlen(kq_aggregates[i].name) == len && memcmp(kq_aggregates[i].name, name, len) == 0)
-            return &kq_aggregates[i];
+    for (size_t i = 0; i < kq_aggregate_count(); i++) {
+        const kq_aggregate *agg = kq_aggregate_at(i);
+        if (strlen(agg->name) == len && memcmp(agg->name, name, len) == 0)
+            return agg;
+    }
     return NULL;
 }
 
 size_t kq_aggregate_count(void)
 {
-    return kq_aggregate_total;
+    return kq_aggregate_total + kq_more_aggregate_total;
 }
 
 const kq_aggregate *kq_aggregate_at(size_t index)
 {
-    return index < kq_aggregate_total ? &kq_aggregates[index] : NULL;
+    if (index < kq_aggregate_total)
+        return &kq_aggregates[index];
+    index -= kq_aggregate_total;
+    return index < kq_more_aggregate_total ? &kq_more_aggregates[index] : NULL;
 }
 
 kq_type kq_numeric_result(kq_type a, kq_type b)

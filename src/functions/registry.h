@@ -60,6 +60,9 @@ typedef struct kq_aggregate {
     kq_value (*finish)(void *state, kq_type result_type, kq_agg_ctx *ctx);
     const char *signature;
     const char *description;
+    /* arg_max/arg_min: the aggregate outputs one column per argument (a `*` argument expands
+     * to the input's other columns) and finish_row writes them all. */
+    void (*finish_row)(void *state, kq_value *out, int count, kq_agg_ctx *ctx);
 } kq_aggregate;
 
 const kq_function *kq_function_find(const char *name, size_t len);
@@ -80,8 +83,20 @@ extern const kq_function kq_datetime_functions[];
 extern const size_t kq_datetime_function_count;
 extern const kq_function kq_conversion_functions[];
 extern const size_t kq_conversion_function_count;
+extern const kq_function kq_dynamic_functions[];
+extern const size_t kq_dynamic_function_count;
+extern const kq_function kq_text_functions[];
+extern const size_t kq_text_function_count;
+extern const kq_function kq_network_functions[];
+extern const size_t kq_network_function_count;
+extern const kq_function kq_time_functions[];
+extern const size_t kq_time_function_count;
+extern const kq_function kq_math_functions[];
+extern const size_t kq_math_function_count;
 extern const kq_aggregate kq_aggregates[];
 extern const size_t kq_aggregate_total;
+extern const kq_aggregate kq_more_aggregates[];
+extern const size_t kq_more_aggregate_total;
 
 /* ---- helpers shared by function families ---- */
 

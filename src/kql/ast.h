@@ -52,9 +52,34 @@ typedef enum kq_ast_kind {
     KQ_AST_PROJECT_AWAY, /* kids: KQ_AST_NAME (may end in '*' wildcard: flags 1) */
     KQ_AST_PROJECT_RENAME, /* kids: KQ_AST_ASSIGN whose value is a KQ_AST_NAME */
     KQ_AST_PROJECT_REORDER, /* kids: KQ_AST_NAME */
+    KQ_AST_JOIN,         /* flags: KQ_JOIN_*; kids[0]: right side; kids[1..]: KQ_AST_JOIN_KEY */
+    KQ_AST_JOIN_KEY,     /* kids[0]: left column name, kids[1]: right column name */
+    KQ_AST_LOOKUP,       /* like KQ_AST_JOIN; flags: KQ_JOIN_LEFTOUTER or KQ_JOIN_INNER */
+    KQ_AST_UNION,        /* flags: 1 = kind=inner; text: withsource column; kids: tabular inputs
+                          * (KQ_AST_NAME with flags 1 is a wildcard pattern) */
+    KQ_AST_MV_EXPAND,    /* kids: KQ_AST_MV_ITEM; text: with_itemindex column; value.u.l: limit (0 none) */
+    KQ_AST_MV_ITEM,      /* text: output name (may be empty); kids[0]: expression; value.type: to typeof() */
+    KQ_AST_PARSE,        /* flags: 0 simple, 1 regex, 2 relaxed; kids[0]: source; kids[1..]: pattern parts */
+    KQ_AST_PARSE_PART,   /* a literal (value string) or a column (text: name, value.type: type); flags 1 = '*' */
+    KQ_AST_RANGE,        /* text: column; kids[0..2]: from, to, step */
+    KQ_AST_FUNCTION,     /* flags: parameter count; kids[0..flags): KQ_AST_COLUMN_DECL parameters
+                          * (decl flags 1: tabular; decl kids[0]: default value, when nkids 1);
+                          * kids[flags..]: body statements, the last one the result */
     KQ_AST_ASSIGN,       /* text: name; kids[0]: expression */
     KQ_AST_LIST,         /* kids: items */
 } kq_ast_kind;
+
+enum {
+    KQ_JOIN_INNERUNIQUE,
+    KQ_JOIN_INNER,
+    KQ_JOIN_LEFTOUTER,
+    KQ_JOIN_RIGHTOUTER,
+    KQ_JOIN_FULLOUTER,
+    KQ_JOIN_LEFTANTI,
+    KQ_JOIN_RIGHTANTI,
+    KQ_JOIN_LEFTSEMI,
+    KQ_JOIN_RIGHTSEMI,
+};
 
 enum {
     KQ_SORT_ASC = 1,         /* asc written (default is desc) */

@@ -196,8 +196,37 @@ static bool bind_args(binder *b, const kq_ast *ast, uint32_t first, const kq_sch
     return ok;
 }
 
+/* toscalar(T): a run-once subquery whose first value becomes a constant. */
+static kq_expr *bind_toscalar(binder *b, const kq_ast *ast)
+{
+    if (ast->nkids != 1) {
+        kq_bind_error(b, ast->start, ast->end, "toscalar expects one tabular or scalar argument");
+        return NULL;
+    }
+    if (!kq_ast_is_tabular(b, ast->kids[0]))
+        return kq_bind_scalar(b, ast->kids[0], NULL);
+    kq_plan *plan = kq_bind_tabular(b, ast->kids[0]);
+    if (!plan)
+        return NULL;
+    if (plan->schema.count < 1) {
+        kq_bind_error(b, ast->start, ast->end, "toscalar: the tabular expression has no columns");
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_SCALAR_SUBQUERY, plan->schema.fields[0].type, ast);
+    e->subqueries = kq_arena_alloc(b->arena, sizeof(kq_plan *));
+    e->subqueries[0] = plan;
+    e->nsubqueries = 1;
+    e->slot = b->query->nslots++;
+    return e;
+}
+
 static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
 {
+    if (kq_str_eq(ast->text, "toscalar"))
+        return bind_toscalar(b, ast);
+    let_binding *function = kq_find_let(b, ast->text.ptr, ast->text.len);
+    if (function && function->function)
+        return kq_bind_function_call(b, function, ast, row);
     if (ast->nkids > 64) {
         kq_bind_error(b, ast->start, ast->end, "too many arguments");
         return NULL;

@@ -97,6 +97,8 @@ static kq_plan *bind_table(binder *b, const kq_ast *ast)
     let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
     if (let && let->plan)
         return let->plan;
+    if (let && let->function)
+        return kq_bind_function_table(b, let, ast);
     if (let && let->scalar) {
         kq_bind_error(b, ast->start, ast->end, "'%.*s' is a scalar value, not a table",
                       (int)ast->text.len, ast->text.ptr);
@@ -406,6 +408,68 @@ static bool bind_aggregate(binder *b, const kq_ast *call, const kq_schema *row, 
     return true;
 }
 
+/*
+ * arg_max(x, a, b) / arg_min: outputs x (named after its column, or max_/min_), then a and
+ * b; `*` stands for every input column that is neither a by column nor x itself.
+ */
+static bool bind_arg_aggregate(binder *b, const kq_ast *item, const kq_ast *call, const kq_aggregate *agg,
+                               const kq_plan *input, const expr_list *keys, schema_builder *sb, kq_agg_call *out)
+{
+    if (call->nkids < 1 || call->kids[0]->kind == KQ_AST_STAR) {
+        kq_bind_error(b, call->start, call->end, "%s needs the value to compare as its first argument", agg->name);
+        return false;
+    }
+    expr_list args = {0};
+    kq_expr *target = kq_bind_scalar(b, call->kids[0], &input->schema);
+    if (!target)
+        return false;
+    exprs_push(&args, target);
+    char *target_name = column_name_of(b, call->kids[0], false);
+    const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item)
+                       : target_name ? target_name
+                                     : kq_arena_printf(b->arena, "%s_", agg->name_prefix);
+    add_field(b, sb, name, target->type);
+    bool ok = true;
+    for (uint32_t a = 1; a < call->nkids; a++) {
+        const kq_ast *arg = call->kids[a];
+        if (arg->kind == KQ_AST_STAR) {
+            for (uint32_t c = 0; c < input->schema.count; c++) {
+                const char *column = input->schema.fields[c].name;
+                bool skip = target_name && strcmp(target_name, column) == 0;
+                for (size_t k = 0; k < keys->count && !skip; k++)
+                    skip = keys->items[k]->kind == KQ_EXPR_COLUMN && keys->items[k]->column == (int)c;
+                if (skip)
+                    continue;
+                exprs_push(&args, column_ref(b, &input->schema, (int)c));
+                add_field(b, sb, column, input->schema.fields[c].type);
+            }
+            continue;
+        }
+        const kq_ast *value_ast = arg->kind == KQ_AST_ASSIGN ? arg->kids[0] : arg;
+        kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
+        if (!value) {
+            ok = false;
+            continue;
+        }
+        const char *value_name = arg->kind == KQ_AST_ASSIGN ? ast_name(b, arg) : column_name_of(b, value_ast, false);
+        int counter = 0;
+        add_field(b, sb, value_name ? value_name : next_column_name(b, sb, &counter), value->type);
+        exprs_push(&args, value);
+    }
+    if (!ok || args.count > 512) {
+        if (ok)
+            kq_bind_error(b, call->start, call->end, "%s returns at most 512 columns", agg->name);
+        free(args.items);
+        return false;
+    }
+    out->agg = agg;
+    out->nargs = (int)args.count;
+    out->ncolumns = (int)args.count;
+    out->args = exprs_finish(b, &args);
+    out->type = target->type;
+    return true;
+}
+
 static kq_plan *bind_summarize(binder *b, kq_plan *input, const kq_ast *op)
 {
     const kq_ast *aggregates = op->kids[0], *by = op->kids[1];
@@ -431,10 +495,17 @@ static kq_plan *bind_summarize(binder *b, kq_plan *input, const kq_ast *op)
     for (uint32_t i = 0; i < aggregates->nkids; i++) {
         const kq_ast *item = aggregates->kids[i];
         const kq_ast *call = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        const kq_aggregate *agg = call->kind == KQ_AST_CALL ? kq_aggregate_find(call->text.ptr, call->text.len) : NULL;
+        if (agg && agg->finish_row) {
+            if (!bind_arg_aggregate(b, item, call, agg, input, &keys, &sb, &aggs[i]))
+                ok = false;
+            continue;
+        }
         if (!bind_aggregate(b, call, &input->schema, &aggs[i])) {
             ok = false;
             continue;
         }
+        aggs[i].ncolumns = 1;
         const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : aggregate_name(b, aggs[i].agg, call);
         if (!name)
             name = next_column_name(b, &sb, &counter);
@@ -631,6 +702,374 @@ static kq_plan *bind_print(binder *b, const kq_ast *ast)
     return plan;
 }
 
+/* ---- join and lookup ---- */
+
+static int find_column(const kq_plan *plan, kq_str name)
+{
+    return kq_schema_find(&plan->schema, name.ptr, name.len);
+}
+
+static bool bind_join_keys(binder *b, kq_plan *plan, const kq_plan *left, const kq_plan *right, const kq_ast *op)
+{
+    uint32_t nkeys = op->nkids - 1;
+    plan->left_keys = kq_arena_alloc(b->arena, nkeys * sizeof(int));
+    plan->right_keys = kq_arena_alloc(b->arena, nkeys * sizeof(int));
+    plan->njoin_keys = nkeys;
+    bool ok = true;
+    for (uint32_t k = 0; k < nkeys; k++) {
+        const kq_ast *key = op->kids[k + 1];
+        const kq_ast *names[2] = {key->kids[0], key->kids[1]};
+        const kq_plan *sides[2] = {left, right};
+        int *targets[2] = {plan->left_keys, plan->right_keys};
+        for (int s = 0; s < 2; s++) {
+            int column = find_column(sides[s], names[s]->text);
+            if (column < 0) {
+                kq_diag *diag = kq_bind_error(b, names[s]->start, names[s]->end,
+                                              "unknown column '%.*s' on the %s side of the join",
+                                              (int)names[s]->text.len, names[s]->text.ptr, s ? "right" : "left");
+                kq_hint_column(diag, &sides[s]->schema, names[s]->text.ptr, names[s]->text.len);
+                ok = false;
+                continue;
+            }
+            targets[s][k] = column;
+        }
+        if (ok && left->schema.fields[plan->left_keys[k]].type != right->schema.fields[plan->right_keys[k]].type &&
+            !(kq_type_is_numeric(left->schema.fields[plan->left_keys[k]].type) &&
+              kq_type_is_numeric(right->schema.fields[plan->right_keys[k]].type))) {
+            kq_bind_error(b, key->start, key->end, "join columns must have the same type, not %s and %s",
+                          kq_type_name(left->schema.fields[plan->left_keys[k]].type),
+                          kq_type_name(right->schema.fields[plan->right_keys[k]].type));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/*
+ * join: left columns, then right columns (a right name already taken gets the next free
+ * numeric suffix: key1). semi and anti joins output one side only. lookup drops the right
+ * side's key columns and never renames: it is a leftouter (or inner) join that adds columns.
+ */
+static kq_plan *bind_join(binder *b, kq_plan *left, const kq_ast *op)
+{
+    kq_plan *right = kq_bind_tabular(b, op->kids[0]);
+    if (!right)
+        return NULL;
+    bool lookup = op->kind == KQ_AST_LOOKUP;
+    kq_plan *plan = new_plan(b, KQ_PLAN_JOIN, left, op);
+    plan->right = right;
+    plan->join_kind = (int)op->flags;
+    if (!bind_join_keys(b, plan, left, right, op))
+        return NULL;
+    int kind = plan->join_kind;
+    bool left_only = kind == KQ_JOIN_LEFTSEMI || kind == KQ_JOIN_LEFTANTI;
+    bool right_only = kind == KQ_JOIN_RIGHTSEMI || kind == KQ_JOIN_RIGHTANTI;
+    schema_builder sb = {0};
+    plan->left_out = kq_arena_alloc(b->arena, (left->schema.count + 1) * sizeof(int));
+    plan->right_out = kq_arena_alloc(b->arena, (right->schema.count + 1) * sizeof(int));
+    if (!right_only)
+        for (uint32_t i = 0; i < left->schema.count; i++) {
+            plan->left_out[plan->nleft_out++] = (int)i;
+            add_field(b, &sb, left->schema.fields[i].name, left->schema.fields[i].type);
+        }
+    if (!left_only)
+        for (uint32_t i = 0; i < right->schema.count; i++) {
+            bool is_key = false;
+            for (uint32_t k = 0; k < plan->njoin_keys; k++)
+                is_key = is_key || plan->right_keys[k] == (int)i;
+            if (lookup && is_key)
+                continue;
+            if (lookup && has_name(&sb, right->schema.fields[i].name)) {
+                kq_bind_error(b, op->start, op->end,
+                              "lookup: column '%s' exists on both sides; rename it on one side (project-rename)",
+                              right->schema.fields[i].name);
+                free(sb.fields);
+                return NULL;
+            }
+            plan->right_out[plan->nright_out++] = (int)i;
+            add_field(b, &sb, right->schema.fields[i].name, right->schema.fields[i].type);
+        }
+    plan->schema = finish_schema(b, &sb);
+    plan->origin = lookup || left_only ? left->origin : NULL;
+    return plan;
+}
+
+/* ---- union ---- */
+
+static bool glob_match(const char *pattern, size_t plen, const char *name)
+{
+    /* Only a trailing '*' is supported, which is how rules write table wildcards (Device*). */
+    return strncmp(name, pattern, plen) == 0;
+}
+
+static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs, uint32_t *count,
+                                 const char **names, uint32_t cap)
+{
+    if (ast->kind == KQ_AST_NAME && (ast->flags & 1)) {
+        bool any = false;
+        size_t n;
+        const kq_builtin_table *tables = kq_builtin_tables(&n);
+        for (size_t i = 0; i < n && *count < cap; i++) {
+            if (!glob_match(ast->text.ptr, ast->text.len, tables[i].name))
+                continue;
+            kq_ast fake = *ast;
+            fake.text.ptr = tables[i].name;
+            fake.text.len = (uint32_t)strlen(tables[i].name);
+            fake.flags = 0;
+            kq_plan *plan = bind_table(b, &fake);
+            if (!plan)
+                return NULL;
+            names[*count] = tables[i].name;
+            inputs[(*count)++] = plan;
+            any = true;
+        }
+        if (!any)
+            kq_bind_error(b, ast->start, ast->end, "no table matches '%.*s*'", (int)ast->text.len, ast->text.ptr);
+        return any ? inputs[*count - 1] : NULL;
+    }
+    kq_plan *plan = kq_bind_tabular(b, ast);
+    if (!plan || *count >= cap)
+        return NULL;
+    names[*count] = ast->kind == KQ_AST_NAME ? ast_name(b, ast) : "";
+    inputs[(*count)++] = plan;
+    return plan;
+}
+
+/*
+ * union: outer by default (all columns by name; a name seen with two types becomes
+ * name_type for each), inner keeps the columns every input has.
+ */
+static kq_plan *bind_union(binder *b, kq_plan *first, const kq_ast *op)
+{
+    uint32_t cap = op->nkids + 64;
+    kq_plan **inputs = kq_arena_alloc(b->arena, cap * sizeof(kq_plan *));
+    const char **names = kq_arena_alloc(b->arena, cap * sizeof(char *));
+    uint32_t count = 0;
+    if (first) {
+        names[count] = first->origin ? first->origin : "";
+        inputs[count++] = first;
+    }
+    bool ok = true;
+    for (uint32_t i = 0; i < op->nkids; i++)
+        if (!bind_union_input(b, op->kids[i], inputs, &count, names, cap))
+            ok = false;
+    if (!ok)
+        return NULL;
+    bool inner = op->flags & 1;
+    schema_builder sb = {0};
+    if (op->text.len)
+        add_field(b, &sb, kq_arena_strndup(b->arena, op->text.ptr, op->text.len), KQ_STRING);
+    uint32_t first_data = (uint32_t)sb.count;
+    /* Collect distinct (name, type) pairs in order of appearance. */
+    for (uint32_t i = 0; i < count; i++)
+        for (uint32_t c = 0; c < inputs[i]->schema.count; c++) {
+            const kq_field *f = &inputs[i]->schema.fields[c];
+            bool seen = false;
+            for (size_t k = first_data; k < sb.count && !seen; k++)
+                seen = strcmp(sb.fields[k].name, f->name) == 0 && sb.fields[k].type == f->type;
+            if (!seen) {
+                kq_grow((void **)&sb.fields, &sb.cap, sb.count + 1, sizeof(kq_field));
+                sb.fields[sb.count].name = f->name;
+                sb.fields[sb.count++].type = f->type;
+            }
+        }
+    /* Names that occur with two types get a type suffix, on every one of them. */
+    bool *clash = kq_xcalloc(sb.count + 1, sizeof(bool));
+    for (size_t k = first_data; k < sb.count; k++)
+        for (size_t j = first_data; j < sb.count; j++)
+            if (j != k && strcmp(sb.fields[k].name, sb.fields[j].name) == 0)
+                clash[k] = true;
+    for (size_t k = first_data; k < sb.count; k++)
+        if (clash[k])
+            sb.fields[k].name = kq_arena_printf(b->arena, "%s_%s", sb.fields[k].name, kq_type_name(sb.fields[k].type));
+    free(clash);
+    if (inner) {
+        size_t kept = first_data;
+        for (size_t k = first_data; k < sb.count; k++) {
+            bool everywhere = true;
+            for (uint32_t i = 0; i < count && everywhere; i++) {
+                int c = kq_schema_find(&inputs[i]->schema, sb.fields[k].name, strlen(sb.fields[k].name));
+                everywhere = c >= 0 && inputs[i]->schema.fields[c].type == sb.fields[k].type;
+            }
+            if (everywhere)
+                sb.fields[kept++] = sb.fields[k];
+        }
+        sb.count = kept;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_UNION, NULL, op);
+    plan->inputs = inputs;
+    plan->ninputs = count;
+    plan->source_names = names;
+    plan->with_source = op->text.len > 0;
+    plan->schema = finish_schema(b, &sb);
+    plan->column_maps = kq_arena_alloc(b->arena, count * sizeof(int *));
+    for (uint32_t i = 0; i < count; i++) {
+        plan->column_maps[i] = kq_arena_alloc(b->arena, (plan->schema.count + 1) * sizeof(int));
+        for (uint32_t c = 0; c < plan->schema.count; c++) {
+            plan->column_maps[i][c] = -1;
+            if (c < first_data)
+                continue;
+            for (uint32_t k = 0; k < inputs[i]->schema.count; k++) {
+                const kq_field *f = &inputs[i]->schema.fields[k];
+                const char *out = plan->schema.fields[c].name;
+                bool same_name = strcmp(f->name, out) == 0 ||
+                                 (strncmp(out, f->name, strlen(f->name)) == 0 && out[strlen(f->name)] == '_' &&
+                                  strcmp(out + strlen(f->name) + 1, kq_type_name(f->type)) == 0);
+                if (same_name && f->type == plan->schema.fields[c].type)
+                    plan->column_maps[i][c] = (int)k;
+            }
+        }
+    }
+    return plan;
+}
+
+/* ---- mv-expand ---- */
+
+static kq_plan *bind_mv_expand(binder *b, kq_plan *input, const kq_ast *op)
+{
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+    kq_plan *plan = new_plan(b, KQ_PLAN_MV_EXPAND, input, op);
+    plan->expand_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
+    plan->expand_types = kq_arena_alloc(b->arena, op->nkids * sizeof(kq_type));
+    plan->item_index_column = -1;
+    plan->limit = op->value.u.l;
+    int counter = 0;
+    for (uint32_t i = 0; i < op->nkids; i++) {
+        const kq_ast *item = op->kids[i];
+        kq_expr *e = kq_bind_scalar(b, item->kids[0], &input->schema);
+        if (!e) {
+            free(sb.fields);
+            free(exprs.items);
+            return NULL;
+        }
+        if (e->type != KQ_DYNAMIC) {
+            kq_bind_error(b, e->start, e->end, "mv-expand needs a dynamic array or property bag, not %s", kq_type_name(e->type));
+            free(sb.fields);
+            free(exprs.items);
+            return NULL;
+        }
+        const char *name = item->text.len ? ast_name(b, item) : column_name_of(b, item->kids[0], false);
+        if (!name)
+            name = next_column_name(b, &sb, &counter);
+        int column = -1;
+        for (size_t c = 0; c < sb.count; c++)
+            if (strcmp(sb.fields[c].name, name) == 0)
+                column = (int)c;
+        if (column < 0)
+            column = add_field(b, &sb, name, item->value.type);
+        sb.fields[column].type = item->value.type;
+        plan->expand_columns[i] = column;
+        plan->expand_types[i] = item->value.type;
+        exprs_push(&exprs, e);
+    }
+    if (op->text.len)
+        plan->item_index_column = add_field(b, &sb, kq_arena_strndup(b->arena, op->text.ptr, op->text.len), KQ_LONG);
+    plan->nexprs = (uint32_t)exprs.count;
+    plan->exprs = exprs_finish(b, &exprs);
+    plan->schema = finish_schema(b, &sb);
+    return plan;
+}
+
+/* ---- parse ---- */
+
+static void regex_escape(kq_buf *out, kq_str text)
+{
+    for (uint32_t i = 0; i < text.len; i++) {
+        char c = text.ptr[i];
+        if (strchr("\\^$.|?*+()[]{}", c))
+            kq_buf_putc(out, '\\');
+        kq_buf_putc(out, c);
+    }
+}
+
+/*
+ * parse: the pattern becomes one anchored regular expression. In simple and relaxed
+ * mode a literal matches itself, '*' skips text lazily and a column captures text up to
+ * the next literal (to the end when it is last); in regex mode literals are regex text.
+ */
+static kq_plan *bind_parse(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_expr *source = kq_bind_scalar(b, op->kids[0], &input->schema);
+    if (!source)
+        return NULL;
+    schema_builder sb = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+    kq_plan *plan = new_plan(b, KQ_PLAN_PARSE, input, op);
+    plan->parse_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
+    plan->parse_relaxed = op->flags == 2;
+    kq_buf regex;
+    kq_buf_init(&regex);
+    bool regex_mode = op->flags == 1;
+    for (uint32_t i = 1; i < op->nkids; i++) {
+        const kq_ast *part = op->kids[i];
+        bool last = i + 1 == op->nkids;
+        if (part->flags == 1) {
+            kq_buf_puts(&regex, last ? ".*" : ".*?");
+        } else if (part->flags == 2) {
+            if (regex_mode)
+                kq_buf_puts(&regex, "(.*?)");
+            else
+                kq_buf_puts(&regex, last ? "(.*)" : "(.*?)");
+            char *name = ast_name(b, part);
+            int column = -1;
+            for (size_t c = 0; c < sb.count; c++)
+                if (strcmp(sb.fields[c].name, name) == 0)
+                    column = (int)c;
+            if (column < 0)
+                column = add_field(b, &sb, name, part->value.type);
+            sb.fields[column].type = part->value.type;
+            plan->parse_columns[plan->nparse_columns++] = column;
+        } else if (regex_mode) {
+            kq_buf_append(&regex, part->value.u.s.ptr, part->value.u.s.len);
+        } else {
+            regex_escape(&regex, part->value.u.s);
+        }
+    }
+    if (!plan->parse_relaxed && !regex_mode)
+        kq_buf_putc(&regex, '$');
+    plan->regex = kq_arena_strndup(b->arena, regex.data ? regex.data : "", regex.len);
+    kq_buf_free(&regex);
+    plan->predicate = source;
+    plan->schema = finish_schema(b, &sb);
+    plan->origin = input->origin;
+    return plan;
+}
+
+/* ---- range ---- */
+
+static kq_plan *bind_range(binder *b, const kq_ast *ast)
+{
+    kq_expr *from = kq_bind_scalar(b, ast->kids[0], NULL);
+    kq_expr *to = kq_bind_scalar(b, ast->kids[1], NULL);
+    kq_expr *step = kq_bind_scalar(b, ast->kids[2], NULL);
+    if (!from || !to || !step)
+        return NULL;
+    bool numeric = kq_type_is_numeric(from->type) && kq_type_is_numeric(to->type) && kq_type_is_numeric(step->type);
+    bool dated = from->type == KQ_DATETIME && to->type == KQ_DATETIME && step->type == KQ_TIMESPAN;
+    bool spans = from->type == KQ_TIMESPAN && to->type == KQ_TIMESPAN && step->type == KQ_TIMESPAN;
+    if (!numeric && !dated && !spans) {
+        kq_bind_error(b, ast->start, ast->end, "range needs numbers, or datetimes with a timespan step, or timespans");
+        return NULL;
+    }
+    kq_plan *plan = new_plan(b, KQ_PLAN_RANGE, NULL, ast);
+    plan->exprs = kq_arena_alloc(b->arena, 3 * sizeof(kq_expr *));
+    plan->exprs[0] = from;
+    plan->exprs[1] = to;
+    plan->exprs[2] = step;
+    plan->nexprs = 3;
+    schema_builder sb = {0};
+    kq_type type = numeric ? kq_numeric_result(kq_numeric_result(from->type, to->type), step->type) : from->type;
+    if (type == KQ_INT)
+        type = KQ_LONG;
+    add_field(b, &sb, ast_name(b, ast), type);
+    plan->schema = finish_schema(b, &sb);
+    return plan;
+}
+
 static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op);
 
 static kq_plan *bind_operator(binder *b, kq_plan *input, const kq_ast *op)
@@ -674,6 +1113,11 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
         plan->schema = input->schema;
         plan->count = bind_row_count(b, op->kids[0]);
         return plan->count ? plan : NULL;
+    case KQ_AST_JOIN:
+    case KQ_AST_LOOKUP: return bind_join(b, input, op);
+    case KQ_AST_UNION: return bind_union(b, input, op);
+    case KQ_AST_MV_EXPAND: return bind_mv_expand(b, input, op);
+    case KQ_AST_PARSE: return bind_parse(b, input, op);
     case KQ_AST_COUNT: {
         plan = new_plan(b, KQ_PLAN_COUNT, input, op);
         schema_builder sb = {0};
@@ -693,9 +1137,19 @@ bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
     case KQ_AST_PIPE:
     case KQ_AST_DATATABLE:
     case KQ_AST_PRINT:
+    case KQ_AST_UNION:
+    case KQ_AST_RANGE:
         return true;
+    case KQ_AST_CALL: {
+        if (kq_str_eq(ast->text, "materialize") && ast->nkids == 1)
+            return kq_ast_is_tabular(b, ast->kids[0]);
+        let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
+        return let && let->function && kq_function_returns_table(b, let);
+    }
     case KQ_AST_NAME: {
         let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
+        if (let && let->function)
+            return kq_function_returns_table(b, let);
         if (let)
             return let->plan != NULL;
         if (b->catalog && kq_catalog_table(b->catalog, ast->text.ptr, ast->text.len))
@@ -722,6 +1176,19 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
         return bind_datatable(b, ast);
     case KQ_AST_PRINT:
         return bind_print(b, ast);
+    case KQ_AST_UNION:
+        return bind_union(b, NULL, ast);
+    case KQ_AST_RANGE:
+        return bind_range(b, ast);
+    case KQ_AST_CALL: {
+        if (kq_str_eq(ast->text, "materialize") && ast->nkids == 1)
+            return kq_bind_tabular(b, ast->kids[0]);
+        let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
+        if (let && let->function)
+            return kq_bind_function_table(b, let, ast);
+        kq_bind_error(b, ast->start, ast->end, "'%.*s' does not return a table", (int)ast->text.len, ast->text.ptr);
+        return NULL;
+    }
     default:
         kq_bind_error(b, ast->start, ast->end,
                       "a tabular expression (a table name, a let-bound table or datatable) is expected here");
@@ -729,11 +1196,141 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
     }
 }
 
+/* ---- user-defined functions ---- */
+
+static void bind_let(binder *b, const kq_ast *let);
+
+/* Binds the parameters of a call as lets; returns false after reporting a bad argument list. */
+static bool bind_parameters(binder *b, const let_binding *function, const kq_ast *call, const kq_schema *row,
+                            let_binding **params)
+{
+    const kq_ast *def = function->function;
+    uint32_t nparams = def->flags;
+    if (call->nkids > nparams) {
+        kq_bind_error(b, call->start, call->end, "%.*s takes %u argument%s, got %u", (int)call->text.len,
+                      call->text.ptr, nparams, nparams == 1 ? "" : "s", call->nkids);
+        return false;
+    }
+    let_binding *list = function->scope;
+    for (uint32_t i = 0; i < nparams; i++) {
+        const kq_ast *param = def->kids[i];
+        let_binding *binding = kq_arena_alloc(b->arena, sizeof *binding);
+        binding->name = param->text;
+        if (i < call->nkids && param->flags == 1) {
+            binding->plan = kq_bind_tabular(b, call->kids[i]);
+        } else if (i < call->nkids) {
+            binding->scalar = kq_bind_scalar(b, call->kids[i], row);
+        } else if (param->nkids == 1) {
+            let_binding *saved = b->lets;
+            b->lets = function->scope;
+            binding->scalar = kq_bind_scalar(b, param->kids[0], NULL);
+            b->lets = saved;
+        } else {
+            kq_bind_error(b, call->start, call->end, "%.*s: missing the argument for parameter '%.*s'",
+                          (int)call->text.len, call->text.ptr, (int)param->text.len, param->text.ptr);
+            return false;
+        }
+        if (!binding->plan && !binding->scalar)
+            return false;
+        binding->next = list;
+        list = binding;
+    }
+    *params = list;
+    return true;
+}
+
+/* Binds the body statements in the function's scope; the result statement is returned unbound. */
+static const kq_ast *enter_body(binder *b, const let_binding *function, let_binding *params)
+{
+    const kq_ast *def = function->function;
+    b->lets = params;
+    for (uint32_t i = def->flags; i + 1 < def->nkids; i++)
+        if (def->kids[i]->kind == KQ_AST_LET)
+            bind_let(b, def->kids[i]);
+    const kq_ast *last = def->kids[def->nkids - 1];
+    return last->kind == KQ_AST_QUERY ? last->kids[0] : NULL;
+}
+
+kq_expr *kq_bind_function_call(binder *b, const let_binding *function, const kq_ast *call, const kq_schema *row)
+{
+    if (++b->depth > 64) {
+        kq_bind_error(b, call->start, call->end, "functions call each other too deeply (limit 64)");
+        b->depth--;
+        return NULL;
+    }
+    let_binding *saved = b->lets, *params = NULL;
+    kq_expr *result = NULL;
+    if (bind_parameters(b, function, call, row, &params)) {
+        const kq_ast *body = enter_body(b, function, params);
+        if (!body)
+            kq_bind_error(b, call->start, call->end, "%.*s has no result expression", (int)call->text.len, call->text.ptr);
+        else
+            result = kq_bind_scalar(b, body, row);
+    }
+    b->lets = saved;
+    b->depth--;
+    return result;
+}
+
+kq_plan *kq_bind_function_table(binder *b, const let_binding *function, const kq_ast *call)
+{
+    if (++b->depth > 64) {
+        kq_bind_error(b, call->start, call->end, "functions call each other too deeply (limit 64)");
+        b->depth--;
+        return NULL;
+    }
+    let_binding *saved = b->lets, *params = NULL;
+    kq_plan *result = NULL;
+    if (bind_parameters(b, function, call, NULL, &params)) {
+        const kq_ast *body = enter_body(b, function, params);
+        if (body)
+            result = kq_bind_tabular(b, body);
+    }
+    b->lets = saved;
+    b->depth--;
+    return result;
+}
+
+bool kq_function_returns_table(binder *b, const let_binding *function)
+{
+    const kq_ast *def = function->function;
+    const kq_ast *last = def->kids[def->nkids - 1];
+    if (last->kind != KQ_AST_QUERY)
+        return false;
+    const kq_ast *body = last->kids[0];
+    for (uint32_t i = 0; i < def->flags; i++)
+        if (body->kind == KQ_AST_NAME && def->kids[i]->flags == 1 &&
+            kq_ascii_ieq(body->text.ptr, body->text.len, def->kids[i]->text.ptr, def->kids[i]->text.len))
+            return true;
+    if (body->kind == KQ_AST_PIPE) {
+        const kq_ast *source = body;
+        while (source->kind == KQ_AST_PIPE)
+            source = source->kids[0];
+        for (uint32_t i = 0; i < def->flags; i++)
+            if (source->kind == KQ_AST_NAME && def->kids[i]->flags == 1 &&
+                source->text.len == def->kids[i]->text.len &&
+                memcmp(source->text.ptr, def->kids[i]->text.ptr, source->text.len) == 0)
+                return true;
+    }
+    let_binding *saved = b->lets;
+    b->lets = function->scope;
+    bool tabular = kq_ast_is_tabular(b, body);
+    b->lets = saved;
+    return tabular;
+}
+
 static void bind_let(binder *b, const kq_ast *let)
 {
     let_binding *binding = kq_arena_alloc(b->arena, sizeof *binding);
     binding->name = let->text;
     const kq_ast *value = let->kids[0];
+    if (value->kind == KQ_AST_FUNCTION) {
+        binding->function = value;
+        binding->scope = b->lets;
+        binding->next = b->lets;
+        b->lets = binding;
+        return;
+    }
     if (kq_ast_is_tabular(b, value))
         binding->plan = kq_bind_tabular(b, value);
     else

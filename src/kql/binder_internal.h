@@ -10,6 +10,8 @@ typedef struct let_binding {
     kq_str name;
     kq_plan *plan;      /* tabular let */
     kq_expr *scalar;    /* scalar let */
+    const kq_ast *function;      /* user-defined function (KQ_AST_FUNCTION) */
+    struct let_binding *scope;   /* lets visible where the function was defined */
     struct let_binding *next;
 } let_binding;
 
@@ -32,6 +34,10 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast);
 bool kq_ast_is_tabular(binder *b, const kq_ast *ast);
 
 kq_expr *kq_expr_new(binder *b, kq_expr_kind kind, kq_type type, const kq_ast *ast);
+/* Calls a user-defined function: binds its body with the arguments in place of the parameters. */
+kq_expr *kq_bind_function_call(binder *b, const let_binding *function, const kq_ast *call, const kq_schema *row);
+kq_plan *kq_bind_function_table(binder *b, const let_binding *function, const kq_ast *call);
+bool kq_function_returns_table(binder *b, const let_binding *function);
 kq_diag *kq_bind_error(binder *b, uint32_t start, uint32_t end, const char *format, ...)
     __attribute__((format(printf, 4, 5)));
 let_binding *kq_find_let(binder *b, const char *name, size_t len);

@@ -39,6 +39,9 @@ typedef struct parser {
 static kq_ast *parse_expr(parser *ps);
 static kq_ast *parse_pipeline_tail(parser *ps, kq_ast *input);
 static kq_ast *parse_assignment_list(parser *ps, kq_ast_kind kind, const kq_token *keyword);
+static kq_ast *parse_union(parser *ps, const kq_token *keyword, kq_ast *input);
+static kq_ast *parse_range(parser *ps, const kq_token *keyword);
+static kq_ast *parse_assignment(parser *ps);
 
 static const kq_token *peek(parser *ps)
 {
@@ -430,6 +433,15 @@ static kq_ast *parse_datatable(parser *ps, const kq_token *keyword)
         ncolumns++;
     } while (accept(ps, ","));
     expect(ps, ")", "',' or ')' in the datatable schema");
+    /* ['a'] lexes as a bracketed name; after datatable(...) it is a one-value list. */
+    if (peek(ps)->kind == KQ_TOK_IDENT && peek(ps)->bracketed) {
+        const kq_token *only = advance(ps);
+        kids_push(ps, &kids, literal(ps, only, kq_string(only->text.ptr, only->text.len)));
+        kq_ast *n = node(ps, KQ_AST_DATATABLE, keyword->start, only->end);
+        kids_attach(ps, n, &kids);
+        n->flags = (uint32_t)ncolumns;
+        return n;
+    }
     expect(ps, "[", "'[' and the datatable values");
     while (!at(ps, "]")) {
         kids_push(ps, &kids, parse_expr(ps));
@@ -464,6 +476,17 @@ static kq_ast *parse_call(parser *ps, const kq_token *name)
     n->text_end = name->end;
     kids_attach(ps, n, &args);
     return n;
+}
+
+/* True when token can begin an expression, so a preceding `print` is the print operator. */
+static bool starts_operand(const kq_token *token)
+{
+    if (token->kind == KQ_TOK_EOF)
+        return false;
+    if (token->kind != KQ_TOK_PUNCT)
+        return true;
+    return kq_token_is(token, "(") || kq_token_is(token, "-") || kq_token_is(token, "+") ||
+           kq_token_is(token, "[");
 }
 
 static kq_ast *parse_primary(parser *ps)
@@ -505,8 +528,18 @@ static kq_ast *parse_primary(parser *ps)
             }
             if (kq_token_is(token, "datatable") && at(ps, "("))
                 return parse_datatable(ps, token);
-            if (kq_token_is(token, "print") && ps->depth <= 2 && !at(ps, "(") && !at(ps, "|"))
+            if (kq_token_is(token, "externaldata") && at(ps, "(")) {
+                kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, token->start, token->end,
+                             "externaldata is not supported: kqlite reads no network data; download the "
+                             "file and pass it as a data argument (TABLE=PATH), then use TABLE in the query");
+                longjmp(ps->fail, 1);
+            }
+            if (kq_token_is(token, "print") && starts_operand(peek(ps)))
                 return parse_assignment_list(ps, KQ_AST_PRINT, token);
+            if (kq_token_is(token, "union") && !at(ps, "(") && !at(ps, "|") && !at(ps, ")") && !at(ps, ";"))
+                return parse_union(ps, token, NULL);
+            if (kq_token_is(token, "range") && is_ident(peek(ps)) && kq_token_is(peek_at(ps, 1), "from"))
+                return parse_range(ps, token);
             if (kq_token_is(token, "dynamic") && at(ps, "(")) {
                 advance(ps);
                 const kq_dyn *dyn = parse_dynamic_value(ps);
@@ -868,6 +901,295 @@ static kq_ast *parse_project_variant(parser *ps, const kq_token *keyword)
     return n;
 }
 
+/* ---- join, lookup, union, mv-expand, parse, range ---- */
+
+static const struct {
+    const char *name;
+    int kind;
+} join_kinds[] = {
+    {"innerunique", KQ_JOIN_INNERUNIQUE}, {"inner", KQ_JOIN_INNER},
+    {"leftouter", KQ_JOIN_LEFTOUTER},     {"rightouter", KQ_JOIN_RIGHTOUTER},
+    {"fullouter", KQ_JOIN_FULLOUTER},     {"leftanti", KQ_JOIN_LEFTANTI},
+    {"anti", KQ_JOIN_LEFTANTI},           {"leftantisemi", KQ_JOIN_LEFTANTI},
+    {"rightanti", KQ_JOIN_RIGHTANTI},     {"rightantisemi", KQ_JOIN_RIGHTANTI},
+    {"leftsemi", KQ_JOIN_LEFTSEMI},       {"rightsemi", KQ_JOIN_RIGHTSEMI},
+};
+
+/* Skips hint.strategy=shuffle style options, which change how Kusto distributes work, not results. */
+static void skip_hints(parser *ps)
+{
+    while (is_ident(peek(ps)) && kq_str_eq(peek(ps)->text, "hint") && kq_token_is(peek_at(ps, 1), ".")) {
+        advance(ps);
+        advance(ps);
+        expect_name(ps, "a hint name");
+        expect(ps, "=", "'=' after the hint name");
+        advance(ps);
+    }
+}
+
+/* The right side of join/lookup: (tabular expression) or a name. */
+static kq_ast *parse_right_side(parser *ps)
+{
+    if (at(ps, "(")) {
+        advance(ps);
+        enter(ps);
+        kq_ast *inner = parse_expr(ps);
+        leave(ps);
+        expect(ps, ")", "')' after the right side");
+        return inner;
+    }
+    const kq_token *name = expect_name(ps, "the right side: a table name or (tabular expression)");
+    kq_ast *n = node(ps, KQ_AST_NAME, name->start, name->end);
+    n->text = name->text;
+    n->text_start = name->start;
+    n->text_end = name->end;
+    return n;
+}
+
+/* $left.A or $right.B: returns the column name and which side. */
+static kq_ast *parse_side_column(parser *ps, int *side)
+{
+    const kq_token *token = peek(ps);
+    *side = 0;
+    if (kq_token_is(token, "$left") || kq_token_is(token, "$right")) {
+        *side = kq_token_is(token, "$left") ? 1 : 2;
+        advance(ps);
+        expect(ps, ".", "'.' and a column name after $left or $right");
+    }
+    const kq_token *name = expect_name(ps, "a join column");
+    kq_ast *n = node(ps, KQ_AST_NAME, token->start, name->end);
+    n->text = name->text;
+    n->text_start = name->start;
+    n->text_end = name->end;
+    return n;
+}
+
+static kq_ast *parse_join_key(parser *ps)
+{
+    int side_a, side_b;
+    kq_ast *a = parse_side_column(ps, &side_a);
+    if (side_a == 0)
+        return node2(ps, KQ_AST_JOIN_KEY, a, a);
+    expect(ps, "==", "'==' between $left and $right columns");
+    kq_ast *b = parse_side_column(ps, &side_b);
+    if (side_b == 0 || side_b == side_a)
+        fail_at(ps, peek(ps), "one $left and one $right column");
+    return side_a == 1 ? node2(ps, KQ_AST_JOIN_KEY, a, b) : node2(ps, KQ_AST_JOIN_KEY, b, a);
+}
+
+static kq_ast *parse_join(parser *ps, const kq_token *keyword, bool lookup)
+{
+    int kind = lookup ? KQ_JOIN_LEFTOUTER : KQ_JOIN_INNERUNIQUE;
+    for (;;) {
+        skip_hints(ps);
+        if (!at(ps, "kind"))
+            break;
+        advance(ps);
+        expect(ps, "=", "'=' after kind");
+        const kq_token *value = expect_name(ps, "a join kind");
+        size_t i;
+        for (i = 0; i < KQ_ARRAY_LEN(join_kinds); i++)
+            if (kq_str_eq(value->text, join_kinds[i].name))
+                break;
+        if (i == KQ_ARRAY_LEN(join_kinds) || (lookup && join_kinds[i].kind != KQ_JOIN_INNER &&
+                                              join_kinds[i].kind != KQ_JOIN_LEFTOUTER)) {
+            ps->pos--;
+            fail_at(ps, value, lookup ? "kind=leftouter or kind=inner" : "a join kind (innerunique, inner, leftouter, rightouter, fullouter, leftanti, rightanti, leftsemi, rightsemi)");
+        }
+        kind = join_kinds[i].kind;
+    }
+    kid_list kids = {0};
+    kids_push(ps, &kids, parse_right_side(ps));
+    expect(ps, "on", "'on' and the join columns");
+    do {
+        kids_push(ps, &kids, parse_join_key(ps));
+    } while (accept(ps, ",") || accept(ps, "and"));
+    kq_ast *n = node(ps, lookup ? KQ_AST_LOOKUP : KQ_AST_JOIN, keyword->start, kids.items[kids.count - 1]->end);
+    n->flags = (uint32_t)kind;
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
+/* union [kind=inner|outer] [withsource=Name] T1, T2, ...; `input` is the piped table or NULL. */
+static kq_ast *parse_union(parser *ps, const kq_token *keyword, kq_ast *input)
+{
+    kq_ast *n = node(ps, KQ_AST_UNION, keyword->start, keyword->end);
+    for (;;) {
+        skip_hints(ps);
+        if (at(ps, "kind") && kq_token_is(peek_at(ps, 1), "=")) {
+            advance(ps);
+            advance(ps);
+            const kq_token *value = expect_name(ps, "inner or outer");
+            if (kq_str_eq(value->text, "inner"))
+                n->flags |= 1;
+            else if (!kq_str_eq(value->text, "outer"))
+                fail_at(ps, value, "inner or outer");
+        } else if (at(ps, "withsource") && kq_token_is(peek_at(ps, 1), "=")) {
+            advance(ps);
+            advance(ps);
+            const kq_token *name = expect_name(ps, "a column name for the source table");
+            n->text = name->text;
+        } else if (at(ps, "isfuzzy") && kq_token_is(peek_at(ps, 1), "=")) {
+            advance(ps);
+            advance(ps);
+            advance(ps);
+        } else {
+            break;
+        }
+    }
+    kid_list kids = {0};
+    if (input)
+        kids_push(ps, &kids, input);
+    do {
+        if (at(ps, "(")) {
+            kids_push(ps, &kids, parse_right_side(ps));
+            continue;
+        }
+        const kq_token *name = expect_name(ps, "a table name or (tabular expression)");
+        kq_ast *table = node(ps, KQ_AST_NAME, name->start, name->end);
+        table->text = name->text;
+        table->text_start = name->start;
+        table->text_end = name->end;
+        if (at(ps, "*") && !peek(ps)->space_before) {
+            table->end = advance(ps)->end;
+            table->flags = 1;
+        }
+        kids_push(ps, &kids, table);
+    } while (accept(ps, ","));
+    n->end = kids.items[kids.count - 1]->end;
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
+/* mv-expand [with_itemindex=I] [Name =] Expr [to typeof(T)], ... [limit N] */
+static kq_ast *parse_mv_expand(parser *ps, const kq_token *keyword)
+{
+    kq_ast *n = node(ps, KQ_AST_MV_EXPAND, keyword->start, keyword->end);
+    for (;;) {
+        if (at(ps, "bagexpansion") && kq_token_is(peek_at(ps, 1), "=")) {
+            advance(ps);
+            advance(ps);
+            const kq_token *mode = expect_name(ps, "bag or array");
+            if (!kq_str_eq(mode->text, "bag"))
+                fail_at(ps, mode, "bagexpansion=bag (bagexpansion=array is not supported)");
+        } else if (at(ps, "with_itemindex") && kq_token_is(peek_at(ps, 1), "=")) {
+            advance(ps);
+            advance(ps);
+            n->text = expect_name(ps, "a column name for the item index")->text;
+        } else {
+            break;
+        }
+    }
+    kid_list kids = {0};
+    do {
+        kq_ast *expr = parse_assignment(ps);
+        kq_ast *item = node1(ps, KQ_AST_MV_ITEM, expr->start, expr->end, expr->kind == KQ_AST_ASSIGN ? expr->kids[0] : expr);
+        if (expr->kind == KQ_AST_ASSIGN)
+            item->text = expr->text;
+        item->value.type = KQ_DYNAMIC;
+        if (at(ps, "to") && kq_token_is(peek_at(ps, 1), "typeof")) {
+            advance(ps);
+            advance(ps);
+            expect(ps, "(", "'(' after typeof");
+            const kq_token *type_name = expect_name(ps, "a type name");
+            item->value.type = kq_type_from_name(type_name->text.ptr, type_name->text.len);
+            if (item->value.type == KQ_TYPE_NONE)
+                fail_at(ps, type_name, "a scalar type");
+            item->end = expect(ps, ")", "')'")->end;
+        }
+        kids_push(ps, &kids, item);
+    } while (accept(ps, ","));
+    if (accept(ps, "limit")) {
+        const kq_token *limit = peek(ps);
+        if (limit->kind != KQ_TOK_LONG)
+            fail_at(ps, limit, "a row limit");
+        advance(ps);
+        n->value.u.l = limit->num.l;
+    }
+    n->end = kids.items[kids.count - 1]->end;
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
+/* parse [kind=simple|regex|relaxed] Expr with * "literal" Column:type ... */
+static kq_ast *parse_parse(parser *ps, const kq_token *keyword)
+{
+    kq_ast *n = node(ps, KQ_AST_PARSE, keyword->start, keyword->end);
+    if (at(ps, "kind") && kq_token_is(peek_at(ps, 1), "=")) {
+        advance(ps);
+        advance(ps);
+        const kq_token *kind = expect_name(ps, "simple, regex or relaxed");
+        if (kq_str_eq(kind->text, "regex"))
+            n->flags = 1;
+        else if (kq_str_eq(kind->text, "relaxed"))
+            n->flags = 2;
+        else if (!kq_str_eq(kind->text, "simple"))
+            fail_at(ps, kind, "simple, regex or relaxed");
+        if (at(ps, "flags") && kq_token_is(peek_at(ps, 1), "=")) {
+            advance(ps);
+            advance(ps);
+            advance(ps);
+        }
+    }
+    kid_list kids = {0};
+    kids_push(ps, &kids, parse_additive(ps));
+    expect(ps, "with", "'with' and the pattern");
+    for (;;) {
+        const kq_token *token = peek(ps);
+        kq_ast *part;
+        if (token->kind == KQ_TOK_STRING) {
+            advance(ps);
+            part = literal(ps, token, kq_string(token->text.ptr, token->text.len));
+            part->kind = KQ_AST_PARSE_PART;
+        } else if (at(ps, "*")) {
+            advance(ps);
+            part = node(ps, KQ_AST_PARSE_PART, token->start, token->end);
+            part->flags = 1;
+        } else if (is_ident(token) && !kq_token_is(token, "|")) {
+            advance(ps);
+            part = node(ps, KQ_AST_PARSE_PART, token->start, token->end);
+            part->text = token->text;
+            part->value.type = KQ_STRING;
+            part->flags = 2;
+            if (accept(ps, ":")) {
+                const kq_token *type_name = expect_name(ps, "a column type");
+                part->value.type = kq_type_from_name(type_name->text.ptr, type_name->text.len);
+                if (part->value.type == KQ_TYPE_NONE)
+                    fail_at(ps, type_name, "a scalar type");
+                part->end = type_name->end;
+            }
+        } else {
+            break;
+        }
+        kids_push(ps, &kids, part);
+    }
+    if (kids.count < 2)
+        fail_at(ps, peek(ps), "a pattern of string literals and columns");
+    n->end = kids.items[kids.count - 1]->end;
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
+/* range Column from A to B step C */
+static kq_ast *parse_range(parser *ps, const kq_token *keyword)
+{
+    const kq_token *name = expect_name(ps, "a column name after range");
+    expect(ps, "from", "'from'");
+    kq_ast *from = parse_additive(ps);
+    expect(ps, "to", "'to'");
+    kq_ast *to = parse_additive(ps);
+    expect(ps, "step", "'step'");
+    kq_ast *step = parse_additive(ps);
+    kq_ast *n = node(ps, KQ_AST_RANGE, keyword->start, step->end);
+    n->text = name->text;
+    n->kids = kq_arena_alloc(ps->arena, 3 * sizeof(kq_ast *));
+    n->kids[0] = from;
+    n->kids[1] = to;
+    n->kids[2] = step;
+    n->nkids = 3;
+    return n;
+}
+
 static kq_ast *parse_operator(parser *ps)
 {
     const kq_token *keyword = peek(ps);
@@ -920,6 +1242,22 @@ static kq_ast *parse_operator(parser *ps)
     }
     if (kq_token_is(keyword, "count"))
         return node(ps, KQ_AST_COUNT, keyword->start, keyword->end);
+    if (kq_token_is(keyword, "join"))
+        return parse_join(ps, keyword, false);
+    if (kq_token_is(keyword, "lookup"))
+        return parse_join(ps, keyword, true);
+    if (kq_token_is(keyword, "union"))
+        return parse_union(ps, keyword, NULL);
+    if ((kq_token_is(keyword, "mv") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "expand")) ||
+        kq_token_is(keyword, "mvexpand")) {
+        if (kq_token_is(keyword, "mv")) {
+            advance(ps);
+            advance(ps);
+        }
+        return parse_mv_expand(ps, keyword);
+    }
+    if (kq_token_is(keyword, "parse"))
+        return parse_parse(ps, keyword);
     ps->pos--;
     fail_at(ps, keyword, "a query operator (where, extend, project, summarize, ...)");
 }
@@ -935,8 +1273,92 @@ static kq_ast *parse_pipeline_tail(parser *ps, kq_ast *input)
 
 /* ---- statements ---- */
 
+/* True at "(" that opens a function's parameter list: () { or (name: */
+static bool at_function_definition(parser *ps)
+{
+    if (!at(ps, "("))
+        return false;
+    if (kq_token_is(peek_at(ps, 1), ")"))
+        return kq_token_is(peek_at(ps, 2), "{");
+    return is_ident(peek_at(ps, 1)) && kq_token_is(peek_at(ps, 2), ":");
+}
+
+static kq_ast *parse_statement(parser *ps);
+
+/* (a:string, T:(*), n:long = 5) { statements; result } */
+static kq_ast *parse_function_definition(parser *ps)
+{
+    const kq_token *open = advance(ps);
+    kid_list kids = {0};
+    uint32_t nparams = 0;
+    while (!at(ps, ")")) {
+        const kq_token *name = expect_name(ps, "a parameter name");
+        expect(ps, ":", "':' and the parameter type");
+        kq_ast *param = node(ps, KQ_AST_COLUMN_DECL, name->start, name->end);
+        param->text = name->text;
+        if (accept(ps, "(")) {
+            /* A tabular parameter: (*) or (Col:type, ...); its columns come from the argument. */
+            int depth = 1;
+            while (depth > 0 && peek(ps)->kind != KQ_TOK_EOF) {
+                if (at(ps, "("))
+                    depth++;
+                else if (at(ps, ")"))
+                    depth--;
+                advance(ps);
+            }
+            param->flags = 1;
+        } else {
+            const kq_token *type_name = expect_name(ps, "a parameter type");
+            param->value.type = kq_type_from_name(type_name->text.ptr, type_name->text.len);
+            if (param->value.type == KQ_TYPE_NONE)
+                fail_at(ps, type_name, "a scalar type");
+            if (accept(ps, "=")) {
+                kq_ast *value = parse_additive(ps);
+                param->kids = kq_arena_alloc(ps->arena, sizeof(kq_ast *));
+                param->kids[0] = value;
+                param->nkids = 1;
+            }
+        }
+        kids_push(ps, &kids, param);
+        nparams++;
+        if (!accept(ps, ","))
+            break;
+    }
+    expect(ps, ")", "',' or ')' after a parameter");
+    expect(ps, "{", "'{' and the function body");
+    while (!at(ps, "}")) {
+        if (accept(ps, ";"))
+            continue;
+        kids_push(ps, &kids, parse_statement(ps));
+        if (!at(ps, "}"))
+            expect(ps, ";", "';' or '}' in the function body");
+    }
+    const kq_token *close = expect(ps, "}", "'}' after the function body");
+    if (kids.count == nparams)
+        fail_at(ps, close, "a result expression in the function body");
+    kq_ast *n = node(ps, KQ_AST_FUNCTION, open->start, close->end);
+    kids_attach(ps, n, &kids);
+    n->flags = nparams;
+    return n;
+}
+
 static kq_ast *parse_statement(parser *ps)
 {
+    if (at(ps, "let") && is_ident(peek_at(ps, 1)) && kq_token_is(peek_at(ps, 2), "=")) {
+        size_t save = ps->pos;
+        advance(ps);
+        const kq_token *name = advance(ps);
+        advance(ps);
+        if (at_function_definition(ps)) {
+            kq_ast *value = parse_function_definition(ps);
+            kq_ast *n = node1(ps, KQ_AST_LET, ps->tokens[save].start, value->end, value);
+            n->text = name->text;
+            n->text_start = name->start;
+            n->text_end = name->end;
+            return n;
+        }
+        ps->pos = save;
+    }
     if (at(ps, "let") && is_ident(peek_at(ps, 1))) {
         const kq_token *keyword = advance(ps);
         const kq_token *name = advance(ps);

@@ -22,6 +22,7 @@ typedef enum kq_expr_kind {
     KQ_EXPR_AND,
     KQ_EXPR_OR,
     KQ_EXPR_LIST_OP, /* in, !in, in~, !in~, has_any, has_all over a value list or a subquery */
+    KQ_EXPR_SCALAR_SUBQUERY, /* toscalar(T): first column of the first row of subqueries[0] */
 } kq_expr_kind;
 
 typedef enum kq_list_op {
@@ -57,6 +58,7 @@ typedef struct kq_agg_call {
     kq_expr **args;
     int nargs;
     kq_type type;
+    int ncolumns;    /* output columns: 1, or nargs for arg_max/arg_min */
 } kq_agg_call;
 
 typedef struct kq_sort_key {
@@ -75,6 +77,11 @@ typedef enum kq_plan_kind {
     KQ_PLAN_TAKE,
     KQ_PLAN_TOP,
     KQ_PLAN_COUNT,
+    KQ_PLAN_JOIN,       /* also lookup */
+    KQ_PLAN_UNION,
+    KQ_PLAN_MV_EXPAND,
+    KQ_PLAN_PARSE,
+    KQ_PLAN_RANGE,
 } kq_plan_kind;
 
 struct kq_plan {
@@ -94,6 +101,38 @@ struct kq_plan {
     kq_sort_key *keys;       /* SORT, TOP */
     uint32_t nkeys;
     kq_expr *count;          /* TAKE, TOP: row count */
+
+    /* JOIN: input is the left side. Output = left columns left_out[], then right columns
+     * right_out[] (indices into each side's schema). */
+    kq_plan *right;
+    int join_kind;           /* KQ_JOIN_* */
+    int *left_keys, *right_keys;
+    uint32_t njoin_keys;
+    int *left_out, *right_out;
+    uint32_t nleft_out, nright_out;
+
+    /* UNION: inputs[i] feeds output column c from column_maps[i][c] (-1: null). With
+     * withsource, output column 0 holds source_names[i]. */
+    kq_plan **inputs;
+    uint32_t ninputs;
+    int **column_maps;
+    const char **source_names;
+    bool with_source;
+
+    /* MV_EXPAND: exprs[i] (dynamic) is expanded into output column expand_columns[i],
+     * converted to expand_types[i]; item_index_column is -1 or the output column of the index. */
+    int *expand_columns;
+    kq_type *expand_types;
+    int item_index_column;
+    int64_t limit;
+
+    /* PARSE: predicate is the text; the regex's groups fill parse_columns[] of the output. */
+    const char *regex;
+    int *parse_columns;
+    uint32_t nparse_columns;
+    bool parse_relaxed;
+
+    /* RANGE: exprs[0..2] are from, to, step. */
 };
 
 /* A compiled query. */

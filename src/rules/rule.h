@@ -23,6 +23,31 @@
 /* Maximum re-indentation repairs tried on one file before it is reported as broken. */
 #define KQ_RULE_MAX_REPAIRS 16
 
+/* One field of an entityMappings entry: the entity identifier and the result column feeding it. */
+typedef struct kq_rule_field_mapping {
+    char *identifier;           /* "FullName", "Name", "Address", ... */
+    char *column;               /* result column name */
+} kq_rule_field_mapping;
+
+/* One entityMappings entry of a scheduled rule. */
+typedef struct kq_rule_entity_mapping {
+    char *entity_type;          /* "Account", "Host", "IP", "URL", "Process", "File", ... */
+    kq_rule_field_mapping *fields;
+    size_t nfields;
+} kq_rule_entity_mapping;
+
+/* One customDetails pair: the detail's key in the alert and the result column it shows. */
+typedef struct kq_rule_custom_detail {
+    char *key;
+    char *column;
+} kq_rule_custom_detail;
+
+/* How a run's result rows become alerts (eventGroupingSettings.aggregationKind). */
+typedef enum kq_rule_grouping {
+    KQ_RULE_GROUPING_SINGLE_ALERT,     /* Sentinel's default: one alert per run */
+    KQ_RULE_GROUPING_ALERT_PER_RESULT, /* one alert per result row */
+} kq_rule_grouping;
+
 typedef struct kq_rule {
     kq_arena *arena;            /* owns everything below */
     char *file;                 /* path as given by the caller */
@@ -45,6 +70,19 @@ typedef struct kq_rule {
     char *trigger_operator;     /* e.g. "gt"; NULL when absent */
     long long trigger_threshold;
     bool has_trigger;           /* true when triggerThreshold held a valid integer */
+    kq_rule_entity_mapping *entity_mappings;
+    size_t nentity_mappings;
+    kq_rule_custom_detail *custom_details;
+    size_t ncustom_details;
+    /* alertDetailsOverride: format strings with {{Column}} placeholders, and the
+       columns whose first-row value replaces the severity or the tactics. NULL when absent. */
+    char *alert_name_format;
+    char *alert_description_format;
+    char *alert_severity_column;
+    char *alert_tactics_column;
+    kq_rule_grouping grouping;
+    bool suppression_enabled;
+    char *suppression_duration; /* as written, e.g. "5h"; NULL when absent */
 } kq_rule;
 
 typedef struct kq_rule_set {

@@ -6,6 +6,7 @@
  * rule packs are repaired with a warning (see kq_yaml_text_repair_indent).
  */
 #include "rules/rule.h"
+#include "rules/rule_alerting_yaml.h"
 #include "rules/yaml_text.h"
 
 #include "base/util.h"
@@ -26,13 +27,15 @@ typedef struct load_context {
     yaml_document_t *doc;
     kq_diags *diags;
     kq_rule *rule;
+    kq_rule_yaml_context alerting; /* for the alert-shaping keys */
 } load_context;
 
-/* Keys of the rule mapping that the loader reads; others (entityMappings, ...) are skipped. */
+/* Keys of the rule mapping that the loader reads; others (incidentConfiguration, ...) are skipped. */
 enum rule_key {
     KEY_ID, KEY_NAME, KEY_DESCRIPTION, KEY_SEVERITY, KEY_KIND, KEY_VERSION, KEY_TACTICS,
     KEY_TECHNIQUES, KEY_CONNECTORS, KEY_QUERY, KEY_FREQUENCY, KEY_PERIOD, KEY_TRIGGER_OPERATOR,
-    KEY_TRIGGER_THRESHOLD, KEY_COUNT
+    KEY_TRIGGER_THRESHOLD, KEY_ENTITY_MAPPINGS, KEY_CUSTOM_DETAILS, KEY_ALERT_DETAILS,
+    KEY_EVENT_GROUPING, KEY_SUPPRESSION_ENABLED, KEY_SUPPRESSION_DURATION, KEY_COUNT
 };
 
 static const char *const rule_key_names[KEY_COUNT] = {
@@ -50,6 +53,12 @@ static const char *const rule_key_names[KEY_COUNT] = {
     [KEY_PERIOD] = "queryPeriod",
     [KEY_TRIGGER_OPERATOR] = "triggerOperator",
     [KEY_TRIGGER_THRESHOLD] = "triggerThreshold",
+    [KEY_ENTITY_MAPPINGS] = "entityMappings",
+    [KEY_CUSTOM_DETAILS] = "customDetails",
+    [KEY_ALERT_DETAILS] = "alertDetailsOverride",
+    [KEY_EVENT_GROUPING] = "eventGroupingSettings",
+    [KEY_SUPPRESSION_ENABLED] = "suppressionEnabled",
+    [KEY_SUPPRESSION_DURATION] = "suppressionDuration",
 };
 
 /* Converts a libyaml mark (0-based line, character column) to a 1-based file line and byte column. */
@@ -351,6 +360,11 @@ static void map_query_source(load_context *ctx, const yaml_node_t *node)
     rule->query_source.nindent = nlines;
 }
 
+static void warn_alerting_node(void *owner, const yaml_node_t *node, const char *message)
+{
+    report_node(owner, KQ_SEVERITY_WARNING, node, message);
+}
+
 /* Reads the query; returns false (with an error) when it is missing, empty or not text. */
 static bool read_query(load_context *ctx, const yaml_node_t *node)
 {
@@ -397,6 +411,14 @@ static void read_field(load_context *ctx, enum rule_key key, const yaml_node_t *
     case KEY_PERIOD: read_string(ctx, value, name, &rule->query_period); break;
     case KEY_TRIGGER_OPERATOR: read_string(ctx, value, name, &rule->trigger_operator); break;
     case KEY_TRIGGER_THRESHOLD: read_trigger_threshold(ctx, value); break;
+    case KEY_ENTITY_MAPPINGS: kq_rule_yaml_read_entity_mappings(&ctx->alerting, value); break;
+    case KEY_CUSTOM_DETAILS: kq_rule_yaml_read_custom_details(&ctx->alerting, value); break;
+    case KEY_ALERT_DETAILS: kq_rule_yaml_read_alert_details(&ctx->alerting, value); break;
+    case KEY_EVENT_GROUPING: kq_rule_yaml_read_event_grouping(&ctx->alerting, value); break;
+    case KEY_SUPPRESSION_ENABLED: kq_rule_yaml_read_suppression_enabled(&ctx->alerting, value); break;
+    case KEY_SUPPRESSION_DURATION:
+        read_string(ctx, value, name, &rule->suppression_duration);
+        break;
     case KEY_QUERY: /* read by read_rule once the key is known to be unique */
     case KEY_COUNT: break;
     }
@@ -534,6 +556,8 @@ static size_t load_document(load_context *ctx, kq_rule_set *set)
         rule->arena = kq_arena_new(4096);
         rule->file = kq_arena_strdup(rule->arena, ctx->name);
         ctx->rule = rule;
+        ctx->alerting = (kq_rule_yaml_context){
+            .doc = &doc, .rule = rule, .warn = warn_alerting_node, .owner = ctx};
         if (read_rule(ctx, root)) {
             rule_set_add(set, rule);
             loaded = 1;

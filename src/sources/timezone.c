@@ -80,8 +80,10 @@ bool kq_tz_init(kq_tz *tz, const char *spec)
 }
 
 /*
- * Returns the zone's UTC offset at a local wall-clock time. mktime picks the
- * earlier of two candidates in the repeated hour of a DST change.
+ * Returns the zone's UTC offset at a local wall-clock time. In the hour
+ * repeated when clocks go back, glibc's mktime returns standard time (the
+ * later instant); in the skipped hour it applies the offset from before the
+ * change.
  * NOTE: this swaps the process-wide TZ variable for the call, so it must not
  * run while another thread formats local times.
  */

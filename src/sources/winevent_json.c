@@ -97,12 +97,15 @@ static void read_evtx_dump(const json_t *event, kq_winevent *ev)
  * timezone option that zone is used. Otherwise the zone offset is the
  * difference between EventReceivedTime (local) and @timestamp (UTC, when the
  * shipper received the event), rounded to 15 minutes; without both, the
- * event's time is @timestamp itself.
+ * event's time is @timestamp itself, and without that the local time is read
+ * as UTC.
  */
 static bool nxlog_time(kq_load_context *ctx, const json_t *object, int64_t *ticks)
 {
     int64_t event_time, received, shipped;
-    bool has_event_time = parse_time(json_object_get(object, "EventTime"), &event_time);
+    /* Some NXLog exports carry the local time as TimeCreated instead of EventTime. */
+    bool has_event_time = parse_time(json_object_get(object, "EventTime"), &event_time) ||
+                          parse_time(json_object_get(object, "TimeCreated"), &event_time);
     bool has_shipped = parse_time(json_object_get(object, "@timestamp"), &shipped);
     if (has_event_time && ctx->options && ctx->options->timezone) {
         *ticks = kq_tz_local_to_utc(&ctx->tz, event_time);

@@ -1,0 +1,113 @@
+/*
+ * parse: matches each row's text against the pattern's regular expression and
+ * fills the pattern's columns from its groups, converted to their declared
+ * types. In simple and regex mode a row that does not match gets empty and
+ * null values; relaxed mode keeps the groups that matched.
+ */
+#include "exec/exec.h"
+#include "base/util.h"
+#include "functions/regex.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct parse_state {
+    kq_arena *scratch;
+    kq_type *types;
+    const pcre2_code *code;
+} parse_state;
+
+static kq_value convert(kq_batch *out, const char *text, size_t len, kq_type type)
+{
+    kq_value s = kq_string(kq_arena_strndup(out->arena, text, len), len);
+    if (type == KQ_STRING)
+        return s;
+    const kq_function *fn = NULL;
+    switch (type) {
+    case KQ_LONG: fn = kq_function_find("tolong", 6); break;
+    case KQ_INT: fn = kq_function_find("toint", 5); break;
+    case KQ_REAL:
+    case KQ_DECIMAL: fn = kq_function_find("todouble", 8); break;
+    case KQ_BOOL: fn = kq_function_find("tobool", 6); break;
+    case KQ_DATETIME: fn = kq_function_find("todatetime", 10); break;
+    case KQ_TIMESPAN: fn = kq_function_find("totimespan", 10); break;
+    case KQ_DYNAMIC: fn = kq_function_find("parse_json", 10); break;
+    default: return s;
+    }
+    kq_eval_ctx ctx = {.arena = out->arena};
+    return fn->eval(&ctx, &s, 1);
+}
+
+static kq_batch *parse_next(kq_op *op)
+{
+    parse_state *s = op->state;
+    const kq_plan *plan = op->plan;
+    kq_batch *in = op->input->next(op->input);
+    if (!in)
+        return NULL;
+    kq_arena_reset(s->scratch);
+    uint32_t n = in->nrows;
+    kq_value *text = kq_arena_alloc(s->scratch, (n ? n : 1) * sizeof(kq_value));
+    kq_eval(op->run, plan->predicate, in, NULL, n, text, s->scratch);
+    kq_batch *out = kq_batch_new(plan->schema.count, s->types, n);
+    out->nrows = n;
+    for (uint32_t c = 0; c < in->ncols; c++)
+        out->cols[c] = in->cols[c];
+    /* Parsed columns that replace input columns need their own vectors. */
+    for (uint32_t p = 0; p < plan->nparse_columns; p++) {
+        uint32_t c = (uint32_t)plan->parse_columns[p];
+        if (c < in->ncols) {
+            kq_batch *fresh = kq_batch_new(1, &s->types[c], n);
+            out->cols[c] = fresh->cols[0];
+            kq_batch_borrow(out, fresh);
+            kq_batch_release(fresh);
+        }
+        for (uint32_t r = 0; r < n; r++)
+            kq_column_set_null(out, c, r);
+    }
+    pcre2_match_data *match = pcre2_match_data_create_from_pattern(s->code, NULL);
+    for (uint32_t r = 0; r < n; r++) {
+        kq_str str = kq_value_to_str(s->scratch, &text[r]);
+        int rc = pcre2_match(s->code, (PCRE2_SPTR)str.ptr, str.len, 0, PCRE2_ANCHORED, match, NULL);
+        if (rc < 0)
+            continue;
+        PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(match);
+        for (uint32_t p = 0; p < plan->nparse_columns && (int)p + 1 < rc; p++) {
+            PCRE2_SIZE start = ovector[2 * (p + 1)], end = ovector[2 * (p + 1) + 1];
+            if (start == PCRE2_UNSET)
+                continue;
+            uint32_t c = (uint32_t)plan->parse_columns[p];
+            kq_batch_set(out, c, r, convert(out, str.ptr + start, end - start, s->types[c]));
+        }
+    }
+    pcre2_match_data_free(match);
+    kq_batch_borrow(out, in);
+    kq_batch_release(in);
+    return out;
+}
+
+static void parse_close(kq_op *op)
+{
+    parse_state *s = op->state;
+    kq_arena_free(s->scratch);
+    free(s->types);
+    free(s);
+}
+
+kq_op *kq_op_parse(kq_run *run, const kq_plan *plan, kq_op *input)
+{
+    kq_op *op = kq_op_new(run, plan, input);
+    parse_state *s = kq_xcalloc(1, sizeof *s);
+    s->scratch = kq_arena_new(64 * 1024);
+    s->types = kq_xmalloc((plan->schema.count + 1) * sizeof(kq_type));
+    for (uint32_t c = 0; c < plan->schema.count; c++)
+        s->types[c] = plan->schema.fields[c].type;
+    char error[256];
+    s->code = kq_regex_get(plan->regex, strlen(plan->regex), error, sizeof error);
+    if (!s->code)
+        kq_run_fail(run, "parse: %s", error);
+    op->state = s;
+    op->next = parse_next;
+    op->close = parse_close;
+    return op;
+}

@@ -1,0 +1,9 @@
+/* Dynamic values, arrays and property bags. */
+#include "functions/registry.h"
+#include "base/util.h"
+
+const kq_function kq_dynamic_functions[] = {
+    {0},
+};
+/* The table above holds one zeroed entry only so that it is not empty. */
+const size_t kq_dynamic_function_count = 0;
