@@ -6,19 +6,20 @@
 #include "exec/exec.h"
 #include "exec/value_set.h"
 #include "base/util.h"
+#include "kql/limits.h"
 
 #include <string.h>
 
 static void eval_call(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows,
                       uint32_t n, kq_value *out, kq_arena *arena)
 {
-    kq_value *args[64];
+    kq_value *args[KQ_MAX_CALL_ARGS];
     for (int a = 0; a < e->nargs; a++) {
         args[a] = kq_arena_alloc(arena, (n ? n : 1) * sizeof(kq_value));
         kq_eval(run, e->args[a], batch, rows, n, args[a], arena);
     }
     kq_eval_ctx ctx = {.arena = arena, .now = run->now};
-    kq_value row_args[64];
+    kq_value *row_args = kq_arena_alloc(arena, (e->nargs ? e->nargs : 1) * sizeof(kq_value));
     for (uint32_t i = 0; i < n; i++) {
         for (int a = 0; a < e->nargs; a++)
             row_args[a] = args[a][i];

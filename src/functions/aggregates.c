@@ -437,5 +437,9 @@ const kq_aggregate kq_aggregates[] = {
      "arg_max(x, expr1 [, ...] | *)", "Values of the row where x is largest (first such row on ties).", arg_finish_row},
     {"arg_min", 1, ARG_MAX_VALUES, bind_arg, "min", false, sizeof(arg_state), arg_init, arg_min_update, arg_finish,
      "arg_min(x, expr1 [, ...] | *)", "Values of the row where x is smallest (first such row on ties).", arg_finish_row},
+    {"argmax", 1, ARG_MAX_VALUES, bind_arg, "max", false, sizeof(arg_state), arg_init, arg_max_update, arg_finish,
+     "argmax(x, expr1 [, ...])", "Deprecated name of arg_max().", arg_finish_row},
+    {"argmin", 1, ARG_MAX_VALUES, bind_arg, "min", false, sizeof(arg_state), arg_init, arg_min_update, arg_finish,
+     "argmin(x, expr1 [, ...])", "Deprecated name of arg_min().", arg_finish_row},
 };
 const size_t kq_aggregate_total = KQ_ARRAY_LEN(kq_aggregates);

@@ -279,6 +279,7 @@ const kq_function kq_conversion_functions[] = {
     FN("totimespan", 1, 1, bind_timespan, eval_totimespan, "totimespan(x) -> timespan", "Parses [d.]hh:mm:ss[.fffffff] text; null when it does not parse."),
     FN("parse_json", 1, 1, bind_dynamic_result, eval_parse_json, "parse_json(string) -> dynamic", "Parses JSON text; text that is not JSON stays a string value."),
     FN("todynamic", 1, 1, bind_dynamic_result, eval_parse_json, "todynamic(string) -> dynamic", "Same as parse_json()."),
+    FN("parsejson", 1, 1, bind_dynamic_result, eval_parse_json, "parsejson(string) -> dynamic", "Deprecated name of parse_json()."),
     FN("iff", 3, 3, bind_iff, eval_iff, "iff(condition, then, else)", "then when the condition is true, else otherwise (null counts as false)."),
     FN("iif", 3, 3, bind_iff, eval_iff, "iif(condition, then, else)", "Same as iff()."),
     FN("not", 1, 1, bind_not, eval_not, "not(bool) -> bool", "Logical negation; not(null) is null."),

@@ -40,9 +40,15 @@ static category category_of(kq_type type)
     }
 }
 
+/* The language service also accepts bool == number (true is 1) and number == string (the
+ * string is read as a number), which hunting queries use: IsLocalAdmin == 1, RemotePort == "3389". */
 static bool comparable(kq_type a, kq_type b)
 {
     category x = category_of(a), y = category_of(b);
+    if ((x == CAT_BOOL && y == CAT_NUMBER) || (x == CAT_NUMBER && y == CAT_BOOL))
+        return true;
+    if ((x == CAT_NUMBER && y == CAT_STRING) || (x == CAT_STRING && y == CAT_NUMBER))
+        return true;
     return x == y || x == CAT_DYNAMIC || y == CAT_DYNAMIC || x == CAT_NULL || y == CAT_NULL;
 }
 
@@ -73,11 +79,19 @@ static void bind_string_operator(const kq_type *args, int argc, kq_bind_result *
     result->type = KQ_BOOL;
 }
 
-/* Brings a dynamic operand to the other side's type before comparing. */
+/* Brings a dynamic, bool or string operand to the other side's type before comparing. */
 static kq_value align(const kq_value *v, kq_type other, kq_arena *arena)
 {
     if (v->type == KQ_DYNAMIC && other != KQ_DYNAMIC && !v->null)
         return kq_dyn_to_value(v->u.d, other, arena);
+    if (v->type == KQ_BOOL && kq_type_is_numeric(other) && !v->null)
+        return kq_long(v->u.b ? 1 : 0);
+    if (v->type == KQ_STRING && kq_type_is_numeric(other)) {
+        const kq_function *convert = kq_function_find(other == KQ_REAL || other == KQ_DECIMAL ? "todouble" : "tolong",
+                                                      other == KQ_REAL || other == KQ_DECIMAL ? 8 : 6);
+        kq_eval_ctx ctx = {.arena = arena};
+        return convert->eval(&ctx, v, 1);
+    }
     return *v;
 }
 

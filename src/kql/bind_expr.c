@@ -156,9 +156,9 @@ static kq_expr *bind_function(binder *b, const kq_ast *ast, const kq_function *f
                           fn->name, fn->min_args, fn->max_args, nargs);
         return NULL;
     }
-    kq_type types[64];
-    if (nargs > 64) {
-        kq_bind_error(b, ast->start, ast->end, "%s takes at most 64 arguments", fn->name);
+    kq_type types[KQ_MAX_CALL_ARGS];
+    if (nargs > KQ_MAX_CALL_ARGS) {
+        kq_bind_error(b, ast->start, ast->end, "%s takes at most %d arguments", fn->name, KQ_MAX_CALL_ARGS);
         return NULL;
     }
     for (int i = 0; i < nargs; i++)
@@ -227,11 +227,11 @@ static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
     let_binding *function = kq_find_let(b, ast->text.ptr, ast->text.len);
     if (function && function->function)
         return kq_bind_function_call(b, function, ast, row);
-    if (ast->nkids > 64) {
-        kq_bind_error(b, ast->start, ast->end, "too many arguments");
+    if (ast->nkids > KQ_MAX_CALL_ARGS) {
+        kq_bind_error(b, ast->start, ast->end, "a call takes at most %d arguments", KQ_MAX_CALL_ARGS);
         return NULL;
     }
-    kq_expr *args[64];
+    kq_expr *args[KQ_MAX_CALL_ARGS];
     const kq_function *fn = kq_function_find(ast->text.ptr, ast->text.len);
     if (!fn) {
         if (kq_aggregate_find(ast->text.ptr, ast->text.len)) {

@@ -9,14 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+static kq_plan *bind_function_table(binder *b, const let_binding *function, const kq_ast *call, kq_plan *first);
+
 /* ---- output schemas ---- */
 
-typedef struct schema_builder {
-    kq_field *fields;
-    size_t count, cap;
-} schema_builder;
 
-static bool has_name(const schema_builder *sb, const char *name)
+bool binder_has_name(const schema_builder *sb, const char *name)
 {
     for (size_t i = 0; i < sb->count; i++)
         if (strcmp(sb->fields[i].name, name) == 0)
@@ -25,10 +23,10 @@ static bool has_name(const schema_builder *sb, const char *name)
 }
 
 /* Adds a column; a taken name gets the first free numeric suffix (set_y, set_y1). */
-static int add_field(binder *b, schema_builder *sb, const char *name, kq_type type)
+int binder_add_field(binder *b, schema_builder *sb, const char *name, kq_type type)
 {
     const char *unique = name;
-    for (int n = 1; has_name(sb, unique); n++)
+    for (int n = 1; binder_has_name(sb, unique); n++)
         unique = kq_arena_printf(b->arena, "%s%d", name, n);
     kq_grow((void **)&sb->fields, &sb->cap, sb->count + 1, sizeof(kq_field));
     sb->fields[sb->count].name = unique == name ? kq_arena_strdup(b->arena, name) : unique;
@@ -37,16 +35,16 @@ static int add_field(binder *b, schema_builder *sb, const char *name, kq_type ty
 }
 
 /* The next unused ColumnN name. */
-static const char *next_column_name(binder *b, const schema_builder *sb, int *counter)
+const char *binder_next_column_name(binder *b, const schema_builder *sb, int *counter)
 {
     for (;;) {
         const char *name = kq_arena_printf(b->arena, "Column%d", ++*counter);
-        if (!has_name(sb, name))
+        if (!binder_has_name(sb, name))
             return name;
     }
 }
 
-static kq_schema finish_schema(binder *b, schema_builder *sb)
+kq_schema binder_finish_schema(binder *b, schema_builder *sb)
 {
     kq_schema schema = {(uint32_t)sb->count, NULL};
     schema.fields = kq_arena_alloc(b->arena, (sb->count ? sb->count : 1) * sizeof(kq_field));
@@ -58,7 +56,7 @@ static kq_schema finish_schema(binder *b, schema_builder *sb)
     return schema;
 }
 
-static kq_plan *new_plan(binder *b, kq_plan_kind kind, kq_plan *input, const kq_ast *ast)
+kq_plan *binder_new_plan(binder *b, kq_plan_kind kind, kq_plan *input, const kq_ast *ast)
 {
     kq_plan *plan = kq_arena_alloc(b->arena, sizeof *plan);
     plan->kind = kind;
@@ -70,20 +68,20 @@ static kq_plan *new_plan(binder *b, kq_plan_kind kind, kq_plan *input, const kq_
     return plan;
 }
 
-static char *ast_name(binder *b, const kq_ast *ast)
+char *binder_ast_name(binder *b, const kq_ast *ast)
 {
     return kq_arena_strndup(b->arena, ast->text.ptr, ast->text.len);
 }
 
 /* Column name of a bare column reference, or of bin(Column, ...) in a summarize key. */
-static char *column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
+char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
 {
     if (ast->kind == KQ_AST_NAME)
-        return ast_name(b, ast);
+        return binder_ast_name(b, ast);
     if (allow_bin && ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
         (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor")) &&
         ast->kids[0]->kind == KQ_AST_NAME)
-        return ast_name(b, ast->kids[0]);
+        return binder_ast_name(b, ast->kids[0]);
     if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)
         return kq_arena_printf(b->arena, "%.*s_%.*s", (int)ast->kids[0]->text.len,
                                ast->kids[0]->text.ptr, (int)ast->text.len, ast->text.ptr);
@@ -92,7 +90,7 @@ static char *column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
 
 /* ---- sources ---- */
 
-static kq_plan *bind_table(binder *b, const kq_ast *ast)
+kq_plan *binder_bind_table(binder *b, const kq_ast *ast)
 {
     let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
     if (let && let->plan)
@@ -135,8 +133,8 @@ static kq_plan *bind_table(binder *b, const kq_ast *ast)
             kq_diag_set_hint(diag, "did you mean '%s'?", best);
         return NULL;
     }
-    kq_plan *plan = new_plan(b, KQ_PLAN_SCAN, NULL, ast);
-    plan->table_name = ast_name(b, ast);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_SCAN, NULL, ast);
+    plan->table_name = binder_ast_name(b, ast);
     plan->origin = plan->table_name;
     plan->schema = kq_schema_copy(b->arena, schema);
     kq_query *q = b->query;
@@ -154,16 +152,16 @@ static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
     schema_builder sb = {0};
     for (uint32_t i = 0; i < ncolumns; i++) {
         const kq_ast *decl = ast->kids[i];
-        char *name = ast_name(b, decl);
-        if (has_name(&sb, name)) {
+        char *name = binder_ast_name(b, decl);
+        if (binder_has_name(&sb, name)) {
             kq_bind_error(b, decl->start, decl->end, "duplicate column name '%s'", name);
             free(sb.fields);
             return NULL;
         }
-        add_field(b, &sb, name, decl->value.type);
+        binder_add_field(b, &sb, name, decl->value.type);
     }
-    kq_plan *plan = new_plan(b, KQ_PLAN_DATATABLE, NULL, ast);
-    plan->schema = finish_schema(b, &sb);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_DATATABLE, NULL, ast);
+    plan->schema = binder_finish_schema(b, &sb);
     uint32_t nvalues = ast->nkids - ncolumns;
     if (nvalues % ncolumns != 0) {
         kq_bind_error(b, ast->start, ast->end,
@@ -226,24 +224,20 @@ static kq_plan *bind_where(binder *b, kq_plan *input, const kq_ast *op)
                       "the where predicate must be bool, not %s", kq_type_name(predicate->type));
         return NULL;
     }
-    kq_plan *plan = new_plan(b, KQ_PLAN_WHERE, input, op);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_WHERE, input, op);
     plan->schema = input->schema;
     plan->predicate = predicate;
     return plan;
 }
 
-typedef struct expr_list {
-    kq_expr **items;
-    size_t count, cap;
-} expr_list;
 
-static void exprs_push(expr_list *list, kq_expr *e)
+void binder_exprs_push(expr_list *list, kq_expr *e)
 {
     kq_grow((void **)&list->items, &list->cap, list->count + 1, sizeof(kq_expr *));
     list->items[list->count++] = e;
 }
 
-static kq_expr **exprs_finish(binder *b, expr_list *list)
+kq_expr **binder_exprs_finish(binder *b, expr_list *list)
 {
     kq_expr **items = kq_arena_alloc(b->arena, (list->count ? list->count : 1) * sizeof(kq_expr *));
     if (list->count)
@@ -253,7 +247,7 @@ static kq_expr **exprs_finish(binder *b, expr_list *list)
     return items;
 }
 
-static kq_expr *column_ref(binder *b, const kq_schema *schema, int column)
+kq_expr *binder_column_ref(binder *b, const kq_schema *schema, int column)
 {
     kq_expr *e = kq_expr_new(b, KQ_EXPR_COLUMN, schema->fields[column].type, NULL);
     e->column = column;
@@ -266,8 +260,8 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
     schema_builder sb = {0};
     expr_list exprs = {0};
     for (uint32_t i = 0; i < input->schema.count; i++) {
-        add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
-        exprs_push(&exprs, column_ref(b, &input->schema, (int)i));
+        binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+        binder_exprs_push(&exprs, binder_column_ref(b, &input->schema, (int)i));
     }
     int counter = 0;
     bool ok = true;
@@ -279,9 +273,9 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
             ok = false;
             continue;
         }
-        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : column_name_of(b, value_ast, false);
+        const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item) : binder_column_name_of(b, value_ast, false);
         if (!name)
-            name = next_column_name(b, &sb, &counter);
+            name = binder_next_column_name(b, &sb, &counter);
         int existing = -1;
         for (size_t c = 0; c < sb.count; c++)
             if (strcmp(sb.fields[c].name, name) == 0)
@@ -290,8 +284,8 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
             sb.fields[existing].type = value->type;
             exprs.items[existing] = value;
         } else {
-            add_field(b, &sb, name, value->type);
-            exprs_push(&exprs, value);
+            binder_add_field(b, &sb, name, value->type);
+            binder_exprs_push(&exprs, value);
         }
     }
     if (!ok) {
@@ -299,10 +293,10 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
         free(exprs.items);
         return NULL;
     }
-    kq_plan *plan = new_plan(b, KQ_PLAN_PROJECT, input, op);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, input, op);
     plan->nexprs = (uint32_t)exprs.count;
-    plan->exprs = exprs_finish(b, &exprs);
-    plan->schema = finish_schema(b, &sb);
+    plan->exprs = binder_exprs_finish(b, &exprs);
+    plan->schema = binder_finish_schema(b, &sb);
     return plan;
 }
 
@@ -320,33 +314,33 @@ static kq_plan *bind_project(binder *b, kq_plan *input, const kq_ast *op)
             ok = false;
             continue;
         }
-        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : column_name_of(b, value_ast, false);
+        const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item) : binder_column_name_of(b, value_ast, false);
         if (!name)
-            name = next_column_name(b, &sb, &counter);
-        if (has_name(&sb, name) && item->kind == KQ_AST_ASSIGN) {
+            name = binder_next_column_name(b, &sb, &counter);
+        if (binder_has_name(&sb, name) && item->kind == KQ_AST_ASSIGN) {
             kq_bind_error(b, item->start, item->end, "column '%s' is projected twice", name);
             ok = false;
             continue;
         }
-        add_field(b, &sb, name, value->type);
-        exprs_push(&exprs, value);
+        binder_add_field(b, &sb, name, value->type);
+        binder_exprs_push(&exprs, value);
     }
     if (!ok) {
         free(sb.fields);
         free(exprs.items);
         return NULL;
     }
-    kq_plan *plan = new_plan(b, KQ_PLAN_PROJECT, input, op);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, input, op);
     plan->nexprs = (uint32_t)exprs.count;
-    plan->exprs = exprs_finish(b, &exprs);
-    plan->schema = finish_schema(b, &sb);
+    plan->exprs = binder_exprs_finish(b, &exprs);
+    plan->schema = binder_finish_schema(b, &sb);
     return plan;
 }
 
 /* Default name of an unnamed aggregate: count_, min_Timestamp, set_ReportId, take_any keeps x. */
 static const char *aggregate_name(binder *b, const kq_aggregate *agg, const kq_ast *call)
 {
-    char *column = call->nkids > 0 ? column_name_of(b, call->kids[0], false) : NULL;
+    char *column = call->nkids > 0 ? binder_column_name_of(b, call->kids[0], false) : NULL;
     if (!agg->name_prefix)
         return column;
     if (agg->name_uses_argument && column)
@@ -423,12 +417,14 @@ static bool bind_arg_aggregate(binder *b, const kq_ast *item, const kq_ast *call
     kq_expr *target = kq_bind_scalar(b, call->kids[0], &input->schema);
     if (!target)
         return false;
-    exprs_push(&args, target);
-    char *target_name = column_name_of(b, call->kids[0], false);
-    const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item)
+    binder_exprs_push(&args, target);
+    char *target_name = binder_column_name_of(b, call->kids[0], false);
+    const kq_ast *tuple = item->kind == KQ_AST_ASSIGN && item->nkids == 2 ? item->kids[1] : NULL;
+    size_t first_column = sb->count;
+    const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item)
                        : target_name ? target_name
                                      : kq_arena_printf(b->arena, "%s_", agg->name_prefix);
-    add_field(b, sb, name, target->type);
+    binder_add_field(b, sb, name, target->type);
     bool ok = true;
     for (uint32_t a = 1; a < call->nkids; a++) {
         const kq_ast *arg = call->kids[a];
@@ -440,8 +436,8 @@ static bool bind_arg_aggregate(binder *b, const kq_ast *item, const kq_ast *call
                     skip = keys->items[k]->kind == KQ_EXPR_COLUMN && keys->items[k]->column == (int)c;
                 if (skip)
                     continue;
-                exprs_push(&args, column_ref(b, &input->schema, (int)c));
-                add_field(b, sb, column, input->schema.fields[c].type);
+                binder_exprs_push(&args, binder_column_ref(b, &input->schema, (int)c));
+                binder_add_field(b, sb, column, input->schema.fields[c].type);
             }
             continue;
         }
@@ -451,10 +447,10 @@ static bool bind_arg_aggregate(binder *b, const kq_ast *item, const kq_ast *call
             ok = false;
             continue;
         }
-        const char *value_name = arg->kind == KQ_AST_ASSIGN ? ast_name(b, arg) : column_name_of(b, value_ast, false);
+        const char *value_name = arg->kind == KQ_AST_ASSIGN ? binder_ast_name(b, arg) : binder_column_name_of(b, value_ast, false);
         int counter = 0;
-        add_field(b, sb, value_name ? value_name : next_column_name(b, sb, &counter), value->type);
-        exprs_push(&args, value);
+        binder_add_field(b, sb, value_name ? value_name : binder_next_column_name(b, sb, &counter), value->type);
+        binder_exprs_push(&args, value);
     }
     if (!ok || args.count > 512) {
         if (ok)
@@ -462,15 +458,178 @@ static bool bind_arg_aggregate(binder *b, const kq_ast *item, const kq_ast *call
         free(args.items);
         return false;
     }
+    /* (a, b) = arg_max(...) renames the first columns in order. */
+    for (uint32_t t = 0; tuple && t < tuple->nkids && first_column + t < sb->count; t++)
+        sb->fields[first_column + t].name = kq_arena_strndup(b->arena, tuple->kids[t]->text.ptr, tuple->kids[t]->text.len);
     out->agg = agg;
     out->nargs = (int)args.count;
     out->ncolumns = (int)args.count;
-    out->args = exprs_finish(b, &args);
+    out->args = binder_exprs_finish(b, &args);
     out->type = target->type;
     return true;
 }
 
+/* True when ast is, or contains, a call to an aggregate function. */
+static bool contains_aggregate(const kq_ast *ast)
+{
+    if (ast->kind == KQ_AST_CALL && kq_aggregate_find(ast->text.ptr, ast->text.len))
+        return true;
+    for (uint32_t i = 0; i < ast->nkids; i++)
+        if (contains_aggregate(ast->kids[i]))
+            return true;
+    return false;
+}
+
+/*
+ * Copies ast with every aggregate call replaced by a name __aggN, appending the calls to
+ * `calls`; summarize computes those, and a projection evaluates the rest of the expression.
+ */
+static kq_ast *lift_aggregates(binder *b, const kq_ast *ast, const kq_ast ***calls, size_t *ncalls, size_t *cap)
+{
+    if (ast->kind == KQ_AST_CALL && kq_aggregate_find(ast->text.ptr, ast->text.len)) {
+        kq_grow((void **)calls, cap, *ncalls + 1, sizeof(kq_ast *));
+        (*calls)[*ncalls] = ast;
+        kq_ast *name = kq_arena_alloc(b->arena, sizeof *name);
+        *name = *ast;
+        name->kind = KQ_AST_NAME;
+        const char *text = kq_arena_printf(b->arena, "__agg%zu", (*ncalls)++);
+        name->text.ptr = text;
+        name->text.len = (uint32_t)strlen(text);
+        name->nkids = 0;
+        return name;
+    }
+    kq_ast *copy = kq_arena_alloc(b->arena, sizeof *copy);
+    *copy = *ast;
+    if (ast->nkids) {
+        copy->kids = kq_arena_alloc(b->arena, ast->nkids * sizeof(kq_ast *));
+        for (uint32_t i = 0; i < ast->nkids; i++)
+            copy->kids[i] = lift_aggregates(b, ast->kids[i], calls, ncalls, cap);
+    }
+    return copy;
+}
+
+static kq_plan *bind_summarize_direct(binder *b, kq_plan *input, const kq_ast *op);
+
+/*
+ * summarize whose items are expressions over aggregates (x = tostring(make_set(y))): a
+ * summarize of the aggregates under hidden names, then a projection of the expressions.
+ */
 static kq_plan *bind_summarize(binder *b, kq_plan *input, const kq_ast *op)
+{
+    const kq_ast *aggregates = op->kids[0], *by = op->kids[1];
+    bool lifted = false;
+    for (uint32_t i = 0; i < aggregates->nkids; i++) {
+        const kq_ast *item = aggregates->kids[i];
+        const kq_ast *value = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        if (!(value->kind == KQ_AST_CALL && kq_aggregate_find(value->text.ptr, value->text.len)) &&
+            contains_aggregate(value))
+            lifted = true;
+    }
+    if (!lifted)
+        return bind_summarize_direct(b, input, op);
+
+    const kq_ast **calls = NULL;
+    size_t ncalls = 0, cap = 0;
+    uint32_t n = aggregates->nkids;
+    kq_ast **rewritten = kq_arena_alloc(b->arena, n * sizeof(kq_ast *));
+    kq_ast **inner_items = kq_arena_alloc(b->arena, (n + 64) * sizeof(kq_ast *));
+    size_t ninner = 0, inner_cap = n + 64;
+    int *inner_index = kq_arena_alloc(b->arena, n * sizeof(int)); /* direct items: position in inner aggs */
+    size_t *item_calls = kq_arena_alloc(b->arena, (n + 1) * sizeof(size_t)); /* lifted calls of item i */
+    for (uint32_t i = 0; i < n; i++) {
+        item_calls[i] = ninner;
+        const kq_ast *item = aggregates->kids[i];
+        const kq_ast *value = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        inner_index[i] = -1;
+        if (value->kind == KQ_AST_CALL && kq_aggregate_find(value->text.ptr, value->text.len)) {
+            inner_index[i] = (int)ninner;
+            rewritten[i] = NULL;
+            if (ninner == inner_cap)
+                break;
+            inner_items[ninner++] = (kq_ast *)item;
+            continue;
+        }
+        size_t before = ncalls;
+        rewritten[i] = lift_aggregates(b, value, &calls, &ncalls, &cap);
+        for (size_t c = before; c < ncalls; c++) {
+            kq_ast *assign = kq_arena_alloc(b->arena, sizeof *assign);
+            *assign = *calls[c];
+            assign->kind = KQ_AST_ASSIGN;
+            const char *text = kq_arena_printf(b->arena, "__agg%zu", c);
+            assign->text.ptr = text;
+            assign->text.len = (uint32_t)strlen(text);
+            assign->kids = kq_arena_alloc(b->arena, sizeof(kq_ast *));
+            assign->kids[0] = (kq_ast *)calls[c];
+            assign->nkids = 1;
+            if (ninner == inner_cap) {
+                kq_ast **bigger = kq_arena_alloc(b->arena, inner_cap * 2 * sizeof(kq_ast *));
+                memcpy(bigger, inner_items, ninner * sizeof(kq_ast *));
+                inner_items = bigger;
+                inner_cap *= 2;
+            }
+            inner_items[ninner++] = assign;
+        }
+    }
+    item_calls[n] = ninner;
+    free(calls);
+    kq_ast *inner_aggs = kq_arena_alloc(b->arena, sizeof *inner_aggs);
+    *inner_aggs = *aggregates;
+    inner_aggs->nkids = (uint32_t)ninner;
+    inner_aggs->kids = inner_items;
+    kq_ast inner_op = *op;
+    kq_ast *inner_kids[2] = {inner_aggs, (kq_ast *)by};
+    inner_op.kids = inner_kids;
+    kq_plan *inner = bind_summarize_direct(b, input, &inner_op);
+    if (!inner)
+        return NULL;
+    /* Output column of each inner aggregate: keys first, then each aggregate's columns. */
+    uint32_t *first_column = kq_arena_alloc(b->arena, (ninner + 1) * sizeof(uint32_t));
+    first_column[0] = inner->nexprs;
+    for (size_t a = 0; a < ninner; a++)
+        first_column[a + 1] = first_column[a] + (uint32_t)inner->aggs[a].ncolumns;
+    /* Outer projection: the by columns, then each item. */
+    uint32_t nkeys = inner->nexprs;
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    for (uint32_t k = 0; k < nkeys; k++) {
+        binder_add_field(b, &sb, inner->schema.fields[k].name, inner->schema.fields[k].type);
+        binder_exprs_push(&exprs, binder_column_ref(b, &inner->schema, (int)k));
+    }
+    int counter = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const kq_ast *item = aggregates->kids[i];
+        if (inner_index[i] >= 0) {
+            for (uint32_t c = first_column[inner_index[i]]; c < first_column[inner_index[i] + 1]; c++) {
+                binder_add_field(b, &sb, inner->schema.fields[c].name, inner->schema.fields[c].type);
+                binder_exprs_push(&exprs, binder_column_ref(b, &inner->schema, (int)c));
+            }
+            continue;
+        }
+        kq_expr *value = kq_bind_scalar(b, rewritten[i], &inner->schema);
+        if (!value) {
+            free(sb.fields);
+            free(exprs.items);
+            return NULL;
+        }
+        const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item) : NULL;
+        /* An unnamed expression over one aggregate takes that aggregate's name: tostring(make_set(x)) is set_x. */
+        if (!name && item_calls[i + 1] - item_calls[i] == 1) {
+            const kq_ast *call = inner_items[item_calls[i]]->kids[0];
+            name = aggregate_name(b, kq_aggregate_find(call->text.ptr, call->text.len), call);
+        }
+        if (!name)
+            name = binder_next_column_name(b, &sb, &counter);
+        binder_add_field(b, &sb, name, value->type);
+        binder_exprs_push(&exprs, value);
+    }
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, inner, op);
+    plan->nexprs = (uint32_t)exprs.count;
+    plan->exprs = binder_exprs_finish(b, &exprs);
+    plan->schema = binder_finish_schema(b, &sb);
+    return plan;
+}
+
+static kq_plan *bind_summarize_direct(binder *b, kq_plan *input, const kq_ast *op)
 {
     const kq_ast *aggregates = op->kids[0], *by = op->kids[1];
     schema_builder sb = {0};
@@ -485,11 +644,11 @@ static kq_plan *bind_summarize(binder *b, kq_plan *input, const kq_ast *op)
             ok = false;
             continue;
         }
-        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : column_name_of(b, value_ast, true);
+        const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item) : binder_column_name_of(b, value_ast, true);
         if (!name)
-            name = next_column_name(b, &sb, &counter);
-        add_field(b, &sb, name, key->type);
-        exprs_push(&keys, key);
+            name = binder_next_column_name(b, &sb, &counter);
+        binder_add_field(b, &sb, name, key->type);
+        binder_exprs_push(&keys, key);
     }
     kq_agg_call *aggs = kq_arena_alloc(b->arena, (aggregates->nkids ? aggregates->nkids : 1) * sizeof(kq_agg_call));
     for (uint32_t i = 0; i < aggregates->nkids; i++) {
@@ -506,40 +665,40 @@ static kq_plan *bind_summarize(binder *b, kq_plan *input, const kq_ast *op)
             continue;
         }
         aggs[i].ncolumns = 1;
-        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item) : aggregate_name(b, aggs[i].agg, call);
+        const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item) : aggregate_name(b, aggs[i].agg, call);
         if (!name)
-            name = next_column_name(b, &sb, &counter);
-        add_field(b, &sb, name, aggs[i].type);
+            name = binder_next_column_name(b, &sb, &counter);
+        binder_add_field(b, &sb, name, aggs[i].type);
     }
     if (!ok) {
         free(sb.fields);
         free(keys.items);
         return NULL;
     }
-    kq_plan *plan = new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
     plan->nexprs = (uint32_t)keys.count;
-    plan->exprs = exprs_finish(b, &keys);
+    plan->exprs = binder_exprs_finish(b, &keys);
     plan->aggs = aggs;
     plan->naggs = aggregates->nkids;
-    plan->schema = finish_schema(b, &sb);
+    plan->schema = binder_finish_schema(b, &sb);
     return plan;
 }
 
 static kq_plan *bind_distinct(binder *b, kq_plan *input, const kq_ast *op)
 {
     if (op->nkids == 1 && op->kids[0]->kind == KQ_AST_STAR) {
-        kq_plan *plan = new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
+        kq_plan *plan = binder_new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
         plan->schema = input->schema;
         plan->nexprs = input->schema.count;
         plan->exprs = kq_arena_alloc(b->arena, (plan->nexprs ? plan->nexprs : 1) * sizeof(kq_expr *));
         for (uint32_t i = 0; i < plan->nexprs; i++)
-            plan->exprs[i] = column_ref(b, &input->schema, (int)i);
+            plan->exprs[i] = binder_column_ref(b, &input->schema, (int)i);
         return plan;
     }
     kq_plan *projected = bind_project(b, input, op);
     if (!projected)
         return NULL;
-    kq_plan *plan = new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_SUMMARIZE, input, op);
     plan->schema = projected->schema;
     plan->nexprs = projected->nexprs;
     plan->exprs = projected->exprs;
@@ -624,8 +783,8 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
             for (uint32_t i = 0; i < n; i++)
                 if (!used[i] && name_matches(op->kids[k], input->schema.fields[i].name)) {
                     used[i] = true;
-                    add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
-                    exprs_push(&exprs, column_ref(b, &input->schema, (int)i));
+                    binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+                    binder_exprs_push(&exprs, binder_column_ref(b, &input->schema, (int)i));
                 }
     }
     for (uint32_t i = 0; i < n && ok; i++) {
@@ -640,10 +799,10 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
         for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_RENAME; k++) {
             const kq_ast *old_name = op->kids[k]->kids[0];
             if (old_name->text.len == strlen(name) && memcmp(old_name->text.ptr, name, old_name->text.len) == 0)
-                name = ast_name(b, op->kids[k]);
+                name = binder_ast_name(b, op->kids[k]);
         }
-        add_field(b, &sb, name, input->schema.fields[i].type);
-        exprs_push(&exprs, column_ref(b, &input->schema, (int)i));
+        binder_add_field(b, &sb, name, input->schema.fields[i].type);
+        binder_exprs_push(&exprs, binder_column_ref(b, &input->schema, (int)i));
     }
     for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_RENAME && ok; k++) {
         const kq_ast *old_name = op->kids[k]->kids[0];
@@ -660,10 +819,10 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
         free(exprs.items);
         return NULL;
     }
-    kq_plan *plan = new_plan(b, KQ_PLAN_PROJECT, input, op);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, input, op);
     plan->nexprs = (uint32_t)exprs.count;
-    plan->exprs = exprs_finish(b, &exprs);
-    plan->schema = finish_schema(b, &sb);
+    plan->exprs = binder_exprs_finish(b, &exprs);
+    plan->schema = binder_finish_schema(b, &sb);
     plan->origin = input->origin;
     return plan;
 }
@@ -671,7 +830,7 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
 /* print a = x, y: one row; unnamed columns are print_N by position. */
 static kq_plan *bind_print(binder *b, const kq_ast *ast)
 {
-    kq_plan *source = new_plan(b, KQ_PLAN_DATATABLE, NULL, ast);
+    kq_plan *source = binder_new_plan(b, KQ_PLAN_DATATABLE, NULL, ast);
     source->nrows = 1;
     source->rows = kq_arena_alloc(b->arena, sizeof(kq_value));
     schema_builder sb = {0};
@@ -685,388 +844,20 @@ static kq_plan *bind_print(binder *b, const kq_ast *ast)
             ok = false;
             continue;
         }
-        const char *name = item->kind == KQ_AST_ASSIGN ? ast_name(b, item)
+        const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item)
                                                        : kq_arena_printf(b->arena, "print_%u", i);
-        add_field(b, &sb, name, value->type);
-        exprs_push(&exprs, value);
+        binder_add_field(b, &sb, name, value->type);
+        binder_exprs_push(&exprs, value);
     }
     if (!ok) {
         free(sb.fields);
         free(exprs.items);
         return NULL;
     }
-    kq_plan *plan = new_plan(b, KQ_PLAN_PROJECT, source, ast);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, source, ast);
     plan->nexprs = (uint32_t)exprs.count;
-    plan->exprs = exprs_finish(b, &exprs);
-    plan->schema = finish_schema(b, &sb);
-    return plan;
-}
-
-/* ---- join and lookup ---- */
-
-static int find_column(const kq_plan *plan, kq_str name)
-{
-    return kq_schema_find(&plan->schema, name.ptr, name.len);
-}
-
-static bool bind_join_keys(binder *b, kq_plan *plan, const kq_plan *left, const kq_plan *right, const kq_ast *op)
-{
-    uint32_t nkeys = op->nkids - 1;
-    plan->left_keys = kq_arena_alloc(b->arena, nkeys * sizeof(int));
-    plan->right_keys = kq_arena_alloc(b->arena, nkeys * sizeof(int));
-    plan->njoin_keys = nkeys;
-    bool ok = true;
-    for (uint32_t k = 0; k < nkeys; k++) {
-        const kq_ast *key = op->kids[k + 1];
-        const kq_ast *names[2] = {key->kids[0], key->kids[1]};
-        const kq_plan *sides[2] = {left, right};
-        int *targets[2] = {plan->left_keys, plan->right_keys};
-        for (int s = 0; s < 2; s++) {
-            int column = find_column(sides[s], names[s]->text);
-            if (column < 0) {
-                kq_diag *diag = kq_bind_error(b, names[s]->start, names[s]->end,
-                                              "unknown column '%.*s' on the %s side of the join",
-                                              (int)names[s]->text.len, names[s]->text.ptr, s ? "right" : "left");
-                kq_hint_column(diag, &sides[s]->schema, names[s]->text.ptr, names[s]->text.len);
-                ok = false;
-                continue;
-            }
-            targets[s][k] = column;
-        }
-        if (ok && left->schema.fields[plan->left_keys[k]].type != right->schema.fields[plan->right_keys[k]].type &&
-            !(kq_type_is_numeric(left->schema.fields[plan->left_keys[k]].type) &&
-              kq_type_is_numeric(right->schema.fields[plan->right_keys[k]].type))) {
-            kq_bind_error(b, key->start, key->end, "join columns must have the same type, not %s and %s",
-                          kq_type_name(left->schema.fields[plan->left_keys[k]].type),
-                          kq_type_name(right->schema.fields[plan->right_keys[k]].type));
-            ok = false;
-        }
-    }
-    return ok;
-}
-
-/*
- * join: left columns, then right columns (a right name already taken gets the next free
- * numeric suffix: key1). semi and anti joins output one side only. lookup drops the right
- * side's key columns and never renames: it is a leftouter (or inner) join that adds columns.
- */
-static kq_plan *bind_join(binder *b, kq_plan *left, const kq_ast *op)
-{
-    kq_plan *right = kq_bind_tabular(b, op->kids[0]);
-    if (!right)
-        return NULL;
-    bool lookup = op->kind == KQ_AST_LOOKUP;
-    kq_plan *plan = new_plan(b, KQ_PLAN_JOIN, left, op);
-    plan->right = right;
-    plan->join_kind = (int)op->flags;
-    if (!bind_join_keys(b, plan, left, right, op))
-        return NULL;
-    int kind = plan->join_kind;
-    bool left_only = kind == KQ_JOIN_LEFTSEMI || kind == KQ_JOIN_LEFTANTI;
-    bool right_only = kind == KQ_JOIN_RIGHTSEMI || kind == KQ_JOIN_RIGHTANTI;
-    schema_builder sb = {0};
-    plan->left_out = kq_arena_alloc(b->arena, (left->schema.count + 1) * sizeof(int));
-    plan->right_out = kq_arena_alloc(b->arena, (right->schema.count + 1) * sizeof(int));
-    if (!right_only)
-        for (uint32_t i = 0; i < left->schema.count; i++) {
-            plan->left_out[plan->nleft_out++] = (int)i;
-            add_field(b, &sb, left->schema.fields[i].name, left->schema.fields[i].type);
-        }
-    if (!left_only)
-        for (uint32_t i = 0; i < right->schema.count; i++) {
-            bool is_key = false;
-            for (uint32_t k = 0; k < plan->njoin_keys; k++)
-                is_key = is_key || plan->right_keys[k] == (int)i;
-            if (lookup && is_key)
-                continue;
-            if (lookup && has_name(&sb, right->schema.fields[i].name)) {
-                kq_bind_error(b, op->start, op->end,
-                              "lookup: column '%s' exists on both sides; rename it on one side (project-rename)",
-                              right->schema.fields[i].name);
-                free(sb.fields);
-                return NULL;
-            }
-            plan->right_out[plan->nright_out++] = (int)i;
-            add_field(b, &sb, right->schema.fields[i].name, right->schema.fields[i].type);
-        }
-    plan->schema = finish_schema(b, &sb);
-    plan->origin = lookup || left_only ? left->origin : NULL;
-    return plan;
-}
-
-/* ---- union ---- */
-
-static bool glob_match(const char *pattern, size_t plen, const char *name)
-{
-    /* Only a trailing '*' is supported, which is how rules write table wildcards (Device*). */
-    return strncmp(name, pattern, plen) == 0;
-}
-
-static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs, uint32_t *count,
-                                 const char **names, uint32_t cap)
-{
-    if (ast->kind == KQ_AST_NAME && (ast->flags & 1)) {
-        bool any = false;
-        size_t n;
-        const kq_builtin_table *tables = kq_builtin_tables(&n);
-        for (size_t i = 0; i < n && *count < cap; i++) {
-            if (!glob_match(ast->text.ptr, ast->text.len, tables[i].name))
-                continue;
-            kq_ast fake = *ast;
-            fake.text.ptr = tables[i].name;
-            fake.text.len = (uint32_t)strlen(tables[i].name);
-            fake.flags = 0;
-            kq_plan *plan = bind_table(b, &fake);
-            if (!plan)
-                return NULL;
-            names[*count] = tables[i].name;
-            inputs[(*count)++] = plan;
-            any = true;
-        }
-        if (!any)
-            kq_bind_error(b, ast->start, ast->end, "no table matches '%.*s*'", (int)ast->text.len, ast->text.ptr);
-        return any ? inputs[*count - 1] : NULL;
-    }
-    kq_plan *plan = kq_bind_tabular(b, ast);
-    if (!plan || *count >= cap)
-        return NULL;
-    names[*count] = ast->kind == KQ_AST_NAME ? ast_name(b, ast) : "";
-    inputs[(*count)++] = plan;
-    return plan;
-}
-
-/*
- * union: outer by default (all columns by name; a name seen with two types becomes
- * name_type for each), inner keeps the columns every input has.
- */
-static kq_plan *bind_union(binder *b, kq_plan *first, const kq_ast *op)
-{
-    uint32_t cap = op->nkids + 64;
-    kq_plan **inputs = kq_arena_alloc(b->arena, cap * sizeof(kq_plan *));
-    const char **names = kq_arena_alloc(b->arena, cap * sizeof(char *));
-    uint32_t count = 0;
-    if (first) {
-        names[count] = first->origin ? first->origin : "";
-        inputs[count++] = first;
-    }
-    bool ok = true;
-    for (uint32_t i = 0; i < op->nkids; i++)
-        if (!bind_union_input(b, op->kids[i], inputs, &count, names, cap))
-            ok = false;
-    if (!ok)
-        return NULL;
-    bool inner = op->flags & 1;
-    schema_builder sb = {0};
-    if (op->text.len)
-        add_field(b, &sb, kq_arena_strndup(b->arena, op->text.ptr, op->text.len), KQ_STRING);
-    uint32_t first_data = (uint32_t)sb.count;
-    /* Collect distinct (name, type) pairs in order of appearance. */
-    for (uint32_t i = 0; i < count; i++)
-        for (uint32_t c = 0; c < inputs[i]->schema.count; c++) {
-            const kq_field *f = &inputs[i]->schema.fields[c];
-            bool seen = false;
-            for (size_t k = first_data; k < sb.count && !seen; k++)
-                seen = strcmp(sb.fields[k].name, f->name) == 0 && sb.fields[k].type == f->type;
-            if (!seen) {
-                kq_grow((void **)&sb.fields, &sb.cap, sb.count + 1, sizeof(kq_field));
-                sb.fields[sb.count].name = f->name;
-                sb.fields[sb.count++].type = f->type;
-            }
-        }
-    /* Names that occur with two types get a type suffix, on every one of them. */
-    bool *clash = kq_xcalloc(sb.count + 1, sizeof(bool));
-    for (size_t k = first_data; k < sb.count; k++)
-        for (size_t j = first_data; j < sb.count; j++)
-            if (j != k && strcmp(sb.fields[k].name, sb.fields[j].name) == 0)
-                clash[k] = true;
-    for (size_t k = first_data; k < sb.count; k++)
-        if (clash[k])
-            sb.fields[k].name = kq_arena_printf(b->arena, "%s_%s", sb.fields[k].name, kq_type_name(sb.fields[k].type));
-    free(clash);
-    if (inner) {
-        size_t kept = first_data;
-        for (size_t k = first_data; k < sb.count; k++) {
-            bool everywhere = true;
-            for (uint32_t i = 0; i < count && everywhere; i++) {
-                int c = kq_schema_find(&inputs[i]->schema, sb.fields[k].name, strlen(sb.fields[k].name));
-                everywhere = c >= 0 && inputs[i]->schema.fields[c].type == sb.fields[k].type;
-            }
-            if (everywhere)
-                sb.fields[kept++] = sb.fields[k];
-        }
-        sb.count = kept;
-    }
-    kq_plan *plan = new_plan(b, KQ_PLAN_UNION, NULL, op);
-    plan->inputs = inputs;
-    plan->ninputs = count;
-    plan->source_names = names;
-    plan->with_source = op->text.len > 0;
-    plan->schema = finish_schema(b, &sb);
-    plan->column_maps = kq_arena_alloc(b->arena, count * sizeof(int *));
-    for (uint32_t i = 0; i < count; i++) {
-        plan->column_maps[i] = kq_arena_alloc(b->arena, (plan->schema.count + 1) * sizeof(int));
-        for (uint32_t c = 0; c < plan->schema.count; c++) {
-            plan->column_maps[i][c] = -1;
-            if (c < first_data)
-                continue;
-            for (uint32_t k = 0; k < inputs[i]->schema.count; k++) {
-                const kq_field *f = &inputs[i]->schema.fields[k];
-                const char *out = plan->schema.fields[c].name;
-                bool same_name = strcmp(f->name, out) == 0 ||
-                                 (strncmp(out, f->name, strlen(f->name)) == 0 && out[strlen(f->name)] == '_' &&
-                                  strcmp(out + strlen(f->name) + 1, kq_type_name(f->type)) == 0);
-                if (same_name && f->type == plan->schema.fields[c].type)
-                    plan->column_maps[i][c] = (int)k;
-            }
-        }
-    }
-    return plan;
-}
-
-/* ---- mv-expand ---- */
-
-static kq_plan *bind_mv_expand(binder *b, kq_plan *input, const kq_ast *op)
-{
-    schema_builder sb = {0};
-    expr_list exprs = {0};
-    for (uint32_t i = 0; i < input->schema.count; i++)
-        add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
-    kq_plan *plan = new_plan(b, KQ_PLAN_MV_EXPAND, input, op);
-    plan->expand_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
-    plan->expand_types = kq_arena_alloc(b->arena, op->nkids * sizeof(kq_type));
-    plan->item_index_column = -1;
-    plan->limit = op->value.u.l;
-    int counter = 0;
-    for (uint32_t i = 0; i < op->nkids; i++) {
-        const kq_ast *item = op->kids[i];
-        kq_expr *e = kq_bind_scalar(b, item->kids[0], &input->schema);
-        if (!e) {
-            free(sb.fields);
-            free(exprs.items);
-            return NULL;
-        }
-        if (e->type != KQ_DYNAMIC) {
-            kq_bind_error(b, e->start, e->end, "mv-expand needs a dynamic array or property bag, not %s", kq_type_name(e->type));
-            free(sb.fields);
-            free(exprs.items);
-            return NULL;
-        }
-        const char *name = item->text.len ? ast_name(b, item) : column_name_of(b, item->kids[0], false);
-        if (!name)
-            name = next_column_name(b, &sb, &counter);
-        int column = -1;
-        for (size_t c = 0; c < sb.count; c++)
-            if (strcmp(sb.fields[c].name, name) == 0)
-                column = (int)c;
-        if (column < 0)
-            column = add_field(b, &sb, name, item->value.type);
-        sb.fields[column].type = item->value.type;
-        plan->expand_columns[i] = column;
-        plan->expand_types[i] = item->value.type;
-        exprs_push(&exprs, e);
-    }
-    if (op->text.len)
-        plan->item_index_column = add_field(b, &sb, kq_arena_strndup(b->arena, op->text.ptr, op->text.len), KQ_LONG);
-    plan->nexprs = (uint32_t)exprs.count;
-    plan->exprs = exprs_finish(b, &exprs);
-    plan->schema = finish_schema(b, &sb);
-    return plan;
-}
-
-/* ---- parse ---- */
-
-static void regex_escape(kq_buf *out, kq_str text)
-{
-    for (uint32_t i = 0; i < text.len; i++) {
-        char c = text.ptr[i];
-        if (strchr("\\^$.|?*+()[]{}", c))
-            kq_buf_putc(out, '\\');
-        kq_buf_putc(out, c);
-    }
-}
-
-/*
- * parse: the pattern becomes one anchored regular expression. In simple and relaxed
- * mode a literal matches itself, '*' skips text lazily and a column captures text up to
- * the next literal (to the end when it is last); in regex mode literals are regex text.
- */
-static kq_plan *bind_parse(binder *b, kq_plan *input, const kq_ast *op)
-{
-    kq_expr *source = kq_bind_scalar(b, op->kids[0], &input->schema);
-    if (!source)
-        return NULL;
-    schema_builder sb = {0};
-    for (uint32_t i = 0; i < input->schema.count; i++)
-        add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
-    kq_plan *plan = new_plan(b, KQ_PLAN_PARSE, input, op);
-    plan->parse_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
-    plan->parse_relaxed = op->flags == 2;
-    kq_buf regex;
-    kq_buf_init(&regex);
-    bool regex_mode = op->flags == 1;
-    for (uint32_t i = 1; i < op->nkids; i++) {
-        const kq_ast *part = op->kids[i];
-        bool last = i + 1 == op->nkids;
-        if (part->flags == 1) {
-            kq_buf_puts(&regex, last ? ".*" : ".*?");
-        } else if (part->flags == 2) {
-            if (regex_mode)
-                kq_buf_puts(&regex, "(.*?)");
-            else
-                kq_buf_puts(&regex, last ? "(.*)" : "(.*?)");
-            char *name = ast_name(b, part);
-            int column = -1;
-            for (size_t c = 0; c < sb.count; c++)
-                if (strcmp(sb.fields[c].name, name) == 0)
-                    column = (int)c;
-            if (column < 0)
-                column = add_field(b, &sb, name, part->value.type);
-            sb.fields[column].type = part->value.type;
-            plan->parse_columns[plan->nparse_columns++] = column;
-        } else if (regex_mode) {
-            kq_buf_append(&regex, part->value.u.s.ptr, part->value.u.s.len);
-        } else {
-            regex_escape(&regex, part->value.u.s);
-        }
-    }
-    if (!plan->parse_relaxed && !regex_mode)
-        kq_buf_putc(&regex, '$');
-    plan->regex = kq_arena_strndup(b->arena, regex.data ? regex.data : "", regex.len);
-    kq_buf_free(&regex);
-    plan->predicate = source;
-    plan->schema = finish_schema(b, &sb);
-    plan->origin = input->origin;
-    return plan;
-}
-
-/* ---- range ---- */
-
-static kq_plan *bind_range(binder *b, const kq_ast *ast)
-{
-    kq_expr *from = kq_bind_scalar(b, ast->kids[0], NULL);
-    kq_expr *to = kq_bind_scalar(b, ast->kids[1], NULL);
-    kq_expr *step = kq_bind_scalar(b, ast->kids[2], NULL);
-    if (!from || !to || !step)
-        return NULL;
-    bool numeric = kq_type_is_numeric(from->type) && kq_type_is_numeric(to->type) && kq_type_is_numeric(step->type);
-    bool dated = from->type == KQ_DATETIME && to->type == KQ_DATETIME && step->type == KQ_TIMESPAN;
-    bool spans = from->type == KQ_TIMESPAN && to->type == KQ_TIMESPAN && step->type == KQ_TIMESPAN;
-    if (!numeric && !dated && !spans) {
-        kq_bind_error(b, ast->start, ast->end, "range needs numbers, or datetimes with a timespan step, or timespans");
-        return NULL;
-    }
-    kq_plan *plan = new_plan(b, KQ_PLAN_RANGE, NULL, ast);
-    plan->exprs = kq_arena_alloc(b->arena, 3 * sizeof(kq_expr *));
-    plan->exprs[0] = from;
-    plan->exprs[1] = to;
-    plan->exprs[2] = step;
-    plan->nexprs = 3;
-    schema_builder sb = {0};
-    kq_type type = numeric ? kq_numeric_result(kq_numeric_result(from->type, to->type), step->type) : from->type;
-    if (type == KQ_INT)
-        type = KQ_LONG;
-    add_field(b, &sb, ast_name(b, ast), type);
-    plan->schema = finish_schema(b, &sb);
+    plan->exprs = binder_exprs_finish(b, &exprs);
+    plan->schema = binder_finish_schema(b, &sb);
     return plan;
 }
 
@@ -1098,31 +889,45 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_SUMMARIZE: return bind_summarize(b, input, op);
     case KQ_AST_DISTINCT: return bind_distinct(b, input, op);
     case KQ_AST_SORT:
-        plan = new_plan(b, KQ_PLAN_SORT, input, op);
+        plan = binder_new_plan(b, KQ_PLAN_SORT, input, op);
         plan->schema = input->schema;
         return bind_sort_keys(b, plan, input, op->kids, op->nkids) ? plan : NULL;
     case KQ_AST_TOP:
-        plan = new_plan(b, KQ_PLAN_TOP, input, op);
+        plan = binder_new_plan(b, KQ_PLAN_TOP, input, op);
         plan->schema = input->schema;
         plan->count = bind_row_count(b, op->kids[0]);
         if (!bind_sort_keys(b, plan, input, &op->kids[1], 1) || !plan->count)
             return NULL;
         return plan;
     case KQ_AST_TAKE:
-        plan = new_plan(b, KQ_PLAN_TAKE, input, op);
+        plan = binder_new_plan(b, KQ_PLAN_TAKE, input, op);
         plan->schema = input->schema;
         plan->count = bind_row_count(b, op->kids[0]);
         return plan->count ? plan : NULL;
+    case KQ_AST_SERIALIZE:
+        if (op->nkids == 1)
+            return bind_extend(b, input, op->kids[0]);
+        return input;
+    case KQ_AST_INVOKE: {
+        const kq_ast *call = op->kids[0];
+        let_binding *function = kq_find_let(b, call->text.ptr, call->text.len);
+        if (!function || !function->function) {
+            kq_bind_error(b, call->start, call->end, "invoke: '%.*s' is not a function defined with let",
+                          (int)call->text.len, call->text.ptr);
+            return NULL;
+        }
+        return bind_function_table(b, function, call, input);
+    }
     case KQ_AST_JOIN:
-    case KQ_AST_LOOKUP: return bind_join(b, input, op);
-    case KQ_AST_UNION: return bind_union(b, input, op);
-    case KQ_AST_MV_EXPAND: return bind_mv_expand(b, input, op);
-    case KQ_AST_PARSE: return bind_parse(b, input, op);
+    case KQ_AST_LOOKUP: return binder_join(b, input, op);
+    case KQ_AST_UNION: return binder_union(b, input, op);
+    case KQ_AST_MV_EXPAND: return binder_mv_expand(b, input, op);
+    case KQ_AST_PARSE: return binder_parse(b, input, op);
     case KQ_AST_COUNT: {
-        plan = new_plan(b, KQ_PLAN_COUNT, input, op);
+        plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);
         schema_builder sb = {0};
-        add_field(b, &sb, "Count", KQ_LONG);
-        plan->schema = finish_schema(b, &sb);
+        binder_add_field(b, &sb, "Count", KQ_LONG);
+        plan->schema = binder_finish_schema(b, &sb);
         return plan;
     }
     default:
@@ -1171,15 +976,15 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
         return bind_operator(b, input, ast->kids[1]);
     }
     case KQ_AST_NAME:
-        return bind_table(b, ast);
+        return binder_bind_table(b, ast);
     case KQ_AST_DATATABLE:
         return bind_datatable(b, ast);
     case KQ_AST_PRINT:
         return bind_print(b, ast);
     case KQ_AST_UNION:
-        return bind_union(b, NULL, ast);
+        return binder_union(b, NULL, ast);
     case KQ_AST_RANGE:
-        return bind_range(b, ast);
+        return binder_range(b, ast);
     case KQ_AST_CALL: {
         if (kq_str_eq(ast->text, "materialize") && ast->nkids == 1)
             return kq_bind_tabular(b, ast->kids[0]);
@@ -1202,11 +1007,12 @@ static void bind_let(binder *b, const kq_ast *let);
 
 /* Binds the parameters of a call as lets; returns false after reporting a bad argument list. */
 static bool bind_parameters(binder *b, const let_binding *function, const kq_ast *call, const kq_schema *row,
-                            let_binding **params)
+                            kq_plan *first, let_binding **params)
 {
     const kq_ast *def = function->function;
     uint32_t nparams = def->flags;
-    if (call->nkids > nparams) {
+    uint32_t shift = first ? 1 : 0;
+    if (call->nkids + shift > nparams) {
         kq_bind_error(b, call->start, call->end, "%.*s takes %u argument%s, got %u", (int)call->text.len,
                       call->text.ptr, nparams, nparams == 1 ? "" : "s", call->nkids);
         return false;
@@ -1216,10 +1022,13 @@ static bool bind_parameters(binder *b, const let_binding *function, const kq_ast
         const kq_ast *param = def->kids[i];
         let_binding *binding = kq_arena_alloc(b->arena, sizeof *binding);
         binding->name = param->text;
-        if (i < call->nkids && param->flags == 1) {
-            binding->plan = kq_bind_tabular(b, call->kids[i]);
-        } else if (i < call->nkids) {
-            binding->scalar = kq_bind_scalar(b, call->kids[i], row);
+        uint32_t arg = i - shift;
+        if (first && i == 0) {
+            binding->plan = first;
+        } else if (arg < call->nkids && param->flags == 1) {
+            binding->plan = kq_bind_tabular(b, call->kids[arg]);
+        } else if (arg < call->nkids) {
+            binding->scalar = kq_bind_scalar(b, call->kids[arg], row);
         } else if (param->nkids == 1) {
             let_binding *saved = b->lets;
             b->lets = function->scope;
@@ -1260,7 +1069,7 @@ kq_expr *kq_bind_function_call(binder *b, const let_binding *function, const kq_
     }
     let_binding *saved = b->lets, *params = NULL;
     kq_expr *result = NULL;
-    if (bind_parameters(b, function, call, row, &params)) {
+    if (bind_parameters(b, function, call, row, NULL, &params)) {
         const kq_ast *body = enter_body(b, function, params);
         if (!body)
             kq_bind_error(b, call->start, call->end, "%.*s has no result expression", (int)call->text.len, call->text.ptr);
@@ -1274,6 +1083,11 @@ kq_expr *kq_bind_function_call(binder *b, const let_binding *function, const kq_
 
 kq_plan *kq_bind_function_table(binder *b, const let_binding *function, const kq_ast *call)
 {
+    return bind_function_table(b, function, call, NULL);
+}
+
+static kq_plan *bind_function_table(binder *b, const let_binding *function, const kq_ast *call, kq_plan *first)
+{
     if (++b->depth > 64) {
         kq_bind_error(b, call->start, call->end, "functions call each other too deeply (limit 64)");
         b->depth--;
@@ -1281,7 +1095,7 @@ kq_plan *kq_bind_function_table(binder *b, const let_binding *function, const kq
     }
     let_binding *saved = b->lets, *params = NULL;
     kq_plan *result = NULL;
-    if (bind_parameters(b, function, call, NULL, &params)) {
+    if (bind_parameters(b, function, call, NULL, first, &params)) {
         const kq_ast *body = enter_body(b, function, params);
         if (body)
             result = kq_bind_tabular(b, body);

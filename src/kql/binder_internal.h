@@ -44,4 +44,33 @@ let_binding *kq_find_let(binder *b, const char *name, size_t len);
 /* Adds "did you mean" for an unknown column when a close name exists in schema. */
 void kq_hint_column(kq_diag *diag, const kq_schema *schema, const char *name, size_t len);
 
+/* ---- shared by binder.c and bind_reshape.c ---- */
+
+typedef struct schema_builder {
+    kq_field *fields;
+    size_t count, cap;
+} schema_builder;
+
+typedef struct expr_list {
+    kq_expr **items;
+    size_t count, cap;
+} expr_list;
+
+bool binder_has_name(const schema_builder *sb, const char *name);
+int binder_add_field(binder *b, schema_builder *sb, const char *name, kq_type type);
+const char *binder_next_column_name(binder *b, const schema_builder *sb, int *counter);
+kq_schema binder_finish_schema(binder *b, schema_builder *sb);
+kq_plan *binder_new_plan(binder *b, kq_plan_kind kind, kq_plan *input, const kq_ast *ast);
+char *binder_ast_name(binder *b, const kq_ast *ast);
+char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin);
+void binder_exprs_push(expr_list *list, kq_expr *e);
+kq_expr **binder_exprs_finish(binder *b, expr_list *list);
+kq_expr *binder_column_ref(binder *b, const kq_schema *schema, int column);
+kq_plan *binder_bind_table(binder *b, const kq_ast *ast);
+kq_plan *binder_join(binder *b, kq_plan *left, const kq_ast *op);
+kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op);
+kq_plan *binder_mv_expand(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_range(binder *b, const kq_ast *ast);
+
 #endif

@@ -58,6 +58,19 @@ static void error_at(lexer *lx, size_t start, size_t end, const char *message)
     lx->ok = false;
 }
 
+/* Length of the Unicode space character at pos (U+00A0, U+2000..U+200B, U+202F, U+205F,
+ * U+3000, U+FEFF), or 0. */
+static size_t unicode_space_length(const lexer *lx)
+{
+    uint32_t cp;
+    size_t n = kq_utf8_decode(lx->text + lx->pos, lx->len - lx->pos, &cp);
+    if (n == 0)
+        return 0;
+    bool space = cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F ||
+                 cp == 0x3000 || cp == 0xFEFF;
+    return space ? n : 0;
+}
+
 /* Skips white space and // comments; returns true when anything was skipped. */
 static bool skip_space(lexer *lx)
 {
@@ -69,10 +82,10 @@ static bool skip_space(lexer *lx)
         } else if (c == '/' && lx->pos + 1 < lx->len && lx->text[lx->pos + 1] == '/') {
             while (lx->pos < lx->len && lx->text[lx->pos] != '\n')
                 lx->pos++;
-        } else if ((unsigned char)c == 0xEF && lx->pos + 2 < lx->len &&
-                   (unsigned char)lx->text[lx->pos + 1] == 0xBB &&
-                   (unsigned char)lx->text[lx->pos + 2] == 0xBF) {
-            lx->pos += 3; /* a UTF-8 byte order mark */
+        } else if ((unsigned char)c >= 0xC2 && unicode_space_length(lx) > 0) {
+            /* No-break spaces, zero-width spaces and byte order marks pasted from web pages
+             * separate tokens like spaces, as in Kusto. */
+            lx->pos += unicode_space_length(lx);
         } else {
             break;
         }

@@ -18,6 +18,10 @@
  * evaluator, so 1,000 levels stay far below the usual 8 MB stack. */
 #define KQ_MAX_EXPRESSION_DEPTH 1000
 
+/* Most arguments one function call may take (pack_array and strcat lists in real rules run
+ * to a few hundred). */
+#define KQ_MAX_CALL_ARGS 1024
+
 /* Most values an in/has_any list may hold after expanding sets (Kusto's has_any limit). */
 #define KQ_MAX_LIST_VALUES 10000
 

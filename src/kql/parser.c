@@ -536,7 +536,8 @@ static kq_ast *parse_primary(parser *ps)
             }
             if (kq_token_is(token, "print") && starts_operand(peek(ps)))
                 return parse_assignment_list(ps, KQ_AST_PRINT, token);
-            if (kq_token_is(token, "union") && !at(ps, "(") && !at(ps, "|") && !at(ps, ")") && !at(ps, ";"))
+            if (kq_token_is(token, "union") && !at(ps, "|") && !at(ps, ")") && !at(ps, ";") &&
+                peek(ps)->kind != KQ_TOK_EOF)
                 return parse_union(ps, token, NULL);
             if (kq_token_is(token, "range") && is_ident(peek(ps)) && kq_token_is(peek_at(ps, 1), "from"))
                 return parse_range(ps, token);
@@ -584,7 +585,13 @@ static kq_ast *parse_postfix(parser *ps)
 {
     kq_ast *n = parse_primary(ps);
     for (;;) {
-        if (at(ps, "[")) {
+        if (peek(ps)->kind == KQ_TOK_IDENT && peek(ps)->bracketed) {
+            /* x["key"] lexes as a bracketed name; after an operand it is an index. */
+            const kq_token *key = advance(ps);
+            kq_ast *index = literal(ps, key, kq_string(key->text.ptr, key->text.len));
+            n = node2(ps, KQ_AST_INDEX, n, index);
+            n->end = key->end;
+        } else if (at(ps, "[")) {
             advance(ps);
             kq_ast *index = parse_expr(ps);
             const kq_token *close = expect(ps, "]", "']'");
@@ -782,6 +789,34 @@ static kq_ast *parse_expr(parser *ps)
 /* name = expr, or expr */
 static kq_ast *parse_assignment(parser *ps)
 {
+    /* (a, b) = arg_max(...): names for the columns of a multi-column result. */
+    if (at(ps, "(") && is_ident(peek_at(ps, 1)) &&
+        (kq_token_is(peek_at(ps, 2), ",") || (kq_token_is(peek_at(ps, 2), ")") && kq_token_is(peek_at(ps, 3), "=")))) {
+        size_t save = ps->pos;
+        const kq_token *open = advance(ps);
+        kid_list names = {0};
+        bool tuple = true;
+        do {
+            if (!is_ident(peek(ps))) {
+                tuple = false;
+                break;
+            }
+            const kq_token *name = advance(ps);
+            kq_ast *n = node(ps, KQ_AST_NAME, name->start, name->end);
+            n->text = name->text;
+            kids_push(ps, &names, n);
+        } while (accept(ps, ","));
+        if (tuple && accept(ps, ")") && accept(ps, "=")) {
+            kq_ast *value = parse_or(ps);
+            kq_ast *list = node(ps, KQ_AST_LIST, open->start, value->end);
+            kids_attach(ps, list, &names);
+            kq_ast *n = node2(ps, KQ_AST_ASSIGN, value, list);
+            n->start = open->start;
+            n->text = list->kids[0]->text;
+            return n;
+        }
+        ps->pos = save;
+    }
     if (is_ident(peek(ps)) && kq_token_is(peek_at(ps, 1), "=")) {
         const kq_token *name = advance(ps);
         advance(ps);
@@ -1258,6 +1293,32 @@ static kq_ast *parse_operator(parser *ps)
     }
     if (kq_token_is(keyword, "parse"))
         return parse_parse(ps, keyword);
+    if (kq_token_is(keyword, "serialize")) {
+        kq_ast *n = node(ps, KQ_AST_SERIALIZE, keyword->start, keyword->end);
+        if (is_ident(peek(ps)) && kq_token_is(peek_at(ps, 1), "=")) {
+            kq_ast *list = parse_assignment_list(ps, KQ_AST_EXTEND, keyword);
+            n->kids = kq_arena_alloc(ps->arena, sizeof(kq_ast *));
+            n->kids[0] = list;
+            n->nkids = 1;
+            n->end = list->end;
+        }
+        return n;
+    }
+    if (kq_token_is(keyword, "render")) {
+        /* render only chooses a chart in Kusto's clients; the rows are unchanged. */
+        kq_ast *n = node(ps, KQ_AST_SERIALIZE, keyword->start, keyword->end);
+        while (peek(ps)->kind != KQ_TOK_EOF && !at(ps, "|") && !at(ps, ";") && !at(ps, ")"))
+            n->end = advance(ps)->end;
+        n->flags = 1;
+        return n;
+    }
+    if (kq_token_is(keyword, "invoke")) {
+        const kq_token *name = expect_name(ps, "a function name after invoke");
+        if (!at(ps, "("))
+            fail_at(ps, peek(ps), "'(' and the function's arguments");
+        kq_ast *call = parse_call(ps, name);
+        return node1(ps, KQ_AST_INVOKE, keyword->start, call->end, call);
+    }
     ps->pos--;
     fail_at(ps, keyword, "a query operator (where, extend, project, summarize, ...)");
 }
@@ -1349,6 +1410,8 @@ static kq_ast *parse_statement(parser *ps)
         advance(ps);
         const kq_token *name = advance(ps);
         advance(ps);
+        if (at(ps, "view") && kq_token_is(peek_at(ps, 1), "("))
+            advance(ps); /* view() { ... } is a function whose result is also visible to union * */
         if (at_function_definition(ps)) {
             kq_ast *value = parse_function_definition(ps);
             kq_ast *n = node1(ps, KQ_AST_LET, ps->tokens[save].start, value->end, value);

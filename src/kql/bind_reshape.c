@@ -1,0 +1,376 @@
+/* Binding the operators that combine or reshape tables: join, lookup, union, mv-expand, parse, range. */
+#include "base/buf.h"
+#include "base/util.h"
+#include "kql/binder_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- join and lookup ---- */
+
+static int find_column(const kq_plan *plan, kq_str name)
+{
+    return kq_schema_find(&plan->schema, name.ptr, name.len);
+}
+
+static bool bind_join_keys(binder *b, kq_plan *plan, const kq_plan *left, const kq_plan *right, const kq_ast *op)
+{
+    uint32_t nkeys = op->nkids - 1;
+    plan->left_keys = kq_arena_alloc(b->arena, nkeys * sizeof(int));
+    plan->right_keys = kq_arena_alloc(b->arena, nkeys * sizeof(int));
+    plan->njoin_keys = nkeys;
+    bool ok = true;
+    for (uint32_t k = 0; k < nkeys; k++) {
+        const kq_ast *key = op->kids[k + 1];
+        const kq_ast *names[2] = {key->kids[0], key->kids[1]};
+        const kq_plan *sides[2] = {left, right};
+        int *targets[2] = {plan->left_keys, plan->right_keys};
+        for (int s = 0; s < 2; s++) {
+            int column = find_column(sides[s], names[s]->text);
+            if (column < 0) {
+                kq_diag *diag = kq_bind_error(b, names[s]->start, names[s]->end,
+                                              "unknown column '%.*s' on the %s side of the join",
+                                              (int)names[s]->text.len, names[s]->text.ptr, s ? "right" : "left");
+                kq_hint_column(diag, &sides[s]->schema, names[s]->text.ptr, names[s]->text.len);
+                ok = false;
+                continue;
+            }
+            targets[s][k] = column;
+        }
+        if (ok && left->schema.fields[plan->left_keys[k]].type != right->schema.fields[plan->right_keys[k]].type &&
+            !(kq_type_is_numeric(left->schema.fields[plan->left_keys[k]].type) &&
+              kq_type_is_numeric(right->schema.fields[plan->right_keys[k]].type))) {
+            kq_bind_error(b, key->start, key->end, "join columns must have the same type, not %s and %s",
+                          kq_type_name(left->schema.fields[plan->left_keys[k]].type),
+                          kq_type_name(right->schema.fields[plan->right_keys[k]].type));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/*
+ * join: left columns, then right columns (a right name already taken gets the next free
+ * numeric suffix: key1). semi and anti joins output one side only. lookup drops the right
+ * side's key columns and never renames: it is a leftouter (or inner) join that adds columns.
+ */
+kq_plan *binder_join(binder *b, kq_plan *left, const kq_ast *op)
+{
+    kq_plan *right = kq_bind_tabular(b, op->kids[0]);
+    if (!right)
+        return NULL;
+    bool lookup = op->kind == KQ_AST_LOOKUP;
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_JOIN, left, op);
+    plan->right = right;
+    plan->join_kind = (int)op->flags;
+    if (!bind_join_keys(b, plan, left, right, op))
+        return NULL;
+    int kind = plan->join_kind;
+    bool left_only = kind == KQ_JOIN_LEFTSEMI || kind == KQ_JOIN_LEFTANTI;
+    bool right_only = kind == KQ_JOIN_RIGHTSEMI || kind == KQ_JOIN_RIGHTANTI;
+    schema_builder sb = {0};
+    plan->left_out = kq_arena_alloc(b->arena, (left->schema.count + 1) * sizeof(int));
+    plan->right_out = kq_arena_alloc(b->arena, (right->schema.count + 1) * sizeof(int));
+    if (!right_only)
+        for (uint32_t i = 0; i < left->schema.count; i++) {
+            plan->left_out[plan->nleft_out++] = (int)i;
+            binder_add_field(b, &sb, left->schema.fields[i].name, left->schema.fields[i].type);
+        }
+    if (!left_only)
+        for (uint32_t i = 0; i < right->schema.count; i++) {
+            bool is_key = false;
+            for (uint32_t k = 0; k < plan->njoin_keys; k++)
+                is_key = is_key || plan->right_keys[k] == (int)i;
+            if (lookup && is_key)
+                continue;
+            if (lookup && binder_has_name(&sb, right->schema.fields[i].name)) {
+                kq_bind_error(b, op->start, op->end,
+                              "lookup: column '%s' exists on both sides; rename it on one side (project-rename)",
+                              right->schema.fields[i].name);
+                free(sb.fields);
+                return NULL;
+            }
+            plan->right_out[plan->nright_out++] = (int)i;
+            binder_add_field(b, &sb, right->schema.fields[i].name, right->schema.fields[i].type);
+        }
+    plan->schema = binder_finish_schema(b, &sb);
+    plan->origin = lookup || left_only ? left->origin : NULL;
+    return plan;
+}
+
+/* ---- union ---- */
+
+static bool glob_match(const char *pattern, size_t plen, const char *name)
+{
+    /* Only a trailing '*' is supported, which is how rules write table wildcards (Device*). */
+    return strncmp(name, pattern, plen) == 0;
+}
+
+static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs, uint32_t *count,
+                                 const char **names, uint32_t cap)
+{
+    if (ast->kind == KQ_AST_NAME && (ast->flags & 1)) {
+        bool any = false;
+        size_t n;
+        const kq_builtin_table *tables = kq_builtin_tables(&n);
+        for (size_t i = 0; i < n && *count < cap; i++) {
+            if (!glob_match(ast->text.ptr, ast->text.len, tables[i].name))
+                continue;
+            kq_ast fake = *ast;
+            fake.text.ptr = tables[i].name;
+            fake.text.len = (uint32_t)strlen(tables[i].name);
+            fake.flags = 0;
+            kq_plan *plan = binder_bind_table(b, &fake);
+            if (!plan)
+                return NULL;
+            names[*count] = tables[i].name;
+            inputs[(*count)++] = plan;
+            any = true;
+        }
+        if (!any)
+            kq_bind_error(b, ast->start, ast->end, "no table matches '%.*s*'", (int)ast->text.len, ast->text.ptr);
+        return any ? inputs[*count - 1] : NULL;
+    }
+    kq_plan *plan = kq_bind_tabular(b, ast);
+    if (!plan || *count >= cap)
+        return NULL;
+    names[*count] = ast->kind == KQ_AST_NAME ? binder_ast_name(b, ast) : "";
+    inputs[(*count)++] = plan;
+    return plan;
+}
+
+/*
+ * union: outer by default (all columns by name; a name seen with two types becomes
+ * name_type for each), inner keeps the columns every input has.
+ */
+kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
+{
+    uint32_t cap = op->nkids + 64;
+    kq_plan **inputs = kq_arena_alloc(b->arena, cap * sizeof(kq_plan *));
+    const char **names = kq_arena_alloc(b->arena, cap * sizeof(char *));
+    uint32_t count = 0;
+    if (first) {
+        names[count] = first->origin ? first->origin : "";
+        inputs[count++] = first;
+    }
+    bool ok = true;
+    for (uint32_t i = 0; i < op->nkids; i++)
+        if (!bind_union_input(b, op->kids[i], inputs, &count, names, cap))
+            ok = false;
+    if (!ok)
+        return NULL;
+    bool inner = op->flags & 1;
+    schema_builder sb = {0};
+    if (op->text.len)
+        binder_add_field(b, &sb, kq_arena_strndup(b->arena, op->text.ptr, op->text.len), KQ_STRING);
+    uint32_t first_data = (uint32_t)sb.count;
+    /* Collect distinct (name, type) pairs in order of appearance. */
+    for (uint32_t i = 0; i < count; i++)
+        for (uint32_t c = 0; c < inputs[i]->schema.count; c++) {
+            const kq_field *f = &inputs[i]->schema.fields[c];
+            bool seen = false;
+            for (size_t k = first_data; k < sb.count && !seen; k++)
+                seen = strcmp(sb.fields[k].name, f->name) == 0 && sb.fields[k].type == f->type;
+            if (!seen) {
+                kq_grow((void **)&sb.fields, &sb.cap, sb.count + 1, sizeof(kq_field));
+                sb.fields[sb.count].name = f->name;
+                sb.fields[sb.count++].type = f->type;
+            }
+        }
+    /* Names that occur with two types get a type suffix, on every one of them. */
+    bool *clash = kq_xcalloc(sb.count + 1, sizeof(bool));
+    for (size_t k = first_data; k < sb.count; k++)
+        for (size_t j = first_data; j < sb.count; j++)
+            if (j != k && strcmp(sb.fields[k].name, sb.fields[j].name) == 0)
+                clash[k] = true;
+    for (size_t k = first_data; k < sb.count; k++)
+        if (clash[k])
+            sb.fields[k].name = kq_arena_printf(b->arena, "%s_%s", sb.fields[k].name, kq_type_name(sb.fields[k].type));
+    free(clash);
+    if (inner) {
+        size_t kept = first_data;
+        for (size_t k = first_data; k < sb.count; k++) {
+            bool everywhere = true;
+            for (uint32_t i = 0; i < count && everywhere; i++) {
+                int c = kq_schema_find(&inputs[i]->schema, sb.fields[k].name, strlen(sb.fields[k].name));
+                everywhere = c >= 0 && inputs[i]->schema.fields[c].type == sb.fields[k].type;
+            }
+            if (everywhere)
+                sb.fields[kept++] = sb.fields[k];
+        }
+        sb.count = kept;
+    }
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_UNION, NULL, op);
+    plan->inputs = inputs;
+    plan->ninputs = count;
+    plan->source_names = names;
+    plan->with_source = op->text.len > 0;
+    plan->schema = binder_finish_schema(b, &sb);
+    plan->column_maps = kq_arena_alloc(b->arena, count * sizeof(int *));
+    for (uint32_t i = 0; i < count; i++) {
+        plan->column_maps[i] = kq_arena_alloc(b->arena, (plan->schema.count + 1) * sizeof(int));
+        for (uint32_t c = 0; c < plan->schema.count; c++) {
+            plan->column_maps[i][c] = -1;
+            if (c < first_data)
+                continue;
+            for (uint32_t k = 0; k < inputs[i]->schema.count; k++) {
+                const kq_field *f = &inputs[i]->schema.fields[k];
+                const char *out = plan->schema.fields[c].name;
+                bool same_name = strcmp(f->name, out) == 0 ||
+                                 (strncmp(out, f->name, strlen(f->name)) == 0 && out[strlen(f->name)] == '_' &&
+                                  strcmp(out + strlen(f->name) + 1, kq_type_name(f->type)) == 0);
+                if (same_name && f->type == plan->schema.fields[c].type)
+                    plan->column_maps[i][c] = (int)k;
+            }
+        }
+    }
+    return plan;
+}
+
+/* ---- mv-expand ---- */
+
+kq_plan *binder_mv_expand(binder *b, kq_plan *input, const kq_ast *op)
+{
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_MV_EXPAND, input, op);
+    plan->expand_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
+    plan->expand_types = kq_arena_alloc(b->arena, op->nkids * sizeof(kq_type));
+    plan->item_index_column = -1;
+    plan->limit = op->value.u.l;
+    int counter = 0;
+    for (uint32_t i = 0; i < op->nkids; i++) {
+        const kq_ast *item = op->kids[i];
+        kq_expr *e = kq_bind_scalar(b, item->kids[0], &input->schema);
+        if (!e) {
+            free(sb.fields);
+            free(exprs.items);
+            return NULL;
+        }
+        if (e->type != KQ_DYNAMIC) {
+            kq_bind_error(b, e->start, e->end, "mv-expand needs a dynamic array or property bag, not %s", kq_type_name(e->type));
+            free(sb.fields);
+            free(exprs.items);
+            return NULL;
+        }
+        const char *name = item->text.len ? binder_ast_name(b, item) : binder_column_name_of(b, item->kids[0], false);
+        if (!name)
+            name = binder_next_column_name(b, &sb, &counter);
+        int column = -1;
+        for (size_t c = 0; c < sb.count; c++)
+            if (strcmp(sb.fields[c].name, name) == 0)
+                column = (int)c;
+        if (column < 0)
+            column = binder_add_field(b, &sb, name, item->value.type);
+        sb.fields[column].type = item->value.type;
+        plan->expand_columns[i] = column;
+        plan->expand_types[i] = item->value.type;
+        binder_exprs_push(&exprs, e);
+    }
+    if (op->text.len)
+        plan->item_index_column = binder_add_field(b, &sb, kq_arena_strndup(b->arena, op->text.ptr, op->text.len), KQ_LONG);
+    plan->nexprs = (uint32_t)exprs.count;
+    plan->exprs = binder_exprs_finish(b, &exprs);
+    plan->schema = binder_finish_schema(b, &sb);
+    return plan;
+}
+
+/* ---- parse ---- */
+
+static void regex_escape(kq_buf *out, kq_str text)
+{
+    for (uint32_t i = 0; i < text.len; i++) {
+        char c = text.ptr[i];
+        if (strchr("\\^$.|?*+()[]{}", c))
+            kq_buf_putc(out, '\\');
+        kq_buf_putc(out, c);
+    }
+}
+
+/*
+ * parse: the pattern becomes one anchored regular expression. In simple and relaxed
+ * mode a literal matches itself, '*' skips text lazily and a column captures text up to
+ * the next literal (to the end when it is last); in regex mode literals are regex text.
+ */
+kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_expr *source = kq_bind_scalar(b, op->kids[0], &input->schema);
+    if (!source)
+        return NULL;
+    schema_builder sb = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PARSE, input, op);
+    plan->parse_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
+    plan->parse_relaxed = op->flags == 2;
+    kq_buf regex;
+    kq_buf_init(&regex);
+    bool regex_mode = op->flags == 1;
+    for (uint32_t i = 1; i < op->nkids; i++) {
+        const kq_ast *part = op->kids[i];
+        bool last = i + 1 == op->nkids;
+        if (part->flags == 1) {
+            kq_buf_puts(&regex, last ? ".*" : ".*?");
+        } else if (part->flags == 2) {
+            if (regex_mode)
+                kq_buf_puts(&regex, "(.*?)");
+            else
+                kq_buf_puts(&regex, last ? "(.*)" : "(.*?)");
+            char *name = binder_ast_name(b, part);
+            int column = -1;
+            for (size_t c = 0; c < sb.count; c++)
+                if (strcmp(sb.fields[c].name, name) == 0)
+                    column = (int)c;
+            if (column < 0)
+                column = binder_add_field(b, &sb, name, part->value.type);
+            sb.fields[column].type = part->value.type;
+            plan->parse_columns[plan->nparse_columns++] = column;
+        } else if (regex_mode) {
+            kq_buf_append(&regex, part->value.u.s.ptr, part->value.u.s.len);
+        } else {
+            regex_escape(&regex, part->value.u.s);
+        }
+    }
+    if (!plan->parse_relaxed && !regex_mode)
+        kq_buf_putc(&regex, '$');
+    plan->regex = kq_arena_strndup(b->arena, regex.data ? regex.data : "", regex.len);
+    kq_buf_free(&regex);
+    plan->predicate = source;
+    plan->schema = binder_finish_schema(b, &sb);
+    plan->origin = input->origin;
+    return plan;
+}
+
+/* ---- range ---- */
+
+kq_plan *binder_range(binder *b, const kq_ast *ast)
+{
+    kq_expr *from = kq_bind_scalar(b, ast->kids[0], NULL);
+    kq_expr *to = kq_bind_scalar(b, ast->kids[1], NULL);
+    kq_expr *step = kq_bind_scalar(b, ast->kids[2], NULL);
+    if (!from || !to || !step)
+        return NULL;
+    bool numeric = kq_type_is_numeric(from->type) && kq_type_is_numeric(to->type) && kq_type_is_numeric(step->type);
+    bool dated = from->type == KQ_DATETIME && to->type == KQ_DATETIME && step->type == KQ_TIMESPAN;
+    bool spans = from->type == KQ_TIMESPAN && to->type == KQ_TIMESPAN && step->type == KQ_TIMESPAN;
+    if (!numeric && !dated && !spans) {
+        kq_bind_error(b, ast->start, ast->end, "range needs numbers, or datetimes with a timespan step, or timespans");
+        return NULL;
+    }
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_RANGE, NULL, ast);
+    plan->exprs = kq_arena_alloc(b->arena, 3 * sizeof(kq_expr *));
+    plan->exprs[0] = from;
+    plan->exprs[1] = to;
+    plan->exprs[2] = step;
+    plan->nexprs = 3;
+    schema_builder sb = {0};
+    kq_type type = numeric ? kq_numeric_result(kq_numeric_result(from->type, to->type), step->type) : from->type;
+    if (type == KQ_INT)
+        type = KQ_LONG;
+    binder_add_field(b, &sb, binder_ast_name(b, ast), type);
+    plan->schema = binder_finish_schema(b, &sb);
+    return plan;
+}
+
