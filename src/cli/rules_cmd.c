@@ -12,7 +12,8 @@ static void print_help(FILE *out)
 {
     fputs("Usage: kqlite rules [--format table|jsonl] PATH...\n"
           "\n"
-          "Loads Sentinel YAML rules from files or folder trees and compiles each query\n"
+          "Loads Sentinel YAML rules (.yaml, .yml) and plain query files (.kql) from files or\n"
+          "folder trees and compiles each query\n"
           "against the built-in Defender table schemas, without data. Reports per rule its\n"
           "id, name, file, tables and status (ok or error, with file:line:col and the reason).\n"
           "Exit status 3 when any rule has an error.\n",
@@ -44,6 +45,9 @@ typedef struct rule_verdict {
     const kq_rule *rule;
     char **tables;
     size_t ntables;
+    char **column_names;  /* result columns of a rule that compiles */
+    const char **column_types;
+    size_t ncolumns;
     kq_diags diags;
     bool ok;
 } rule_verdict;
@@ -59,6 +63,14 @@ static void check_rule(rule_verdict *verdict, const kq_rule *rule)
         verdict->tables = kq_xcalloc(query->ntables ? query->ntables : 1, sizeof(char *));
         for (size_t i = 0; i < query->ntables; i++)
             verdict->tables[i] = kq_xstrdup(query->tables[i]);
+        const kq_schema *schema = &query->root->schema;
+        verdict->ncolumns = schema->count;
+        verdict->column_names = kq_xcalloc(schema->count ? schema->count : 1, sizeof(char *));
+        verdict->column_types = kq_xcalloc(schema->count ? schema->count : 1, sizeof(char *));
+        for (uint32_t c = 0; c < schema->count; c++) {
+            verdict->column_names[c] = kq_xstrdup(schema->fields[c].name);
+            verdict->column_types[c] = kq_type_name(schema->fields[c].type);
+        }
         kq_query_free(query);
     } else {
         verdict->ntables = rule->ndata_types;
@@ -73,6 +85,10 @@ static void free_verdict(rule_verdict *verdict)
     for (size_t i = 0; i < verdict->ntables; i++)
         free(verdict->tables[i]);
     free(verdict->tables);
+    for (size_t i = 0; i < verdict->ncolumns; i++)
+        free(verdict->column_names[i]);
+    free(verdict->column_names);
+    free(verdict->column_types);
     kq_diags_free(&verdict->diags);
 }
 
@@ -88,6 +104,15 @@ static void write_jsonl(const rule_verdict *v)
     json_field(&out, "file", v->rule->file);
     kq_buf_puts(&out, ",\"tables\":");
     json_string_list(&out, v->tables, v->ntables);
+    kq_buf_puts(&out, ",\"columns\":[");
+    for (size_t c = 0; c < v->ncolumns; c++) {
+        kq_buf_puts(&out, c ? ",{" : "{");
+        json_field(&out, "name", v->column_names[c]);
+        kq_buf_putc(&out, ',');
+        json_field(&out, "type", v->column_types[c]);
+        kq_buf_putc(&out, '}');
+    }
+    kq_buf_putc(&out, ']');
     kq_buf_putc(&out, ',');
     json_field(&out, "status", v->ok ? "ok" : "error");
     kq_buf_putc(&out, ',');

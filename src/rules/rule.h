@@ -90,6 +90,14 @@ typedef struct kq_rule_set {
     size_t count, cap;
 } kq_rule_set;
 
+/*
+ * Loads a rule written as a plain .kql file: the whole text is the query, and
+ * leading `//# id:`, `//# name:`, `//# severity:`, `//# tactics:`, `//# techniques:`
+ * comment lines fill the metadata (id and name default to the file name).
+ */
+size_t kq_rules_load_kql_buffer(const char *name, const char *data, size_t len, kq_rule_set *set,
+                                kq_diags *diags);
+
 void kq_rule_set_init(kq_rule_set *set);
 void kq_rule_set_free(kq_rule_set *set);
 void kq_rule_free(kq_rule *rule);

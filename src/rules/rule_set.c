@@ -34,7 +34,8 @@ static bool has_rule_extension(const char *name)
 {
     size_t len = strlen(name);
     return (len > 5 && kq_ascii_ieq(name + len - 5, 5, ".yaml", 5)) ||
-           (len > 4 && kq_ascii_ieq(name + len - 4, 4, ".yml", 4));
+           (len > 4 && kq_ascii_ieq(name + len - 4, 4, ".yml", 4)) ||
+           (len > 4 && kq_ascii_ieq(name + len - 4, 4, ".kql", 4));
 }
 
 static char *join_path(const char *folder, const char *name)
@@ -124,7 +125,10 @@ static size_t load_file(const char *path, kq_rule_set *set, kq_diags *diags)
                         strerror(errno));
         return 0;
     }
-    size_t loaded = kq_rules_load_buffer(path, data, len, set, diags);
+    size_t path_len = strlen(path);
+    bool kql = path_len > 4 && kq_ascii_ieq(path + path_len - 4, 4, ".kql", 4);
+    size_t loaded = kql ? kq_rules_load_kql_buffer(path, data, len, set, diags)
+                        : kq_rules_load_buffer(path, data, len, set, diags);
     free(data);
     return loaded;
 }
