@@ -98,6 +98,10 @@ static void print_file_report(const kq_file_report *file)
         fprintf(stderr, "kqlite: %s: error: %s\n", file->path, file->error);
         return;
     }
+    if (file->skipped) {
+        fprintf(stderr, "kqlite: %s: skipped: %s\n", file->path, file->skipped);
+        return;
+    }
     fprintf(stderr, "kqlite: %s: %s -> %s: %llu read, %llu loaded, %llu skipped\n", file->path,
             file->format ? file->format : "?", file->tables && *file->tables ? file->tables : "(no table)",
             (unsigned long long)file->records_read, (unsigned long long)file->records_loaded,
@@ -118,20 +122,22 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
         if (kq_load_data_argument(catalog, arguments[i], &options, &report) != 0)
             ok = false;
     kq_catalog_finish(catalog);
-    uint64_t read = 0, loaded = 0, skipped = 0;
+    uint64_t read = 0, loaded = 0, skipped = 0, skipped_files = 0;
     for (size_t i = 0; i < report.count; i++) {
         const kq_file_report *file = &report.files[i];
         if (file->error)
             ok = false;
         if (!common->quiet || file->error)
             print_file_report(file);
+        skipped_files += file->skipped != NULL;
         read += file->records_read;
         loaded += file->records_loaded;
         skipped += file->records_skipped;
     }
     if (!common->quiet && report.count > 1)
-        fprintf(stderr, "kqlite: %zu files: %llu records read, %llu loaded, %llu skipped\n", report.count,
-                (unsigned long long)read, (unsigned long long)loaded, (unsigned long long)skipped);
+        fprintf(stderr, "kqlite: %zu files (%llu skipped as not log files): %llu records read, %llu loaded, %llu skipped\n",
+                report.count, (unsigned long long)skipped_files, (unsigned long long)read,
+                (unsigned long long)loaded, (unsigned long long)skipped);
     kq_load_report_free(&report);
     return ok;
 }

@@ -9,8 +9,8 @@
  *
  * A record whose field count differs from the header's is skipped and
  * counted. Kusto ingestion rejects such a file as a whole
- * (Stream_WrongNumberOfFields); kqlite keeps the consistent rows, because one
- * damaged line should not hide a whole export from a hunt.
+ * (Stream_WrongNumberOfFields). kqlite keeps the consistent rows instead,
+ * because one damaged line should not hide a whole export from a hunt.
  */
 #include "sources/source_internal.h"
 #include "base/buf.h"
@@ -214,9 +214,9 @@ static bool is_datetime_field(const csv_header *h, size_t i)
 }
 
 /*
- * Decides whether numeric dates in this file put the day first: the first
- * date whose first number exceeds 12 says day-first, the first whose second
- * number exceeds 12 says month-first. Files where no date decides it are read
+ * Decides whether numeric dates in this file put the day first. The first
+ * date whose first number exceeds 12 makes the file day-first, and the first
+ * whose second number exceeds 12 makes it month-first. Files where no date decides it are read
  * month-first, the order of the portal's default en-US locale.
  */
 static kq_date_order scan_date_order(const csv_header *h, const char *data, size_t len, size_t pos, int line)

@@ -2,9 +2,9 @@
  * JSON reader: the container shapes (one array, JSON lines, concatenated
  * values) and the record shapes inside them.
  *
- * Shapes: a JSON array of records; JSON lines (one record per line, LF or
- * CRLF); several objects written one after another, pretty-printed or not
- * (evtx_dump output). Records: Event Hub messages {"records":[...]},
+ * Shapes: a JSON array of records, JSON lines (one record per line, LF or
+ * CRLF), or several objects written one after another, pretty-printed or not
+ * (as evtx_dump writes them). Records: Event Hub messages {"records":[...]},
  * streaming-API records {"category":"AdvancedHunting-<Table>","properties":{...}},
  * Windows events (evtx_dump or NXLog form), advanced-hunting API results
  * {"Schema":[...],"Results":[...]} (also camelCase), and plain row objects.

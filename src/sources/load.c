@@ -27,6 +27,7 @@ static void free_file_report(kq_file_report *file)
     free(file->format);
     free(file->tables);
     free(file->error);
+    free(file->skipped);
     for (int i = 0; i < file->nreasons; i++) {
         free(file->reasons[i].reason);
         free(file->reasons[i].first_location);
@@ -126,8 +127,10 @@ kq_table_builder *kq_context_builder(kq_load_context *ctx, const char *table)
 
 void kq_context_row_loaded(kq_load_context *ctx, kq_table_builder *builder)
 {
+    uint64_t failures_before = kq_table_builder_stats(builder)->conversion_failures;
     kq_table_builder_end_row(builder);
     ctx->file->records_loaded++;
+    ctx->file->conversion_failures += kq_table_builder_stats(builder)->conversion_failures - failures_before;
 }
 
 char *kq_table_name_from_path(const char *path)
@@ -157,6 +160,18 @@ static bool is_identifier(const char *text, size_t len)
     return true;
 }
 
+/* Reports a file whose format kqlite does not read: an error when the file was named
+ * directly, a skipped file when a folder walk found it. */
+static void unreadable(kq_load_context *ctx, const char *message)
+{
+    if (ctx->in_folder) {
+        free(ctx->file->skipped);
+        ctx->file->skipped = kq_xstrdup(message);
+    } else {
+        set_error(ctx->file, "%s", message);
+    }
+}
+
 /* Runs the reader for the detected format; returns -1 when the format is not one kqlite reads. */
 static int load_content(kq_load_context *ctx, const char *data, size_t len)
 {
@@ -172,18 +187,18 @@ static int load_content(kq_load_context *ctx, const char *data, size_t len)
         return 0;
     case KQ_FORMAT_EVTX:
         kq_file_report_set_format(ctx->file, "evtx");
-        set_error(ctx->file, "EVTX binary logs are not read by this reader; export them as JSON "
-                             "(for example with evtx_dump) and load the JSON");
+        unreadable(ctx, "EVTX binary logs are not read by this reader; export them as JSON "
+                        "(for example with evtx_dump) and load the JSON");
         return -1;
     case KQ_FORMAT_BINARY:
         kq_file_report_set_format(ctx->file, "unknown");
-        set_error(ctx->file, "unknown format: binary data, not CSV or JSON");
+        unreadable(ctx, "unknown format: binary data, not CSV or JSON");
         return -1;
     case KQ_FORMAT_TEXT:
     default:
         kq_file_report_set_format(ctx->file, "unknown");
-        set_error(ctx->file, "unknown format: text that is neither CSV (a header line of "
-                             "comma-separated names) nor JSON");
+        unreadable(ctx, "unknown format: text that is neither CSV (a header line of "
+                        "comma-separated names) nor JSON");
         return -1;
     }
 }
@@ -224,6 +239,7 @@ static int load_file(kq_catalog *catalog, const char *path, const char *forced_t
     kq_load_context ctx;
     if (!init_context(&ctx, catalog, options, file, forced_table))
         return -1;
+    ctx.in_folder = !top_level;
     size_t len = 0;
     char *data = kq_read_file(path, &len);
     if (!data) {

@@ -3,7 +3,7 @@
  *
  * A data argument is PATH (a file or a folder, walked recursively) or
  * TABLE=PATH (every file under PATH goes to TABLE). Each file's format and
- * table are detected from its content. Every record a file holds is
+ * table are detected from its content. Every record in a file is
  * accounted for: loaded into a table, or skipped with a counted reason.
  */
 #ifndef KQ_SOURCES_SOURCE_H
@@ -24,21 +24,26 @@ typedef struct kq_load_options {
 #define KQ_MAX_SKIP_REASONS 16
 
 typedef struct kq_skip_reason {
-    char *reason;     /* "malformed JSON line", "unmapped event (Sysmon EID 5)", ... */
+    char *reason;     /* "malformed JSON line", "unmapped event: Microsoft-Windows-Sysmon EID 5", ... */
     uint64_t count;
     char *first_location; /* "line 17" or "record 3": where it first happened */
 } kq_skip_reason;
 
 typedef struct kq_file_report {
     char *path;
-    char *format;   /* "defender-csv", "json-lines", "event-hub", "nxlog-json", ... */
+    char *format;   /* "defender-csv", "json-lines", "event-hub-json", "nxlog-json", ... (docs/input-formats.md) */
     char *tables;   /* comma-separated table names the file fed */
     uint64_t records_read;
     uint64_t records_loaded;
     uint64_t records_skipped;
+    /* Cells of loaded records that became null because they did not convert to their column's type. */
+    uint64_t conversion_failures;
     kq_skip_reason reasons[KQ_MAX_SKIP_REASONS];
     int nreasons;
     char *error;    /* set when the file could not be read at all (I/O error, unknown format) */
+    /* Set instead of error for a file found in a folder walk that is not a log file kqlite
+     * reads (a README, a packet capture, an EVTX file): the file is skipped, the run goes on. */
+    char *skipped;
 } kq_file_report;
 
 typedef struct kq_load_report {
@@ -51,9 +56,12 @@ void kq_load_report_free(kq_load_report *report);
 
 /*
  * Loads one data argument into the catalog (call kq_catalog_finish after the
- * last one). Returns 0 when every file was read (skips allowed), -1 when the
- * argument is malformed, a path does not exist, or a file could not be read;
- * the report says which.
+ * last one). Returns 0 when every file was read (skips allowed). Returns -1
+ * when the argument is malformed, a path does not exist, a file could not be
+ * read, options->timezone is unknown, or a file named directly (not found in a
+ * folder) has a format kqlite does not read. The file reports name the path
+ * and the error. Files of unknown format inside a folder get an error in
+ * their report but do not change the return value.
  */
 int kq_load_data_argument(kq_catalog *catalog, const char *argument,
                           const kq_load_options *options, kq_load_report *report);

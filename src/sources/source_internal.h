@@ -52,6 +52,7 @@ bool kq_export_date_numbers(const char *text, size_t len, int *first, int *secon
 /* ---- per-file context and report helpers (load.c) ---- */
 
 typedef struct kq_load_context {
+    bool in_folder;    /* found by a folder walk: an unreadable format is a skip, not an error */
     kq_catalog *catalog;
     const kq_load_options *options;
     kq_file_report *file;

@@ -6,10 +6,11 @@
  *       ConnectionSuccess (outbound) or InboundConnectionAccepted (inbound)
  * docs/field-mapping.md lists every column and its source.
  *
- * Columns every mapped row gets: DeviceName (the event's Computer, lower-cased
- * as Defender writes it), DeviceId (SHA-1 hex of the lower-cased Computer, so
- * the same host always gets the same id), ReportId (EventRecordID or NXLog
- * RecordNumber) and Timestamp (Sysmon UtcTime, else the event's TimeCreated).
+ * Every mapped row gets these columns:
+ *   DeviceName: the event's Computer, lower-cased as Defender writes it.
+ *   DeviceId: SHA-1 hex of the lower-cased Computer, so a host keeps its id across files.
+ *   ReportId: EventRecordID, or NXLog's RecordNumber.
+ *   Timestamp: Sysmon's UtcTime, else the event's TimeCreated.
  */
 #include "sources/source_internal.h"
 #include "base/util.h"

@@ -3,7 +3,7 @@
  * Defender portal and Log Analytics exports.
  *
  * Named zones are resolved through the C library's time zone database
- * (mktime under a temporary TZ), so any IANA name the system knows works.
+ * (mktime under a temporary TZ), so any IANA name installed on the system works.
  */
 #include "sources/source_internal.h"
 #include "base/util.h"
@@ -84,7 +84,8 @@ bool kq_tz_init(kq_tz *tz, const char *spec)
  * repeated when clocks go back, glibc's mktime returns standard time (the
  * later instant); in the skipped hour it applies the offset from before the
  * change.
- * NOTE: this swaps the process-wide TZ variable for the call, so it must not
+ *
+ * NOTE: this swaps the process-wide TZ variable during the call. It must not
  * run while another thread formats local times.
  */
 static int64_t named_offset(const kq_tz *tz, int64_t local_ticks)
@@ -133,7 +134,11 @@ int64_t kq_tz_local_to_utc(kq_tz *tz, int64_t local_ticks)
         tz->cache_used[slot] = true;
     }
     int64_t utc = local_ticks - tz->cache_offset[slot];
-    return utc < 0 ? 0 : utc > KQ_DATETIME_MAX_TICKS ? KQ_DATETIME_MAX_TICKS : utc;
+    if (utc < 0)
+        return 0;
+    if (utc > KQ_DATETIME_MAX_TICKS)
+        return KQ_DATETIME_MAX_TICKS;
+    return utc;
 }
 
 /* ---- export datetime forms ---- */

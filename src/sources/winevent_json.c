@@ -92,38 +92,50 @@ static void read_evtx_dump(const json_t *event, kq_winevent *ev)
     }
 }
 
+/* Rounds a UTC offset to the nearest quarter hour, the granularity of real zone offsets. */
+static int64_t round_to_quarter_hour(int64_t offset)
+{
+    int64_t quarter = 15 * KQ_TICKS_PER_MINUTE;
+    int64_t half = quarter / 2;
+    return (offset >= 0 ? offset + half : offset - half) / quarter * quarter;
+}
+
 /*
- * NXLog writes EventTime in the collector's local zone. With an explicit
- * timezone option that zone is used. Otherwise the zone offset is the
- * difference between EventReceivedTime (local) and @timestamp (UTC, when the
- * shipper received the event), rounded to 15 minutes; without both, the
- * event's time is @timestamp itself, and without that the local time is read
- * as UTC.
+ * NXLog writes EventTime in the collector's local zone. Some exports carry
+ * TimeCreated instead, which is local or UTC depending on the pipeline. The
+ * first rule that applies wins:
+ * 1. EventTime with an explicit timezone option: that zone.
+ * 2. With @timestamp (UTC, when the shipper received the event): the zone
+ *    offset is EventReceivedTime (or the event's own time) minus @timestamp,
+ *    rounded to 15 minutes. The result is exact while shipping takes less
+ *    than 7.5 minutes.
+ * 3. TimeCreated with an explicit timezone option: that zone.
+ * 4. Otherwise the local time is read as UTC, and with no local time the
+ *    event's time is @timestamp.
  */
 static bool nxlog_time(kq_load_context *ctx, const json_t *object, int64_t *ticks)
 {
-    int64_t event_time, received, shipped;
-    /* Some NXLog exports carry the local time as TimeCreated instead of EventTime. */
-    bool has_event_time = parse_time(json_object_get(object, "EventTime"), &event_time) ||
-                          parse_time(json_object_get(object, "TimeCreated"), &event_time);
-    bool has_shipped = parse_time(json_object_get(object, "@timestamp"), &shipped);
-    if (has_event_time && ctx->options && ctx->options->timezone) {
-        *ticks = kq_tz_local_to_utc(&ctx->tz, event_time);
+    int64_t local, received, shipped;
+    bool explicit_zone = ctx->options && ctx->options->timezone;
+    bool has_event_time = parse_time(json_object_get(object, "EventTime"), &local);
+    if (has_event_time && explicit_zone) {
+        *ticks = kq_tz_local_to_utc(&ctx->tz, local);
         return true;
     }
-    if (has_event_time && has_shipped && parse_time(json_object_get(object, "EventReceivedTime"), &received)) {
-        int64_t quarter = 15 * KQ_TICKS_PER_MINUTE;
-        int64_t offset = received - shipped;
-        int64_t rounded = (offset >= 0 ? offset + quarter / 2 : offset - quarter / 2) / quarter * quarter;
-        *ticks = event_time - rounded;
+    bool has_local = has_event_time || parse_time(json_object_get(object, "TimeCreated"), &local);
+    bool has_shipped = parse_time(json_object_get(object, "@timestamp"), &shipped);
+    if (has_local && has_shipped) {
+        if (!has_event_time || !parse_time(json_object_get(object, "EventReceivedTime"), &received))
+            received = local;
+        *ticks = local - round_to_quarter_hour(received - shipped);
         return true;
     }
     if (has_shipped) {
         *ticks = shipped;
         return true;
     }
-    if (has_event_time) {
-        *ticks = event_time;
+    if (has_local) {
+        *ticks = explicit_zone ? kq_tz_local_to_utc(&ctx->tz, local) : local;
         return true;
     }
     return false;
@@ -170,7 +182,7 @@ void kq_winevent_load(kq_load_context *ctx, const json_t *object, const char *lo
     if (ev.data && kq_sysmon_map_event(ctx, &ev))
         return;
     char reason[192];
-    snprintf(reason, sizeof reason, "unmapped event: %.128s EID %lld", ev.provider[0] ? ev.provider : "unknown provider",
-             (long long)ev.event_id);
+    snprintf(reason, sizeof reason, "%s: %.128s EID %lld", ev.data ? "unmapped event" : "event without data fields",
+             ev.provider[0] ? ev.provider : "unknown provider", (long long)ev.event_id);
     kq_file_report_skip(ctx->file, reason, location);
 }

@@ -5,9 +5,12 @@
  * Cells of built-in columns are converted when they are set. Cells of extra
  * columns keep what the reader gave (text, a JSON scalar, a parsed datetime)
  * until finish, when one type is chosen per column from all of its cells.
- * Staged strings and dynamic trees live in the builder's arena; finish hands
+ * Staged strings and dynamic trees live in the builder's arena. Finish hands
  * that arena to a column-less "holder" batch that every built batch borrows,
  * so no string is copied twice.
+ *
+ * NOTE: every cell stays staged until finish (16 bytes per cell plus its
+ * text), so a load needs memory for all of its rows at once.
  */
 #include "table/builder.h"
 #include "base/util.h"

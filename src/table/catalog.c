@@ -78,6 +78,51 @@ static bool same_schema(const kq_schema *a, const kq_schema *b)
     return true;
 }
 
+/* Appends every row of table to builder, matching columns by name. */
+static void replay_rows(kq_table_builder *builder, const kq_table *table)
+{
+    int *columns = kq_xcalloc(table->schema.count + 1, sizeof(int));
+    for (uint32_t c = 0; c < table->schema.count; c++) {
+        const char *name = table->schema.fields[c].name;
+        columns[c] = kq_table_builder_column(builder, name, strlen(name));
+    }
+    for (size_t b = 0; b < table->nbatches; b++) {
+        const kq_batch *batch = table->batches[b];
+        for (uint32_t r = 0; r < batch->nrows; r++) {
+            for (uint32_t c = 0; c < batch->ncols; c++) {
+                kq_value v = kq_column_get(&batch->cols[c], r);
+                if (!v.null)
+                    kq_table_builder_set_value(builder, columns[c], v);
+            }
+            kq_table_builder_end_row(builder);
+        }
+    }
+    free(columns);
+}
+
+/*
+ * Merges two tables of one name whose column sets differ: the rows of `old`,
+ * then those of `added`, go through a fresh builder so that column types are
+ * chosen again from all values. Frees both inputs.
+ */
+static kq_table *merge_tables(kq_table *old, kq_table *added)
+{
+    const kq_builtin_table *builtin = kq_builtin_table_find(old->name, strlen(old->name));
+    kq_schema schema = {0, NULL};
+    if (builtin) {
+        schema.count = builtin->count;
+        schema.fields = (kq_field *)builtin->fields;
+    }
+    kq_table_builder *builder = kq_table_builder_new(old->name, builtin ? &schema : NULL);
+    replay_rows(builder, old);
+    replay_rows(builder, added);
+    kq_table *merged = kq_table_builder_finish(builder);
+    kq_table_builder_free(builder);
+    kq_table_free(old);
+    kq_table_free(added);
+    return merged;
+}
+
 void kq_catalog_finish(kq_catalog *catalog)
 {
     for (size_t i = 0; i < catalog->count; i++) {
@@ -93,9 +138,9 @@ void kq_catalog_finish(kq_catalog *catalog)
                 kq_table_append(entry->table, built->batches[b]);
             built->nbatches = 0;
             kq_table_free(built);
+        } else if (entry->table) {
+            entry->table = merge_tables(entry->table, built);
         } else {
-            /* NOTE: rows from an earlier round with a different column set are replaced, not merged. */
-            kq_table_free(entry->table);
             entry->table = built;
         }
     }

@@ -4,7 +4,9 @@
  * Readers add rows through kq_catalog_builder(); files that feed the same
  * table (several CSV exports of DeviceProcessEvents, say) share one builder.
  * kq_catalog_finish() turns every builder into a table. Lookups then return
- * the loaded table, or NULL when no file provided it.
+ * the loaded table, or NULL when no file provided it. Finishing again after
+ * more loads adds the new rows to the existing tables (after the earlier rows),
+ * choosing column types again when the column sets differ.
  */
 #ifndef KQ_TABLE_CATALOG_H
 #define KQ_TABLE_CATALOG_H

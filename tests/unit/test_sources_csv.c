@@ -20,6 +20,7 @@ static void portal_export_loads_typed_rows(void **state)
     assert_int_equal(file->records_read, 3);
     assert_int_equal(file->records_loaded, 3);
     assert_int_equal(file->records_skipped, 0);
+    assert_int_equal(file->conversion_failures, 1);
     assert_int_equal(table_rows(l, "DeviceProcessEvents"), 3);
 
     /* The BOM is not part of the first column name, so Timestamp is found and typed. */
@@ -289,6 +290,29 @@ static void many_rows_span_batches(void **state)
     kq_load_report_free(&report);
 }
 
+static void second_load_merges_columns(void **state)
+{
+    loaded *l = calloc(1, sizeof *l);
+    l->catalog = kq_catalog_new();
+    kq_load_report_init(&l->report);
+    /* Finishing after each argument, as a session does, must keep earlier rows. */
+    static const char *const files[] = {FIXTURES "ctf_style_DeviceProcessEvents.csv",
+                                        FIXTURES "hunting_api_DeviceProcessEvents.json",
+                                        FIXTURES "ctf_style_DeviceProcessEvents.csv"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(kq_load_data_argument(l->catalog, files[i], NULL, &l->report), 0);
+        kq_catalog_finish(l->catalog);
+    }
+    assert_int_equal(table_rows(l, "DeviceProcessEvents"), 8);
+    assert_int_equal(column_type(l, "DeviceProcessEvents", "ProcessUniqueId"), KQ_LONG);
+    assert_string_equal(text_cell(l, "DeviceProcessEvents", "DeviceName", 3), "ws-01");
+    assert_true(cell(l, "DeviceProcessEvents", "ProcessUniqueId", 3).null);
+    assert_int_equal(long_cell(l, "DeviceProcessEvents", "ProcessUniqueId", 2), 2251799813686003LL);
+    assert_int_equal(long_cell(l, "DeviceProcessEvents", "ProcessUniqueId", 5), 2251799813686001LL);
+    assert_string_equal(datetime_cell(l, "DeviceProcessEvents", "Timestamp", 4), "2020-02-05T01:12:00.0000000Z");
+    loaded_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +329,7 @@ int main(void)
         cmocka_unit_test(folder_with_junk_files),
         cmocka_unit_test(megabyte_field_loads),
         cmocka_unit_test(many_rows_span_batches),
+        cmocka_unit_test(second_load_merges_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

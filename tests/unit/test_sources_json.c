@@ -136,6 +136,26 @@ static void malformed_documents_are_counted(void **state)
     loaded_free(l);
 }
 
+static void event_hub_messages_one_per_line(void **state)
+{
+    loaded *l = load_text("capture.jsonl",
+                          "{\"records\":[{\"category\":\"AdvancedHunting-DeviceInfo\",\"properties\":"
+                          "{\"Timestamp\":\"2024-01-01T00:00:00Z\",\"DeviceName\":\"a\"}}]}\r\n"
+                          "{\"records\":[]}\r\n"
+                          "{\"records\":[{\"category\":\"AdvancedHunting-DeviceInfo\",\"properties\":"
+                          "{\"DeviceName\":\"b\"}},{\"category\":\"Other\"}]}\r\n");
+    const kq_file_report *file = &l->report.files[0];
+    assert_string_equal(file->format, "event-hub-json");
+    assert_int_equal(file->records_read, 3);
+    assert_int_equal(file->records_loaded, 3);
+    assert_int_equal(table_rows(l, "DeviceInfo"), 2);
+    /* A record without streaming members is a plain row of the file's own table. */
+    assert_int_equal(table_rows(l, "capture"), 1);
+    assert_string_equal(text_cell(l, "DeviceInfo", "DeviceName", 1), "b");
+    assert_string_equal(datetime_cell(l, "DeviceInfo", "Timestamp", 1), "null");
+    loaded_free(l);
+}
+
 static void nul_bytes_are_binary(void **state)
 {
     static const char data[] = "{\"a\":1}\n\0\0\0\0";
@@ -156,6 +176,7 @@ int main(void)
         cmocka_unit_test(json_array_of_rows),
         cmocka_unit_test(json_lines_skip_bad_lines),
         cmocka_unit_test(malformed_documents_are_counted),
+        cmocka_unit_test(event_hub_messages_one_per_line),
         cmocka_unit_test(nul_bytes_are_binary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

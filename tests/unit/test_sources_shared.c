@@ -5,7 +5,7 @@
  *
  * The OTRF test unzips 152 archives (about 1.6 GB of JSON lines) into a
  * temporary folder with `unzip`, unless KQLITE_OTRF_DIR names a folder that
- * already holds them unzipped.
+ * already contains them unzipped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,6 +87,7 @@ static void defender_exports_load_without_skips(void **state)
         assert_int_equal(file->records_read, expected[i].rows);
         assert_int_equal(file->records_loaded, expected[i].rows);
         assert_int_equal(file->records_skipped, 0);
+        assert_int_equal(file->conversion_failures, 0);
         assert_int_equal(table_rows(l, expected[i].table), expected[i].rows);
     }
     loaded_free(l);
@@ -110,6 +111,7 @@ static void stream_records_land_in_tables(void **state)
     assert_string_equal(file->format, "defender-stream-lines");
     assert_int_equal(file->records_read, 31);
     assert_int_equal(file->records_loaded, 31);
+    assert_int_equal(file->conversion_failures, 0);
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
         assert_int_equal(table_rows(l, expected[i].table), expected[i].rows);
     loaded_free(l);

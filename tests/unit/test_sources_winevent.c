@@ -166,6 +166,57 @@ static void same_host_same_device_id(void **state)
     loaded_free(l);
 }
 
+static loaded *load_event_text(const char *text, const char *timezone)
+{
+    loaded *l = calloc(1, sizeof *l);
+    l->catalog = kq_catalog_new();
+    kq_load_report_init(&l->report);
+    kq_load_options options = {timezone};
+    l->status = kq_load_buffer(l->catalog, "events.json", text, strlen(text), &options, &l->report);
+    kq_catalog_finish(l->catalog);
+    return l;
+}
+
+#define NXLOG_4688 "{\"SourceName\":\"Microsoft-Windows-Security-Auditing\",\"Channel\":\"Security\",\"EventID\":4688,"
+
+static void nxlog_time_variants(void **state)
+{
+    /* TimeCreated within seconds of @timestamp: a UTC pipeline, kept as is. */
+    loaded *l = load_event_text(NXLOG_4688 "\"Hostname\":\"a\",\"TimeCreated\":\"2020-10-19 03:30:46.673\","
+                                           "\"@timestamp\":\"2020-10-19T03:30:49.000Z\"}\n", NULL);
+    assert_string_equal(datetime_cell(l, PROC, "Timestamp", 0), "2020-10-19T03:30:46.6730000Z");
+    loaded_free(l);
+
+    /* EventTime four hours behind @timestamp: a UTC-4 collector. */
+    l = load_event_text(NXLOG_4688 "\"Hostname\":\"a\",\"EventTime\":\"2020-06-09 22:51:04\","
+                                   "\"@timestamp\":\"2020-06-10T02:51:05.734Z\"}\n", NULL);
+    assert_string_equal(datetime_cell(l, PROC, "Timestamp", 0), "2020-06-10T02:51:04.0000000Z");
+    loaded_free(l);
+
+    /* Only a local time: read as UTC, or in the zone the option names. */
+    l = load_event_text(NXLOG_4688 "\"Hostname\":\"a\",\"TimeCreated\":\"2020-10-19 03:30:46\"}\n", NULL);
+    assert_string_equal(datetime_cell(l, PROC, "Timestamp", 0), "2020-10-19T03:30:46.0000000Z");
+    loaded_free(l);
+    l = load_event_text(NXLOG_4688 "\"Hostname\":\"a\",\"TimeCreated\":\"2020-10-19 03:30:46\"}\n", "-04:00");
+    assert_string_equal(datetime_cell(l, PROC, "Timestamp", 0), "2020-10-19T07:30:46.0000000Z");
+    loaded_free(l);
+}
+
+static void event_without_data_skipped(void **state)
+{
+    loaded *l = load_event_text("{\"Event\":{\"System\":{\"Provider\":{\"#attributes\":{\"Name\":"
+                                "\"Microsoft-Windows-Sysmon\"}},\"EventID\":{\"#text\":1}}}}\n"
+                                "{\"EventID\":\"3\",\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"}\n",
+                                NULL);
+    const kq_file_report *file = &l->report.files[0];
+    assert_int_equal(file->records_read, 2);
+    /* An EID 1 with no EventData has nothing to map; an NXLog EID 3 maps even when nearly empty. */
+    assert_int_equal(file->records_loaded, 1);
+    assert_non_null(skip_reason(file, "event without data fields: Microsoft-Windows-Sysmon EID 1"));
+    assert_string_equal(text_cell(l, NET, "ActionType", 0), "InboundConnectionAccepted");
+    loaded_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +226,8 @@ int main(void)
         cmocka_unit_test(nxlog_network_both_directions),
         cmocka_unit_test(evtx_dump_concatenated_objects),
         cmocka_unit_test(same_host_same_device_id),
+        cmocka_unit_test(nxlog_time_variants),
+        cmocka_unit_test(event_without_data_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
