@@ -91,7 +91,35 @@ static void bind_datetime_arg(const kq_type *args, int argc, kq_bind_result *res
         result->error_arg = 0;
         return;
     }
+    if (argc == 2 && !kq_type_is_integer(args[1])) {
+        snprintf(result->error, sizeof result->error, "the offset must be an integer number of periods");
+        result->error_arg = 1;
+        return;
+    }
     result->type = KQ_DATETIME;
+}
+
+/* Moves a period start by offset periods (days, weeks, months or years). */
+static kq_value shift_period(kq_value start, char unit, int64_t offset)
+{
+    if (start.null || offset == 0)
+        return start;
+    if (unit == 'd' || unit == 'w') {
+        int64_t step = unit == 'd' ? KQ_TICKS_PER_DAY : 7 * KQ_TICKS_PER_DAY;
+        if (offset > 4000000 || offset < -4000000)
+            return kq_null(KQ_DATETIME);
+        int64_t ticks = start.u.l + offset * step;
+        return ticks < 0 || ticks > KQ_DATETIME_MAX_TICKS ? kq_null(KQ_DATETIME) : kq_datetime(ticks);
+    }
+    kq_civil_time c;
+    kq_datetime_to_civil(start.u.l, &c);
+    int64_t months = (int64_t)c.year * 12 + (c.month - 1) + (unit == 'y' ? offset * 12 : offset);
+    if (months < 12 || months >= 10000 * 12)
+        return kq_null(KQ_DATETIME);
+    c.year = (int)(months / 12);
+    c.month = (int)(months % 12) + 1;
+    int64_t ticks;
+    return kq_datetime_from_civil(&c, &ticks) ? kq_datetime(ticks) : kq_null(KQ_DATETIME);
 }
 
 static kq_value start_of(const kq_value *v, char unit)
@@ -123,10 +151,22 @@ static kq_value start_of(const kq_value *v, char unit)
     return kq_datetime(ticks);
 }
 
-static kq_value eval_startofday(kq_eval_ctx *ctx, const kq_value *args, int argc) { return start_of(&args[0], 'd'); }
-static kq_value eval_startofweek(kq_eval_ctx *ctx, const kq_value *args, int argc) { return start_of(&args[0], 'w'); }
-static kq_value eval_startofmonth(kq_eval_ctx *ctx, const kq_value *args, int argc) { return start_of(&args[0], 'm'); }
-static kq_value eval_startofyear(kq_eval_ctx *ctx, const kq_value *args, int argc) { return start_of(&args[0], 'y'); }
+static kq_value eval_startofday(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    return shift_period(start_of(&args[0], 'd'), 'd', argc == 2 && !args[1].null ? args[1].u.l : 0);
+}
+static kq_value eval_startofweek(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    return shift_period(start_of(&args[0], 'w'), 'w', argc == 2 && !args[1].null ? args[1].u.l : 0);
+}
+static kq_value eval_startofmonth(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    return shift_period(start_of(&args[0], 'm'), 'm', argc == 2 && !args[1].null ? args[1].u.l : 0);
+}
+static kq_value eval_startofyear(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    return shift_period(start_of(&args[0], 'y'), 'y', argc == 2 && !args[1].null ? args[1].u.l : 0);
+}
 
 #define FN(name, min, max, bind, eval, sig, doc) {name, min, max, bind, eval, sig, doc}
 
@@ -135,9 +175,9 @@ const kq_function kq_datetime_functions[] = {
     FN("ago", 1, 1, bind_ago, eval_ago, "ago(timespan) -> datetime", "now() minus the timespan."),
     FN("bin", 2, 2, bind_bin, eval_bin, "bin(value, size)", "Rounds down to a multiple of size."),
     FN("floor", 2, 2, bind_bin, eval_bin, "floor(value, size)", "Same as bin()."),
-    FN("startofday", 1, 1, bind_datetime_arg, eval_startofday, "startofday(datetime) -> datetime", "Midnight of the day."),
-    FN("startofweek", 1, 1, bind_datetime_arg, eval_startofweek, "startofweek(datetime) -> datetime", "Midnight of the week's Sunday."),
-    FN("startofmonth", 1, 1, bind_datetime_arg, eval_startofmonth, "startofmonth(datetime) -> datetime", "Midnight of the month's first day."),
-    FN("startofyear", 1, 1, bind_datetime_arg, eval_startofyear, "startofyear(datetime) -> datetime", "Midnight of January 1."),
+    FN("startofday", 1, 2, bind_datetime_arg, eval_startofday, "startofday(datetime [, offset]) -> datetime", "Midnight of the day."),
+    FN("startofweek", 1, 2, bind_datetime_arg, eval_startofweek, "startofweek(datetime [, offset]) -> datetime", "Midnight of the week's Sunday."),
+    FN("startofmonth", 1, 2, bind_datetime_arg, eval_startofmonth, "startofmonth(datetime [, offset]) -> datetime", "Midnight of the month's first day."),
+    FN("startofyear", 1, 2, bind_datetime_arg, eval_startofyear, "startofyear(datetime [, offset]) -> datetime", "Midnight of January 1."),
 };
 const size_t kq_datetime_function_count = KQ_ARRAY_LEN(kq_datetime_functions);

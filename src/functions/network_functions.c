@@ -275,8 +275,12 @@ static void bind_spec(const kq_type *args, int argc, const char *spec, kq_type t
         if (want == 'i' || want == 'n')
             ok = ok || kq_type_is_numeric(t);
         if (!ok) {
-            snprintf(result->error, sizeof result->error, "argument %d must be %s, not %s", i + 1,
-                     want == 'i' ? "an integer" : want == 'n' ? "a string or a long" : "a string",
+            const char *expected = "a string";
+            if (want == 'i')
+                expected = "an integer";
+            else if (want == 'n')
+                expected = "a string or a long";
+            snprintf(result->error, sizeof result->error, "argument %d must be %s, not %s", i + 1, expected,
                      kq_type_name(t));
             result->error_arg = i;
             return;
@@ -379,7 +383,7 @@ static bool compare_ipv4_args(kq_eval_ctx *ctx, const kq_value *args, int argc, 
     uint32_t mask = ipv4_mask(min_int(prefix, min_int(prefix_a, prefix_b)));
     a &= mask;
     b &= mask;
-    *order = a < b ? -1 : a > b ? 1 : 0;
+    *order = (a > b) - (a < b);
     return true;
 }
 
@@ -435,7 +439,10 @@ static bool visit_range(kq_str item, void *state)
     return search->found;
 }
 
-/* ipv4_is_in_any_range / ipv6_is_in_any_range: null when the address or a range does not parse. */
+/*
+ * ipv4_is_in_any_range / ipv6_is_in_any_range: true when some range contains the
+ * address. Otherwise null when the address or any range does not parse, else false.
+ */
 static kq_value is_in_any_range(kq_eval_ctx *ctx, const kq_value *args, int argc, bool ipv6)
 {
     range_search search = {.ipv6 = ipv6};
@@ -529,9 +536,8 @@ static kq_value eval_ipv4_range_to_cidr_list(kq_eval_ctx *ctx, const kq_value *a
 /* ---- IPv4 addresses inside text ---- */
 
 /*
- * Calls visit on each IPv4 address in text that stands alone: the bytes on
- * either side are neither letters nor digits, and no '.' joins it to more
- * digits. Stops when visit returns true and returns that result.
+ * Calls visit on each delimited IPv4 address in text: the bytes on either
+ * side are neither letters nor digits, and no '.' joins it to more digits. Stops when visit returns true and returns that result.
  */
 typedef bool (*address_visitor)(const char *text, size_t len, uint32_t address, void *state);
 
@@ -633,7 +639,7 @@ static kq_value eval_has_ipv4_prefix(kq_eval_ctx *ctx, const kq_value *args, int
 static int compare_bytes(const uint8_t a[16], const uint8_t b[16])
 {
     int c = memcmp(a, b, 16);
-    return c < 0 ? -1 : c > 0 ? 1 : 0;
+    return (c > 0) - (c < 0);
 }
 
 /* Compares two networks under the smallest of their prefixes and args[2]; false on invalid input. */

@@ -79,7 +79,7 @@ char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
     if (ast->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast);
     if (allow_bin && ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
-        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor")) &&
+        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at")) &&
         ast->kids[0]->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast->kids[0]);
     if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)

@@ -268,6 +268,11 @@ static kq_ast *parse_typed_literal(parser *ps, const kq_token *name)
     const char *text = raw->text.ptr;
     size_t len = raw->text.len;
     trim(&text, &len);
+    /* datetime("2015-12-14") is accepted too: the quotes are not part of the value. */
+    if (len >= 2 && (text[0] == '"' || text[0] == '\'') && text[len - 1] == text[0]) {
+        text++;
+        len -= 2;
+    }
     n->value = kq_null(type);
     if (type == KQ_STRING || (len == 4 && memcmp(text, "null", 4) == 0) || raw_is_null(raw)) {
         n->value = kq_null(type);
@@ -323,6 +328,16 @@ static const kq_dyn *parse_dynamic_value(parser *ps)
     enter(ps);
     const kq_token *token = peek(ps);
     kq_dyn *dyn = kq_arena_alloc(ps->arena, sizeof *dyn);
+    if (token->kind == KQ_TOK_IDENT && token->bracketed) {
+        /* ["a"] lexes as a bracketed name; inside dynamic() it is a one-element array. */
+        advance(ps);
+        kq_dyn *item = kq_arena_alloc(ps->arena, sizeof *item);
+        item->kind = KQ_DYN_STRING;
+        item->u.s = token->text;
+        const kq_dyn *items[1] = {item};
+        leave(ps);
+        return kq_dyn_array(ps->arena, items, 1);
+    }
     if (accept(ps, "[")) {
         kid_list values = {0};
         while (!at(ps, "]")) {
