@@ -383,7 +383,10 @@ static kq_value arithmetic(kq_eval_ctx *ctx, char op, const kq_value *args)
     default:
         if (b.u.l == 0 || b.u.l == -1)
             return b.u.l == 0 ? kq_null(type) : (kq_value){.type = type};
+        /* Kusto's remainder is never negative: -14 % 12 and -14 % -12 are both 10. */
         result = a.u.l % b.u.l;
+        if (result < 0)
+            result += b.u.l < 0 ? -b.u.l : b.u.l;
         break;
     }
     kq_value r = {.type = type};

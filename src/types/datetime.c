@@ -340,6 +340,41 @@ static bool parse_rfc822(cursor *c, int64_t *ticks)
     return finish(&civil, offset, ticks);
 }
 
+/* US form: MM/dd/yyyy [HH:mm[:ss[.fffffff]]] [AM|PM], as .NET reads it in the invariant culture. */
+static bool parse_us_date(cursor *c, int64_t *ticks)
+{
+    kq_civil_time civil = {0};
+    int64_t mo, d, y;
+    int ydigits;
+    if (!read_digits(c, 1, 2, &mo, NULL) || !accept(c, '/') || !read_digits(c, 1, 2, &d, NULL) ||
+        !accept(c, '/') || !read_digits(c, 4, 4, &y, &ydigits))
+        return false;
+    civil.year = (int)y;
+    civil.month = (int)mo;
+    civil.day = (int)d;
+    skip_spaces(c);
+    int64_t offset = 0;
+    if (c->p < c->end) {
+        if (!read_time_of_day(c, &civil))
+            return false;
+        skip_spaces(c);
+        if (c->end - c->p >= 2 && (c->p[1] == 'M' || c->p[1] == 'm') &&
+            (c->p[0] == 'A' || c->p[0] == 'a' || c->p[0] == 'P' || c->p[0] == 'p')) {
+            bool pm = c->p[0] == 'P' || c->p[0] == 'p';
+            if (civil.hour < 1 || civil.hour > 12)
+                return false;
+            civil.hour = civil.hour % 12 + (pm ? 12 : 0);
+            c->p += 2;
+        }
+        if (!read_zone(c, &offset))
+            return false;
+    }
+    skip_spaces(c);
+    if (c->p != c->end)
+        return false;
+    return finish(&civil, offset, ticks);
+}
+
 bool kq_datetime_parse(const char *text, size_t len, int64_t *ticks)
 {
     cursor c = {text, text + len};
@@ -350,6 +385,9 @@ bool kq_datetime_parse(const char *text, size_t len, int64_t *ticks)
         return false;
     cursor iso = c;
     if (parse_iso(&iso, ticks))
+        return true;
+    cursor us = c;
+    if (parse_us_date(&us, ticks))
         return true;
     cursor rfc = c;
     return parse_rfc822(&rfc, ticks);

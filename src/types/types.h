@@ -121,8 +121,9 @@ int kq_datetime_weekday(int64_t ticks);
 /*
  * Parses the datetime forms Kusto accepts in datetime() and todatetime():
  * ISO 8601 (T or space separator, optional fraction up to 7 digits, Z or
- * +hh:mm offset), a date alone, and RFC 822/850 forms
- * ("Sat, 8 Nov 2014 15:05:02 GMT"). Returns false when text is not a datetime.
+ * +hh:mm offset), a date alone, the US form "02/17/2016 08:40:01 [PM]", and
+ * RFC 822/850 forms ("Sat, 8 Nov 2014 15:05:02 GMT"). Returns false when text
+ * is not a datetime.
  */
 bool kq_datetime_parse(const char *text, size_t len, int64_t *ticks);
 /* Writes "2026-11-27T10:00:00.1234567Z" (28 bytes + NUL) into out. */
