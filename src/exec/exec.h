@@ -22,6 +22,7 @@ typedef struct kq_run {
     kq_arena *arena;            /* run-lifetime allocations: value sets, subquery results */
     kq_value_set **sets;        /* one per list-operator slot, built on first use */
     kq_value *scalars;          /* toscalar() results, one per slot */
+    kq_batch **apply_rows;      /* mv-apply: the row its subquery is running on, one per slot */
     bool *scalar_done;
     char *error;                /* first run-time error; the run stops when set */
 } kq_run;
@@ -81,6 +82,8 @@ kq_op *kq_op_union(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_mv_expand(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_parse(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_range(kq_run *run, const kq_plan *plan);
+kq_op *kq_op_mv_apply(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_apply_row(kq_run *run, const kq_plan *plan);
 
 /* Copies selected rows of a batch into a new batch that borrows the source's strings. */
 kq_batch *kq_batch_gather(kq_batch *source, const uint32_t *rows, uint32_t n);

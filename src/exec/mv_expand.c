@@ -23,14 +23,22 @@ static uint32_t element_count(const kq_value *v)
     return 1;
 }
 
-static kq_value element(kq_batch *out, const kq_value *v, uint32_t i, kq_type type)
+static kq_value element(kq_batch *out, const kq_value *v, uint32_t i, kq_type type, bool bag_as_array)
 {
     const kq_dyn *item = NULL;
     if (!v->null && v->type == KQ_DYNAMIC && v->u.d) {
         const kq_dyn *d = v->u.d;
         if (d->kind == KQ_DYN_ARRAY)
             item = i < d->count ? d->u.items[i] : NULL;
-        else if (d->kind == KQ_DYN_OBJECT) {
+        else if (d->kind == KQ_DYN_OBJECT && bag_as_array) {
+            if (i < d->count) {
+                kq_dyn *key = kq_arena_alloc(out->arena, sizeof *key);
+                key->kind = KQ_DYN_STRING;
+                key->u.s = d->u.members[i].key;
+                const kq_dyn *pair[2] = {key, d->u.members[i].value};
+                item = kq_dyn_array(out->arena, pair, 2);
+            }
+        } else if (d->kind == KQ_DYN_OBJECT) {
             if (i < d->count) {
                 kq_dyn *bag = kq_arena_alloc(out->arena, sizeof *bag);
                 bag->kind = KQ_DYN_OBJECT;
@@ -89,7 +97,7 @@ static kq_batch *expand_next(kq_op *op)
                     kq_batch_set(out, c, row, kq_column_get(&in->cols[c], r));
                 for (uint32_t e = 0; e < plan->nexprs; e++)
                     kq_batch_set(out, (uint32_t)plan->expand_columns[e], row,
-                                 element(out, &values[e][r], i, plan->expand_types[e]));
+                                 element(out, &values[e][r], i, plan->expand_types[e], plan->bag_as_array));
                 if (plan->item_index_column >= 0)
                     kq_batch_set(out, (uint32_t)plan->item_index_column, row, kq_long(i));
             }

@@ -46,6 +46,8 @@ kq_op *kq_op_build(kq_run *run, const kq_plan *plan)
     case KQ_PLAN_MV_EXPAND: return kq_op_mv_expand(run, plan, input);
     case KQ_PLAN_PARSE: return kq_op_parse(run, plan, input);
     case KQ_PLAN_RANGE: return kq_op_range(run, plan);
+    case KQ_PLAN_MV_APPLY: return kq_op_mv_apply(run, plan, input);
+    case KQ_PLAN_APPLY_ROW: return kq_op_apply_row(run, plan);
     }
     return NULL;
 }
@@ -89,6 +91,7 @@ kq_result *kq_execute(const kq_query *query, const kq_catalog *catalog, int64_t 
     run.sets = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value_set *));
     run.scalars = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value));
     run.scalar_done = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(bool));
+    run.apply_rows = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_batch *));
     kq_result *result = kq_xcalloc(1, sizeof *result);
     result->arena = kq_arena_new(4096);
     result->schema = kq_schema_copy(result->arena, &query->root->schema);

@@ -265,6 +265,39 @@ static kq_value eval_isnotnull(kq_eval_ctx *ctx, const kq_value *args, int argc)
     return r;
 }
 
+/*
+ * pack_all([ignore_null_empty]): the binder passes the row's columns as name/value pairs
+ * after the flag, so this sees (flag, name1, value1, name2, value2, ...).
+ */
+static kq_value eval_pack_all(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    bool skip_empty = argc > 0 && !args[0].null && args[0].type == KQ_BOOL && args[0].u.b;
+    int pairs = (argc - 1) / 2;
+    kq_dyn *bag = kq_arena_alloc(ctx->arena, sizeof *bag);
+    bag->kind = KQ_DYN_OBJECT;
+    bag->u.members = kq_arena_alloc(ctx->arena, (size_t)(pairs ? pairs : 1) * sizeof(kq_dyn_member));
+    for (int i = 0; i < pairs; i++) {
+        const kq_value *name = &args[1 + 2 * i], *value = &args[2 + 2 * i];
+        bool empty = value->null || (value->type == KQ_STRING && value->u.s.len == 0) ||
+                     (value->type == KQ_DYNAMIC && (!value->u.d || value->u.d->kind == KQ_DYN_NULL));
+        if (skip_empty && empty)
+            continue;
+        kq_dyn_member *member = &bag->u.members[bag->count++];
+        member->key = name->u.s;
+        member->value = kq_dyn_from_value(ctx->arena, value);
+    }
+    return kq_dynamic(bag);
+}
+
+static void bind_pack_all(const kq_type *args, int argc, kq_bind_result *result)
+{
+    if (argc < 1 || args[0] != KQ_BOOL) {
+        snprintf(result->error, sizeof result->error, "pack_all takes an optional bool ignore_null_empty");
+        return;
+    }
+    result->type = KQ_DYNAMIC;
+}
+
 #define FN(name, min, max, bind, eval, sig, doc) {name, min, max, bind, eval, sig, doc}
 
 const kq_function kq_conversion_functions[] = {
@@ -285,5 +318,6 @@ const kq_function kq_conversion_functions[] = {
     FN("not", 1, 1, bind_not, eval_not, "not(bool) -> bool", "Logical negation; not(null) is null."),
     FN("isnull", 1, 1, kq_bind_bool_result, eval_isnull, "isnull(x) -> bool", "True for a null value (never for a string)."),
     FN("isnotnull", 1, 1, kq_bind_bool_result, eval_isnotnull, "isnotnull(x) -> bool", "Negation of isnull()."),
+    FN("pack_all", 1, -1, bind_pack_all, eval_pack_all, "pack_all([ignore_null_empty]) -> dynamic", "A property bag of every column of the row."),
 };
 const size_t kq_conversion_function_count = KQ_ARRAY_LEN(kq_conversion_functions);

@@ -65,6 +65,9 @@ typedef enum kq_ast_kind {
     KQ_AST_FUNCTION,     /* flags: parameter count; kids[0..flags): KQ_AST_COLUMN_DECL parameters
                           * (decl flags 1: tabular; decl kids[0]: default value, when nkids 1);
                           * kids[flags..]: body statements, the last one the result */
+    KQ_AST_MV_APPLY,     /* like KQ_AST_MV_EXPAND; flags: item count; kids[flags]: the subquery,
+                          * whose source is KQ_AST_APPLY_SOURCE */
+    KQ_AST_APPLY_SOURCE, /* the rows of one input record inside mv-apply's subquery */
     KQ_AST_SERIALIZE,    /* serialize [name = expr, ...] (kids[0]: KQ_AST_EXTEND), or render (flags 1) */
     KQ_AST_INVOKE,       /* kids[0]: KQ_AST_CALL; the piped table becomes the first argument */
     KQ_AST_ASSIGN,       /* text: name; kids[0]: expression; kids[1]: KQ_AST_LIST of names for (a, b) = ... */

@@ -220,10 +220,51 @@ static kq_expr *bind_toscalar(binder *b, const kq_ast *ast)
     return e;
 }
 
+/* pack_all([flag]): the row's columns become name/value argument pairs. */
+static kq_expr *bind_pack_all(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (ast->nkids > 1) {
+        kq_bind_error(b, ast->start, ast->end, "pack_all takes at most one argument");
+        return NULL;
+    }
+    uint32_t ncolumns = row ? row->count : 0;
+    if (ncolumns > (KQ_MAX_CALL_ARGS - 1) / 2) {
+        kq_bind_error(b, ast->start, ast->end, "pack_all: the row has more than %d columns", (KQ_MAX_CALL_ARGS - 1) / 2);
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CALL, KQ_DYNAMIC, ast);
+    e->fn = kq_function_find("pack_all", 8);
+    e->nargs = 1 + 2 * (int)ncolumns;
+    e->args = kq_arena_alloc(b->arena, (size_t)e->nargs * sizeof(kq_expr *));
+    if (ast->nkids == 1) {
+        e->args[0] = kq_bind_scalar(b, ast->kids[0], row);
+        if (!e->args[0])
+            return NULL;
+        if (e->args[0]->type != KQ_BOOL) {
+            kq_bind_error(b, ast->kids[0]->start, ast->kids[0]->end, "pack_all takes a bool ignore_null_empty");
+            return NULL;
+        }
+    } else {
+        e->args[0] = kq_expr_new(b, KQ_EXPR_CONST, KQ_BOOL, ast);
+        e->args[0]->constant = kq_bool(false);
+    }
+    for (uint32_t c = 0; c < ncolumns; c++) {
+        kq_expr *name = kq_expr_new(b, KQ_EXPR_CONST, KQ_STRING, ast);
+        name->constant = kq_string(row->fields[c].name, strlen(row->fields[c].name));
+        kq_expr *value = kq_expr_new(b, KQ_EXPR_COLUMN, row->fields[c].type, ast);
+        value->column = (int)c;
+        e->args[1 + 2 * c] = name;
+        e->args[2 + 2 * c] = value;
+    }
+    return e;
+}
+
 static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
 {
     if (kq_str_eq(ast->text, "toscalar"))
         return bind_toscalar(b, ast);
+    if (kq_str_eq(ast->text, "pack_all"))
+        return bind_pack_all(b, ast, row);
     let_binding *function = kq_find_let(b, ast->text.ptr, ast->text.len);
     if (function && function->function)
         return kq_bind_function_call(b, function, ast, row);

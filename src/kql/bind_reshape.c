@@ -240,6 +240,7 @@ kq_plan *binder_mv_expand(binder *b, kq_plan *input, const kq_ast *op)
     plan->expand_types = kq_arena_alloc(b->arena, op->nkids * sizeof(kq_type));
     plan->item_index_column = -1;
     plan->limit = op->value.u.l;
+    plan->bag_as_array = op->kind == KQ_AST_MV_EXPAND && (op->flags & 1);
     int counter = 0;
     for (uint32_t i = 0; i < op->nkids; i++) {
         const kq_ast *item = op->kids[i];
@@ -374,3 +375,46 @@ kq_plan *binder_range(binder *b, const kq_ast *ast)
     return plan;
 }
 
+
+/* ---- mv-apply ---- */
+
+/*
+ * mv-apply: for each input row, the expanded rows go through the subquery; the output is
+ * the input row's columns followed by the subquery's columns that are not input columns.
+ */
+kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_plan *row = binder_new_plan(b, KQ_PLAN_APPLY_ROW, NULL, op);
+    row->schema = input->schema;
+    row->apply_slot = b->query->nslots++;
+    kq_ast expand = *op;
+    expand.kind = KQ_AST_MV_EXPAND;
+    expand.nkids = op->flags;
+    expand.flags = op->value.type == KQ_DYNAMIC ? 0 : 0;
+    kq_plan *expanded = binder_mv_expand(b, row, &expand);
+    if (!expanded)
+        return NULL;
+    kq_plan *saved = b->apply_source;
+    b->apply_source = expanded;
+    kq_plan *subquery = kq_bind_tabular(b, op->kids[op->flags]);
+    b->apply_source = saved;
+    if (!subquery)
+        return NULL;
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_MV_APPLY, input, op);
+    plan->right = subquery;
+    plan->apply_slot = row->apply_slot;
+    schema_builder sb = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+    plan->right_out = kq_arena_alloc(b->arena, (subquery->schema.count + 1) * sizeof(int));
+    for (uint32_t i = 0; i < subquery->schema.count; i++) {
+        const kq_field *f = &subquery->schema.fields[i];
+        if (kq_schema_find(&input->schema, f->name, strlen(f->name)) >= 0)
+            continue;
+        plan->right_out[plan->nright_out++] = (int)i;
+        binder_add_field(b, &sb, f->name, f->type);
+    }
+    plan->schema = binder_finish_schema(b, &sb);
+    plan->origin = input->origin;
+    return plan;
+}

@@ -922,6 +922,7 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_LOOKUP: return binder_join(b, input, op);
     case KQ_AST_UNION: return binder_union(b, input, op);
     case KQ_AST_MV_EXPAND: return binder_mv_expand(b, input, op);
+    case KQ_AST_MV_APPLY: return binder_mv_apply(b, input, op);
     case KQ_AST_PARSE: return binder_parse(b, input, op);
     case KQ_AST_COUNT: {
         plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);
@@ -944,6 +945,7 @@ bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
     case KQ_AST_PRINT:
     case KQ_AST_UNION:
     case KQ_AST_RANGE:
+    case KQ_AST_APPLY_SOURCE:
         return true;
     case KQ_AST_CALL: {
         if (kq_str_eq(ast->text, "materialize") && ast->nkids == 1)
@@ -985,6 +987,11 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
         return binder_union(b, NULL, ast);
     case KQ_AST_RANGE:
         return binder_range(b, ast);
+    case KQ_AST_APPLY_SOURCE:
+        if (b->apply_source)
+            return b->apply_source;
+        kq_bind_error(b, ast->start, ast->end, "a subquery source is only valid inside mv-apply");
+        return NULL;
     case KQ_AST_CALL: {
         if (kq_str_eq(ast->text, "materialize") && ast->nkids == 1)
             return kq_bind_tabular(b, ast->kids[0]);

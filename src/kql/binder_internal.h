@@ -24,6 +24,7 @@ typedef struct binder {
     let_binding *lets;
     int depth;
     const char *row_origin;  /* table the current operator's input rows come from, for messages */
+    kq_plan *apply_source;   /* inside mv-apply's subquery: the plan its rows come from */
 } binder;
 
 /* Binds a scalar expression over rows of `row` (NULL: no columns in scope). Returns NULL on error. */
@@ -72,5 +73,6 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op);
 kq_plan *binder_mv_expand(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_range(binder *b, const kq_ast *ast);
+kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op);
 
 #endif

@@ -42,6 +42,7 @@ static kq_ast *parse_assignment_list(parser *ps, kq_ast_kind kind, const kq_toke
 static kq_ast *parse_union(parser *ps, const kq_token *keyword, kq_ast *input);
 static kq_ast *parse_range(parser *ps, const kq_token *keyword);
 static kq_ast *parse_assignment(parser *ps);
+static kq_ast *parse_operator(parser *ps);
 
 static const kq_token *peek(parser *ps)
 {
@@ -1116,12 +1117,14 @@ static kq_ast *parse_mv_expand(parser *ps, const kq_token *keyword)
 {
     kq_ast *n = node(ps, KQ_AST_MV_EXPAND, keyword->start, keyword->end);
     for (;;) {
-        if (at(ps, "bagexpansion") && kq_token_is(peek_at(ps, 1), "=")) {
+        if ((at(ps, "bagexpansion") || at(ps, "kind")) && kq_token_is(peek_at(ps, 1), "=")) {
             advance(ps);
             advance(ps);
             const kq_token *mode = expect_name(ps, "bag or array");
-            if (!kq_str_eq(mode->text, "bag"))
-                fail_at(ps, mode, "bagexpansion=bag (bagexpansion=array is not supported)");
+            if (kq_str_eq(mode->text, "array"))
+                n->flags = 1; /* a property bag expands into [key, value] arrays */
+            else if (!kq_str_eq(mode->text, "bag"))
+                fail_at(ps, mode, "bag or array");
         } else if (at(ps, "with_itemindex") && kq_token_is(peek_at(ps, 1), "=")) {
             advance(ps);
             advance(ps);
@@ -1158,6 +1161,30 @@ static kq_ast *parse_mv_expand(parser *ps, const kq_token *keyword)
     }
     n->end = kids.items[kids.count - 1]->end;
     kids_attach(ps, n, &kids);
+    return n;
+}
+
+/* mv-apply items... on (operators over the record's rows) */
+static kq_ast *parse_mv_apply(parser *ps, const kq_token *keyword)
+{
+    kq_ast *expand = parse_mv_expand(ps, keyword);
+    expect(ps, "on", "'on' and the subquery in parentheses");
+    const kq_token *open = expect(ps, "(", "'(' and the subquery");
+    kq_ast *source = node(ps, KQ_AST_APPLY_SOURCE, open->start, open->end);
+    kq_ast *subquery = source;
+    do {
+        kq_ast *op = parse_operator(ps);
+        subquery = node2(ps, KQ_AST_PIPE, subquery, op);
+    } while (accept(ps, "|"));
+    const kq_token *close = expect(ps, ")", "'|' or ')' after the subquery");
+    kq_ast *n = node(ps, KQ_AST_MV_APPLY, keyword->start, close->end);
+    n->text = expand->text;
+    n->value = expand->value;
+    n->flags = expand->nkids;
+    n->kids = kq_arena_alloc(ps->arena, (expand->nkids + 1) * sizeof(kq_ast *));
+    memcpy(n->kids, expand->kids, expand->nkids * sizeof(kq_ast *));
+    n->kids[expand->nkids] = subquery;
+    n->nkids = expand->nkids + 1;
     return n;
 }
 
@@ -1305,6 +1332,14 @@ static kq_ast *parse_operator(parser *ps)
             advance(ps);
         }
         return parse_mv_expand(ps, keyword);
+    }
+    if ((kq_token_is(keyword, "mv") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "apply")) ||
+        kq_token_is(keyword, "mvapply")) {
+        if (kq_token_is(keyword, "mv")) {
+            advance(ps);
+            advance(ps);
+        }
+        return parse_mv_apply(ps, keyword);
     }
     if (kq_token_is(keyword, "parse"))
         return parse_parse(ps, keyword);

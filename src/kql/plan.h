@@ -82,6 +82,8 @@ typedef enum kq_plan_kind {
     KQ_PLAN_MV_EXPAND,
     KQ_PLAN_PARSE,
     KQ_PLAN_RANGE,
+    KQ_PLAN_MV_APPLY,   /* right: the subquery, run once per input row */
+    KQ_PLAN_APPLY_ROW,  /* leaf of an mv-apply subquery: the current input row (slot) */
 } kq_plan_kind;
 
 struct kq_plan {
@@ -125,6 +127,7 @@ struct kq_plan {
     kq_type *expand_types;
     int item_index_column;
     int64_t limit;
+    bool bag_as_array;       /* kind=array: a property bag expands into [key, value] pairs */
 
     /* PARSE: predicate is the text; the regex's groups fill parse_columns[] of the output. */
     const char *regex;
@@ -133,6 +136,10 @@ struct kq_plan {
     bool parse_relaxed;
 
     /* RANGE: exprs[0..2] are from, to, step. */
+
+    /* MV_APPLY: output = the input's columns, then right-side columns right_out[]; APPLY_ROW and
+     * MV_APPLY share apply_slot, where the run keeps the current row. */
+    int apply_slot;
 };
 
 /* A compiled query. */
