@@ -1,48 +1,90 @@
 #!/usr/bin/env python3
-"""Generate src/table/schemas_defender.c from the Defender table schema files.
+"""Generate src/table/schemas_defender.c from the table schema files.
 
-Usage: tools/gen-schemas.py SCHEMA_DIR > src/table/schemas_defender.c
+Usage: tools/gen-schemas.py [SCHEMA_DIR ...] > src/table/schemas_defender.c
+       tools/gen-schemas.py --kusto-schema [SCHEMA_DIR ...] > tests/kql-check/defender-xdr-schema.json
 
-SCHEMA_DIR holds TABLE.json (Defender XDR advanced-hunting columns, in the
-docs' order) and TABLE.sentinel.json (the Log Analytics variant). Each
-built-in table gets the Defender columns first, then the Sentinel-only
-workspace columns, so that queries written for either product bind.
+--kusto-schema writes the same tables and columns as the schema JSON that the
+Kusto language service check reads: {"database", "tables": {TABLE: {COLUMN: TYPE}}}.
+
+Each SCHEMA_DIR contains TABLE.json (Defender XDR advanced-hunting columns, in
+the docs' order) and optionally TABLE.sentinel.json (the Log Analytics
+variant). The script always reads tools/schemas as well, after the given
+folders. Its README lists the tables it records and their sources.
+
+A Defender XDR table gets its docs columns first, then the Sentinel-only
+workspace columns from TABLE.sentinel.json, so that queries written for
+either product bind. A table recorded from the Azure Monitor Logs reference
+(a Sentinel table such as SecurityEvent) gets its documented columns except
+the standard columns whose names start with '_'. Log Analytics leaves those
+out of query results unless a query names them, and kqlite has no hidden
+columns.
+
+The generated file is committed, so a clone builds without the schema
+folders. Regenerate without the Device* folder and the Device* tables drop
+out of the output, so the script warns when a given folder is missing or no
+Device* event table was read.
 """
 import json
 import pathlib
+import re
 import sys
 
-TYPES = {"string": "KQ_STRING", "long": "KQ_LONG", "int": "KQ_INT", "bool": "KQ_BOOL",
-         "boolean": "KQ_BOOL", "datetime": "KQ_DATETIME", "dynamic": "KQ_DYNAMIC",
-         "real": "KQ_REAL", "double": "KQ_REAL", "guid": "KQ_GUID", "timespan": "KQ_TIMESPAN"}
-# Workspace columns every Sentinel copy of a Defender table carries.
+# KQL type name -> kqlite type tag. Aliases map to the name Kusto uses.
+C_TYPES = {"string": "KQ_STRING", "long": "KQ_LONG", "int": "KQ_INT", "bool": "KQ_BOOL",
+           "datetime": "KQ_DATETIME", "dynamic": "KQ_DYNAMIC", "real": "KQ_REAL",
+           "guid": "KQ_GUID", "timespan": "KQ_TIMESPAN"}
+TYPE_ALIASES = {"boolean": "bool", "double": "real"}
+# Workspace columns taken from the Sentinel copy of a Defender table, where it has them.
 SENTINEL_COLUMNS = ["TenantId", "TimeGenerated", "SourceSystem", "Type", "MachineGroup"]
+LOG_ANALYTICS_VARIANT = "Azure Monitor Logs / Microsoft Sentinel (Log Analytics) table reference"
+OWN_SCHEMA_DIR = pathlib.Path(__file__).resolve().parent / "schemas"
+# Table and column names become C identifiers and string literals.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def main():
-    folder = pathlib.Path(sys.argv[1])
-    tables = []
-    for path in sorted(folder.glob("*.json")):
-        if path.name.count(".") != 1:
+def column_type(path, column):
+    kql_type = TYPE_ALIASES.get(column["type"], column["type"])
+    if kql_type not in C_TYPES:
+        sys.exit(f"{path}: column {column['name']!r} has unknown type {column['type']!r} "
+                 f"(expected one of {', '.join(sorted(C_TYPES))})")
+    return kql_type
+
+
+def read_table(path):
+    spec = json.loads(path.read_text())
+    if not IDENTIFIER.fullmatch(spec["name"]):
+        sys.exit(f"{path}: table name {spec['name']!r} is not an identifier")
+    columns = []
+    for column in spec["columns"]:
+        if not IDENTIFIER.fullmatch(column["name"]):
+            sys.exit(f"{path}: column name {column['name']!r} is not an identifier")
+        if spec.get("variant") == LOG_ANALYTICS_VARIANT and column["name"].startswith("_"):
             continue
-        spec = json.loads(path.read_text())
-        columns = [(c["name"], TYPES[c["type"]]) for c in spec["columns"]]
-        names = {n for n, _ in columns}
-        sentinel = folder / (path.stem + ".sentinel.json")
-        if sentinel.exists():
-            extra = {c["name"]: TYPES[c["type"]] for c in json.loads(sentinel.read_text())["columns"]}
-            for name in SENTINEL_COLUMNS:
-                if name in extra and name not in names:
-                    columns.append((name, extra[name]))
-        tables.append((spec["name"], columns))
+        columns.append((column["name"], column_type(path, column)))
 
-    out = sys.stdout
+    names = {name for name, _ in columns}
+    sentinel = path.with_name(path.stem + ".sentinel.json")
+    if sentinel.exists():
+        extra = {c["name"]: column_type(sentinel, c) for c in json.loads(sentinel.read_text())["columns"]}
+        for name in SENTINEL_COLUMNS:
+            if name in extra and name not in names:
+                columns.append((name, extra[name]))
+    return spec["name"], columns
+
+
+def read_folder(folder):
+    # TABLE.sentinel.json and other dotted names are variants, read with their TABLE.json.
+    return [read_table(path) for path in sorted(folder.glob("*.json")) if path.name.count(".") == 1]
+
+
+def write_source(tables, out):
     out.write("/* Built-in table schemas. Generated by tools/gen-schemas.py; do not edit. */\n")
     out.write('#include "table/table.h"\n\n#include <string.h>\n\n')
     for name, columns in tables:
         out.write(f"static const kq_field {name}_fields[] = {{\n")
-        for column, ctype in columns:
-            out.write(f'    {{"{column}", {ctype}}},\n')
+        for column, kql_type in columns:
+            out.write(f'    {{"{column}", {C_TYPES[kql_type]}}},\n')
         out.write("};\n\n")
     out.write("static const kq_builtin_table builtin_tables[] = {\n")
     for name, columns in tables:
@@ -62,6 +104,41 @@ const kq_builtin_table *kq_builtin_table_find(const char *name, size_t len)
     return NULL;
 }
 """)
+
+
+def write_kusto_schema(tables, out):
+    schema = {"database": "kqlite", "tables": {name: dict(columns) for name, columns in tables}}
+    json.dump(schema, out, indent=1)
+    out.write("\n")
+
+
+def main():
+    args = sys.argv[1:]
+    kusto_schema = "--kusto-schema" in args
+    folders = [pathlib.Path(arg) for arg in args if arg != "--kusto-schema"]
+    if OWN_SCHEMA_DIR.resolve() not in [f.resolve() for f in folders if f.exists()]:
+        folders.append(OWN_SCHEMA_DIR)
+
+    tables = []
+    seen = {}
+    for folder in folders:
+        if not folder.is_dir():
+            print(f"gen-schemas: warning: schema folder {folder} not found, so its tables are left out",
+                  file=sys.stderr)
+            continue
+        for name, columns in read_folder(folder):
+            if name in seen:
+                sys.exit(f"gen-schemas: table {name} is defined in both {seen[name]} and {folder}")
+            seen[name] = folder
+            tables.append((name, columns))
+    if not {"DeviceEvents", "DeviceProcessEvents"} & seen.keys():
+        print("gen-schemas: warning: no DeviceEvents or DeviceProcessEvents schema was read, "
+              "so the Device* tables are left out. Pass their schema folder as an argument", file=sys.stderr)
+
+    if kusto_schema:
+        write_kusto_schema(tables, sys.stdout)
+    else:
+        write_source(tables, sys.stdout)
 
 
 if __name__ == "__main__":

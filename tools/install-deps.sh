@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages kqlite needs to build and test, skipping what is present.
 set -e
-packages="build-essential cmake pkg-config python3 libyaml-dev libpcre2-dev libjansson-dev libcmocka-dev unzip clang"
+packages="build-essential cmake pkg-config python3 libyaml-dev libpcre2-dev libjansson-dev libxxhash-dev nettle-dev libcmocka-dev unzip clang"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -216,8 +216,7 @@ MATCH_OPERATOR(eval_not_endswith, MATCH_ENDS, false, true)
 MATCH_OPERATOR(eval_endswith_cs, MATCH_ENDS, true, false)
 MATCH_OPERATOR(eval_not_endswith_cs, MATCH_ENDS, true, true)
 
-/* matches regex. NOTE: Kusto uses RE2 syntax; PCRE2 accepts a superset (backreferences,
- * lookaround), so some patterns Kusto rejects run here. */
+/* matches regex: PCRE2 runs the pattern after kq_regex_get has rejected what RE2 would reject. */
 static kq_value eval_matches_regex(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     kq_value text = as_text(ctx, &args[0]), pattern = as_text(ctx, &args[1]);

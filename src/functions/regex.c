@@ -1,5 +1,6 @@
 #include "functions/regex.h"
 #include "base/util.h"
+#include "functions/text_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -28,9 +29,16 @@ const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, siz
             pthread_mutex_unlock(&cache_lock);
             return code;
         }
+    /* Kusto uses RE2: constructs that PCRE2 would accept but RE2 rejects are errors here too. */
+    if (!kq_regex_check_re2(pattern, len, error, size)) {
+        pthread_mutex_unlock(&cache_lock);
+        return NULL;
+    }
     int error_code;
     PCRE2_SIZE error_offset;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
+    /* DOLLAR_ENDONLY: as in RE2, '$' matches only at the very end, not before a final newline. */
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, len,
+                                     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
                                      &error_code, &error_offset, NULL);
     if (!code) {
         PCRE2_UCHAR message[160];

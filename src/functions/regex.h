@@ -7,7 +7,8 @@
 
 /*
  * Returns the compiled pattern, compiling it on first use. On an invalid
- * pattern returns NULL and writes the reason to error (size bytes).
+ * pattern, or one using a construct RE2 (Kusto's engine) rejects, returns NULL
+ * and writes the reason to error (size bytes).
  * The cache is shared by the whole process and guarded by a mutex.
  */
 const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, size_t size);

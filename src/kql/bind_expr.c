@@ -259,8 +259,24 @@ static kq_expr *bind_pack_all(binder *b, const kq_ast *ast, const kq_schema *row
     return e;
 }
 
+/* typeof(T) names a type as an argument (extract(..., typeof(long))): a null of that type. */
+static kq_expr *bind_typeof(binder *b, const kq_ast *ast)
+{
+    const kq_ast *arg = ast->nkids == 1 ? ast->kids[0] : NULL;
+    kq_type type = arg && arg->kind == KQ_AST_NAME ? kq_type_from_name(arg->text.ptr, arg->text.len) : KQ_TYPE_NONE;
+    if (type == KQ_TYPE_NONE) {
+        kq_bind_error(b, ast->start, ast->end, "typeof() takes a type name: string, long, int, real, bool, datetime, timespan, guid or dynamic");
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CONST, type, ast);
+    e->constant = kq_null(type);
+    return e;
+}
+
 static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
 {
+    if (kq_str_eq(ast->text, "typeof"))
+        return bind_typeof(b, ast);
     if (kq_str_eq(ast->text, "toscalar"))
         return bind_toscalar(b, ast);
     if (kq_str_eq(ast->text, "pack_all"))
