@@ -33,6 +33,9 @@ record "docs/kql-support.md matches the registry (regenerate: kqlite functions -
 python3 tests/run_cases.py "$kqlite"
 record "golden and end-to-end cases" $?
 
+python3 tests/run_tuning.py "$kqlite"
+record "exclusions, scheduled alerts and watch (tests/run_tuning.py)" $?
+
 if [ -d "$root/../shared" ]; then
     python3 tests/run_shared.py "$kqlite" "$root/../shared"
     record "checks over ../shared" $?

@@ -50,5 +50,6 @@ int kq_cmd_hunt(int argc, char **argv);
 int kq_cmd_rules(int argc, char **argv);
 int kq_cmd_tables(int argc, char **argv);
 int kq_cmd_functions(int argc, char **argv);
+int kq_cmd_watch(int argc, char **argv);
 
 #endif

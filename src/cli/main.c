@@ -16,6 +16,8 @@ static void print_help(FILE *out)
           "                                           run a rule pack (default: the bundled RMM pack)\n"
           "  kqlite rules [--format table|jsonl] PATH...\n"
           "                                           check rule files without data (a linter)\n"
+          "  kqlite watch [--rules PATH]... --state DIR [options] DATA...\n"
+          "                                           follow growing logs and run rules on their schedule\n"
           "  kqlite tables [DATA...]                  list built-in or loaded tables and their columns\n"
           "  kqlite functions [--markdown]            list the supported functions and aggregates\n"
           "\n"
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         return kq_cmd_rules(argc - 1, argv + 1);
     if (strcmp(command, "tables") == 0)
         return kq_cmd_tables(argc - 1, argv + 1);
+    if (strcmp(command, "watch") == 0)
+        return kq_cmd_watch(argc - 1, argv + 1);
     if (strcmp(command, "functions") == 0)
         return kq_cmd_functions(argc - 1, argv + 1);
     fprintf(stderr, "kqlite: unknown command '%s'\nRun 'kqlite --help' for the commands.\n", command);

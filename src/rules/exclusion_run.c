@@ -52,27 +52,27 @@ static kq_query *compile_predicate(const kq_exclusion *entry, const char *table_
     bool one_expression = query && query->root->kind == KQ_PLAN_WHERE && query->root->input &&
                           query->root->input->kind == KQ_PLAN_SCAN;
     if (!query || !one_expression) {
-        kq_buf what;
-        kq_buf_init(&what);
+        kq_buf problem;
+        kq_buf_init(&problem);
         if (query)
-            kq_buf_puts(&what, "must be one predicate, without '|'");
+            kq_buf_puts(&problem, "must be one predicate, without '|'");
         else if (entry->scope == KQ_EXCLUSION_SOURCE)
-            kq_buf_printf(&what, "does not compile over the rows of %s", table_name);
+            kq_buf_printf(&problem, "does not compile over the rows of %s", table_name);
         else
-            kq_buf_puts(&what, "does not compile over the rule's result rows");
-        kq_diag *diag = kq_diags_add_at(diags, KQ_SEVERITY_ERROR, entry->file, entry->line, 0, NULL,
+            kq_buf_puts(&problem, "does not compile over the rule's result rows");
+        kq_diag *diag = kq_diags_add_at(diags, KQ_SEVERITY_ERROR, entry->file, entry->line, entry->column, NULL,
                                         "exclusion '%s' cannot be applied to rule '%s': its 'where' %s",
-                                        entry->name, rule_label, what.data);
-        kq_buf_free(&what);
-        kq_buf columns;
-        kq_buf_init(&columns);
-        schema_columns(&columns, schema);
-        if (entry->scope == KQ_EXCLUSION_RESULT)
+                                        entry->name, rule_label, problem.data);
+        kq_buf_free(&problem);
+        /* A result has few columns, so they are listed; a source table's are too many to help. */
+        if (entry->scope == KQ_EXCLUSION_RESULT) {
+            kq_buf columns;
+            kq_buf_init(&columns);
+            schema_columns(&columns, schema);
             kq_diag_set_hint(diag, "the result has the columns %s; use 'scope: source' to test the rows the "
                                    "rule reads", columns.data ? columns.data : "(none)");
-        else
-            kq_diag_set_hint(diag, "%s has the columns %s", table_name, columns.data ? columns.data : "(none)");
-        kq_buf_free(&columns);
+            kq_buf_free(&columns);
+        }
         for (size_t i = 0; i < local.count; i++)
             copy_diag(diags, &local.items[i]);
         kq_query_free(query);
@@ -191,13 +191,13 @@ kq_result *kq_result_select_rows(const kq_result *result, const uint8_t *keep)
         base += batch->nrows;
         if (!n)
             continue;
-        kq_batch *kept = batch;
+        kq_batch *filtered = batch;
         if (n == batch->nrows)
             kq_batch_retain(batch);
         else
-            kept = kq_batch_gather(batch, rows, n);
+            filtered = kq_batch_gather(batch, rows, n);
         kq_grow((void **)&copy->batches, &copy->cap, copy->nbatches + 1, sizeof(kq_batch *));
-        copy->batches[copy->nbatches++] = kept;
+        copy->batches[copy->nbatches++] = filtered;
         copy->nrows += n;
     }
     free(rows);
@@ -232,7 +232,7 @@ typedef struct apply_context {
 
 static bool report_run_error(apply_context *ctx, const kq_exclusion *entry, char *error)
 {
-    kq_diags_add_at(ctx->diags, KQ_SEVERITY_ERROR, entry->file, entry->line, 0, NULL,
+    kq_diags_add_at(ctx->diags, KQ_SEVERITY_ERROR, entry->file, entry->line, entry->column, NULL,
                     "exclusion '%s' failed on rule '%s': %s", entry->name, ctx->rule_label, error);
     free(error);
     return false;
@@ -294,14 +294,14 @@ static kq_table *filter_source_table(apply_context *ctx, const kq_table *table, 
     for (size_t e = 0; e < ctx->nentries && ok && any; e++)
         if (ctx->entries[e]->scope == KQ_EXCLUSION_SOURCE)
             ok = count_source_rows(ctx, table, row_entry, e);
-    kq_table *kept = NULL;
+    kq_table *filtered = NULL;
     if (ok) {
         for (uint64_t r = 0; r < table->nrows; r++)
             row_entry[r] = row_entry[r] == 0;
-        kept = kq_table_select_rows(table, row_entry);
+        filtered = kq_table_select_rows(table, row_entry);
     }
     free(row_entry);
-    return kept;
+    return filtered;
 }
 
 /* Builds the catalog the rule runs over: its tables, with source-scope entries applied. */
@@ -312,12 +312,12 @@ static kq_catalog *source_view(apply_context *ctx, const kq_catalog *catalog)
         const kq_table *table = kq_catalog_table(catalog, ctx->query->tables[t], strlen(ctx->query->tables[t]));
         if (!table)
             continue;
-        kq_table *kept = filter_source_table(ctx, table, catalog);
-        if (!kept) {
+        kq_table *filtered = filter_source_table(ctx, table, catalog);
+        if (!filtered) {
             kq_catalog_free(view);
             return NULL;
         }
-        kq_catalog_add_table(view, kept);
+        kq_catalog_add_table(view, filtered);
     }
     return view;
 }
@@ -371,7 +371,7 @@ static bool filter_result(apply_context *ctx)
 
 bool kq_rule_run_with_exclusions(const kq_query *query, const kq_catalog *catalog, int64_t now,
                                  const kq_exclusion *const *entries, size_t nentries, const char *rule_label,
-                                 bool keep_suppressed, kq_rule_run *out, kq_diags *diags)
+                                 const char *rule_file, bool keep_suppressed, kq_rule_run *out, kq_diags *diags)
 {
     /* Entry numbers are stored in one byte per row. */
     if (nentries > 255) {
@@ -395,7 +395,8 @@ bool kq_rule_run_with_exclusions(const kq_query *query, const kq_catalog *catalo
         char *error = NULL;
         out->result = kq_execute(query, view ? view : catalog, now, &error);
         if (!out->result) {
-            kq_diags_add_at(diags, KQ_SEVERITY_ERROR, NULL, 0, 0, NULL, "rule '%s' failed: %s", rule_label, error);
+            kq_diags_add_at(diags, KQ_SEVERITY_ERROR, rule_file, 0, 0, NULL, "rule '%s' failed: %s", rule_label,
+                            error);
             free(error);
             ok = false;
         }

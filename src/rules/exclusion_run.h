@@ -24,14 +24,14 @@ typedef struct kq_rule_run {
 
 /*
  * Runs query over catalog at now with the given entries (all already known to
- * match the rule and be unexpired). rule_label names the rule in messages.
+ * match the rule and be unexpired). rule_label and rule_file name the rule in messages.
  * keep_suppressed asks for the suppressed rows. Returns false after adding an
  * error to diags (an entry that does not compile over the rows it tests, a
  * run-time error); out is then empty.
  */
 bool kq_rule_run_with_exclusions(const kq_query *query, const kq_catalog *catalog, int64_t now,
                                  const kq_exclusion *const *entries, size_t nentries, const char *rule_label,
-                                 bool keep_suppressed, kq_rule_run *out, kq_diags *diags);
+                                 const char *rule_file, bool keep_suppressed, kq_rule_run *out, kq_diags *diags);
 void kq_rule_run_free(kq_rule_run *run);
 
 /* Returns a result holding the rows of result whose keep[r] is nonzero (rows counted over all batches). */

@@ -202,8 +202,7 @@ static void read_entry(load_context *ctx, const yaml_node_t *node)
         return;
     }
     kq_exclusion entry = {.file = kq_arena_strdup(ctx->set->arena, ctx->name)};
-    int column;
-    node_position(ctx, node, &entry.line, &column);
+    node_position(ctx, node, &entry.line, &entry.column);
     bool ok_before = ctx->ok;
     ctx->ok = true;
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {

@@ -31,7 +31,7 @@ typedef enum kq_exclusion_scope { KQ_EXCLUSION_RESULT, KQ_EXCLUSION_SOURCE } kq_
 typedef struct kq_exclusion {
     char *name;                 /* `name`, or "entry at line N" */
     char *file;
-    int line;                   /* 1-based line of the entry */
+    int line, column;           /* 1-based position of the entry */
     char **rule_patterns;
     size_t npatterns;
     char *predicate;            /* the KQL text of `where` */

@@ -244,8 +244,14 @@ kq_catalog *kq_window_catalog(const kq_catalog *source, const char *const *table
     kq_catalog *catalog = kq_catalog_new();
     for (size_t i = 0; i < ntables; i++) {
         const kq_table *table = kq_catalog_table(source, tables[i], strlen(tables[i]));
-        if (table)
+        const kq_builtin_table *builtin = kq_builtin_table_find(tables[i], strlen(tables[i]));
+        if (table) {
             kq_catalog_add_table(catalog, window_table(table, start, end, stats));
+        } else if (builtin) {
+            /* No data yet: the run sees an empty table, as Sentinel's query would. */
+            kq_schema schema = {.count = builtin->count, .fields = (kq_field *)builtin->fields};
+            kq_catalog_add_table(catalog, kq_table_new(builtin->name, &schema));
+        }
     }
     return catalog;
 }

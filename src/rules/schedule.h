@@ -62,7 +62,8 @@ typedef struct kq_window_stats {
  * Returns a new catalog holding the named tables of `source`, each cut to the
  * rows whose Timestamp (or TimeGenerated) is in (start, end]; period 0 in the
  * caller means start = INT64_MIN. A table with neither column is passed whole
- * and named in stats. Tables the source lacks are left out. The new catalog
+ * and named in stats. A built-in table the source lacks is added empty;
+ * other missing tables are left out. The new catalog
  * shares batches with the source (reference counted), so the source may be
  * freed first.
  */
