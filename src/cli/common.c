@@ -92,20 +92,37 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
     return 0;
 }
 
+/* Writes "kqlite: PATH: " with the path escaped: file names can hold escape sequences. */
+static void print_path(const char *path)
+{
+    kq_buf escaped;
+    kq_buf_init(&escaped);
+    kq_terminal_escape(&escaped, path, strlen(path));
+    fprintf(stderr, "kqlite: %s: ", escaped.data ? escaped.data : "");
+    kq_buf_free(&escaped);
+}
+
 static void print_file_report(const kq_file_report *file)
 {
+    print_path(file->path);
     if (file->error) {
-        fprintf(stderr, "kqlite: %s: error: %s\n", file->path, file->error);
+        fprintf(stderr, "error: %s\n", file->error);
         return;
     }
     if (file->skipped) {
-        fprintf(stderr, "kqlite: %s: skipped: %s\n", file->path, file->skipped);
+        fprintf(stderr, "skipped: %s\n", file->skipped);
         return;
     }
-    fprintf(stderr, "kqlite: %s: %s -> %s: %llu read, %llu loaded, %llu skipped\n", file->path,
+    fprintf(stderr, "%s -> %s: %llu read, %llu loaded, %llu skipped\n",
             file->format ? file->format : "?", file->tables && *file->tables ? file->tables : "(no table)",
             (unsigned long long)file->records_read, (unsigned long long)file->records_loaded,
             (unsigned long long)file->records_skipped);
+    if (file->conversion_failures)
+        fprintf(stderr, "kqlite:   warning: %llu value%s did not convert to the column's type and %s null "
+                        "(for example %s); check the export's date and number formats or --timezone\n",
+                (unsigned long long)file->conversion_failures, file->conversion_failures == 1 ? "" : "s",
+                file->conversion_failures == 1 ? "is" : "are",
+                file->first_conversion_failure ? file->first_conversion_failure : "?");
     for (int i = 0; i < file->nreasons; i++)
         fprintf(stderr, "kqlite:   skipped %llu: %s (first at %s)\n",
                 (unsigned long long)file->reasons[i].count, file->reasons[i].reason,

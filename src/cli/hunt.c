@@ -120,17 +120,23 @@ static void join(kq_buf *out, char **items, size_t count)
 
 static void print_heading(const kq_rule *rule, uint64_t rows)
 {
-    kq_buf line;
+    /* Every field comes from a rule file, so all of it is escaped for the terminal. */
+    kq_buf raw, line;
+    kq_buf_init(&raw);
     kq_buf_init(&line);
     kq_buf_puts(&line, "== ");
     kq_terminal_escape(&line, rule->name ? rule->name : "(no name)", strlen(rule->name ? rule->name : "(no name)"));
-    kq_buf_printf(&line, "\n   id %s | severity %s | tactics ", rule->id ? rule->id : "-",
+    kq_buf_printf(&raw, "id %s | severity %s | tactics ", rule->id ? rule->id : "-",
                   rule->severity ? rule->severity : "-");
-    join(&line, rule->tactics, rule->ntactics);
-    kq_buf_puts(&line, " | techniques ");
-    join(&line, rule->techniques, rule->ntechniques);
-    kq_buf_printf(&line, " | %llu row%s\n", (unsigned long long)rows, rows == 1 ? "" : "s");
+    join(&raw, rule->tactics, rule->ntactics);
+    kq_buf_puts(&raw, " | techniques ");
+    join(&raw, rule->techniques, rule->ntechniques);
+    kq_buf_printf(&raw, " | %llu row%s", (unsigned long long)rows, rows == 1 ? "" : "s");
+    kq_buf_puts(&line, "\n   ");
+    kq_terminal_escape(&line, raw.data, raw.len);
+    kq_buf_putc(&line, '\n');
     fputs(line.data, stdout);
+    kq_buf_free(&raw);
     kq_buf_free(&line);
 }
 

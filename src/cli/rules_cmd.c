@@ -222,8 +222,16 @@ int kq_cmd_rules(int argc, char **argv)
     } else {
         for (size_t i = 0; i < set.count; i++) {
             const rule_verdict *v = &verdicts[i];
-            printf("%-5s  %s  %s\n", v->ok ? "ok" : "ERROR", v->rule->id ? v->rule->id : "(no id)",
-                   v->rule->name ? v->rule->name : "(no name)");
+            kq_buf line;
+            kq_buf_init(&line);
+            const char *id = v->rule->id ? v->rule->id : "(no id)";
+            const char *name = v->rule->name ? v->rule->name : "(no name)";
+            kq_buf_printf(&line, "%-5s  ", v->ok ? "ok" : "ERROR");
+            kq_terminal_escape(&line, id, strlen(id));
+            kq_buf_puts(&line, "  ");
+            kq_terminal_escape(&line, name, strlen(name));
+            puts(line.data);
+            kq_buf_free(&line);
             if (!v->ok) {
                 kq_buf out;
                 kq_buf_init(&out);

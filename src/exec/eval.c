@@ -29,35 +29,50 @@ static void eval_call(kq_run *run, const kq_expr *e, kq_batch *batch, const uint
         kq_run_fail(run, "%s", ctx.error);
 }
 
-/* and/or: decided = the value that settles the result (false for and, true for or). */
+/*
+ * and/or over n operands: decided is the value that settles the result (false for and,
+ * true for or). Each operand runs only over the rows still undecided; a row that saw a
+ * null and is never decided ends null (Kusto: true and null is null).
+ */
 static void eval_logical(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows,
                          uint32_t n, kq_value *out, kq_arena *arena, bool decided)
 {
     kq_eval(run, e->args[0], batch, rows, n, out, arena);
     uint32_t *pending = kq_arena_alloc(arena, (n ? n : 1) * sizeof(uint32_t));
     uint32_t *pending_rows = kq_arena_alloc(arena, (n ? n : 1) * sizeof(uint32_t));
+    bool *saw_null = kq_arena_alloc(arena, (n ? n : 1) * sizeof(bool));
     uint32_t count = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (!out[i].null && out[i].type == KQ_BOOL && out[i].u.b == decided)
+        bool is_null = out[i].null || out[i].type != KQ_BOOL;
+        if (!is_null && out[i].u.b == decided)
             continue;
+        saw_null[i] = is_null;
         pending[count] = i;
         pending_rows[count] = rows ? rows[i] : i;
         count++;
     }
-    if (count == 0)
-        return;
-    kq_value *right = kq_arena_alloc(arena, count * sizeof(kq_value));
-    kq_eval(run, e->args[1], batch, batch ? pending_rows : NULL, count, right, arena);
+    kq_value *values = kq_arena_alloc(arena, (count ? count : 1) * sizeof(kq_value));
+    for (int a = 1; a < e->nargs && count > 0; a++) {
+        kq_eval(run, e->args[a], batch, batch ? pending_rows : NULL, count, values, arena);
+        uint32_t still = 0;
+        for (uint32_t k = 0; k < count; k++) {
+            const kq_value *v = &values[k];
+            uint32_t i = pending[k];
+            bool is_null = v->null || v->type != KQ_BOOL;
+            if (!is_null && v->u.b == decided) {
+                out[i] = kq_bool(decided);
+                continue;
+            }
+            saw_null[i] = saw_null[i] || is_null;
+            pending[still] = i;
+            pending_rows[still] = pending_rows[k];
+            still++;
+        }
+        count = still;
+    }
     for (uint32_t k = 0; k < count; k++) {
-        kq_value *left = &out[pending[k]];
-        const kq_value *r = &right[k];
-        bool r_null = r->null || r->type != KQ_BOOL;
-        if (!r_null && r->u.b == decided)
-            *left = kq_bool(decided);
-        else if (left->null || left->type != KQ_BOOL || r_null)
-            *left = kq_null(KQ_BOOL);
-        else
-            *left = kq_bool(!decided);
+        uint32_t i = pending[k];
+        out[i] = saw_null[i] ? kq_null(KQ_BOOL) : kq_bool(!decided);
     }
 }
 

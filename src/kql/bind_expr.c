@@ -338,30 +338,38 @@ static kq_expr *bind_operator(binder *b, const kq_ast *ast, const char *name, si
     return bind_function(b, ast, fn, args, nargs);
 }
 
+/* and/or over any number of operands (the parser flattens chains). */
+static kq_expr *bind_logical(binder *b, const kq_ast *ast, const kq_schema *row, bool is_and)
+{
+    kq_expr *e = kq_expr_new(b, is_and ? KQ_EXPR_AND : KQ_EXPR_OR, KQ_BOOL, ast);
+    e->args = kq_arena_alloc(b->arena, ast->nkids * sizeof(kq_expr *));
+    e->nargs = (int)ast->nkids;
+    bool ok = true;
+    for (uint32_t i = 0; i < ast->nkids; i++) {
+        kq_expr *side = kq_bind_scalar(b, ast->kids[i], row);
+        e->args[i] = side;
+        if (!side) {
+            ok = false;
+            continue;
+        }
+        if (side->type != KQ_BOOL && !(side->kind == KQ_EXPR_CONST && side->constant.null)) {
+            kq_bind_error(b, side->start, side->end, "the operands of '%s' must be bool, not %s",
+                          is_and ? "and" : "or", kq_type_name(side->type));
+            ok = false;
+        }
+    }
+    return ok ? e : NULL;
+}
+
 static kq_expr *bind_binary(binder *b, const kq_ast *ast, const kq_schema *row)
 {
+    bool is_and = kq_str_eq(ast->text, "and"), is_or = kq_str_eq(ast->text, "or");
+    if (is_and || is_or)
+        return bind_logical(b, ast, row, is_and);
     kq_expr *left = kq_bind_scalar(b, ast->kids[0], row);
     kq_expr *right = kq_bind_scalar(b, ast->kids[1], row);
     if (!left || !right)
         return NULL;
-    bool is_and = kq_str_eq(ast->text, "and"), is_or = kq_str_eq(ast->text, "or");
-    if (is_and || is_or) {
-        for (int i = 0; i < 2; i++) {
-            kq_expr *side = i ? right : left;
-            if (side->type != KQ_BOOL && !(side->kind == KQ_EXPR_CONST && side->constant.null)) {
-                kq_bind_error(b, side->start, side->end,
-                              "the operands of '%s' must be bool, not %s", is_and ? "and" : "or",
-                              kq_type_name(side->type));
-                return NULL;
-            }
-        }
-        kq_expr *e = kq_expr_new(b, is_and ? KQ_EXPR_AND : KQ_EXPR_OR, KQ_BOOL, ast);
-        e->args = kq_arena_alloc(b->arena, 2 * sizeof(kq_expr *));
-        e->args[0] = left;
-        e->args[1] = right;
-        e->nargs = 2;
-        return e;
-    }
     kq_expr *args[2] = {left, right};
     const char *op = ast->text.ptr;
     size_t len = ast->text.len;

@@ -402,8 +402,12 @@ bool kq_lex(const kq_source *source, kq_arena *arena, kq_token_list *out, kq_dia
                 uint32_t cp;
                 size_t n = kq_utf8_decode(lx.text + lx.pos, lx.len - lx.pos, &cp);
                 lx.pos += n ? n : 1;
-                kq_diags_add(diags, source, KQ_SEVERITY_ERROR, start, lx.pos,
-                             "unexpected character '%.*s'", (int)(lx.pos - start), lx.text + start);
+                /* Name the character by code point: it may be a control or escape byte. */
+                if (n)
+                    kq_diags_add(diags, source, KQ_SEVERITY_ERROR, start, lx.pos, "unexpected character U+%04X", cp);
+                else
+                    kq_diags_add(diags, source, KQ_SEVERITY_ERROR, start, lx.pos,
+                                 "invalid UTF-8 byte 0x%02X", (unsigned)c);
                 lx.ok = false;
                 continue;
             }

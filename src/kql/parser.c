@@ -579,9 +579,7 @@ static kq_ast *parse_primary(parser *ps)
     case KQ_TOK_PUNCT:
         if (kq_token_is(token, "(")) {
             advance(ps);
-            enter(ps);
-            kq_ast *inner = parse_expr(ps);
-            leave(ps);
+            kq_ast *inner = parse_expr(ps); /* parse_expr counts the nesting level */
             const kq_token *close = expect(ps, ")", "')'");
             /* Keep the parentheses in the span so carets cover them. */
             if (inner->kind == KQ_AST_PIPE || inner->kind == KQ_AST_NAME) {
@@ -766,28 +764,36 @@ static kq_ast *parse_compare(parser *ps)
     return left;
 }
 
+/* and/or chains become one node with every operand as a kid, so a rule with thousands of
+ * `or` terms (IOC lists) does not nest thousands of levels deep. */
+static kq_ast *parse_chain(parser *ps, const char *word, kq_ast *(*operand)(parser *))
+{
+    kq_ast *first = operand(ps);
+    if (!at(ps, word))
+        return first;
+    kid_list kids = {0};
+    kids_push(ps, &kids, first);
+    const kq_token *op = peek(ps);
+    while (at(ps, word)) {
+        advance(ps);
+        kids_push(ps, &kids, operand(ps));
+    }
+    kq_ast *n = node(ps, KQ_AST_BINARY, first->start, kids.items[kids.count - 1]->end);
+    n->text = op->text;
+    n->text_start = op->start;
+    n->text_end = op->end;
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
 static kq_ast *parse_and(parser *ps)
 {
-    kq_ast *left = parse_compare(ps);
-    while (at(ps, "and")) {
-        const kq_token *op = advance(ps);
-        enter(ps);
-        left = binary(ps, op, left, parse_compare(ps));
-    }
-    return left;
+    return parse_chain(ps, "and", parse_compare);
 }
 
 static kq_ast *parse_or(parser *ps)
 {
-    int depth = ps->depth;
-    kq_ast *left = parse_and(ps);
-    while (at(ps, "or")) {
-        const kq_token *op = advance(ps);
-        enter(ps);
-        left = binary(ps, op, left, parse_and(ps));
-    }
-    ps->depth = depth;
-    return left;
+    return parse_chain(ps, "or", parse_and);
 }
 
 static kq_ast *parse_expr(parser *ps)

@@ -138,8 +138,10 @@ void kq_terminal_escape(kq_buf *out, const char *text, size_t len)
         if (n == 0) {
             kq_buf_printf(out, "\\x%02x", c);
             i++;
-        } else if (cp >= 0x80 && cp < 0xA0) {
-            /* C1 controls, including the 8-bit CSI that starts escape sequences. */
+        } else if ((cp >= 0x80 && cp < 0xA0) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+                   cp == 0x200E || cp == 0x200F || cp == 0x061C) {
+            /* C1 controls (including the 8-bit CSI that starts escape sequences) and bidi
+             * overrides, which can make a file name display as something else. */
             kq_buf_printf(out, "\\u%04x", cp);
             i += n;
         } else {

@@ -191,6 +191,21 @@ static void header_init(csv_header *h, const csv_reader *r)
             h->zones[i] = ZONE_UTC;
         else if (strip_suffix(name, &len, " [Local Time]"))
             h->zones[i] = ZONE_LOCAL;
+        /* A repeated header name gets a numeric suffix (Name1, Name2, ...), as Kusto names
+         * duplicate columns, so neither column's values are lost. */
+        size_t base_len = len;
+        for (int suffix = 1; suffix < 10000; suffix++) {
+            bool taken = false;
+            for (size_t k = 0; k < i && !taken; k++)
+                taken = h->lens[k] == len && memcmp(h->names[k], name, len) == 0;
+            if (!taken)
+                break;
+            char *renamed = kq_xmalloc(base_len + 8);
+            int n = snprintf(renamed, base_len + 8, "%.*s%d", (int)base_len, name, suffix);
+            free(name);
+            name = renamed;
+            len = (size_t)n;
+        }
         h->names[i] = name;
         h->lens[i] = len;
         if (len == 4 && memcmp(name, "Type", 4) == 0)

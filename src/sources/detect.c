@@ -1,5 +1,6 @@
 /* Detection of a file's format from its bytes and of the table its rows belong to. */
 #include "sources/source_internal.h"
+#include "base/utf8.h"
 #include "base/util.h"
 
 #include <string.h>
@@ -23,19 +24,35 @@ static size_t skip_bom_and_space(const char *data, size_t len)
     return i;
 }
 
+/*
+ * Binary data holds NUL bytes or bytes that are not UTF-8 at all; text logs may carry any
+ * control characters (an attacker can put backspaces or ANSI escapes in a command line),
+ * so control bytes alone never make a file binary.
+ */
 static bool looks_binary(const char *data, size_t len)
 {
     size_t n = len < DETECT_SAMPLE_BYTES ? len : DETECT_SAMPLE_BYTES;
-    size_t control = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t invalid = 0;
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)data[i];
         if (c == 0)
             return true;
-        if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != '\f')
-            control++;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t step = kq_utf8_decode(data + i, n - i, &cp);
+        if (step == 0) {
+            /* A sequence cut by the sample's end is not evidence of binary data. */
+            if (n - i >= 4)
+                invalid++;
+            step = 1;
+        }
+        i += step;
     }
-    /* Text logs hold the odd escape byte; more than 1 in 100 means binary data. */
-    return control * 100 > n;
+    /* Latin-1 text has the odd invalid byte; more than 1 in 10 bytes means binary data. */
+    return invalid * 10 > n;
 }
 
 static bool has_csv_extension(const char *path)

@@ -28,6 +28,7 @@ static void free_file_report(kq_file_report *file)
     free(file->tables);
     free(file->error);
     free(file->skipped);
+    free(file->first_conversion_failure);
     for (int i = 0; i < file->nreasons; i++) {
         free(file->reasons[i].reason);
         free(file->reasons[i].first_location);
@@ -130,7 +131,11 @@ void kq_context_row_loaded(kq_load_context *ctx, kq_table_builder *builder)
     uint64_t failures_before = kq_table_builder_stats(builder)->conversion_failures;
     kq_table_builder_end_row(builder);
     ctx->file->records_loaded++;
-    ctx->file->conversion_failures += kq_table_builder_stats(builder)->conversion_failures - failures_before;
+    uint64_t failures = kq_table_builder_stats(builder)->conversion_failures - failures_before;
+    ctx->file->conversion_failures += failures;
+    if (failures && !ctx->file->first_conversion_failure)
+        ctx->file->first_conversion_failure =
+            kq_xstrdup(kq_table_builder_stats(builder)->last_failure);
 }
 
 char *kq_table_name_from_path(const char *path)

@@ -21,7 +21,9 @@ typedef struct kq_load_options {
     const char *timezone;
 } kq_load_options;
 
-#define KQ_MAX_SKIP_REASONS 16
+/* Distinct skip reasons kept per file (a Windows log can hold dozens of unmapped event ids);
+ * further reasons are counted together as "other reasons". */
+#define KQ_MAX_SKIP_REASONS 64
 
 typedef struct kq_skip_reason {
     char *reason;     /* "malformed JSON line", "unmapped event: Microsoft-Windows-Sysmon EID 5", ... */
@@ -37,7 +39,8 @@ typedef struct kq_file_report {
     uint64_t records_loaded;
     uint64_t records_skipped;
     /* Cells of loaded records that became null because they did not convert to their column's type. */
-    uint64_t conversion_failures;
+    uint64_t conversion_failures; /* cells that did not convert to their column's type (now null) */
+    char *first_conversion_failure; /* "line 7: Timestamp (datetime): '26.11.2026'" */
     kq_skip_reason reasons[KQ_MAX_SKIP_REASONS];
     int nreasons;
     char *error;    /* set when the file could not be read at all (I/O error, unknown format) */

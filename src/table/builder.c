@@ -361,6 +361,8 @@ void kq_table_builder_set_text(kq_table_builder *b, int column, const char *text
         }
     } else if (!convert_text(b, declared, text, len, &value)) {
         b->row_failures++;
+        snprintf(b->stats.last_failure, sizeof b->stats.last_failure, "%s (%s): '%.*s'",
+                 b->columns[column].name, kq_type_name(declared), (int)(len > 60 ? 60 : len), text);
     }
     set_cell(b, column, &value);
 }
@@ -417,8 +419,12 @@ void kq_table_builder_set_json(kq_table_builder *b, int column, const json_t *js
     cell value = {0};
     kq_type declared = b->columns[column].declared;
     if (declared != KQ_TYPE_NONE) {
-        if (!convert_json(b, declared, json, &value))
+        if (!convert_json(b, declared, json, &value)) {
             b->row_failures++;
+            snprintf(b->stats.last_failure, sizeof b->stats.last_failure, "%s (%s): a JSON %s",
+                     b->columns[column].name, kq_type_name(declared),
+                     json_is_string(json) ? "string" : json_is_number(json) ? "number" : "value");
+        }
         set_cell(b, column, &value);
         return;
     }
@@ -512,8 +518,11 @@ void kq_table_builder_set_value(kq_table_builder *b, int column, kq_value v)
         if (!same) {
             const kq_dyn *dyn = kq_dyn_from_value(b->values, &v);
             kq_value converted = kq_dyn_to_value(dyn, declared == KQ_GUID ? KQ_STRING : declared, b->values);
-            if (converted.null && declared != KQ_STRING)
+            if (converted.null && declared != KQ_STRING) {
                 b->row_failures++;
+                snprintf(b->stats.last_failure, sizeof b->stats.last_failure, "%s (%s): a %s value",
+                         b->columns[column].name, kq_type_name(declared), kq_type_name(v.type));
+            }
             c = cell_from_value(b, converted);
         }
     }

@@ -24,6 +24,8 @@ typedef struct kq_table_builder kq_table_builder;
 typedef struct kq_builder_stats {
     uint64_t rows;
     uint64_t conversion_failures; /* cells that became null because they did not convert */
+    /* The latest failure: "Timestamp (datetime): '26.11.2026 00:00:00'", for messages. */
+    char last_failure[192];
 } kq_builder_stats;
 
 /* schema may be NULL for a table with no built-in schema. */

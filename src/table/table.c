@@ -153,13 +153,8 @@ kq_value kq_value_copy(kq_arena *arena, kq_value v)
     if (v.type == KQ_STRING || v.type == KQ_GUID) {
         v.u.s.ptr = kq_arena_strndup(arena, v.u.s.ptr, v.u.s.len);
     } else if (v.type == KQ_DYNAMIC && v.u.d) {
-        /* Rebuild the tree in the target arena through its JSON-free structure. */
-        kq_buf text;
-        kq_buf_init(&text);
-        kq_dyn_to_json(v.u.d, &text);
-        const kq_dyn *copy = kq_dyn_parse(arena, text.data, text.len, NULL);
-        kq_buf_free(&text);
-        v.u.d = copy;
+        v.u.d = kq_dyn_copy(arena, v.u.d);
+        v.null = v.u.d == NULL;
     }
     return v;
 }

@@ -132,6 +132,39 @@ const kq_dyn *kq_dyn_array(kq_arena *arena, const kq_dyn **items, uint32_t count
     return dyn;
 }
 
+static const kq_dyn *copy_node(kq_arena *arena, const kq_dyn *dyn, int depth)
+{
+    if (!dyn || depth > 10000)
+        return NULL;
+    kq_dyn *copy = kq_arena_alloc(arena, sizeof *copy);
+    *copy = *dyn;
+    switch (dyn->kind) {
+    case KQ_DYN_STRING:
+        copy->u.s = arena_str(arena, dyn->u.s.ptr, dyn->u.s.len);
+        break;
+    case KQ_DYN_ARRAY:
+        copy->u.items = kq_arena_alloc(arena, (dyn->count ? dyn->count : 1) * sizeof(kq_dyn *));
+        for (uint32_t i = 0; i < dyn->count; i++)
+            copy->u.items[i] = copy_node(arena, dyn->u.items[i], depth + 1);
+        break;
+    case KQ_DYN_OBJECT:
+        copy->u.members = kq_arena_alloc(arena, (dyn->count ? dyn->count : 1) * sizeof(kq_dyn_member));
+        for (uint32_t i = 0; i < dyn->count; i++) {
+            copy->u.members[i].key = arena_str(arena, dyn->u.members[i].key.ptr, dyn->u.members[i].key.len);
+            copy->u.members[i].value = copy_node(arena, dyn->u.members[i].value, depth + 1);
+        }
+        break;
+    default:
+        break;
+    }
+    return copy;
+}
+
+const kq_dyn *kq_dyn_copy(kq_arena *arena, const kq_dyn *dyn)
+{
+    return copy_node(arena, dyn, 0);
+}
+
 void kq_dyn_to_json(const kq_dyn *dyn, kq_buf *out)
 {
     char text[48];

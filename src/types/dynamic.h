@@ -52,6 +52,9 @@ const kq_dyn *kq_dyn_parse(kq_arena *arena, const char *text, size_t len, json_e
 /* Converts a scalar value to dynamic (strings stay strings; null stays JSON null). */
 const kq_dyn *kq_dyn_from_value(kq_arena *arena, const kq_value *value);
 const kq_dyn *kq_dyn_array(kq_arena *arena, const kq_dyn **items, uint32_t count);
+/* Copies a tree into another arena, keeping every node's kind (datetimes stay datetimes).
+ * Returns NULL for trees nested deeper than 10,000 levels. */
+const kq_dyn *kq_dyn_copy(kq_arena *arena, const kq_dyn *dyn);
 
 /* Appends the JSON text of a dynamic value (Kusto's compact form, no spaces). */
 void kq_dyn_to_json(const kq_dyn *dyn, kq_buf *out);

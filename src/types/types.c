@@ -49,6 +49,11 @@ bool kq_type_is_integer(kq_type type)
     return type == KQ_INT || type == KQ_LONG;
 }
 
+/*
+ * Formats a real as .NET's shortest round-trip form does, which is what Kusto prints:
+ * the fewest significant digits that read back to the same double, in fixed notation
+ * when the decimal exponent is between -5 and 14, else as 1.5E+20 / 1E-07.
+ */
 void kq_real_format(double value, char out[40])
 {
     if (isnan(value)) {
@@ -59,14 +64,58 @@ void kq_real_format(double value, char out[40])
         strcpy(out, value > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    /* Shortest form that reads back to the same double. */
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(out, 40, "%.*g", precision, value);
-        if (strtod(out, NULL) == value)
+    if (value == 0) {
+        strcpy(out, signbit(value) ? "-0" : "0");
+        return;
+    }
+    char scientific[40];
+    int precision;
+    for (precision = 1; precision <= 17; precision++) {
+        snprintf(scientific, sizeof scientific, "%.*e", precision - 1, value);
+        if (strtod(scientific, NULL) == value)
             break;
     }
-    /* Kusto writes 1E+20 style exponents with a capital E. */
-    char *e = strchr(out, 'e');
-    if (e)
-        *e = 'E';
+    /* scientific is "-d.ddde+XX": split it into sign, digits and exponent. */
+    const char *p = scientific;
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    char digits[24];
+    int ndigits = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && ndigits < 23)
+            digits[ndigits++] = *p;
+    while (ndigits > 1 && digits[ndigits - 1] == '0')
+        ndigits--;
+    int exponent = *p == 'e' ? atoi(p + 1) : 0;
+    char *o = out;
+    if (negative)
+        *o++ = '-';
+    if (exponent >= 15 || exponent < -5) {
+        *o++ = digits[0];
+        if (ndigits > 1) {
+            *o++ = '.';
+            memcpy(o, digits + 1, (size_t)(ndigits - 1));
+            o += ndigits - 1;
+        }
+        snprintf(o, (size_t)(40 - (o - out)), "E%c%02d", exponent < 0 ? '-' : '+', exponent < 0 ? -exponent : exponent);
+        return;
+    }
+    if (exponent < 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = -1; i > exponent; i--)
+            *o++ = '0';
+        memcpy(o, digits, (size_t)ndigits);
+        o += ndigits;
+    } else {
+        for (int i = 0; i <= exponent; i++)
+            *o++ = i < ndigits ? digits[i] : '0';
+        if (ndigits > exponent + 1) {
+            *o++ = '.';
+            memcpy(o, digits + exponent + 1, (size_t)(ndigits - exponent - 1));
+            o += ndigits - exponent - 1;
+        }
+    }
+    *o = '\0';
 }
