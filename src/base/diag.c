@@ -153,16 +153,33 @@ void kq_diag_render(const kq_diag *diag, kq_buf *out)
     kq_buf_printf(out, "%s: %s\n", diag->severity == KQ_SEVERITY_ERROR ? "error" : "warning",
                   diag->message);
     if (diag->line_text) {
-        /* Tabs stay tabs under the caret so the caret lines up in a terminal. */
-        kq_buf_puts(out, "    ");
-        for (const char *p = diag->line_text; *p; p++) {
-            unsigned char c = (unsigned char)*p;
-            kq_buf_putc(out, (c < 0x20 && c != '\t') ? ' ' : (char)c);
+        /* A long line (a generated query, a 20,000-character IOC list) is shown as a window
+         * around the caret, marked with "..." where it was cut. */
+        int len = (int)strlen(diag->line_text);
+        int from = 0, to = len;
+        if (len > 160) {
+            from = diag->caret_start > 60 ? diag->caret_start - 60 : 0;
+            to = diag->caret_end + 60 < len ? diag->caret_end + 60 : len;
+            if (to - from > 200)
+                to = from + 200;
         }
-        kq_buf_puts(out, "\n    ");
-        for (int i = 0; i < diag->caret_start; i++)
+        int caret_start = diag->caret_start < from ? from : diag->caret_start;
+        int caret_end = diag->caret_end > to ? to : diag->caret_end;
+        if (caret_end <= caret_start)
+            caret_end = caret_start + 1;
+        const char *cut = "...";
+        /* Tabs stay tabs under the caret so the caret lines up in a terminal. */
+        kq_buf_puts(out, from > 0 ? "    ..." : "    ");
+        for (int i = from; i < to; i++) {
+            unsigned char c = (unsigned char)diag->line_text[i];
+            kq_buf_putc(out, (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char)c);
+        }
+        if (to < len)
+            kq_buf_puts(out, cut);
+        kq_buf_puts(out, from > 0 ? "\n       " : "\n    ");
+        for (int i = from; i < caret_start; i++)
             kq_buf_putc(out, diag->line_text[i] == '\t' ? '\t' : ' ');
-        for (int i = diag->caret_start; i < diag->caret_end; i++)
+        for (int i = caret_start; i < caret_end; i++)
             kq_buf_putc(out, '^');
         kq_buf_putc(out, '\n');
     }

@@ -74,8 +74,9 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
     }
     if (is_option(arg, "--timezone")) {
         const char *value = option_value(argc, argv, index, "--timezone");
-        if (!value || !*value) {
-            kq_cli_usage_error(command, "--timezone needs a zone such as UTC, Europe/Berlin or +02:00");
+        if (!value || !*value || !kq_timezone_valid(value)) {
+            kq_cli_usage_error(command, "--timezone needs a zone such as UTC, Europe/Berlin or +02:00, got '%s'",
+                               value ? value : "");
             return -1;
         }
         common->timezone = value;

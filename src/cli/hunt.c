@@ -65,6 +65,7 @@ typedef struct hunt_session {
     kq_schedule_state state;
     bool has_state;
     bool first_json;
+    size_t rule_files_failed;   /* rule files that could not be loaded */
     hunt_counts counts;
 } hunt_session;
 
@@ -580,6 +581,9 @@ static void print_summary(hunt_session *session, const kq_rule_set *set, const k
             set->count, counts->run, counts->with_results, session->alerts ? "alerts" : "results", counts->failed,
             counts->skipped, skipped_tables->len ? " (" : "", skipped_tables->len ? skipped_tables->data : "",
             skipped_tables->len ? ")" : "");
+    if (session->rule_files_failed)
+        fprintf(summary, "%s%zu rule file%s could not be loaded (see the errors above)\n", prefix,
+                session->rule_files_failed, session->rule_files_failed == 1 ? "" : "s");
     if (session->alerts)
         fprintf(summary, "%s%zu alerts; %zu rules already ran at or after --now; %zu runs skipped in suppression\n",
                 prefix, counts->alerts, counts->already_run, counts->suppressed_runs);
@@ -618,6 +622,7 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
         kq_rules_load_path(rule_paths[i], &set, &load_diags);
     kq_cli_print_diags(&load_diags);
     bool rules_ok = load_diags.errors == 0;
+    session->rule_files_failed = load_diags.errors;
     kq_diags_free(&load_diags);
     kq_exclusion_set_init(&session->exclusions);
     bool exclusions_ok = load_exclusions(session, exclusion_paths, nexclusion_paths);

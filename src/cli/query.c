@@ -95,6 +95,13 @@ int kq_cmd_query(int argc, char **argv)
         fprintf(stderr, "kqlite: the query has %zu error%s\n", diags.errors, diags.errors == 1 ? "" : "s");
         status = KQ_EXIT_FAILED;
     } else {
+        /* A table the query reads that no input provided is empty: say so, because a
+         * detection that finds nothing for that reason looks like a clean result. */
+        for (size_t i = 0; i < query->ntables && !common.quiet; i++)
+            if (!kq_catalog_table(catalog, query->tables[i], strlen(query->tables[i])))
+                fprintf(stderr, "kqlite: warning: no input provided table %s, so it is empty; "
+                                "name the file's table with %s=PATH if it was detected as another table\n",
+                        query->tables[i], query->tables[i]);
         char *error = NULL;
         kq_result *result = kq_execute(query, catalog, common.now, &error);
         if (!result) {

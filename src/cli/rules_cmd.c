@@ -10,12 +10,13 @@
 
 static void print_help(FILE *out)
 {
-    fputs("Usage: kqlite rules [--format table|jsonl] PATH...\n"
+    fputs("Usage: kqlite rules [--format table|jsonl] [-q] PATH...\n"
           "\n"
-          "Loads Sentinel YAML rules (.yaml, .yml) and plain query files (.kql) from files or\n"
-          "folder trees and compiles each query\n"
-          "against the built-in Defender table schemas, without data. Reports per rule its\n"
+          "Loads Sentinel YAML rules (.yaml, .yml) and plain query files (.kql) from files\n"
+          "or folder trees and compiles each query against the built-in table schemas,\n"
+          "without data. Reports per rule its\n"
           "id, name, file, tables and status (ok or error, with file:line:col and the reason).\n"
+          "-q hides warnings (such as a mis-indented block that was read anyway).\n"
           "Exit status 3 when any rule has an error.\n",
           out);
 }
@@ -148,7 +149,7 @@ static void write_load_error_jsonl(const kq_diag *diag)
     kq_diag_render_short(diag, &error);
     kq_buf_puts(&out, "{\"id\":null,\"name\":null,");
     json_field(&out, "file", diag->file);
-    kq_buf_puts(&out, ",\"tables\":[],\"status\":\"error\",\"error\":");
+    kq_buf_puts(&out, ",\"tables\":[],\"columns\":[],\"status\":\"error\",\"error\":");
     kq_buf_json_string(&out, error.data, error.len);
     kq_buf_puts(&out, ",\"errors\":[");
     kq_buf_json_string(&out, error.data, error.len);
@@ -161,6 +162,7 @@ static void write_load_error_jsonl(const kq_diag *diag)
 int kq_cmd_rules(int argc, char **argv)
 {
     kq_format format = KQ_FORMAT_TABLE;
+    bool quiet = false;
     char **paths = kq_xcalloc((size_t)argc, sizeof(char *));
     int npaths = 0;
     for (int i = 1; i < argc; i++) {
@@ -169,6 +171,10 @@ int kq_cmd_rules(int argc, char **argv)
             print_help(stdout);
             free(paths);
             return KQ_EXIT_OK;
+        }
+        if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            quiet = true;
+            continue;
         }
         if (strcmp(arg, "--format") == 0 || strncmp(arg, "--format=", 9) == 0) {
             const char *value = arg[8] == '=' ? arg + 9 : (i + 1 < argc ? argv[++i] : "");
@@ -196,8 +202,17 @@ int kq_cmd_rules(int argc, char **argv)
     kq_diags load_diags;
     kq_diags_init(&load_diags);
     for (int i = 0; i < npaths; i++)
-        kq_rules_load_path(paths[i], &set, &load_diags);
-    kq_cli_print_diags(&load_diags);
+        if (kq_rules_load_path(paths[i], &set, &load_diags) == 0 && load_diags.errors == 0)
+            fprintf(stderr, "kqlite rules: warning: no rule files (.yaml, .yml, .kql) found in %s\n", paths[i]);
+    /* Warnings go to stderr (unless -q); files that failed to load are reported with the rules. */
+    for (size_t i = 0; i < load_diags.count && !quiet; i++)
+        if (load_diags.items[i].severity == KQ_SEVERITY_WARNING) {
+            kq_buf text;
+            kq_buf_init(&text);
+            kq_diag_render(&load_diags.items[i], &text);
+            fputs(text.data, stderr);
+            kq_buf_free(&text);
+        }
 
     size_t ok = 0, failed = 0;
     rule_verdict *verdicts = kq_xcalloc(set.count ? set.count : 1, sizeof(rule_verdict));
@@ -220,6 +235,19 @@ int kq_cmd_rules(int argc, char **argv)
             if (load_diags.items[i].severity == KQ_SEVERITY_ERROR)
                 write_load_error_jsonl(&load_diags.items[i]);
     } else {
+        for (size_t i = 0; i < load_diags.count; i++) {
+            const kq_diag *diag = &load_diags.items[i];
+            if (diag->severity != KQ_SEVERITY_ERROR)
+                continue;
+            kq_buf out;
+            kq_buf_init(&out);
+            kq_buf_puts(&out, "ERROR  (not loaded)  ");
+            kq_terminal_escape(&out, diag->file, strlen(diag->file));
+            kq_buf_putc(&out, '\n');
+            kq_diag_render(diag, &out);
+            fputs(out.data, stdout);
+            kq_buf_free(&out);
+        }
         for (size_t i = 0; i < set.count; i++) {
             const rule_verdict *v = &verdicts[i];
             kq_buf line;
@@ -245,7 +273,7 @@ int kq_cmd_rules(int argc, char **argv)
     fprintf(stderr, "kqlite: %zu rules checked: %zu ok, %zu with errors%s", set.count, ok, failed,
             load_errors ? "" : "\n");
     if (load_errors)
-        fprintf(stderr, "; %zu files could not be loaded as rules\n", load_errors);
+        fprintf(stderr, "; %zu file%s could not be loaded as rules\n", load_errors, load_errors == 1 ? "" : "s");
     for (size_t i = 0; i < set.count; i++)
         free_verdict(&verdicts[i]);
     free(verdicts);

@@ -34,6 +34,11 @@ int kq_cmd_tables(int argc, char **argv)
             free(data);
             return KQ_EXIT_USAGE;
         }
+        if (!used && argv[i][0] == '-' && argv[i][1] == '-') {
+            kq_cli_usage_error("tables", "unknown option '%s'", argv[i]);
+            free(data);
+            return KQ_EXIT_USAGE;
+        }
         if (!used)
             data[ndata++] = argv[i];
     }

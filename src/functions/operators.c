@@ -52,6 +52,23 @@ static bool comparable(kq_type a, kq_type b)
     return x == y || x == CAT_DYNAMIC || y == CAT_DYNAMIC || x == CAT_NULL || y == CAT_NULL;
 }
 
+static void bind_compare(const kq_type *args, int argc, kq_bind_result *result);
+
+/* <, <=, >, >=: like ==, but a string and a number do not order (the language service
+ * rejects FileName < 1 while it accepts FileName == 1). */
+static void bind_order(const kq_type *args, int argc, kq_bind_result *result)
+{
+    category x = category_of(args[0]), y = category_of(args[1]);
+    if ((x == CAT_STRING && (y == CAT_NUMBER || y == CAT_BOOL)) || (y == CAT_STRING && (x == CAT_NUMBER || x == CAT_BOOL))) {
+        snprintf(result->error, sizeof result->error,
+                 "cannot order values of types %s and %s; convert one side explicitly (tolong, tostring)",
+                 kq_type_name(args[0]), kq_type_name(args[1]));
+        result->error_arg = 1;
+        return;
+    }
+    bind_compare(args, argc, result);
+}
+
 static void bind_compare(const kq_type *args, int argc, kq_bind_result *result)
 {
     if (!comparable(args[0], args[1])) {
@@ -462,10 +479,10 @@ static kq_value eval_index(kq_eval_ctx *ctx, const kq_value *args, int argc)
 const kq_function kq_operator_functions[] = {
     OP("==", 2, bind_compare, eval_equal, "a == b", "Equals (case-sensitive for strings)."),
     OP("!=", 2, bind_compare, eval_not_equal, "a != b", "Not equals (case-sensitive for strings)."),
-    OP("<", 2, bind_compare, eval_less, "a < b", "Less than."),
-    OP("<=", 2, bind_compare, eval_less_equal, "a <= b", "Less than or equal."),
-    OP(">", 2, bind_compare, eval_greater, "a > b", "Greater than."),
-    OP(">=", 2, bind_compare, eval_greater_equal, "a >= b", "Greater than or equal."),
+    OP("<", 2, bind_order, eval_less, "a < b", "Less than."),
+    OP("<=", 2, bind_order, eval_less_equal, "a <= b", "Less than or equal."),
+    OP(">", 2, bind_order, eval_greater, "a > b", "Greater than."),
+    OP(">=", 2, bind_order, eval_greater_equal, "a >= b", "Greater than or equal."),
     OP("=~", 2, bind_string_operator, eval_equal_ci, "string =~ string", "Equals, ASCII case-insensitive."),
     OP("!~", 2, bind_string_operator, eval_not_equal_ci, "string !~ string", "Not equals, ASCII case-insensitive."),
     OP("has", 2, bind_string_operator, eval_has, "string has string", "Right side is a whole term (or a term-bounded phrase) of the left; case-insensitive."),

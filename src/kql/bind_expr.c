@@ -5,6 +5,7 @@
 #include "kql/binder_internal.h"
 #include "base/util.h"
 #include "kql/limits.h"
+#include "functions/regex.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -120,6 +121,8 @@ static kq_expr *bind_name(binder *b, const kq_ast *ast, const kq_schema *row)
         }
     }
     let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
+    if (let && let->failed)
+        return NULL;
     if (let && let->scalar)
         return let->scalar;
     if (let && let->plan) {
@@ -141,6 +144,34 @@ static kq_expr *bind_name(binder *b, const kq_ast *ast, const kq_schema *row)
                              (int)ast->text.len, ast->text.ptr);
     kq_hint_column(diag, row, ast->text.ptr, ast->text.len);
     return NULL;
+}
+
+/* Functions whose argument at `index` is a regular expression. */
+static const struct {
+    const char *name;
+    int index;
+} regex_arguments[] = {
+    {"matches regex", 1}, {"trim", 0}, {"trim_start", 0}, {"trim_end", 0}, {"extract", 0},
+    {"extract_all", 0}, {"extractall", 0}, {"replace_regex", 1}, {"replace", 0}, {"indexof_regex", 1},
+};
+
+/* A constant pattern is compiled at bind time, so a bad regex is a compile error with a
+ * caret (and `kqlite rules` catches it) instead of a failure when the rule runs. */
+static bool check_constant_regex(binder *b, const kq_function *fn, kq_expr **args, int nargs)
+{
+    for (size_t i = 0; i < KQ_ARRAY_LEN(regex_arguments); i++) {
+        if (strcmp(fn->name, regex_arguments[i].name) != 0 || regex_arguments[i].index >= nargs)
+            continue;
+        const kq_expr *pattern = args[regex_arguments[i].index];
+        if (pattern->kind != KQ_EXPR_CONST || pattern->type != KQ_STRING)
+            return true;
+        char error[256];
+        if (!kq_regex_get(pattern->constant.u.s.ptr, pattern->constant.u.s.len, error, sizeof error)) {
+            kq_bind_error(b, pattern->start, pattern->end, "%s", error);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Binds a call to a registered function, checking argument types. */
@@ -171,6 +202,8 @@ static kq_expr *bind_function(binder *b, const kq_ast *ast, const kq_function *f
                       result.error[0] ? result.error : "invalid argument types");
         return NULL;
     }
+    if (!check_constant_regex(b, fn, args, nargs))
+        return NULL;
     kq_expr *e = kq_expr_new(b, KQ_EXPR_CALL, result.type, ast);
     e->fn = fn;
     e->args = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_expr *));

@@ -93,6 +93,8 @@ char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
 kq_plan *binder_bind_table(binder *b, const kq_ast *ast)
 {
     let_binding *let = kq_find_let(b, ast->text.ptr, ast->text.len);
+    if (let && let->failed)
+        return NULL;
     if (let && let->plan)
         return let->plan;
     if (let && let->function)
@@ -975,7 +977,14 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
         kq_plan *input = kq_bind_tabular(b, ast->kids[0]);
         if (!input)
             return NULL;
-        return bind_operator(b, input, ast->kids[1]);
+        kq_plan *plan = bind_operator(b, input, ast->kids[1]);
+        /* After an error in an operator that keeps its input's columns (where, sort, take),
+         * binding goes on with those columns so later errors are reported too. The query
+         * still fails, because the error is recorded. */
+        kq_ast_kind kind = ast->kids[1]->kind;
+        if (!plan && (kind == KQ_AST_WHERE || kind == KQ_AST_SORT || kind == KQ_AST_TAKE || kind == KQ_AST_TOP))
+            return input;
+        return plan;
     }
     case KQ_AST_NAME:
         return binder_bind_table(b, ast);
@@ -1156,8 +1165,8 @@ static void bind_let(binder *b, const kq_ast *let)
         binding->plan = kq_bind_tabular(b, value);
     else
         binding->scalar = kq_bind_scalar(b, value, NULL);
-    if (!binding->plan && !binding->scalar)
-        return;
+    /* A let whose value failed stays defined, so its uses do not report a second error. */
+    binding->failed = !binding->plan && !binding->scalar;
     /* Later lets shadow earlier ones of the same name. */
     binding->next = b->lets;
     b->lets = binding;

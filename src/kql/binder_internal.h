@@ -12,6 +12,7 @@ typedef struct let_binding {
     kq_expr *scalar;    /* scalar let */
     const kq_ast *function;      /* user-defined function (KQ_AST_FUNCTION) */
     struct let_binding *scope;   /* lets visible where the function was defined */
+    bool failed;                 /* its value had errors (already reported): uses stay silent */
     struct let_binding *next;
 } let_binding;
 

@@ -48,7 +48,11 @@ void kq_value_text(kq_buf *out, const kq_value *v)
         kq_buf_puts(out, text);
         return;
     case KQ_DYNAMIC:
-        kq_dyn_to_json(v->u.d, out);
+        /* A dynamic string shows as its text, as in Kusto's grids and CSV; other values as JSON. */
+        if (v->u.d && v->u.d->kind == KQ_DYN_STRING)
+            kq_buf_append(out, v->u.d->u.s.ptr, v->u.d->u.s.len);
+        else
+            kq_dyn_to_json(v->u.d, out);
         return;
     default:
         kq_buf_printf(out, "%lld", (long long)v->u.l);

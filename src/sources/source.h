@@ -78,6 +78,9 @@ int kq_load_data_argument(kq_catalog *catalog, const char *argument,
 int kq_load_buffer(kq_catalog *catalog, const char *name, const char *data, size_t len,
                    const kq_load_options *options, kq_load_report *report);
 
+/* True when spec names a zone kq_load_options.timezone accepts (UTC, +02:00, Europe/Berlin). */
+bool kq_timezone_valid(const char *spec);
+
 /* Records a skipped record with its reason in a file report. */
 void kq_file_report_skip(kq_file_report *file, const char *reason, const char *location);
 

@@ -322,3 +322,9 @@ bool kq_export_datetime_parse(const char *text, size_t len, kq_date_order order,
     *ticks = kq_tz_local_to_utc(tz, parsed);
     return true;
 }
+
+bool kq_timezone_valid(const char *spec)
+{
+    kq_tz tz;
+    return kq_tz_init(&tz, spec);
+}
