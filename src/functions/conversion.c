@@ -298,6 +298,57 @@ static void bind_pack_all(const kq_type *args, int argc, kq_bind_result *result)
     result->type = KQ_DYNAMIC;
 }
 
+/* new_guid() and rand(): random values, from the kernel's random source (a query that calls
+ * them is not reproducible, as in Kusto). */
+static void random_bytes(unsigned char *out, size_t n)
+{
+    FILE *source = fopen("/dev/urandom", "rb");
+    size_t got = source ? fread(out, 1, n, source) : 0;
+    if (source)
+        fclose(source);
+    for (size_t i = got; i < n; i++)
+        out[i] = (unsigned char)(rand() & 0xff);
+}
+
+static kq_value eval_new_guid(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    unsigned char b[16];
+    random_bytes(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    char *text = kq_arena_printf(ctx->arena,
+                                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+                                 b[12], b[13], b[14], b[15]);
+    kq_value v = kq_string(text, 36);
+    v.type = KQ_GUID;
+    return v;
+}
+
+static void bind_guid(const kq_type *args, int argc, kq_bind_result *result) { result->type = KQ_GUID; }
+
+static kq_value eval_rand(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    uint64_t bits;
+    random_bytes((unsigned char *)&bits, sizeof bits);
+    double unit = (double)(bits >> 11) / 9007199254740992.0; /* [0, 1) with 53 random bits */
+    if (argc == 1 && !args[0].null) {
+        int64_t n = args[0].u.l;
+        return n > 0 ? kq_long((int64_t)(unit * (double)n)) : kq_null(KQ_LONG);
+    }
+    return kq_real(unit);
+}
+
+static void bind_rand(const kq_type *args, int argc, kq_bind_result *result)
+{
+    if (argc == 1 && !kq_type_is_integer(args[0])) {
+        snprintf(result->error, sizeof result->error, "rand(n) takes an integer range");
+        result->error_arg = 0;
+        return;
+    }
+    result->type = argc == 1 ? KQ_LONG : KQ_REAL;
+}
+
 #define FN(name, min, max, bind, eval, sig, doc) {name, min, max, bind, eval, sig, doc}
 
 const kq_function kq_conversion_functions[] = {
@@ -318,6 +369,8 @@ const kq_function kq_conversion_functions[] = {
     FN("not", 1, 1, bind_not, eval_not, "not(bool) -> bool", "Logical negation; not(null) is null."),
     FN("isnull", 1, 1, kq_bind_bool_result, eval_isnull, "isnull(x) -> bool", "True for a null value (never for a string)."),
     FN("isnotnull", 1, 1, kq_bind_bool_result, eval_isnotnull, "isnotnull(x) -> bool", "Negation of isnull()."),
+    FN("new_guid", 0, 0, bind_guid, eval_new_guid, "new_guid() -> guid", "A random (version 4) GUID."),
+    FN("rand", 0, 1, bind_rand, eval_rand, "rand([n]) -> real or long", "A random real in [0, 1), or a random integer in [0, n)."),
     FN("pack_all", 1, -1, bind_pack_all, eval_pack_all, "pack_all([ignore_null_empty]) -> dynamic", "A property bag of every column of the row."),
 };
 const size_t kq_conversion_function_count = KQ_ARRAY_LEN(kq_conversion_functions);

@@ -211,16 +211,45 @@ static kq_value eval_replace_string(kq_eval_ctx *ctx, const kq_value *args, int 
     return v;
 }
 
+/* Byte offset of the code point at index `chars`, clamped to the string. */
+static size_t byte_offset(kq_str s, int64_t chars);
+
+/*
+ * indexof(source, lookup [, start [, length [, occurrence]]]): the code-point position of
+ * the occurrence-th match at or after start, within length characters; -1 when there is
+ * none, null when start is beyond the string or an argument is negative.
+ */
 static kq_value eval_indexof(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     kq_str s = text_of(ctx, &args[0]), find = text_of(ctx, &args[1]);
-    long hit = kq_find(s.ptr, s.len, find.ptr, find.len, true);
-    if (hit < 0)
-        return kq_long(-1);
-    return kq_long((int64_t)kq_utf8_length(s.ptr, (size_t)hit));
+    int64_t start = argc > 2 && !args[2].null ? args[2].u.l : 0;
+    int64_t length = argc > 3 && !args[3].null ? args[3].u.l : -1;
+    int64_t occurrence = argc > 4 && !args[4].null ? args[4].u.l : 1;
+    int64_t chars = (int64_t)kq_utf8_length(s.ptr, s.len);
+    if (start < 0)
+        start = chars + start < 0 ? 0 : chars + start;
+    if (start > chars || occurrence <= 0 || length < -1)
+        return kq_null(KQ_LONG);
+    size_t from = byte_offset(s, start);
+    size_t to = s.len;
+    if (length >= 0) {
+        kq_str rest = {s.ptr + from, (uint32_t)(s.len - from)};
+        to = from + byte_offset(rest, length);
+    }
+    size_t at = from;
+    for (int64_t n = 0; n < occurrence; n++) {
+        long hit = kq_find(s.ptr + at, to - at, find.ptr, find.len, true);
+        if (hit < 0)
+            return kq_long(-1);
+        if (n + 1 == occurrence)
+            return kq_long((int64_t)kq_utf8_length(s.ptr, at + (size_t)hit));
+        at += (size_t)hit + (find.len ? find.len : 1);
+        if (at > to)
+            return kq_long(-1);
+    }
+    return kq_long(-1);
 }
 
-/* Byte offset of the code point at index `chars`, clamped to the string. */
 static size_t byte_offset(kq_str s, int64_t chars)
 {
     size_t i = 0;
@@ -275,8 +304,10 @@ const kq_function kq_string_functions[] = {
     FN("trim_end", 2, 2, bind_string_in_string_out, eval_trim_end, "trim_end(regex, string) -> string", "Removes trailing matches of a regular expression."),
     FN("isempty", 1, 1, kq_bind_bool_result, eval_isempty, "isempty(x) -> bool", "True for an empty string or a null value."),
     FN("isnotempty", 1, 1, kq_bind_bool_result, eval_isnotempty, "isnotempty(x) -> bool", "False for an empty string or a null value."),
+    FN("notempty", 1, 1, kq_bind_bool_result, eval_isnotempty, "notempty(x) -> bool", "Deprecated name of isnotempty()."),
+    FN("isnotnull_or_empty", 1, 1, kq_bind_bool_result, eval_isnotempty, "isnotnull_or_empty(x) -> bool", "Same as isnotempty()."),
     FN("replace_string", 3, 3, bind_string_in_string_out, eval_replace_string, "replace_string(text, lookup, replacement) -> string", "Replaces every occurrence of lookup."),
-    FN("indexof", 2, 2, kq_bind_long_result, eval_indexof, "indexof(string, lookup) -> long", "Zero-based position of the first occurrence, or -1."),
+    FN("indexof", 2, 5, kq_bind_long_result, eval_indexof, "indexof(string, lookup [, start [, length [, occurrence]]]) -> long", "Zero-based position of an occurrence, or -1."),
     FN("substring", 2, 3, bind_substring, eval_substring, "substring(string, start [, length]) -> string", "Part of a string, by code points."),
 };
 const size_t kq_string_function_count = KQ_ARRAY_LEN(kq_string_functions);

@@ -83,15 +83,29 @@ kq_plan *binder_join(binder *b, kq_plan *left, const kq_ast *op)
                 is_key = is_key || plan->right_keys[k] == (int)i;
             if (lookup && is_key)
                 continue;
-            if (lookup && binder_has_name(&sb, right->schema.fields[i].name)) {
+            const char *name = right->schema.fields[i].name;
+            if (lookup && binder_has_name(&sb, name)) {
                 kq_bind_error(b, op->start, op->end,
                               "lookup: column '%s' exists on both sides; rename it on one side (project-rename)",
-                              right->schema.fields[i].name);
+                              name);
                 free(sb.fields);
                 return NULL;
             }
+            /* A right column whose name is taken gets the first numeric suffix that no column
+             * on either side has: with Timestamp and Timestamp1 on the right, Timestamp
+             * becomes Timestamp2, as in Kusto. */
+            if (binder_has_name(&sb, name)) {
+                for (int n = 1;; n++) {
+                    const char *candidate = kq_arena_printf(b->arena, "%s%d", name, n);
+                    if (!binder_has_name(&sb, candidate) &&
+                        kq_schema_find(&right->schema, candidate, strlen(candidate)) < 0) {
+                        name = candidate;
+                        break;
+                    }
+                }
+            }
             plan->right_out[plan->nright_out++] = (int)i;
-            binder_add_field(b, &sb, right->schema.fields[i].name, right->schema.fields[i].type);
+            binder_add_field(b, &sb, name, right->schema.fields[i].type);
         }
     plan->schema = binder_finish_schema(b, &sb);
     plan->origin = lookup || left_only ? left->origin : NULL;

@@ -85,6 +85,15 @@ char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
     if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)
         return kq_arena_printf(b->arena, "%.*s_%.*s", (int)ast->kids[0]->text.len,
                                ast->kids[0]->text.ptr, (int)ast->text.len, ast->text.ptr);
+    /* A conversion of one column keeps the column's name: project tostring(X) is X
+     * (the language service names tolower(X) Column1, but tostring(X) X). */
+    static const char *const conversions[] = {"tostring", "toint", "tolong", "todouble", "toreal", "tobool",
+                                              "toboolean", "todatetime", "totimespan", "toguid", "todecimal",
+                                              "todynamic", "toarray"};
+    if (ast->kind == KQ_AST_CALL && ast->nkids == 1 && ast->kids[0]->kind == KQ_AST_NAME)
+        for (size_t i = 0; i < KQ_ARRAY_LEN(conversions); i++)
+            if (kq_str_eq(ast->text, conversions[i]))
+                return binder_ast_name(b, ast->kids[0]);
     return NULL;
 }
 
