@@ -39,6 +39,10 @@ record "exclusions, scheduled alerts and watch (tests/run_tuning.py)" $?
 if [ -d "$root/../shared" ]; then
     python3 tests/run_shared.py "$kqlite" "$root/../shared"
     record "checks over ../shared" $?
+    python3 tests/run_conformance.py "$kqlite" "$root/../shared/conformance"
+    record "Kusto docs conformance pairs (known failures listed)" $?
+    python3 tests/run_kqlcheck.py "$kqlite" "$root/../shared"
+    record "agreement with the Kusto language service (known differences listed)" $?
 else
     echo "SKIP checks over ../shared (folder not present)"
 fi
