@@ -6,7 +6,10 @@ BUILD ?= build
 SAN_BUILD ?= build-san
 CMAKE_FLAGS ?=
 
-.PHONY: all kqlite deps demo check test test-asan clean
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all kqlite deps demo check test test-asan fuzz fuzz-build clean
 
 all: kqlite
 
@@ -33,5 +36,14 @@ test-asan:
 	@cmake --build $(SAN_BUILD) -j$$(nproc)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-all.sh $(SAN_BUILD)
 
+# Builds every tests/fuzz target with clang and runs each for FUZZ_SECONDS seconds
+# (tests/fuzz/run.sh keeps corpora in tests/fuzz/corpus/ and stops at the first crash).
+fuzz-build:
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKQLITE_FUZZ=ON -DKQLITE_TESTS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$$(nproc)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) kqlite
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD) kqlite

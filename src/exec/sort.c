@@ -81,7 +81,8 @@ static void consume(kq_op *op, sort_state *s)
             return;
     }
     current_plan = plan;
-    qsort(s->rows, s->nrows, sizeof(sort_row), compare_rows);
+    if (s->nrows > 1)
+        qsort(s->rows, s->nrows, sizeof(sort_row), compare_rows);
     if (s->limit < s->nrows)
         s->nrows = (size_t)s->limit;
 }

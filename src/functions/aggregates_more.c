@@ -489,7 +489,8 @@ static int compare_samples(const void *a, const void *b)
 /* Sorts the samples and returns the nearest-rank value of each percentage, in order. */
 static void nearest_ranks(percentile_state *s, const kq_value **out)
 {
-    qsort(s->samples, s->count, sizeof *s->samples, compare_samples);
+    if (s->samples && s->count > 1)
+        qsort(s->samples, s->count, sizeof *s->samples, compare_samples);
     double total = 0;
     for (uint32_t i = 0; i < s->count; i++)
         total += (double)s->samples[i].weight;
