@@ -68,6 +68,10 @@ typedef enum kq_ast_kind {
     KQ_AST_MV_APPLY,     /* like KQ_AST_MV_EXPAND; flags: item count; kids[flags]: the subquery,
                           * whose source is KQ_AST_APPLY_SOURCE */
     KQ_AST_APPLY_SOURCE, /* the rows of one input record inside mv-apply's subquery */
+    KQ_AST_TOP_NESTED,   /* kids: KQ_AST_TOP_LEVEL, one per level */
+    KQ_AST_TOP_LEVEL,    /* kids[0]: count (KQ_AST_STAR when absent), kids[1]: key (maybe KQ_AST_ASSIGN),
+                          * kids[2]: aggregate (maybe KQ_AST_ASSIGN), kids[3]: others value (optional);
+                          * flags: KQ_SORT_ASC */
     KQ_AST_SERIALIZE,    /* serialize [name = expr, ...] (kids[0]: KQ_AST_EXTEND), or render (flags 1) */
     KQ_AST_INVOKE,       /* kids[0]: KQ_AST_CALL; the piped table becomes the first argument */
     KQ_AST_ASSIGN,       /* text: name; kids[0]: expression; kids[1]: KQ_AST_LIST of names for (a, b) = ... */

@@ -432,3 +432,66 @@ kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op)
     plan->origin = input->origin;
     return plan;
 }
+
+/* ---- top-nested ---- */
+
+/*
+ * top-nested: per level, the key column (its column name, the assigned name, or "" for an
+ * unnamed expression, as the language service names it) and the aggregate column
+ * (assigned name or aggregated_<key>).
+ */
+kq_plan *binder_top_nested(binder *b, kq_plan *input, const kq_ast *op)
+{
+    uint32_t nlevels = op->nkids;
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_TOP_NESTED, input, op);
+    plan->nexprs = nlevels;
+    plan->naggs = nlevels;
+    plan->exprs = kq_arena_alloc(b->arena, nlevels * sizeof(kq_expr *));
+    plan->aggs = kq_arena_alloc(b->arena, nlevels * sizeof(kq_agg_call));
+    plan->level_counts = kq_arena_alloc(b->arena, nlevels * sizeof(kq_expr *));
+    plan->level_others = kq_arena_alloc(b->arena, nlevels * sizeof(kq_expr *));
+    plan->level_ascending = kq_arena_alloc(b->arena, nlevels * sizeof(bool));
+    schema_builder sb = {0};
+    bool ok = true;
+    for (uint32_t i = 0; i < nlevels && ok; i++) {
+        const kq_ast *level = op->kids[i];
+        if (level->kids[0]->kind != KQ_AST_STAR) {
+            plan->level_counts[i] = kq_bind_scalar(b, level->kids[0], NULL);
+            ok = plan->level_counts[i] && kq_type_is_integer(plan->level_counts[i]->type);
+            if (plan->level_counts[i] && !ok)
+                kq_bind_error(b, level->kids[0]->start, level->kids[0]->end, "top-nested needs an integer row count");
+        }
+        const kq_ast *key_item = level->kids[1];
+        const kq_ast *key_ast = key_item->kind == KQ_AST_ASSIGN ? key_item->kids[0] : key_item;
+        kq_expr *key = ok ? kq_bind_scalar(b, key_ast, &input->schema) : NULL;
+        ok = ok && key;
+        if (!ok)
+            break;
+        plan->exprs[i] = key;
+        const char *key_name = key_item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, key_item)
+                                                               : binder_column_name_of(b, key_ast, false);
+        if (!key_name)
+            key_name = "";
+        binder_add_field(b, &sb, key_name, key->type);
+        if (level->nkids == 4) {
+            plan->level_others[i] = kq_bind_scalar(b, level->kids[3], NULL);
+            ok = plan->level_others[i] != NULL;
+        }
+        const kq_ast *agg_item = level->kids[2];
+        const kq_ast *call = agg_item->kind == KQ_AST_ASSIGN ? agg_item->kids[0] : agg_item;
+        if (!ok || !kq_bind_aggregate_call(b, call, &input->schema, &plan->aggs[i])) {
+            ok = false;
+            break;
+        }
+        const char *agg_name = agg_item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, agg_item)
+                                                               : kq_arena_printf(b->arena, "aggregated_%s", key_name);
+        binder_add_field(b, &sb, agg_name, plan->aggs[i].type);
+        plan->level_ascending[i] = level->flags & KQ_SORT_ASC;
+    }
+    if (!ok) {
+        free(sb.fields);
+        return NULL;
+    }
+    plan->schema = binder_finish_schema(b, &sb);
+    return plan;
+}

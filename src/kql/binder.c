@@ -359,7 +359,7 @@ static const char *aggregate_name(binder *b, const kq_aggregate *agg, const kq_a
     return kq_arena_printf(b->arena, "%s_", agg->name_prefix);
 }
 
-static bool bind_aggregate(binder *b, const kq_ast *call, const kq_schema *row, kq_agg_call *out)
+bool kq_bind_aggregate_call(binder *b, const kq_ast *call, const kq_schema *row, kq_agg_call *out)
 {
     if (call->kind != KQ_AST_CALL) {
         kq_bind_error(b, call->start, call->end,
@@ -671,7 +671,7 @@ static kq_plan *bind_summarize_direct(binder *b, kq_plan *input, const kq_ast *o
                 ok = false;
             continue;
         }
-        if (!bind_aggregate(b, call, &input->schema, &aggs[i])) {
+        if (!kq_bind_aggregate_call(b, call, &input->schema, &aggs[i])) {
             ok = false;
             continue;
         }
@@ -934,6 +934,7 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_UNION: return binder_union(b, input, op);
     case KQ_AST_MV_EXPAND: return binder_mv_expand(b, input, op);
     case KQ_AST_MV_APPLY: return binder_mv_apply(b, input, op);
+    case KQ_AST_TOP_NESTED: return binder_top_nested(b, input, op);
     case KQ_AST_PARSE: return binder_parse(b, input, op);
     case KQ_AST_COUNT: {
         plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);

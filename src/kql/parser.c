@@ -1170,6 +1170,48 @@ static kq_ast *parse_mv_expand(parser *ps, const kq_token *keyword)
     return n;
 }
 
+/* top-nested [N] of [Name =] Expr [with others = V] by [Name =] Aggregate [asc|desc], top-nested ... */
+static kq_ast *parse_top_nested(parser *ps, const kq_token *keyword)
+{
+    kid_list levels = {0};
+    for (;;) {
+        const kq_token *start = peek(ps);
+        kq_ast *level = node(ps, KQ_AST_TOP_LEVEL, start->start, start->end);
+        level->kids = kq_arena_alloc(ps->arena, 4 * sizeof(kq_ast *));
+        level->nkids = 3;
+        if (at(ps, "of"))
+            level->kids[0] = node(ps, KQ_AST_STAR, start->start, start->end);
+        else
+            level->kids[0] = parse_additive(ps);
+        expect(ps, "of", "'of' and the grouping expression");
+        level->kids[1] = parse_assignment(ps);
+        if (accept(ps, "with")) {
+            expect(ps, "others", "'others' after with");
+            expect(ps, "=", "'=' and the value of the others row");
+            level->kids[3] = parse_additive(ps);
+            level->nkids = 4;
+        }
+        expect(ps, "by", "'by' and an aggregate");
+        level->kids[2] = parse_assignment(ps);
+        if (accept(ps, "asc"))
+            level->flags |= KQ_SORT_ASC;
+        else
+            accept(ps, "desc");
+        level->end = peek_at(ps, 0)->start;
+        kids_push(ps, &levels, level);
+        if (!(at(ps, ",") && kq_token_is(peek_at(ps, 1), "top") && kq_token_is(peek_at(ps, 2), "-") &&
+              kq_token_is(peek_at(ps, 3), "nested")))
+            break;
+        advance(ps);
+        advance(ps);
+        advance(ps);
+        advance(ps);
+    }
+    kq_ast *n = node(ps, KQ_AST_TOP_NESTED, keyword->start, levels.items[levels.count - 1]->end);
+    kids_attach(ps, n, &levels);
+    return n;
+}
+
 /* mv-apply items... on (operators over the record's rows) */
 static kq_ast *parse_mv_apply(parser *ps, const kq_token *keyword)
 {
@@ -1316,6 +1358,12 @@ static kq_ast *parse_operator(parser *ps)
     if (kq_token_is(keyword, "take") || kq_token_is(keyword, "limit")) {
         kq_ast *count = parse_or(ps);
         return node1(ps, KQ_AST_TAKE, keyword->start, count->end, count);
+    }
+    if (kq_token_is(keyword, "top") && at(ps, "-") && !peek(ps)->space_before &&
+        kq_token_is(peek_at(ps, 1), "nested")) {
+        advance(ps);
+        advance(ps);
+        return parse_top_nested(ps, keyword);
     }
     if (kq_token_is(keyword, "top")) {
         kq_ast *count = parse_additive(ps);

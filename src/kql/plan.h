@@ -84,6 +84,7 @@ typedef enum kq_plan_kind {
     KQ_PLAN_RANGE,
     KQ_PLAN_MV_APPLY,   /* right: the subquery, run once per input row */
     KQ_PLAN_APPLY_ROW,  /* leaf of an mv-apply subquery: the current input row (slot) */
+    KQ_PLAN_TOP_NESTED, /* exprs[i]: level i's key; aggs[i]: its aggregate; level_* below */
 } kq_plan_kind;
 
 struct kq_plan {
@@ -140,6 +141,12 @@ struct kq_plan {
     /* MV_APPLY: output = the input's columns, then right-side columns right_out[]; APPLY_ROW and
      * MV_APPLY share apply_slot, where the run keeps the current row. */
     int apply_slot;
+
+    /* TOP_NESTED, per level: row count (NULL: all groups), the others-row value (NULL: none),
+     * and the sort direction of the aggregate. */
+    kq_expr **level_counts;
+    kq_expr **level_others;
+    bool *level_ascending;
 };
 
 /* A compiled query. */
