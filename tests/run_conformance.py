@@ -144,7 +144,7 @@ def cell_matches(actual, expected, as_set):
 
 
 def compare(query, rows, header, expected_rows):
-    sorted_query = re.search(r"\b(sort|order)\s+by\b|\btop\b", query) is not None
+    sorted_query = re.search(r"\b(sort|order)\s+by\b|\btop\b(?!-)", query) is not None
     set_columns = set()
     for name in header:
         if re.search(r"make_set|make_bag|set_", name):
