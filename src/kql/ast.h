@@ -72,6 +72,9 @@ typedef enum kq_ast_kind {
     KQ_AST_TOP_LEVEL,    /* kids[0]: count (KQ_AST_STAR when absent), kids[1]: key (maybe KQ_AST_ASSIGN),
                           * kids[2]: aggregate (maybe KQ_AST_ASSIGN), kids[3]: others value (optional);
                           * flags: KQ_SORT_ASC */
+    KQ_AST_MAKE_SERIES,  /* kids: [0] KQ_AST_LIST of KQ_AST_SERIES_AGG, [1] axis, [2] from, [3] to
+                          * (KQ_AST_STAR when absent), [4] step, [5] KQ_AST_LIST of by items */
+    KQ_AST_SERIES_AGG,   /* kids[0]: aggregate item (maybe KQ_AST_ASSIGN); kids[1]: default (optional) */
     KQ_AST_SERIALIZE,    /* serialize [name = expr, ...] (kids[0]: KQ_AST_EXTEND), or render (flags 1) */
     KQ_AST_INVOKE,       /* kids[0]: KQ_AST_CALL; the piped table becomes the first argument */
     KQ_AST_ASSIGN,       /* text: name; kids[0]: expression; kids[1]: KQ_AST_LIST of names for (a, b) = ... */

@@ -495,3 +495,102 @@ kq_plan *binder_top_nested(binder *b, kq_plan *input, const kq_ast *op)
     plan->schema = binder_finish_schema(b, &sb);
     return plan;
 }
+
+/* ---- make-series ---- */
+
+/*
+ * make-series: output is the by columns, one dynamic array per aggregate (one element per
+ * bin) and the axis column as a dynamic array of the bins' start values.
+ */
+kq_plan *binder_make_series(binder *b, kq_plan *input, const kq_ast *op)
+{
+    const kq_ast *aggs = op->kids[0], *by = op->kids[5];
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_MAKE_SERIES, input, op);
+    schema_builder sb = {0};
+    expr_list keys = {0};
+    int counter = 0;
+    bool ok = true;
+    for (uint32_t i = 0; i < by->nkids && ok; i++) {
+        const kq_ast *item = by->kids[i];
+        const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        kq_expr *key = kq_bind_scalar(b, value_ast, &input->schema);
+        ok = key != NULL;
+        if (!ok)
+            break;
+        const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item) : binder_column_name_of(b, value_ast, true);
+        binder_add_field(b, &sb, name ? name : binder_next_column_name(b, &sb, &counter), key->type);
+        binder_exprs_push(&keys, key);
+    }
+    plan->series_axis = ok ? kq_bind_scalar(b, op->kids[1], &input->schema) : NULL;
+    plan->series_step = ok ? kq_bind_scalar(b, op->kids[4], NULL) : NULL;
+    ok = ok && plan->series_axis && plan->series_step;
+    if (ok && op->kids[2]->kind != KQ_AST_STAR)
+        ok = (plan->series_from = kq_bind_scalar(b, op->kids[2], NULL)) != NULL;
+    if (ok && op->kids[3]->kind != KQ_AST_STAR)
+        ok = (plan->series_to = kq_bind_scalar(b, op->kids[3], NULL)) != NULL;
+    if (ok) {
+        kq_type axis = plan->series_axis->type, step = plan->series_step->type;
+        bool valid = (axis == KQ_DATETIME && step == KQ_TIMESPAN) || (axis == KQ_TIMESPAN && step == KQ_TIMESPAN) ||
+                     (kq_type_is_numeric(axis) && kq_type_is_numeric(step));
+        if (!valid) {
+            kq_bind_error(b, op->kids[4]->start, op->kids[4]->end,
+                          "make-series needs a datetime axis with a timespan step, or numbers");
+            ok = false;
+        }
+    }
+    plan->naggs = aggs->nkids;
+    plan->aggs = kq_arena_alloc(b->arena, (aggs->nkids ? aggs->nkids : 1) * sizeof(kq_agg_call));
+    plan->series_defaults = kq_arena_alloc(b->arena, (aggs->nkids ? aggs->nkids : 1) * sizeof(kq_value));
+    for (uint32_t i = 0; i < aggs->nkids && ok; i++) {
+        const kq_ast *item = aggs->kids[i]->kids[0];
+        const kq_ast *call = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
+        if (!(call->kind == KQ_AST_CALL && kq_aggregate_find(call->text.ptr, call->text.len))) {
+            /* A plain expression (other = -1) gives its value in every bin that has rows. */
+            kq_ast *wrapped = kq_arena_alloc(b->arena, sizeof *wrapped);
+            *wrapped = *call;
+            wrapped->kind = KQ_AST_CALL;
+            wrapped->text.ptr = "take_any";
+            wrapped->text.len = 8;
+            wrapped->kids = kq_arena_alloc(b->arena, sizeof(kq_ast *));
+            wrapped->kids[0] = (kq_ast *)call;
+            wrapped->nkids = 1;
+            call = wrapped;
+        }
+        if (!kq_bind_aggregate_call(b, call, &input->schema, &plan->aggs[i])) {
+            ok = false;
+            break;
+        }
+        plan->aggs[i].ncolumns = 1;
+        /* Empty bins hold the default, 0 unless the query gives one. */
+        plan->series_defaults[i] = kq_long(0);
+        if (aggs->kids[i]->nkids == 2) {
+            kq_expr *value = kq_bind_scalar(b, aggs->kids[i]->kids[1], NULL);
+            if (!value || value->kind != KQ_EXPR_CONST) {
+                if (value)
+                    kq_bind_error(b, value->start, value->end, "the default of make-series must be a constant");
+                ok = false;
+                break;
+            }
+            plan->series_defaults[i] = value->constant;
+        }
+        const char *name = item->kind == KQ_AST_ASSIGN ? binder_ast_name(b, item) : NULL;
+        if (!name) {
+            const kq_aggregate *agg = plan->aggs[i].agg;
+            char *column = call->nkids > 0 ? binder_column_name_of(b, call->kids[0], false) : NULL;
+            name = agg->name_uses_argument && column ? kq_arena_printf(b->arena, "%s_%s", agg->name_prefix, column)
+                                                     : kq_arena_printf(b->arena, "%s_", agg->name_prefix ? agg->name_prefix : agg->name);
+        }
+        binder_add_field(b, &sb, name, KQ_DYNAMIC);
+    }
+    if (!ok) {
+        free(sb.fields);
+        free(keys.items);
+        return NULL;
+    }
+    char *axis_name = binder_column_name_of(b, op->kids[1], false);
+    binder_add_field(b, &sb, axis_name ? axis_name : binder_next_column_name(b, &sb, &counter), KQ_DYNAMIC);
+    plan->nexprs = (uint32_t)keys.count;
+    plan->exprs = binder_exprs_finish(b, &keys);
+    plan->schema = binder_finish_schema(b, &sb);
+    return plan;
+}

@@ -1170,6 +1170,55 @@ static kq_ast *parse_mv_expand(parser *ps, const kq_token *keyword)
     return n;
 }
 
+/* make-series [Name =] Aggregate [default = V], ... on Axis [from A] [to B] step S [by Keys] */
+static kq_ast *parse_make_series(parser *ps, const kq_token *keyword)
+{
+    kid_list aggs = {0};
+    while (at(ps, "kind") || at(ps, "hint")) {
+        /* kind=nonempty and hints change empty-series handling and distribution; skipped. */
+        advance(ps);
+        if (accept(ps, "."))
+            advance(ps);
+        expect(ps, "=", "'='");
+        advance(ps);
+    }
+    do {
+        kq_ast *item = parse_assignment(ps);
+        kq_ast *agg = node1(ps, KQ_AST_SERIES_AGG, item->start, item->end, item);
+        if (at(ps, "default") && kq_token_is(peek_at(ps, 1), "=")) {
+            advance(ps);
+            advance(ps);
+            kq_ast *value = parse_additive(ps);
+            agg = node2(ps, KQ_AST_SERIES_AGG, item, value);
+        }
+        kids_push(ps, &aggs, agg);
+    } while (accept(ps, ","));
+    expect(ps, "on", "'on' and the axis column");
+    kq_ast *kids[6];
+    kids[1] = parse_additive(ps);
+    const kq_token *here = peek(ps);
+    kids[2] = accept(ps, "from") ? parse_additive(ps) : node(ps, KQ_AST_STAR, here->start, here->start);
+    here = peek(ps);
+    kids[3] = accept(ps, "to") ? parse_additive(ps) : node(ps, KQ_AST_STAR, here->start, here->start);
+    expect(ps, "step", "'step' and the bin size");
+    kids[4] = parse_additive(ps);
+    kid_list by = {0};
+    if (accept(ps, "by")) {
+        do {
+            kids_push(ps, &by, parse_assignment(ps));
+        } while (accept(ps, ","));
+    }
+    kids[0] = node(ps, KQ_AST_LIST, keyword->start, keyword->end);
+    kids_attach(ps, kids[0], &aggs);
+    kids[5] = node(ps, KQ_AST_LIST, keyword->start, keyword->end);
+    kids_attach(ps, kids[5], &by);
+    kq_ast *n = node(ps, KQ_AST_MAKE_SERIES, keyword->start, (peek(ps) - 1)->end);
+    n->kids = kq_arena_alloc(ps->arena, sizeof kids);
+    memcpy(n->kids, kids, sizeof kids);
+    n->nkids = 6;
+    return n;
+}
+
 /* top-nested [N] of [Name =] Expr [with others = V] by [Name =] Aggregate [asc|desc], top-nested ... */
 static kq_ast *parse_top_nested(parser *ps, const kq_token *keyword)
 {
@@ -1358,6 +1407,12 @@ static kq_ast *parse_operator(parser *ps)
     if (kq_token_is(keyword, "take") || kq_token_is(keyword, "limit")) {
         kq_ast *count = parse_or(ps);
         return node1(ps, KQ_AST_TAKE, keyword->start, count->end, count);
+    }
+    if (kq_token_is(keyword, "make") && at(ps, "-") && !peek(ps)->space_before &&
+        kq_token_is(peek_at(ps, 1), "series")) {
+        advance(ps);
+        advance(ps);
+        return parse_make_series(ps, keyword);
     }
     if (kq_token_is(keyword, "top") && at(ps, "-") && !peek(ps)->space_before &&
         kq_token_is(peek_at(ps, 1), "nested")) {

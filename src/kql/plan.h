@@ -85,6 +85,7 @@ typedef enum kq_plan_kind {
     KQ_PLAN_MV_APPLY,   /* right: the subquery, run once per input row */
     KQ_PLAN_APPLY_ROW,  /* leaf of an mv-apply subquery: the current input row (slot) */
     KQ_PLAN_TOP_NESTED, /* exprs[i]: level i's key; aggs[i]: its aggregate; level_* below */
+    KQ_PLAN_MAKE_SERIES, /* exprs: by keys; aggs; series_* below */
 } kq_plan_kind;
 
 struct kq_plan {
@@ -147,6 +148,11 @@ struct kq_plan {
     kq_expr **level_counts;
     kq_expr **level_others;
     bool *level_ascending;
+
+    /* MAKE_SERIES: the axis expression, its range (from/to NULL: taken from the data), the
+     * bin size, and each aggregate's value for empty bins. */
+    kq_expr *series_axis, *series_from, *series_to, *series_step;
+    kq_value *series_defaults;
 };
 
 /* A compiled query. */
