@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the query/expected-output pairs taken from the official Kusto docs.
 
-Usage: tests/run_conformance.py KQLITE CONFORMANCE_DIR [--list-failures]
+Usage: tests/run_conformance.py KQLITE CONFORMANCE_DIR [--list-failures | --prune]
 
 Each NAME.kql runs through `kqlite query --format jsonl`; NAME.expected is the doc's
 output table as CSV. Values compare by meaning, not text (the doc tables are formatted
@@ -189,6 +189,16 @@ def run_pair(kqlite, kql):
     return compare(query, rows, header, expected_rows)
 
 
+def prune_known(still_failing):
+    """Rewrites the known list without the entries that no longer fail (--prune)."""
+    kept = []
+    for line in KNOWN.read_text().splitlines():
+        key = line.partition("\t")[0].strip()
+        if line.startswith("#") or not line.strip() or key in still_failing:
+            kept.append(line)
+    KNOWN.write_text("\n".join(kept) + "\n")
+
+
 def main():
     kqlite, folder = sys.argv[1], pathlib.Path(sys.argv[2]) / "docs"
     listing = "--list-failures" in sys.argv
@@ -200,9 +210,12 @@ def main():
                 known[name.strip()] = reason.strip()
     passed = failed = 0
     problems = []
+    failing = set()
     for kql in sorted(folder.glob("*.kql")):
         problem = run_pair(kqlite, kql)
         name = kql.stem
+        if problem:
+            failing.add(name)
         if listing:
             if problem:
                 print(f"{name}\t{problem}")
@@ -216,6 +229,10 @@ def main():
         else:
             passed += 1
     if listing:
+        return 0
+    if "--prune" in sys.argv:
+        prune_known(failing)
+        print(f"pruned {KNOWN.name}")
         return 0
     for p in problems:
         print(p)

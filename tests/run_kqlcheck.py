@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare kqlite's compile verdicts and result schemas with the official Kusto language service.
 
-Usage: tests/run_kqlcheck.py KQLITE SHARED_DIR [--list-differences]
+Usage: tests/run_kqlcheck.py KQLITE SHARED_DIR [--list-differences | --prune]
 
 The language service (npm package @kusto/language-service-next) is the oracle for
 whether a query parses and binds and which columns and types it returns. This runs
@@ -136,6 +136,16 @@ def difference(kusto, mine):
     return None
 
 
+def prune_known(still_failing):
+    """Rewrites the known list without the entries that no longer fail (--prune)."""
+    kept = []
+    for line in KNOWN.read_text().splitlines():
+        key = line.partition("\t")[0].strip()
+        if line.startswith("#") or not line.strip() or key in still_failing:
+            kept.append(line)
+    KNOWN.write_text("\n".join(kept) + "\n")
+
+
 def main():
     kqlite, shared = sys.argv[1], pathlib.Path(sys.argv[2])
     listing = "--list-differences" in sys.argv
@@ -152,6 +162,10 @@ def main():
     if listing:
         for key, reason in sorted(differences.items()):
             print(f"{key}\t{reason}")
+        return 0
+    if "--prune" in sys.argv:
+        prune_known(set(differences))
+        print(f"pruned {KNOWN.name}")
         return 0
     known = {}
     if KNOWN.exists():
