@@ -86,6 +86,7 @@ kq_op *kq_op_mv_apply(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_apply_row(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_top_nested(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_make_series(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_partition(kq_run *run, const kq_plan *plan, kq_op *input);
 
 /* Copies selected rows of a batch into a new batch that borrows the source's strings. */
 kq_batch *kq_batch_gather(kq_batch *source, const uint32_t *rows, uint32_t n);

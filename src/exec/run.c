@@ -50,6 +50,7 @@ kq_op *kq_op_build(kq_run *run, const kq_plan *plan)
     case KQ_PLAN_APPLY_ROW: return kq_op_apply_row(run, plan);
     case KQ_PLAN_TOP_NESTED: return kq_op_top_nested(run, plan, input);
     case KQ_PLAN_MAKE_SERIES: return kq_op_make_series(run, plan, input);
+    case KQ_PLAN_PARTITION: return kq_op_partition(run, plan, input);
     }
     return NULL;
 }

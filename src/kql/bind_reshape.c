@@ -594,3 +594,35 @@ kq_plan *binder_make_series(binder *b, kq_plan *input, const kq_ast *op)
     plan->schema = binder_finish_schema(b, &sb);
     return plan;
 }
+
+/* ---- partition ---- */
+
+/* partition by C (subquery): the subquery runs once per distinct value of C; the output
+ * is the union of its results, so it has the subquery's columns. */
+kq_plan *binder_partition(binder *b, kq_plan *input, const kq_ast *op)
+{
+    const kq_ast *column = op->kids[0];
+    int index = kq_schema_find(&input->schema, column->text.ptr, column->text.len);
+    if (index < 0) {
+        kq_diag *diag = kq_bind_error(b, column->start, column->end, "unknown column '%.*s'",
+                                      (int)column->text.len, column->text.ptr);
+        kq_hint_column(diag, &input->schema, column->text.ptr, column->text.len);
+        return NULL;
+    }
+    kq_plan *rows = binder_new_plan(b, KQ_PLAN_APPLY_ROW, NULL, op);
+    rows->schema = input->schema;
+    rows->origin = input->origin;
+    rows->apply_slot = b->query->nslots++;
+    kq_plan *saved = b->apply_source;
+    b->apply_source = rows;
+    kq_plan *subquery = kq_bind_tabular(b, op->kids[1]);
+    b->apply_source = saved;
+    if (!subquery)
+        return NULL;
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PARTITION, input, op);
+    plan->right = subquery;
+    plan->apply_slot = rows->apply_slot;
+    plan->partition_column = index;
+    plan->schema = subquery->schema;
+    return plan;
+}

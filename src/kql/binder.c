@@ -936,6 +936,7 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_MV_APPLY: return binder_mv_apply(b, input, op);
     case KQ_AST_TOP_NESTED: return binder_top_nested(b, input, op);
     case KQ_AST_MAKE_SERIES: return binder_make_series(b, input, op);
+    case KQ_AST_PARTITION: return binder_partition(b, input, op);
     case KQ_AST_PARSE: return binder_parse(b, input, op);
     case KQ_AST_COUNT: {
         plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);

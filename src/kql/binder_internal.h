@@ -77,6 +77,7 @@ kq_plan *binder_range(binder *b, const kq_ast *ast);
 kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_top_nested(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_make_series(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_partition(binder *b, kq_plan *input, const kq_ast *op);
 /* Binds one aggregate call (count(), max(x), ...) over rows of `row`. */
 bool kq_bind_aggregate_call(binder *b, const kq_ast *call, const kq_schema *row, kq_agg_call *out);
 

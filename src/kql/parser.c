@@ -1261,6 +1261,29 @@ static kq_ast *parse_top_nested(parser *ps, const kq_token *keyword)
     return n;
 }
 
+/* partition [hint.x=y] by Column ( operators over one partition's rows ) */
+static kq_ast *parse_partition(parser *ps, const kq_token *keyword)
+{
+    skip_hints(ps);
+    expect(ps, "by", "'by' and the partition column");
+    const kq_token *name = expect_name(ps, "the partition column");
+    kq_ast *column = node(ps, KQ_AST_NAME, name->start, name->end);
+    column->text = name->text;
+    column->text_start = name->start;
+    column->text_end = name->end;
+    skip_hints(ps);
+    const kq_token *open = expect(ps, "(", "'(' and the subquery");
+    kq_ast *subquery = node(ps, KQ_AST_APPLY_SOURCE, open->start, open->end);
+    do {
+        subquery = node2(ps, KQ_AST_PIPE, subquery, parse_operator(ps));
+    } while (accept(ps, "|"));
+    const kq_token *close = expect(ps, ")", "'|' or ')' after the subquery");
+    kq_ast *n = node2(ps, KQ_AST_PARTITION, column, subquery);
+    n->start = keyword->start;
+    n->end = close->end;
+    return n;
+}
+
 /* mv-apply items... on (operators over the record's rows) */
 static kq_ast *parse_mv_apply(parser *ps, const kq_token *keyword)
 {
@@ -1408,6 +1431,8 @@ static kq_ast *parse_operator(parser *ps)
         kq_ast *count = parse_or(ps);
         return node1(ps, KQ_AST_TAKE, keyword->start, count->end, count);
     }
+    if (kq_token_is(keyword, "partition"))
+        return parse_partition(ps, keyword);
     if (kq_token_is(keyword, "make") && at(ps, "-") && !peek(ps)->space_before &&
         kq_token_is(peek_at(ps, 1), "series")) {
         advance(ps);

@@ -86,6 +86,7 @@ typedef enum kq_plan_kind {
     KQ_PLAN_APPLY_ROW,  /* leaf of an mv-apply subquery: the current input row (slot) */
     KQ_PLAN_TOP_NESTED, /* exprs[i]: level i's key; aggs[i]: its aggregate; level_* below */
     KQ_PLAN_MAKE_SERIES, /* exprs: by keys; aggs; series_* below */
+    KQ_PLAN_PARTITION,  /* right: the subquery, run once per value of column partition_column */
 } kq_plan_kind;
 
 struct kq_plan {
@@ -142,6 +143,7 @@ struct kq_plan {
     /* MV_APPLY: output = the input's columns, then right-side columns right_out[]; APPLY_ROW and
      * MV_APPLY share apply_slot, where the run keeps the current row. */
     int apply_slot;
+    int partition_column;
 
     /* TOP_NESTED, per level: row count (NULL: all groups), the others-row value (NULL: none),
      * and the sort direction of the aggregate. */
