@@ -82,7 +82,7 @@ static kq_value convert_number(kq_eval_ctx *ctx, const kq_value *v, kq_type type
             return kq_real(v->u.r);
         if (!isfinite(v->u.r) || fabs(v->u.r) > 9.2e18)
             return kq_null(type);
-        return (kq_value){.type = type, .u.l = type == KQ_INT ? (int32_t)v->u.r : (int64_t)v->u.r};
+        return (kq_value){.type = type, .u.l = type == KQ_INT ? (int32_t)(int64_t)v->u.r : (int64_t)v->u.r};
     default:
         if (!integer)
             return kq_real((double)v->u.l);

@@ -241,7 +241,7 @@ static bool prefix_arg(const kq_value *args, int argc, int index, int max_prefix
     int64_t value;
     if (v->type == KQ_INT || v->type == KQ_LONG)
         value = v->u.l;
-    else if (v->type == KQ_REAL || v->type == KQ_DECIMAL)
+    else if ((v->type == KQ_REAL || v->type == KQ_DECIMAL) && v->u.r >= -9.2e18 && v->u.r <= 9.2e18)
         value = (int64_t)v->u.r;
     else if (v->type == KQ_DYNAMIC && v->u.d && v->u.d->kind == KQ_DYN_LONG)
         value = v->u.d->u.l;

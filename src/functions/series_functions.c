@@ -720,7 +720,7 @@ static bool is_anchor(const kq_dyn *series, uint32_t i, const placeholder *p, nu
 /* Stores an interpolated value. Integer series are truncated, as the Kusto docs' example shows. */
 static void set_interpolated(kq_dyn *cell, double value, bool integer_series)
 {
-    if (integer_series)
+    if (integer_series && value >= -9.2e18 && value <= 9.2e18)
         set_long(cell, (int64_t)value);
     else
         set_real(cell, value);

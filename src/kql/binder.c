@@ -210,12 +210,15 @@ static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
         } else if (want == KQ_DYNAMIC && v.type != KQ_DYNAMIC) {
             v = kq_dynamic(kq_dyn_from_value(b->arena, &v));
         } else if (v.type != want) {
+            double real = kq_value_as_real(&v);
             if (want == KQ_REAL || want == KQ_DECIMAL)
-                v = kq_real(kq_value_as_real(&v));
+                v = kq_real(real);
+            else if (!(real >= -9.2e18 && real <= 9.2e18))
+                v = kq_null(want); /* a real too large for a long (or NaN) has no long value */
             else if (want == KQ_INT)
-                v = kq_int((int64_t)kq_value_as_real(&v));
+                v = kq_int((int64_t)real);
             else
-                v = kq_long((int64_t)kq_value_as_real(&v));
+                v = kq_long((int64_t)real);
             v.type = want;
         }
         plan->rows[i] = v;

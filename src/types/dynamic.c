@@ -379,7 +379,8 @@ kq_value kq_dyn_to_value(const kq_dyn *dyn, kq_type type, kq_arena *arena)
     case KQ_LONG:
         if (dyn->kind == KQ_DYN_LONG)
             return type == KQ_INT ? kq_int(dyn->u.l) : kq_long(dyn->u.l);
-        if (dyn->kind == KQ_DYN_REAL && isfinite(dyn->u.r))
+        /* A real outside the long range (or NaN) has no integer value. */
+        if (dyn->kind == KQ_DYN_REAL && dyn->u.r >= -9.2e18 && dyn->u.r <= 9.2e18)
             return type == KQ_INT ? kq_int((int64_t)dyn->u.r) : kq_long((int64_t)dyn->u.r);
         if (dyn->kind == KQ_DYN_BOOL)
             return kq_long(dyn->u.b);
