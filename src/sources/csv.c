@@ -166,6 +166,40 @@ static bool strip_suffix(char *name, size_t *len, const char *suffix)
     return true;
 }
 
+/* A set of header names, so renaming duplicates stays linear in the header's length
+ * (a crafted header of thousands of empty names must not take quadratic time). */
+typedef struct name_set {
+    const char **names;
+    size_t *lens;
+    int *next_suffix; /* for a name used as a base: the next suffix to try */
+    size_t nslots;
+} name_set;
+
+static size_t name_slot(const name_set *set, const char *name, size_t len)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)name[i];
+        h *= UINT64_C(1099511628211);
+    }
+    size_t slot = h & (set->nslots - 1);
+    while (set->names[slot] && !(set->lens[slot] == len && memcmp(set->names[slot], name, len) == 0))
+        slot = (slot + 1) & (set->nslots - 1);
+    return slot;
+}
+
+static bool name_taken(const name_set *set, const char *name, size_t len)
+{
+    return set->names[name_slot(set, name, len)] != NULL;
+}
+
+static void name_add(name_set *set, const char *name, size_t len)
+{
+    size_t slot = name_slot(set, name, len);
+    set->names[slot] = name;
+    set->lens[slot] = len;
+}
+
 /* Copies header names, trimming spaces and the " [UTC]" / " [Local Time]" suffixes of Log Analytics exports. */
 static void header_init(csv_header *h, const csv_reader *r)
 {
@@ -177,6 +211,13 @@ static void header_init(csv_header *h, const csv_reader *r)
     h->columns = kq_xcalloc(h->count, sizeof(int));
     h->declared = kq_xcalloc(h->count, sizeof(kq_type));
     h->type_field = -1;
+    name_set seen = {0};
+    seen.nslots = 16;
+    while (seen.nslots < 2 * h->count + 2)
+        seen.nslots *= 2;
+    seen.names = kq_xcalloc(seen.nslots, sizeof(char *));
+    seen.lens = kq_xcalloc(seen.nslots, sizeof(size_t));
+    seen.next_suffix = kq_xcalloc(seen.nslots, sizeof(int));
     for (size_t i = 0; i < h->count; i++) {
         size_t len;
         const char *text = field(r, i, &len);
@@ -193,24 +234,33 @@ static void header_init(csv_header *h, const csv_reader *r)
             h->zones[i] = ZONE_LOCAL;
         /* A repeated header name gets a numeric suffix (Name1, Name2, ...), as Kusto names
          * duplicate columns, so neither column's values are lost. */
-        size_t base_len = len;
-        for (int suffix = 1; suffix < 10000; suffix++) {
-            bool taken = false;
-            for (size_t k = 0; k < i && !taken; k++)
-                taken = h->lens[k] == len && memcmp(h->names[k], name, len) == 0;
-            if (!taken)
-                break;
-            char *renamed = kq_xmalloc(base_len + 8);
-            int n = snprintf(renamed, base_len + 8, "%.*s%d", (int)base_len, name, suffix);
-            free(name);
-            name = renamed;
-            len = (size_t)n;
+        if (name_taken(&seen, name, len)) {
+            size_t base_slot = name_slot(&seen, name, len);
+            size_t base_len = len;
+            int suffix = seen.next_suffix[base_slot] ? seen.next_suffix[base_slot] : 1;
+            char *base = name;
+            for (;; suffix++) {
+                char *renamed = kq_xmalloc(base_len + 12);
+                int n = snprintf(renamed, base_len + 12, "%.*s%d", (int)base_len, base, suffix);
+                if (!name_taken(&seen, renamed, (size_t)n)) {
+                    name = renamed;
+                    len = (size_t)n;
+                    break;
+                }
+                free(renamed);
+            }
+            seen.next_suffix[base_slot] = suffix + 1;
+            free(base);
         }
+        name_add(&seen, name, len);
         h->names[i] = name;
         h->lens[i] = len;
         if (len == 4 && memcmp(name, "Type", 4) == 0)
             h->type_field = (int)i;
     }
+    free(seen.names);
+    free(seen.lens);
+    free(seen.next_suffix);
 }
 
 static bool header_has_zone_suffix(const csv_header *h)
