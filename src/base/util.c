@@ -1,6 +1,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,28 @@ _Noreturn void kq_die(const char *format, ...)
     exit(4);
 }
 
+/* Allocations left before the injected failure; 0 means no failure is injected. */
+static atomic_ullong allocations_until_failure;
+
+void kq_set_allocation_limit(unsigned long long n)
+{
+    atomic_store(&allocations_until_failure, n);
+}
+
+/* True when this allocation is the one kq_set_allocation_limit chose to fail. */
+static bool injected_failure(void)
+{
+    unsigned long long left = atomic_load(&allocations_until_failure);
+    while (left != 0) {
+        if (atomic_compare_exchange_weak(&allocations_until_failure, &left, left - 1))
+            return left == 1;
+    }
+    return false;
+}
+
 void *kq_xmalloc(size_t size)
 {
-    void *ptr = malloc(size ? size : 1);
+    void *ptr = injected_failure() ? NULL : malloc(size ? size : 1);
     if (!ptr)
         kq_die("out of memory allocating %zu bytes", size);
     return ptr;
@@ -27,7 +47,7 @@ void *kq_xmalloc(size_t size)
 
 void *kq_xcalloc(size_t count, size_t size)
 {
-    void *ptr = calloc(count ? count : 1, size ? size : 1);
+    void *ptr = injected_failure() ? NULL : calloc(count ? count : 1, size ? size : 1);
     if (!ptr)
         kq_die("out of memory allocating %zu x %zu bytes", count, size);
     return ptr;
@@ -35,7 +55,7 @@ void *kq_xcalloc(size_t count, size_t size)
 
 void *kq_xrealloc(void *ptr, size_t size)
 {
-    void *grown = realloc(ptr, size ? size : 1);
+    void *grown = injected_failure() ? NULL : realloc(ptr, size ? size : 1);
     if (!grown)
         kq_die("out of memory allocating %zu bytes", size);
     return grown;

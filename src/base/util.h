@@ -14,6 +14,12 @@ void *kq_xrealloc(void *ptr, size_t size);
 void kq_grow(void **items, size_t *cap, size_t need, size_t elem_size);
 char *kq_xstrdup(const char *text);
 char *kq_xstrndup(const char *text, size_t len);
+/*
+ * Test hook: makes the nth allocation through the wrappers above fail from now
+ * on (1 = the next one), which then exits(4) like a real failure. 0 turns it off.
+ * Tests call it in a forked child to check that a reader fails cleanly.
+ */
+void kq_set_allocation_limit(unsigned long long n);
 _Noreturn void kq_die(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 #define KQ_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -24,6 +24,9 @@ typedef struct kq_cli_common {
     const char *timezone;
     bool quiet;           /* no per-file load report on stderr */
     int max_width;        /* table cell width limit; 0 = none */
+    uint64_t max_memory;  /* --max-memory in bytes; 0 = the default (half of physical memory) */
+    bool strict;          /* --strict: a skipped record or file, or an unconverted value, fails the run */
+    bool csv_safe;        /* --csv-safe: quote CSV cells that spreadsheets would run as formulas */
 } kq_cli_common;
 
 /*
@@ -34,10 +37,17 @@ typedef struct kq_cli_common {
 int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *index);
 void kq_cli_common_init(kq_cli_common *common);
 
-/* Loads every data argument; prints the per-file report to stderr. Returns false when any input failed. */
+/*
+ * Loads every data argument; prints the per-file report to stderr. Returns false
+ * when any input failed, and with --strict also when a record or file was
+ * skipped or a value did not convert (a line on stderr names the cause).
+ */
 bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq_cli_common *common);
 
+/* Prints diagnostics to stderr with control characters from rule and query text escaped. */
 void kq_cli_print_diags(const kq_diags *diags);
+/* Help lines for --max-memory, --strict and --csv-safe, which query and hunt share. */
+extern const char kq_cli_limit_options_help[];
 void kq_cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reads a whole file for --query-file; prints an error and returns NULL on failure. */

@@ -1,6 +1,7 @@
 /* Options, data loading and messages shared by the subcommands. */
 #include "cli/cli.h"
 #include "base/util.h"
+#include "exec/budget.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -82,6 +83,23 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
         common->timezone = value;
         return 1;
     }
+    if (is_option(arg, "--max-memory")) {
+        const char *value = option_value(argc, argv, index, "--max-memory");
+        if (!value || !kq_size_parse(value, &common->max_memory)) {
+            kq_cli_usage_error(command, "--max-memory needs a size such as 512M or 2G (K, M, G, T are powers "
+                                        "of 1024), got '%s'", value ? value : "");
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(arg, "--strict") == 0) {
+        common->strict = true;
+        return 1;
+    }
+    if (strcmp(arg, "--csv-safe") == 0) {
+        common->csv_safe = true;
+        return 1;
+    }
     if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
         common->quiet = true;
         return 1;
@@ -93,41 +111,78 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
     return 0;
 }
 
-/* Writes "kqlite: PATH: " with the path escaped: file names can hold escape sequences. */
-static void print_path(const char *path)
+const char kq_cli_limit_options_help[] =
+    "  --max-memory SIZE     memory the query's operators (summarize, sort, join, mv-apply) may\n"
+    "                        hold, such as 512M or 2G (default: half of physical memory)\n"
+    "  --strict              fail (exit status 3) when any record or file was skipped or any\n"
+    "                        value did not convert to its column's type\n"
+    "  --csv-safe            csv format: prefix cells starting with =, +, -, @, tab, CR or NUL\n"
+    "                        with ' so spreadsheets do not run them as formulas (numbers such\n"
+    "                        as -12 stay as they are)\n";
+
+/* Appends text from a file or a log record, escaped: file names, table names taken from a
+ * Type column and skip reasons naming event providers can all hold escape sequences. */
+static void put_escaped(kq_buf *out, const char *text)
 {
-    kq_buf escaped;
-    kq_buf_init(&escaped);
-    kq_terminal_escape(&escaped, path, strlen(path));
-    fprintf(stderr, "kqlite: %s: ", escaped.data ? escaped.data : "");
-    kq_buf_free(&escaped);
+    kq_terminal_escape(out, text, strlen(text));
 }
 
 static void print_file_report(const kq_file_report *file)
 {
-    print_path(file->path);
+    kq_buf line;
+    kq_buf_init(&line);
+    kq_buf_puts(&line, "kqlite: ");
+    put_escaped(&line, file->path);
+    kq_buf_puts(&line, ": ");
     if (file->error) {
-        fprintf(stderr, "error: %s\n", file->error);
-        return;
+        kq_buf_puts(&line, "error: ");
+        put_escaped(&line, file->error);
+    } else if (file->skipped) {
+        kq_buf_puts(&line, "skipped: ");
+        put_escaped(&line, file->skipped);
+    } else {
+        put_escaped(&line, file->format ? file->format : "?");
+        kq_buf_puts(&line, " -> ");
+        put_escaped(&line, file->tables && *file->tables ? file->tables : "(no table)");
+        kq_buf_printf(&line, ": %llu read, %llu loaded, %llu skipped", (unsigned long long)file->records_read,
+                      (unsigned long long)file->records_loaded, (unsigned long long)file->records_skipped);
+        if (file->conversion_failures) {
+            kq_buf_printf(&line, "\nkqlite:   warning: %llu value%s did not convert to the column's type and %s "
+                                 "null (for example ",
+                          (unsigned long long)file->conversion_failures, file->conversion_failures == 1 ? "" : "s",
+                          file->conversion_failures == 1 ? "is" : "are");
+            put_escaped(&line, file->first_conversion_failure ? file->first_conversion_failure : "?");
+            kq_buf_puts(&line, "); check the export's date and number formats or --timezone");
+        }
+        for (int i = 0; i < file->nreasons; i++) {
+            kq_buf_printf(&line, "\nkqlite:   skipped %llu: ", (unsigned long long)file->reasons[i].count);
+            put_escaped(&line, file->reasons[i].reason);
+            kq_buf_puts(&line, " (first at ");
+            put_escaped(&line, file->reasons[i].first_location ? file->reasons[i].first_location : "?");
+            kq_buf_putc(&line, ')');
+        }
     }
-    if (file->skipped) {
-        fprintf(stderr, "skipped: %s\n", file->skipped);
-        return;
-    }
-    fprintf(stderr, "%s -> %s: %llu read, %llu loaded, %llu skipped\n",
-            file->format ? file->format : "?", file->tables && *file->tables ? file->tables : "(no table)",
-            (unsigned long long)file->records_read, (unsigned long long)file->records_loaded,
-            (unsigned long long)file->records_skipped);
-    if (file->conversion_failures)
-        fprintf(stderr, "kqlite:   warning: %llu value%s did not convert to the column's type and %s null "
-                        "(for example %s); check the export's date and number formats or --timezone\n",
-                (unsigned long long)file->conversion_failures, file->conversion_failures == 1 ? "" : "s",
-                file->conversion_failures == 1 ? "is" : "are",
-                file->first_conversion_failure ? file->first_conversion_failure : "?");
-    for (int i = 0; i < file->nreasons; i++)
-        fprintf(stderr, "kqlite:   skipped %llu: %s (first at %s)\n",
-                (unsigned long long)file->reasons[i].count, file->reasons[i].reason,
-                file->reasons[i].first_location ? file->reasons[i].first_location : "?");
+    kq_buf_putc(&line, '\n');
+    fputs(line.data, stderr);
+    kq_buf_free(&line);
+}
+
+/* Load totals over every file report, for the summary line and --strict. */
+typedef struct load_totals {
+    uint64_t read, loaded, skipped, skipped_files, conversion_failures;
+} load_totals;
+
+/* Prints why --strict fails the run; returns false when it does. */
+static bool strict_check(const load_totals *totals)
+{
+    if (!totals->skipped && !totals->skipped_files && !totals->conversion_failures)
+        return true;
+    fprintf(stderr, "kqlite: --strict: %llu record%s skipped, %llu file%s skipped as not log files, %llu value%s "
+                    "did not convert; the run fails (exit status 3). The lines above name each file and reason\n",
+            (unsigned long long)totals->skipped, totals->skipped == 1 ? "" : "s",
+            (unsigned long long)totals->skipped_files, totals->skipped_files == 1 ? "" : "s",
+            (unsigned long long)totals->conversion_failures, totals->conversion_failures == 1 ? "" : "s");
+    return false;
 }
 
 bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq_cli_common *common)
@@ -140,35 +195,46 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
         if (kq_load_data_argument(catalog, arguments[i], &options, &report) != 0)
             ok = false;
     kq_catalog_finish(catalog);
-    uint64_t read = 0, loaded = 0, skipped = 0, skipped_files = 0;
+    load_totals totals = {0};
     for (size_t i = 0; i < report.count; i++) {
         const kq_file_report *file = &report.files[i];
         if (file->error)
             ok = false;
-        if (!common->quiet || file->error)
+        /* --strict names every file it fails on, so it prints the reports even with --quiet. */
+        bool troubled = file->error || (common->strict && (file->skipped || file->records_skipped ||
+                                                           file->conversion_failures));
+        if (!common->quiet || troubled)
             print_file_report(file);
-        skipped_files += file->skipped != NULL;
-        read += file->records_read;
-        loaded += file->records_loaded;
-        skipped += file->records_skipped;
+        totals.skipped_files += file->skipped != NULL;
+        totals.read += file->records_read;
+        totals.loaded += file->records_loaded;
+        totals.skipped += file->records_skipped;
+        totals.conversion_failures += file->conversion_failures;
     }
     if (!common->quiet && report.count > 1)
         fprintf(stderr, "kqlite: %zu files (%llu skipped as not log files): %llu records read, %llu loaded, %llu skipped\n",
-                report.count, (unsigned long long)skipped_files, (unsigned long long)read,
-                (unsigned long long)loaded, (unsigned long long)skipped);
+                report.count, (unsigned long long)totals.skipped_files, (unsigned long long)totals.read,
+                (unsigned long long)totals.loaded, (unsigned long long)totals.skipped);
+    if (common->strict && !strict_check(&totals))
+        ok = false;
     kq_load_report_free(&report);
     return ok;
 }
 
 void kq_cli_print_diags(const kq_diags *diags)
 {
-    kq_buf out;
+    kq_buf out, escaped;
     kq_buf_init(&out);
+    kq_buf_init(&escaped);
     for (size_t i = 0; i < diags->count; i++)
         kq_diag_render(&diags->items[i], &out);
-    if (out.len)
-        fputs(out.data, stderr);
+    /* Messages quote rule text and file names, so they are escaped like any other data. */
+    if (out.len) {
+        kq_terminal_escape_lines(&escaped, out.data, out.len);
+        fputs(escaped.data, stderr);
+    }
     kq_buf_free(&out);
+    kq_buf_free(&escaped);
 }
 
 char *kq_cli_read_text(const char *path)

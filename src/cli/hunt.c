@@ -14,7 +14,7 @@
 
 static void print_help(FILE *out)
 {
-    fputs("Usage: kqlite hunt [--rules PATH]... [options] DATA...\n"
+    fprintf(out, "Usage: kqlite hunt [--rules PATH]... [options] DATA...\n"
           "\n"
           "Runs every rule whose tables are present in DATA and prints the hits.\n"
           "Without --rules, the bundled remote-management-tool pack is used.\n"
@@ -31,6 +31,7 @@ static void print_help(FILE *out)
           "  --show-suppressed     also list the rows the exclusions suppressed\n"
           "  --state DIR           with --format alerts: record each rule's run in DIR and skip\n"
           "                        a rule that already ran at or after --now (each alert once)\n"
+          "%s"
           "\n"
           "jsonl writes one object per hit: {\"rule\": {id, name, severity, tactics,\n"
           "techniques, file}, \"row\": {...}}. With --show-suppressed, a suppressed row\n"
@@ -38,7 +39,7 @@ static void print_help(FILE *out)
           "alerts runs each rule as one Sentinel scheduled run at --now: it sees the rows of\n"
           "its queryPeriod, tests its trigger and writes one SecurityAlert-shaped JSON object\n"
           "per alert. docs/tuning.md describes exclusions, alerts and the state folder.\n",
-          out);
+          kq_cli_limit_options_help);
 }
 
 typedef struct hunt_counts {
@@ -179,6 +180,8 @@ static void write_hits(hunt_session *session, const kq_rule *rule, const kq_resu
                     if (f)
                         kq_buf_putc(&out, ',');
                     kq_buf_putc(&out, '"');
+                    if (common->csv_safe && kq_csv_formula_risk(fields[f], strlen(fields[f])))
+                        kq_buf_putc(&out, '\'');
                     for (const char *p = fields[f]; *p; p++) {
                         if (*p == '"')
                             kq_buf_putc(&out, '"');
@@ -317,6 +320,20 @@ static bool save_run(hunt_session *session, kq_rule_state *state, bool alerted)
     return true;
 }
 
+/* Prints "kqlite: rule 'NAME' (FILE)" and detail to stderr, escaped: both come from rule files. */
+static void print_rule_problem(const kq_rule *rule, const char *detail)
+{
+    kq_buf line;
+    kq_buf_init(&line);
+    kq_buf_printf(&line, "kqlite: rule '%s' (%s)%s\n", rule->name ? rule->name : "?", rule->file, detail);
+    kq_buf escaped;
+    kq_buf_init(&escaped);
+    kq_terminal_escape_lines(&escaped, line.data, line.len);
+    fputs(escaped.data, stderr);
+    kq_buf_free(&line);
+    kq_buf_free(&escaped);
+}
+
 /*
  * Runs a rule as one scheduled run at --now and writes its alerts. Returns 1
  * with alerts, 0 without, -1 failed, -3 already run at or after --now.
@@ -328,7 +345,10 @@ static int run_scheduled(hunt_session *session, const kq_rule *rule, const kq_qu
                                    .suppressed = suppressed};
     char *error = NULL;
     if (!kq_schedule_from_rule(rule, &scheduled.schedule, &error)) {
-        fprintf(stderr, "kqlite: rule '%s' (%s): %s\n", rule->name ? rule->name : "?", rule->file, error);
+        char *detail = kq_xmalloc(strlen(error) + 3);
+        snprintf(detail, strlen(error) + 3, ": %s", error);
+        print_rule_problem(rule, detail);
+        free(detail);
         free(error);
         return -1;
     }
@@ -369,8 +389,7 @@ static kq_query *compile_rule(hunt_session *session, const kq_rule *rule, char *
     kq_diags_init(&diags);
     kq_query *query = kq_compile(&rule->query_source, session->catalog, &diags);
     if (!query) {
-        fprintf(stderr, "kqlite: rule '%s' (%s) does not compile:\n", rule->name ? rule->name : "?",
-                rule->file);
+        print_rule_problem(rule, " does not compile:");
         kq_cli_print_diags(&diags);
     }
     kq_diags_free(&diags);
@@ -628,6 +647,7 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
     bool exclusions_ok = load_exclusions(session, exclusion_paths, nexclusion_paths);
     int status = KQ_EXIT_FAILED;
     if (prepare(session, exclusions_ok)) {
+        kq_exec_set_default_limits(&(kq_exec_limits){.max_memory = session->common.max_memory});
         session->catalog = kq_catalog_new();
         bool inputs_ok = kq_cli_load_data(session->catalog, data, ndata, &session->common);
         if (session->common.format == KQ_FORMAT_JSON)

@@ -24,6 +24,7 @@ static void print_help(FILE *out)
           "  --wide                do not cut long table cells (default: 80 characters)\n"
           "  -q, --quiet           no per-file load report on stderr\n",
           out);
+    fputs(kq_cli_limit_options_help, out);
 }
 
 int kq_cmd_query(int argc, char **argv)
@@ -103,13 +104,18 @@ int kq_cmd_query(int argc, char **argv)
                                 "name the file's table with %s=PATH if it was detected as another table\n",
                         query->tables[i], query->tables[i]);
         char *error = NULL;
-        kq_result *result = kq_execute(query, catalog, common.now, &error);
+        kq_exec_limits limits = {.max_memory = common.max_memory};
+        kq_result *result = kq_execute_limited(query, catalog, common.now, &limits, &error);
         if (!result) {
-            fprintf(stderr, "kqlite: query failed: %s\n", error);
+            kq_buf escaped;
+            kq_buf_init(&escaped);
+            kq_terminal_escape(&escaped, error, strlen(error));
+            fprintf(stderr, "kqlite: query failed: %s\n", escaped.data ? escaped.data : "");
+            kq_buf_free(&escaped);
             free(error);
             status = KQ_EXIT_FAILED;
         } else {
-            kq_output_options options = {.max_column_width = common.max_width};
+            kq_output_options options = {.max_column_width = common.max_width, .csv_safe = common.csv_safe};
             kq_write_result(stdout, result, common.format, &options);
             kq_result_free(result);
         }

@@ -3,6 +3,7 @@
 
 #include "base/buf.h"
 #include "base/util.h"
+#include "output/output.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,12 +48,21 @@ void kq_watch_log(FILE *log, const char *format, ...)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     kq_datetime_format(KQ_UNIX_EPOCH_TICKS + (int64_t)now.tv_sec * KQ_TICKS_PER_SECOND + now.tv_nsec / 100, stamp);
-    fprintf(log, "%s kqlite watch: ", stamp);
-    va_list args;
+    va_list args, copy;
     va_start(args, format);
-    vfprintf(log, format, args);
+    va_copy(copy, args);
+    int len = vsnprintf(NULL, 0, format, copy);
+    va_end(copy);
+    char *message = kq_xmalloc(len > 0 ? (size_t)len + 1 : 1);
+    vsnprintf(message, len > 0 ? (size_t)len + 1 : 1, format, args);
     va_end(args);
-    fputc('\n', log);
+    /* Messages quote file names, rule names and skip reasons from logs: escape them for a terminal. */
+    kq_buf escaped;
+    kq_buf_init(&escaped);
+    kq_terminal_escape(&escaped, message, strlen(message));
+    fprintf(log, "%s kqlite watch: %s\n", stamp, escaped.data ? escaped.data : "");
+    kq_buf_free(&escaped);
+    free(message);
     fflush(log);
 }
 

@@ -10,6 +10,7 @@
 #ifndef KQ_EXEC_EXEC_H
 #define KQ_EXEC_EXEC_H
 
+#include "exec/budget.h"
 #include "kql/plan.h"
 #include "table/catalog.h"
 
@@ -25,6 +26,7 @@ typedef struct kq_run {
     kq_batch **apply_rows;      /* mv-apply: the row its subquery is running on, one per slot */
     bool *scalar_done;
     char *error;                /* first run-time error; the run stops when set */
+    kq_budget budget;           /* memory and rows the operators hold (budget.h) */
 } kq_run;
 
 typedef struct kq_op kq_op;
@@ -47,8 +49,20 @@ typedef struct kq_result {
     uint64_t nrows;
 } kq_result;
 
-/* Runs query against catalog with now (ticks). Returns NULL and sets *error (malloc'd) on failure. */
+/*
+ * Runs query against catalog with now (ticks) under the process-wide limits
+ * (kq_exec_set_default_limits). Returns NULL and sets *error (malloc'd) on failure.
+ */
 kq_result *kq_execute(const kq_query *query, const kq_catalog *catalog, int64_t now, char **error);
+/* Runs query like kq_execute under limits (NULL or zero members: the defaults). */
+kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, int64_t now,
+                              const kq_exec_limits *limits, char **error);
+/*
+ * Sets the limits kq_execute applies from now on, for callers that reach it
+ * through other layers (rule runs, exclusions, scheduled alerts). Call it
+ * before any query runs: the setting is not synchronized with running threads.
+ */
+void kq_exec_set_default_limits(const kq_exec_limits *limits);
 void kq_result_free(kq_result *result);
 
 /* ---- used by the operator files ---- */

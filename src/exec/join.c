@@ -35,6 +35,8 @@ typedef struct join_state {
     bool left_done;
     size_t right_emit;   /* next right row to consider for right-only output */
     kq_type *types;
+    kq_budget_account account;
+    uint64_t batch_bytes; /* right batches only this join keeps alive */
 } join_state;
 
 static bool key_has_null(const kq_value *keys, uint32_t n)
@@ -82,6 +84,7 @@ static void build_right(kq_op *op, join_state *s)
         kq_grow((void **)&s->right_batches, &s->right_cap, s->nright_batches + 1, sizeof(kq_batch *));
         uint32_t index = (uint32_t)s->nright_batches;
         s->right_batches[s->nright_batches++] = batch;
+        s->batch_bytes += kq_budget_batch_bytes(batch);
         for (uint32_t r = 0; r < batch->nrows; r++) {
             get_keys(batch, r, plan->right_keys, plan->njoin_keys, keys);
             kq_grow((void **)&s->rows, &s->rows_cap, s->nrows + 1, sizeof(right_row));
@@ -92,12 +95,18 @@ static void build_right(kq_op *op, join_state *s)
             row->matched = false;
             row->next = -1;
         }
+        uint64_t held = s->batch_bytes + s->rows_cap * sizeof(right_row) + s->right_cap * sizeof(kq_batch *);
+        if (!kq_budget_update(op->run, &s->account, "join", "right-side rows", held, s->nrows))
+            break;
     }
     free(keys);
     kq_op_close(right);
     s->nbuckets = 1;
     while (s->nbuckets < s->nrows * 2 + 1)
         s->nbuckets *= 2;
+    uint64_t held = s->account.bytes + s->nbuckets * sizeof(int32_t);
+    if (!op->run->error)
+        kq_budget_update(op->run, &s->account, "join", "right-side rows", held, s->nrows);
     s->buckets = kq_xmalloc(s->nbuckets * sizeof(int32_t));
     for (size_t i = 0; i < s->nbuckets; i++)
         s->buckets[i] = -1;
@@ -290,6 +299,7 @@ static kq_batch *join_next(kq_op *op)
 static void join_close(kq_op *op)
 {
     join_state *s = op->state;
+    kq_budget_release(op->run, &s->account);
     for (size_t i = 0; i < s->nright_batches; i++)
         kq_batch_release(s->right_batches[i]);
     free(s->right_batches);

@@ -12,6 +12,7 @@ typedef struct apply_state {
     kq_type *types;
     kq_batch *input;      /* current input batch */
     uint32_t next_row;
+    kq_budget_account account; /* the output batch being filled */
 } apply_state;
 
 /* Runs the subquery for one row and appends its output rows to out (growing it as needed). */
@@ -35,6 +36,9 @@ static kq_batch *apply_row(kq_op *op, apply_state *s, kq_batch *out, uint32_t ro
                     kq_batch_borrow(bigger, out->borrowed[k]);
                 kq_batch_release(out);
                 out = bigger;
+                if (!kq_budget_update(run, &s->account, "mv-apply", "output rows", kq_arena_used(out->arena),
+                                      out->capacity))
+                    break;
             }
             uint32_t c = 0;
             for (uint32_t i = 0; i < s->input->ncols; i++, c++)
@@ -78,6 +82,7 @@ static kq_batch *apply_next(kq_op *op)
 static void apply_close(kq_op *op)
 {
     apply_state *s = op->state;
+    kq_budget_release(op->run, &s->account);
     if (s->input)
         kq_batch_release(s->input);
     free(s->types);

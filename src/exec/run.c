@@ -87,9 +87,23 @@ kq_value *kq_run_collect_column(kq_run *run, const kq_plan *plan, size_t *count)
     return out;
 }
 
+static kq_exec_limits default_limits;
+
+void kq_exec_set_default_limits(const kq_exec_limits *limits)
+{
+    default_limits = limits ? *limits : (kq_exec_limits){0};
+}
+
 kq_result *kq_execute(const kq_query *query, const kq_catalog *catalog, int64_t now, char **error)
 {
+    return kq_execute_limited(query, catalog, now, &default_limits, error);
+}
+
+kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, int64_t now,
+                              const kq_exec_limits *limits, char **error)
+{
     kq_run run = {.catalog = catalog, .query = query, .now = now};
+    kq_budget_init(&run.budget, limits);
     run.arena = kq_arena_new(64 * 1024);
     run.sets = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value_set *));
     run.scalars = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value));

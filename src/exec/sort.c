@@ -26,6 +26,8 @@ typedef struct sort_state {
     uint64_t limit;
     bool consumed;
     const kq_plan *plan;
+    kq_budget_account account;
+    uint64_t batch_bytes; /* input batches only this sort keeps alive */
 } sort_state;
 
 /* qsort has no context argument; sort runs are not nested within one thread. */
@@ -60,6 +62,7 @@ static void consume(kq_op *op, sort_state *s)
         kq_grow((void **)&s->batches, &s->cap, s->nbatches + 1, sizeof(kq_batch *));
         uint32_t index = (uint32_t)s->nbatches;
         s->batches[s->nbatches++] = batch;
+        s->batch_bytes += kq_budget_batch_bytes(batch);
         uint32_t n = batch->nrows;
         kq_value **keys = kq_xmalloc((plan->nkeys ? plan->nkeys : 1) * sizeof(kq_value *));
         for (uint32_t k = 0; k < plan->nkeys; k++) {
@@ -77,7 +80,9 @@ static void consume(kq_op *op, sort_state *s)
                 row->keys[k] = keys[k][r];
         }
         free(keys);
-        if (op->run->error)
+        uint64_t held = s->batch_bytes + kq_arena_used(s->arena) + s->rows_cap * sizeof(sort_row) +
+                        s->cap * sizeof(kq_batch *);
+        if (op->run->error || !kq_budget_update(op->run, &s->account, "sort", "rows", held, s->nrows))
             return;
     }
     current_plan = plan;
@@ -126,6 +131,7 @@ static kq_batch *sort_next(kq_op *op)
 static void sort_close(kq_op *op)
 {
     sort_state *s = op->state;
+    kq_budget_release(op->run, &s->account);
     for (size_t i = 0; i < s->nbatches; i++)
         kq_batch_release(s->batches[i]);
     free(s->batches);

@@ -27,6 +27,7 @@ typedef struct summarize_state {
     bool consumed;
     size_t next_group;
     kq_type *types;
+    kq_budget_account account;
 } summarize_state;
 
 static group *add_group(summarize_state *s, const kq_plan *plan, const kq_value *keys, uint64_t hash)
@@ -163,7 +164,8 @@ static kq_batch *summarize_next(kq_op *op)
         while ((batch = op->input->next(op->input))) {
             consume_batch(op, s, batch);
             kq_batch_release(batch);
-            if (op->run->error)
+            uint64_t held = kq_arena_used(s->arena) + s->cap * sizeof(group) + s->nslots * sizeof(uint32_t);
+            if (op->run->error || !kq_budget_update(op->run, &s->account, "summarize", "groups", held, s->ngroups))
                 return NULL;
         }
         /* Without `by`, an empty input still yields one row of default values. */
@@ -176,6 +178,7 @@ static kq_batch *summarize_next(kq_op *op)
 static void summarize_close(kq_op *op)
 {
     summarize_state *s = op->state;
+    kq_budget_release(op->run, &s->account);
     kq_arena_free(s->arena);
     kq_arena_free(s->scratch);
     free(s->groups);

@@ -115,11 +115,17 @@ void kq_row_json(kq_buf *out, const kq_result *result, const kq_batch *batch, ui
     kq_buf_putc(out, '}');
 }
 
-void kq_terminal_escape(kq_buf *out, const char *text, size_t len)
+/* Appends text for a terminal; keep_lines lets line breaks and tabs through unchanged. */
+static void escape_for_terminal(kq_buf *out, const char *text, size_t len, bool keep_lines)
 {
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)text[i];
+        if (keep_lines && (c == '\n' || c == '\t')) {
+            kq_buf_putc(out, (char)c);
+            i++;
+            continue;
+        }
         if (c < 0x20 || c == 0x7f) {
             if (c == '\n')
                 kq_buf_puts(out, "\\n");
@@ -155,50 +161,102 @@ void kq_terminal_escape(kq_buf *out, const char *text, size_t len)
     }
 }
 
-static void write_csv_field(FILE *out, const char *text, size_t len)
+void kq_terminal_escape(kq_buf *out, const char *text, size_t len)
 {
+    escape_for_terminal(out, text, len, false);
+}
+
+void kq_terminal_escape_lines(kq_buf *out, const char *text, size_t len)
+{
+    escape_for_terminal(out, text, len, true);
+}
+
+/* True for a whole decimal number such as -12, +3.5 or -1e-3: a spreadsheet reads it as a number, not a formula. */
+static bool is_plain_number(const char *text, size_t len)
+{
+    size_t i = 0, digits = 0;
+    if (i < len && (text[i] == '-' || text[i] == '+'))
+        i++;
+    for (; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+        digits++;
+    if (i < len && text[i] == '.')
+        for (i++; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+            digits++;
+    if (digits == 0)
+        return false;
+    if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+        i++;
+        if (i < len && (text[i] == '-' || text[i] == '+'))
+            i++;
+        size_t exponent = i;
+        while (i < len && text[i] >= '0' && text[i] <= '9')
+            i++;
+        if (i == exponent)
+            return false;
+    }
+    return i == len;
+}
+
+bool kq_csv_formula_risk(const char *text, size_t len)
+{
+    if (len == 0)
+        return false;
+    char c = text[0];
+    if (c == '=' || c == '@' || c == '\t' || c == '\r' || c == '\0')
+        return true;
+    return (c == '+' || c == '-') && !is_plain_number(text, len);
+}
+
+void kq_csv_field(kq_buf *out, const char *text, size_t len, bool csv_safe)
+{
+    bool prefix = csv_safe && kq_csv_formula_risk(text, len);
     bool quote = len > 0 && (text[0] == ' ' || text[len - 1] == ' ');
     for (size_t i = 0; i < len && !quote; i++)
         if (text[i] == ',' || text[i] == '"' || text[i] == '\n' || text[i] == '\r')
             quote = true;
-    if (!quote) {
-        fwrite(text, 1, len, out);
-        return;
-    }
-    fputc('"', out);
+    if (quote)
+        kq_buf_putc(out, '"');
+    if (prefix)
+        kq_buf_putc(out, '\'');
     for (size_t i = 0; i < len; i++) {
-        if (text[i] == '"')
-            fputc('"', out);
-        fputc(text[i], out);
+        if (quote && text[i] == '"')
+            kq_buf_putc(out, '"');
+        kq_buf_putc(out, text[i]);
     }
-    fputc('"', out);
+    if (quote)
+        kq_buf_putc(out, '"');
 }
 
-static void write_csv(FILE *out, const kq_result *result)
+static void write_csv(FILE *out, const kq_result *result, bool csv_safe)
 {
+    kq_buf line, cell;
+    kq_buf_init(&line);
+    kq_buf_init(&cell);
     for (uint32_t c = 0; c < result->schema.count; c++) {
         if (c)
-            fputc(',', out);
+            kq_buf_putc(&line, ',');
         const char *name = result->schema.fields[c].name;
-        write_csv_field(out, name, strlen(name));
+        kq_csv_field(&line, name, strlen(name), csv_safe);
     }
-    fputs("\r\n", out);
-    kq_buf cell;
-    kq_buf_init(&cell);
+    kq_buf_puts(&line, "\r\n");
+    fwrite(line.data, 1, line.len, out);
     for (size_t b = 0; b < result->nbatches; b++) {
         const kq_batch *batch = result->batches[b];
         for (uint32_t r = 0; r < batch->nrows; r++) {
+            kq_buf_clear(&line);
             for (uint32_t c = 0; c < result->schema.count; c++) {
                 if (c)
-                    fputc(',', out);
+                    kq_buf_putc(&line, ',');
                 kq_buf_clear(&cell);
                 kq_value v = kq_column_get(&batch->cols[c], r);
                 kq_value_text(&cell, &v);
-                write_csv_field(out, cell.data ? cell.data : "", cell.len);
+                kq_csv_field(&line, cell.data ? cell.data : "", cell.len, csv_safe);
             }
-            fputs("\r\n", out);
+            kq_buf_puts(&line, "\r\n");
+            fwrite(line.data, 1, line.len, out);
         }
     }
+    kq_buf_free(&line);
     kq_buf_free(&cell);
 }
 
@@ -320,7 +378,7 @@ void kq_write_result(FILE *out, const kq_result *result, kq_format format, const
 {
     switch (format) {
     case KQ_FORMAT_TABLE: write_table(out, result, options); break;
-    case KQ_FORMAT_CSV: write_csv(out, result); break;
+    case KQ_FORMAT_CSV: write_csv(out, result, options && options->csv_safe); break;
     case KQ_FORMAT_JSON: write_json(out, result, false); break;
     case KQ_FORMAT_JSONL: write_json(out, result, true); break;
     }

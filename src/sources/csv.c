@@ -14,6 +14,7 @@
  */
 #include "sources/source_internal.h"
 #include "base/buf.h"
+#include "base/limits.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -362,6 +363,15 @@ static void load_record(csv_file *f, const csv_reader *r)
         kq_file_report_skip(report, r->nfields > f->header.count ? "more fields than the header"
                                                                  : "fewer fields than the header",
                             location);
+        return;
+    }
+    /* base/limits.h: what one record may cost the table builder. */
+    const char *too_long = r->text.len > KQ_MAX_RECORD_BYTES ? "record longer than 64 MiB (KQ_MAX_RECORD_BYTES)" : NULL;
+    for (size_t i = 0; i < r->nfields && !too_long; i++)
+        if (r->lens[i] > KQ_MAX_FIELD_BYTES)
+            too_long = "field longer than 16 MiB (KQ_MAX_FIELD_BYTES)";
+    if (too_long) {
+        kq_file_report_skip(report, too_long, location);
         return;
     }
     for (size_t i = 0; i < r->nfields; i++) {

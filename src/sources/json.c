@@ -10,6 +10,7 @@
  * {"Schema":[...],"Results":[...]} (also camelCase), and plain row objects.
  */
 #include "sources/source_internal.h"
+#include "base/limits.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -190,6 +191,8 @@ static bool first_line_is_object(const char *data, size_t len, size_t start)
 {
     const char *newline = memchr(data + start, '\n', len - start);
     size_t end = newline ? (size_t)(newline - data) : len;
+    if (end - start > KQ_MAX_RECORD_BYTES)
+        return true; /* read as JSON lines, where the long line is skipped and counted */
     json_error_t error;
     json_t *value = json_loadb(data + start, end - start, JSON_LOAD_FLAGS, &error);
     bool object = json_is_object(value);
@@ -211,7 +214,12 @@ static void load_lines(json_file *f, const char *data, size_t len, size_t start)
         size_t first = pos;
         while (first < trimmed && (data[first] == ' ' || data[first] == '\t'))
             first++;
-        if (first < trimmed) {
+        if (first < trimmed && trimmed - first > KQ_MAX_RECORD_BYTES) {
+            char location[32];
+            snprintf(location, sizeof location, "line %d", line);
+            f->ctx->file->records_read++;
+            kq_file_report_skip(f->ctx->file, "JSON line longer than 64 MiB (KQ_MAX_RECORD_BYTES)", location);
+        } else if (first < trimmed) {
             char location[32];
             snprintf(location, sizeof location, "line %d", line);
             json_error_t error;

@@ -1,0 +1,90 @@
+/*
+ * Every limit kqlite applies to input it does not control: query text, rule
+ * files, log files and the memory one query may use. Each limit turns a crafted
+ * or runaway input into a clear error or a counted skip, never a crash, a hang
+ * or a silent loss. Other headers keep a few limits beside the code they guard
+ * (rules/rule.h, table/builder.c, sources/load.c). This header names them too.
+ */
+#ifndef KQ_BASE_LIMITS_H
+#define KQ_BASE_LIMITS_H
+
+#include <stdint.h>
+
+#define KQ_STRINGIFY_INNER(x) #x
+#define KQ_STRINGIFY(x) KQ_STRINGIFY_INNER(x)
+
+/* ---- query text (kql/parser.c, kql/bind_expr.c, exec/eval.c, exec/value_set.c) ---- */
+
+/* Longest query text accepted (bytes). Real rules are a few KB; 1 MB leaves room for
+ * generated queries with long literal lists. */
+#define KQ_MAX_QUERY_BYTES (1 << 20)
+
+/* Deepest nesting of parentheses and operators the recursive-descent parser follows.
+ * A chain of `and`/`or` terms counts one level per term, because it binds and evaluates as a
+ * left-deep tree. Each level costs well under 1 KB of stack in the parser, binder and
+ * evaluator, so 1,000 levels stay far below the usual 8 MB stack. A query of 10,000 nested
+ * parentheses is rejected with an error instead of overflowing the stack. */
+#define KQ_MAX_EXPRESSION_DEPTH 1000
+
+/* Most arguments one function call may take (pack_array and strcat lists in real rules run
+ * to a few hundred). */
+#define KQ_MAX_CALL_ARGS 1024
+
+/* Most values an in/has_any list may hold after expanding sets (Kusto's has_any limit).
+ * NOTE: exec/value_set.c fails a run only when a list passes 10 times this (100,000 values). */
+#define KQ_MAX_LIST_VALUES 10000
+
+/* ---- rule files (rules/rule.h keeps the values) ----
+ * KQ_RULE_FILE_MAX_BYTES (4 MiB): a stray log file or crafted YAML file in a rule folder costs
+ * the YAML parser at most this much input. KQ_RULE_DIR_MAX_DEPTH (32): a rule folder tree is
+ * walked at most this deep. KQ_RULE_MAX_REPAIRS (16): re-indentation repairs per file. */
+
+/* ---- log files (sources/csv.c, sources/json.c) ---- */
+
+/*
+ * Maximum CSV field size kept (bytes, after unquoting). A record with a longer field is
+ * skipped and counted as "field longer than 16 MiB". Kusto's ingestion cuts string values
+ * at 1 MB by default. kqlite keeps fields 16 times that long so a long command line or
+ * script block still loads whole. The bound stops one crafted cell from making the table
+ * builder copy an arbitrarily large string.
+ */
+#define KQ_MAX_FIELD_BYTES (16u * 1024 * 1024)
+
+/*
+ * Maximum record size a reader parses (bytes): one CSV record, or one line of a JSON-lines
+ * file. A longer record is skipped and counted. jansson builds a tree several times the
+ * size of its input, so a 64 MiB JSON line can already cost hundreds of MB; the bound keeps
+ * one line from multiplying memory beyond that. Deep nesting inside a record is bounded
+ * separately by jansson (JSON_PARSER_MAX_DEPTH, 2048 levels in jansson 2.14), which reports
+ * the line as malformed.
+ * NOTE: a JSON array file or a file of concatenated objects is parsed as whole values, so
+ * only the file size bounds those.
+ */
+#define KQ_MAX_RECORD_BYTES (64u * 1024 * 1024)
+
+/* Columns per table: table/builder.c (BUILDER_MAX_COLUMNS, 10,000, Kusto's limit) drops
+ * further distinct column names, so a CSV header of 100,000 names builds 10,000 columns. */
+
+/* ---- memory and rows per query (exec/budget.c) ---- */
+
+/*
+ * Default --max-memory: this fraction of physical memory (1/2). The loaded tables live
+ * outside the budget and usually take comparable memory, so half leaves room for them
+ * and for the output. When the size of physical memory cannot be read,
+ * KQ_DEFAULT_MAX_MEMORY_FALLBACK applies.
+ */
+#define KQ_DEFAULT_MAX_MEMORY_DIVISOR 2
+#define KQ_DEFAULT_MAX_MEMORY_FALLBACK (UINT64_C(2) * 1024 * 1024 * 1024)
+
+/*
+ * Maximum rows one operator may hold at once: summarize groups, sort rows, the right side of a
+ * join, the output of one mv-apply slice. summarize numbers groups in 32-bit hash slots, join
+ * links its bucket chains with 32-bit signed indexes and mv-apply doubles a 32-bit batch
+ * capacity, so 2^31 rows would wrap an index. The operators check once per input batch (or
+ * per doubling), so the limit sits at 2^30, far enough below 2^31 that no single step past
+ * a check can wrap. A query over a crafted file with more distinct keys gets an error naming
+ * the operator instead.
+ */
+#define KQ_MAX_OPERATOR_ROWS (UINT64_C(1) << 30)
+
+#endif
