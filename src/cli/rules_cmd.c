@@ -159,6 +159,16 @@ static void write_load_error_jsonl(const kq_diag *diag)
     kq_buf_free(&error);
 }
 
+/* Appends a rendered diagnostic with its control characters escaped: rule files are input. */
+static void print_diag_escaped(kq_buf *out, const kq_diag *diag)
+{
+    kq_buf raw;
+    kq_buf_init(&raw);
+    kq_diag_render(diag, &raw);
+    kq_terminal_escape_lines(out, raw.data ? raw.data : "", raw.len);
+    kq_buf_free(&raw);
+}
+
 int kq_cmd_rules(int argc, char **argv)
 {
     kq_format format = KQ_FORMAT_TABLE;
@@ -244,7 +254,7 @@ int kq_cmd_rules(int argc, char **argv)
             kq_buf_puts(&out, "ERROR  (not loaded)  ");
             kq_terminal_escape(&out, diag->file, strlen(diag->file));
             kq_buf_putc(&out, '\n');
-            kq_diag_render(diag, &out);
+            print_diag_escaped(&out, diag);
             fputs(out.data, stdout);
             kq_buf_free(&out);
         }
@@ -264,7 +274,7 @@ int kq_cmd_rules(int argc, char **argv)
                 kq_buf out;
                 kq_buf_init(&out);
                 for (size_t d = 0; d < v->diags.count; d++)
-                    kq_diag_render(&v->diags.items[d], &out);
+                    print_diag_escaped(&out, &v->diags.items[d]);
                 fputs(out.data ? out.data : "", stdout);
                 kq_buf_free(&out);
             }

@@ -7,12 +7,20 @@
 
 static void print_schema(const char *name, const kq_field *fields, uint32_t count, uint64_t rows, bool loaded)
 {
+    /* Names of loaded tables and columns come from files, so they are escaped. */
+    kq_buf line;
+    kq_buf_init(&line);
+    kq_terminal_escape(&line, name, strlen(name));
     if (loaded)
-        printf("%s (%llu rows)\n", name, (unsigned long long)rows);
+        printf("%s (%llu rows)\n", line.data ? line.data : "", (unsigned long long)rows);
     else
-        printf("%s\n", name);
-    for (uint32_t i = 0; i < count; i++)
-        printf("  %-45s %s\n", fields[i].name, kq_type_name(fields[i].type));
+        printf("%s\n", line.data ? line.data : "");
+    for (uint32_t i = 0; i < count; i++) {
+        kq_buf_clear(&line);
+        kq_terminal_escape(&line, fields[i].name, strlen(fields[i].name));
+        printf("  %-45s %s\n", line.data ? line.data : "", kq_type_name(fields[i].type));
+    }
+    kq_buf_free(&line);
 }
 
 int kq_cmd_tables(int argc, char **argv)

@@ -329,6 +329,7 @@ typedef struct csv_file {
     csv_header header;
     kq_date_order order;
     kq_tz utc;
+    bool too_wide; /* more columns than a table holds: every record is skipped, not cut */
 } csv_file;
 
 static void set_cell(csv_file *f, size_t i, const char *text, size_t len)
@@ -359,6 +360,10 @@ static void load_record(csv_file *f, const csv_reader *r)
     char location[32];
     snprintf(location, sizeof location, "line %d", r->record_line);
     report->records_read++;
+    if (f->too_wide) {
+        kq_file_report_skip(report, "the file has more than 10,000 columns, the most a table holds", location);
+        return;
+    }
     if (r->nfields != f->header.count) {
         kq_file_report_skip(report, r->nfields > f->header.count ? "more fields than the header"
                                                                  : "fewer fields than the header",
@@ -395,13 +400,18 @@ static void bind_table(csv_file *f, const csv_reader *first)
     f->builder = kq_context_builder(f->ctx, table);
     const char *name = f->ctx->forced_table ? f->ctx->forced_table : table;
     const kq_builtin_table *builtin = kq_builtin_table_find(name, strlen(name));
+    size_t dropped = 0;
     for (size_t i = 0; i < h->count; i++) {
         h->columns[i] = kq_table_builder_column(f->builder, h->names[i], h->lens[i]);
+        dropped += h->columns[i] < 0;
         h->declared[i] = KQ_TYPE_NONE;
         for (uint32_t k = 0; builtin && k < builtin->count; k++)
             if (strcmp(builtin->fields[k].name, h->names[i]) == 0)
                 h->declared[i] = builtin->fields[k].type;
     }
+    /* Columns past the table's limit have nowhere to go: rather than load records with
+     * columns missing, every record is skipped and counted. */
+    f->too_wide = dropped > 0;
     if (header_has_zone_suffix(h))
         kq_file_report_set_format(f->ctx->file, "log-analytics-csv");
     else

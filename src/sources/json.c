@@ -18,7 +18,15 @@
 #include <string.h>
 
 /* jansson flags: NUL bytes inside strings are data, not an error. */
-#define JSON_LOAD_FLAGS JSON_ALLOW_NUL
+/* A repeated key is rejected: with "last one wins", an attacker could hide a command line
+ * behind a second ProcessCommandLine member; such a record is a counted skip instead. */
+#define JSON_LOAD_FLAGS (JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES)
+
+/* The skip reason for a JSON parse error: duplicate keys get their own reason. */
+static const char *json_skip_reason(const json_error_t *error, const char *malformed)
+{
+    return strstr(error->text, "duplicate object key") ? "JSON object with a duplicate key" : malformed;
+}
 
 typedef struct json_file {
     kq_load_context *ctx;
@@ -169,7 +177,7 @@ static void load_array(json_file *f, const char *data, size_t len, size_t start)
         char location[48];
         snprintf(location, sizeof location, "line %d", error.line + count_lines(data, 0, start));
         f->ctx->file->records_read++;
-        kq_file_report_skip(f->ctx->file, "malformed JSON document", location);
+        kq_file_report_skip(f->ctx->file, json_skip_reason(&error, "malformed JSON document"), location);
         set_format(f, "json-array");
         return;
     }
@@ -229,7 +237,7 @@ static void load_lines(json_file *f, const char *data, size_t len, size_t start)
                 json_decref(value);
             } else {
                 f->ctx->file->records_read++;
-                kq_file_report_skip(f->ctx->file, "malformed JSON line", location);
+                kq_file_report_skip(f->ctx->file, json_skip_reason(&error, "malformed JSON line"), location);
             }
         }
         pos = end + 1;
@@ -268,7 +276,7 @@ static void load_concatenated(json_file *f, const char *data, size_t len, size_t
             continue;
         }
         f->ctx->file->records_read++;
-        kq_file_report_skip(f->ctx->file, "malformed JSON value", location);
+        kq_file_report_skip(f->ctx->file, json_skip_reason(&error, "malformed JSON value"), location);
         /* Resynchronize at the next line that starts with '{'. */
         const char *resume = NULL;
         for (const char *p = data + pos; (p = memchr(p, '\n', (size_t)(data + len - p))) != NULL; p++) {

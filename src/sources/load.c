@@ -3,6 +3,7 @@
  * dispatch from a file's detected format to its reader.
  */
 #include "sources/source_internal.h"
+#include "sources/evtx/evtx.h"
 #include "base/util.h"
 
 #include <dirent.h>
@@ -191,10 +192,8 @@ static int load_content(kq_load_context *ctx, const char *data, size_t len)
         kq_csv_load(ctx, data, len);
         return 0;
     case KQ_FORMAT_EVTX:
-        kq_file_report_set_format(ctx->file, "evtx");
-        unreadable(ctx, "EVTX binary logs are not read by this reader; export them as JSON "
-                        "(for example with evtx_dump) and load the JSON");
-        return -1;
+        kq_evtx_load(ctx, data, len);
+        return 0;
     case KQ_FORMAT_BINARY:
         kq_file_report_set_format(ctx->file, "unknown");
         unreadable(ctx, "unknown format: binary data, not CSV or JSON");
