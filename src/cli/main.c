@@ -23,7 +23,8 @@ static void print_help(FILE *out)
           "\n"
           "DATA is a file or folder (format and table detected from the content) or TABLE=PATH.\n"
           "Inputs: Defender advanced-hunting CSV/JSON exports, Log Analytics CSV exports,\n"
-          "Defender streaming-API records, Sysmon/Security events as JSON (NXLog or evtx_dump form).\n"
+          "Defender streaming-API records, Windows event logs (.evtx, or Sysmon/Security events\n"
+          "as JSON in NXLog or evtx_dump form).\n"
           "\n"
           "Run 'kqlite COMMAND --help' for a command's options.\n"
           "Exit status: 0 run completed (with or without hits), 2 usage error, 3 a rule or input failed.\n",
