@@ -8,6 +8,8 @@ CMAKE_FLAGS ?=
 
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# make check runs each fuzz target this long: a smoke test, not a campaign.
+CHECK_FUZZ_SECONDS ?= 20
 
 .PHONY: all kqlite deps demo check test test-asan fuzz fuzz-build clean
 
@@ -27,6 +29,7 @@ demo: deps kqlite
 check: deps
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 test: kqlite
 	@tests/run-all.sh $(BUILD)

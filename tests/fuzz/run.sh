@@ -9,6 +9,8 @@ build=$1
 seconds=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 status=0
+passed=0
+failed=0
 for target in "$build"/fuzz_*; do
     [ -x "$target" ] || continue
     name=$(basename "$target")
@@ -19,7 +21,7 @@ for target in "$build"/fuzz_*; do
         fuzz_csv) seeds="$root/tests/fixtures/sources $root/examples" ;;
         fuzz_json) seeds="$root/tests/fixtures/sources $root/examples" ;;
         fuzz_rules_yaml) seeds="$root/tests/fixtures/rules $root/rules/rmm" ;;
-        fuzz_evtx) seeds="$root/tests/fixtures/evtx" ;;
+        fuzz_evtx) seeds="" ; [ -d "$root/../shared/data/sigma-regression" ] && seeds="$root/../shared/data/sigma-regression" ;;
         *) seeds="" ;;
     esac
     dict=""
@@ -35,6 +37,10 @@ for target in "$build"/fuzz_*; do
     if [ "$result" -ne 0 ]; then
         echo "fuzz: $name found a failure (exit status $result)"
         status=1
+        failed=$((failed + 1))
+    else
+        passed=$((passed + 1))
     fi
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status
