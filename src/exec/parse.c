@@ -14,7 +14,7 @@
 typedef struct parse_state {
     kq_arena *scratch;
     kq_type *types;
-    const pcre2_code *code;
+    pcre2_code *code; /* owned: kept for the whole run */
 } parse_state;
 
 static kq_value convert(kq_batch *out, const char *text, size_t len, kq_type type)
@@ -89,6 +89,7 @@ static kq_batch *parse_next(kq_op *op)
 static void parse_close(kq_op *op)
 {
     parse_state *s = op->state;
+    pcre2_code_free(s->code);
     kq_arena_free(s->scratch);
     free(s->types);
     free(s);
@@ -103,7 +104,7 @@ kq_op *kq_op_parse(kq_run *run, const kq_plan *plan, kq_op *input)
     for (uint32_t c = 0; c < plan->schema.count; c++)
         s->types[c] = plan->schema.fields[c].type;
     char error[256];
-    s->code = kq_regex_get(plan->regex, strlen(plan->regex), error, sizeof error);
+    s->code = kq_regex_compile(plan->regex, strlen(plan->regex), error, sizeof error);
     if (!s->code)
         kq_run_fail(run, "parse: %s", error);
     op->state = s;

@@ -53,13 +53,36 @@ const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, siz
     if (cache_count < REGEX_CACHE_SIZE) {
         slot = cache_count++;
     } else {
-        /* Entries are never freed while in use elsewhere: a full cache keeps the old code alive. */
+        /* Callers use a cached pattern only within the call that looked it up (operators
+         * that keep one, such as parse, compile their own with kq_regex_compile), so the
+         * oldest entry can be freed here. */
         slot = next_victim++ % REGEX_CACHE_SIZE;
         free(cache[slot].pattern);
+        pcre2_code_free(cache[slot].code);
     }
     cache[slot].pattern = kq_xstrndup(pattern, len);
     cache[slot].len = len;
     cache[slot].code = code;
     pthread_mutex_unlock(&cache_lock);
+    return code;
+}
+
+pcre2_code *kq_regex_compile(const char *pattern, size_t len, char *error, size_t size)
+{
+    if (!kq_regex_check_re2(pattern, len, error, size))
+        return NULL;
+    int error_code;
+    PCRE2_SIZE error_offset;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, len,
+                                     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
+                                     &error_code, &error_offset, NULL);
+    if (!code) {
+        PCRE2_UCHAR message[160];
+        pcre2_get_error_message(error_code, message, sizeof message);
+        snprintf(error, size, "invalid regular expression '%.*s' at offset %zu: %s",
+                 (int)(len > 80 ? 80 : len), pattern, (size_t)error_offset, (char *)message);
+        return NULL;
+    }
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
     return code;
 }

@@ -13,4 +13,8 @@
  */
 const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, size_t size);
 
+/* Compiles a pattern the caller owns (free with pcre2_code_free), for an operator that
+ * keeps it for its whole run; same checks and errors as kq_regex_get. */
+pcre2_code *kq_regex_compile(const char *pattern, size_t len, char *error, size_t size);
+
 #endif
