@@ -266,8 +266,8 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Counts the period boundaries crossed going from t2 to t1 (calendar counting, not elapsed time). */
-static int64_t count_boundaries(period p, int64_t t1, int64_t t2)
+/* Counts the calendar boundaries of period p crossed going from t2 to t1. */
+static int64_t count_calendar_boundaries(period p, int64_t t1, int64_t t2)
 {
     kq_civil_time a, b;
     kq_datetime_to_civil(t1, &a);
@@ -293,9 +293,21 @@ static int64_t count_boundaries(period p, int64_t t1, int64_t t2)
         return floor_div(t1, KQ_TICKS_PER_MILLISECOND) - floor_div(t2, KQ_TICKS_PER_MILLISECOND);
     case PERIOD_MICROSECOND:
         return floor_div(t1, KQ_TICKS_PER_MICROSECOND) - floor_div(t2, KQ_TICKS_PER_MICROSECOND);
-    default: /* nanoseconds: both values are whole ticks of 100 ns */
-        return (t1 - t2) * 100;
+    default:
+        return 0;
     }
+}
+
+/* Counts the period boundaries crossed going from t2 to t1 (calendar counting, not elapsed time).
+ * Only the nanosecond count can leave the long range (about 292 years apart); the caller
+ * sees that as false and returns null instead of a wrapped number. */
+static bool count_boundaries(period p, int64_t t1, int64_t t2, int64_t *out)
+{
+    int64_t ticks;
+    if (p == PERIOD_NANOSECOND)
+        return !__builtin_sub_overflow(t1, t2, &ticks) && checked_mul(ticks, 100, out);
+    *out = count_calendar_boundaries(p, t1, t2);
+    return true;
 }
 
 static kq_value eval_datetime_diff(kq_eval_ctx *ctx, const kq_value *args, int argc)
@@ -304,7 +316,10 @@ static kq_value eval_datetime_diff(kq_eval_ctx *ctx, const kq_value *args, int a
     int64_t t1, t2;
     if (p == PERIOD_NONE || !datetime_arg(ctx, &args[1], &t1) || !datetime_arg(ctx, &args[2], &t2))
         return kq_null(KQ_LONG);
-    return kq_long(count_boundaries(p, t1, t2));
+    int64_t n;
+    if (!count_boundaries(p, t1, t2, &n))
+        return kq_null(KQ_LONG);
+    return kq_long(n);
 }
 
 static const int64_t fixed_period_ticks[] = {
