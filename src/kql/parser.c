@@ -251,7 +251,10 @@ static bool parse_timespan_text(const char *text, size_t len, int64_t *ticks)
     memcpy(number, text, unit_start);
     number[unit_start] = '\0';
     double amount = strtod(number, NULL);
-    *ticks = (int64_t)llround(unit < 0 ? amount / 100.0 : amount * (double)unit);
+    double scaled = unit < 0 ? amount / 100.0 : amount * (double)unit;
+    if (!(fabs(scaled) < 9.2e18)) /* outside the timespan range, or NaN */
+        return false;
+    *ticks = (int64_t)llround(scaled);
     return true;
 }
 

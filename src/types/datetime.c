@@ -461,9 +461,11 @@ bool kq_timespan_parse(const char *text, size_t len, int64_t *ticks)
         return false;
     int64_t days = 0, hours, minutes, seconds = 0, fraction = 0;
     if (c.p == c.end) {
-        /* A bare number means days. */
+        /* A bare number means days; the range check comes first so the product fits. */
+        if (first > 10675199)
+            return false;
         *ticks = sign * first * KQ_TICKS_PER_DAY;
-        return first <= 10675199;
+        return true;
     }
     if (accept(&c, '.')) {
         days = first;
