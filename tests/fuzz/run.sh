@@ -1,12 +1,19 @@
 #!/bin/sh
 # Runs every fuzz target in a build folder for a bounded time each.
 # Usage: tests/fuzz/run.sh BUILD SECONDS
-# Seeds come from the project's fixtures; each target keeps its corpus in
-# tests/fuzz/corpus/NAME (not committed). A crash stops the run with exit 1
-# and leaves the input as crash-* in the current folder.
+#        tests/fuzz/run.sh BUILD --runs N   (fixed seed and input count: repeatable)
+# Seeds come from the project's fixtures. A timed run keeps each target's corpus in
+# tests/fuzz/corpus/NAME (not committed). A --runs run starts from the seeds alone, in a
+# scratch folder, with random seed 1. The same tree then always tries the same inputs,
+# which make check needs. A crash stops the run with exit 1 and leaves the input as
+# crash-* in the current folder.
 set -u
 build=$1
 seconds=$2
+runs=""
+if [ "$seconds" = "--runs" ]; then
+    runs=$3
+fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 status=0
 passed=0
@@ -14,8 +21,14 @@ failed=0
 for target in "$build"/fuzz_*; do
     [ -x "$target" ] || continue
     name=$(basename "$target")
-    corpus="$root/tests/fuzz/corpus/$name"
-    mkdir -p "$corpus"
+    if [ -n "$runs" ]; then
+        corpus=$(mktemp -d)
+        budget="-runs=$runs -seed=1"
+    else
+        corpus="$root/tests/fuzz/corpus/$name"
+        mkdir -p "$corpus"
+        budget="-max_total_time=$seconds"
+    fi
     case "$name" in
         fuzz_kql) seeds="$root/tests/golden $root/tests/e2e" ;;
         fuzz_csv) seeds="$root/tests/fixtures/sources $root/examples" ;;
@@ -26,12 +39,17 @@ for target in "$build"/fuzz_*; do
     esac
     dict=""
     [ -f "$root/tests/fuzz/$name.dict" ] && dict="-dict=$root/tests/fuzz/$name.dict"
-    echo "fuzz: $name for ${seconds}s"
+    if [ -n "$runs" ]; then
+        echo "fuzz: $name for $runs inputs (seed 1)"
+    else
+        echo "fuzz: $name for ${seconds}s"
+    fi
     log=$(mktemp)
     # shellcheck disable=SC2086
-    "$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    "$target" $budget -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         $dict "$corpus" $seeds >"$log" 2>&1
     result=$?
+    [ -n "$runs" ] && rm -rf "$corpus"
     tail -12 "$log"
     rm -f "$log"
     if [ "$result" -ne 0 ]; then
