@@ -300,6 +300,14 @@ def limit_runs(kqlite, workdir, data, names):
                                                            clean], workdir, [clean], allowed=(3,))
     check(b"failed: summarize holds" in stderr and b"over --max-memory 1.0 KiB" in stderr,
           "hunt --max-memory 1K: the failed rule names the operator", stderr.decode("utf-8", "replace")[-300:])
+    # Found by fuzz_kql: a range with no practical end feeds sort until the budget stops it.
+    status, _, stderr = check_run("query: endless range into sort, --max-memory 16M",
+                                  [kqlite, "query", "-q", "--max-memory", "16M",
+                                   "range Size from 0 to 1777777777777777777777777777775 step 2 | order by Size asc"],
+                                  workdir, [], allowed=(3,))
+    check(b"sort holds" in stderr and b"over --max-memory" in stderr,
+          "endless range into sort: the budget stops it and names the operator",
+          stderr.decode("utf-8", "replace")[-300:])
     check_run("query --max-memory bad value", [kqlite, "query", "--max-memory", "lots", "print 1"], workdir, [],
               allowed=(2,))
     query_file = os.path.join(workdir, "deep_parens.kql")
