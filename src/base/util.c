@@ -109,7 +109,7 @@ int kq_ascii_icmp(const char *a, size_t alen, const char *b, size_t blen)
         if (ca != cb)
             return ca - cb;
     }
-    return alen < blen ? -1 : alen > blen ? 1 : 0;
+    return KQ_COMPARE(alen, blen);
 }
 
 char *kq_read_file(const char *path, size_t *len_out)

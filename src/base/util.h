@@ -24,6 +24,9 @@ _Noreturn void kq_die(const char *format, ...) __attribute__((format(printf, 1, 
 
 #define KQ_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Three-way comparison of two numbers of the same type: -1, 0 or 1, as qsort expects. */
+#define KQ_COMPARE(a, b) (((a) > (b)) - ((a) < (b)))
+
 static inline bool kq_is_alnum(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');

@@ -454,8 +454,15 @@ static int watch_run(watch_session *session)
     kq_follower *follower = kq_follower_new(options->data, options->ndata, session->log);
     bool ok = watch_loop(session, follower);
     kq_follower_free(follower);
-    const char *reason = !ok ? "after an error" : stop_signal == SIGINT ? "on SIGINT" : stop_signal == SIGTERM ? "on SIGTERM"
-                         : options->once ? "after one poll (--once)" : "at --until";
+    const char *reason = "at --until";
+    if (!ok)
+        reason = "after an error";
+    else if (stop_signal == SIGINT)
+        reason = "on SIGINT";
+    else if (stop_signal == SIGTERM)
+        reason = "on SIGTERM";
+    else if (options->once)
+        reason = "after one poll (--once)";
     log_time(session, "stopped %s: %llu runs, %llu alerts, %llu failed runs", reason, (unsigned long long)session->runs,
              (unsigned long long)session->alerts, (unsigned long long)session->failures);
     return ok && !session->failures ? KQ_EXIT_OK : KQ_EXIT_FAILED;

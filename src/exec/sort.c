@@ -50,7 +50,7 @@ static int compare_rows(const void *pa, const void *pb)
         if (c)
             return key->ascending ? c : -c;
     }
-    return a->sequence < b->sequence ? -1 : a->sequence > b->sequence ? 1 : 0;
+    return KQ_COMPARE(a->sequence, b->sequence);
 }
 
 static void consume(kq_op *op, sort_state *s)

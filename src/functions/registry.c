@@ -104,18 +104,23 @@ static int compare_str(kq_str a, kq_str b)
     int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
     if (c)
         return c;
-    return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
+    return KQ_COMPARE(a.len, b.len);
 }
 
 int kq_value_compare(const kq_value *a, const kq_value *b)
 {
     if (kq_type_is_numeric(a->type) && kq_type_is_numeric(b->type)) {
         if (kq_type_is_integer(a->type) && kq_type_is_integer(b->type))
-            return a->u.l < b->u.l ? -1 : a->u.l > b->u.l ? 1 : 0;
+            return KQ_COMPARE(a->u.l, b->u.l);
         double x = kq_value_as_real(a), y = kq_value_as_real(b);
-        if (isnan(x) || isnan(y))
-            return isnan(x) ? (isnan(y) ? 0 : -1) : 1;
-        return x < y ? -1 : x > y ? 1 : 0;
+        /* NaN sorts before every number and equals another NaN. */
+        if (isnan(x) && isnan(y))
+            return 0;
+        if (isnan(x))
+            return -1;
+        if (isnan(y))
+            return 1;
+        return KQ_COMPARE(x, y);
     }
     switch (a->type) {
     case KQ_STRING:
@@ -135,7 +140,7 @@ int kq_value_compare(const kq_value *a, const kq_value *b)
         return c;
     }
     default:
-        return a->u.l < b->u.l ? -1 : a->u.l > b->u.l ? 1 : 0;
+        return KQ_COMPARE(a->u.l, b->u.l);
     }
 }
 

@@ -299,8 +299,8 @@ static int64_t count_calendar_boundaries(period p, int64_t t1, int64_t t2)
 }
 
 /* Counts the period boundaries crossed going from t2 to t1 (calendar counting, not elapsed time).
- * Only the nanosecond count can leave the long range (about 292 years apart); the caller
- * sees that as false and returns null instead of a wrapped number. */
+ * Returns false when the count does not fit a long, which only nanoseconds can do (dates
+ * about 292 years apart), so the caller returns null instead of a wrapped number. */
 static bool count_boundaries(period p, int64_t t1, int64_t t2, int64_t *out)
 {
     int64_t ticks;
