@@ -14,9 +14,10 @@
  * closed cleanly has a stale count. A file that ends inside a chunk has that
  * chunk decoded from a zero-padded copy, so its whole records are recovered.
  *
- * Chunks are decoded by worker threads into a ring of result slots; the
- * calling thread hands results to the callback in chunk order, so output is
- * deterministic and memory stays bounded by the ring, not the file size.
+ * Chunks are decoded by worker threads and the calling thread into a ring of
+ * result slots; the calling thread hands results to the callback in chunk
+ * order, so output is deterministic and memory stays bounded by the ring, not
+ * the file size.
  */
 #include "sources/evtx/evtx.h"
 #include "base/util.h"
@@ -131,6 +132,22 @@ static void decode_serial(chunk_job *job, evtx_chunk_callback callback, void *us
     free(names);
 }
 
+/* Claims the next chunk for the consumer when the ring has room; call with the lock held. */
+static bool claim_chunk(chunk_job *job, uint64_t *index)
+{
+    if (job->next_chunk >= job->nchunks || job->next_chunk >= job->consumed + job->nslots)
+        return false;
+    *index = job->next_chunk++;
+    return true;
+}
+
+/*
+ * The calling thread decodes chunks too: while the next result in file order
+ * is not ready, it decodes the next unclaimed chunk instead of sleeping. With
+ * threads - 1 workers every core decodes and the consumer is never a
+ * thread of its own that wakes once per chunk (on two cores that cost more
+ * context switches than chunks).
+ */
 static void decode_parallel(chunk_job *job, int threads, evtx_chunk_callback callback, void *user)
 {
     job->nslots = (size_t)threads * SLOTS_PER_THREAD;
@@ -143,30 +160,39 @@ static void decode_parallel(chunk_job *job, int threads, evtx_chunk_callback cal
     json_object_seed(0);
     pthread_t workers[EVTX_MAX_THREADS];
     int started = 0;
-    for (int i = 0; i < threads; i++)
+    for (int i = 0; i + 1 < threads; i++)
         if (pthread_create(&workers[started], NULL, worker_main, job) == 0)
             started++;
-    if (started == 0) {
-        decode_serial(job, callback, user);
-    } else {
-        for (uint64_t i = 0; i < job->nchunks; i++) {
-            size_t slot = i % job->nslots;
-            pthread_mutex_lock(&job->lock);
-            while (!job->ready[slot])
+    evtx_name_cache *names = kq_xcalloc(1, sizeof *names);
+    for (uint64_t i = 0; i < job->nchunks; i++) {
+        size_t slot = i % job->nslots;
+        uint64_t index;
+        pthread_mutex_lock(&job->lock);
+        while (!job->ready[slot]) {
+            if (claim_chunk(job, &index)) {
+                pthread_mutex_unlock(&job->lock);
+                evtx_chunk_result result;
+                decode_chunk(job, index, names, &result);
+                pthread_mutex_lock(&job->lock);
+                job->slots[index % job->nslots] = result;
+                job->ready[index % job->nslots] = true;
+            } else {
                 pthread_cond_wait(&job->ready_changed, &job->lock);
-            pthread_mutex_unlock(&job->lock);
-
-            callback(user, &job->slots[slot]);
-            evtx_chunk_result_free(&job->slots[slot]);
-
-            pthread_mutex_lock(&job->lock);
-            job->ready[slot] = false;
-            job->consumed++;
-            if (job->workers_waiting)
-                pthread_cond_broadcast(&job->space_changed);
-            pthread_mutex_unlock(&job->lock);
+            }
         }
+        pthread_mutex_unlock(&job->lock);
+
+        callback(user, &job->slots[slot]);
+        evtx_chunk_result_free(&job->slots[slot]);
+
+        pthread_mutex_lock(&job->lock);
+        job->ready[slot] = false;
+        job->consumed++;
+        if (job->workers_waiting)
+            pthread_cond_broadcast(&job->space_changed);
+        pthread_mutex_unlock(&job->lock);
     }
+    free(names);
     for (int i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
     pthread_cond_destroy(&job->ready_changed);
