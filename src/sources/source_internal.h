@@ -109,7 +109,7 @@ void kq_winevent_load(kq_load_context *ctx, const json_t *object, const char *lo
 /* Sets every member of a JSON object as a cell of the current row. */
 void kq_json_set_row(kq_table_builder *builder, const json_t *object);
 
-/* ---- Windows event model and the Sysmon / Security mapping (sysmon_map.c) ---- */
+/* ---- Windows event model and the Sysmon / Security mapping (winevent_map/) ---- */
 
 typedef struct kq_winevent {
     const char *provider; /* "Microsoft-Windows-Sysmon"; "" when unknown */
@@ -123,6 +123,6 @@ typedef struct kq_winevent {
 } kq_winevent;
 
 /* Maps a mapped event to a Defender row; returns false when the event has no mapping. */
-bool kq_sysmon_map_event(kq_load_context *ctx, const kq_winevent *event);
+bool kq_winevent_map(kq_load_context *ctx, const kq_winevent *event);
 
 #endif

@@ -5,7 +5,7 @@
  * table). Records of the Security channel also become SecurityEvent rows,
  * with each EventData field that names a SecurityEvent column copied into
  * it. Events that docs/evtx.md lists as mapped (Sysmon, Security 4688) also
- * become rows of their Defender table through kq_sysmon_map_event, the path
+ * become rows of their Defender table through kq_winevent_map, the path
  * JSON-rendered events take, so EVTX and JSON give the same Defender rows.
  */
 #include "sources/evtx/evtx.h"
@@ -177,7 +177,7 @@ void evtx_rows_write(kq_load_context *ctx, const evtx_event *event)
         .has_time_created = event->has_time_created,
         .data = data,
     };
-    kq_sysmon_map_event(ctx, &model);
+    kq_winevent_map(ctx, &model);
     json_decref(data);
 }
 
