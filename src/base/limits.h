@@ -87,4 +87,13 @@
  */
 #define KQ_MAX_OPERATOR_ROWS (UINT64_C(1) << 30)
 
+/*
+ * A folder walk decodes consecutive EVTX files as one job, so that many small
+ * logs (most hold one to three 64 KiB chunks) share the worker threads. A job
+ * reads its files into memory first; it takes files until their sizes add up
+ * to this much (a larger file is a job of its own), which bounds that memory.
+ */
+#define KQ_EVTX_BATCH_BYTES (UINT64_C(256) * 1024 * 1024)
+#define KQ_EVTX_BATCH_FILES 4096
+
 #endif
