@@ -311,6 +311,7 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
     plan->nexprs = (uint32_t)exprs.count;
     plan->exprs = binder_exprs_finish(b, &exprs);
     plan->schema = binder_finish_schema(b, &sb);
+    plan->keeps_input_columns = true;
     return plan;
 }
 
@@ -838,6 +839,7 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
     plan->exprs = binder_exprs_finish(b, &exprs);
     plan->schema = binder_finish_schema(b, &sb);
     plan->origin = input->origin;
+    plan->keeps_input_columns = true;
     return plan;
 }
 

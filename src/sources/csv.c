@@ -336,7 +336,7 @@ static void set_cell(csv_file *f, size_t i, const char *text, size_t len)
 {
     const csv_header *h = &f->header;
     int column = h->columns[i];
-    if (len == 0)
+    if (len == 0 || column == KQ_BUILDER_SKIPPED)
         return;
     bool datetime = is_datetime_field(h, i);
     if (datetime || h->declared[i] == KQ_TYPE_NONE) {
@@ -403,7 +403,7 @@ static void bind_table(csv_file *f, const csv_reader *first)
     size_t dropped = 0;
     for (size_t i = 0; i < h->count; i++) {
         h->columns[i] = kq_table_builder_column(f->builder, h->names[i], h->lens[i]);
-        dropped += h->columns[i] < 0;
+        dropped += h->columns[i] == KQ_BUILDER_FULL;
         h->declared[i] = KQ_TYPE_NONE;
         for (uint32_t k = 0; builtin && k < builtin->count; k++)
             if (strcmp(builtin->fields[k].name, h->names[i]) == 0)

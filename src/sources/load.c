@@ -125,7 +125,10 @@ kq_table_builder *kq_context_builder(kq_load_context *ctx, const char *table)
 {
     const char *name = ctx->forced_table ? ctx->forced_table : table;
     kq_file_report_add_table(ctx->file, name);
-    return kq_catalog_builder(ctx->catalog, name);
+    kq_table_builder *builder = kq_catalog_builder(ctx->catalog, name);
+    if (ctx->options && ctx->options->column_filter)
+        kq_table_builder_set_filter(builder, ctx->options->column_filter, ctx->options->column_filter_user);
+    return builder;
 }
 
 void kq_context_row_loaded(kq_load_context *ctx, kq_table_builder *builder)
