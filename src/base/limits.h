@@ -96,4 +96,13 @@
 #define KQ_EVTX_BATCH_BYTES (UINT64_C(256) * 1024 * 1024)
 #define KQ_EVTX_BATCH_FILES 4096
 
+/*
+ * A CSV file larger than this is read through a window of this size instead of
+ * being read whole, so loading an export of gigabytes holds the columns the
+ * queries read, not the file. The first window also decides the format and
+ * the date order (day or month first), so it is larger than the 5,000 records
+ * that decision samples at the usual 1-2 KB per record.
+ */
+#define KQ_CSV_WINDOW_BYTES (16u * 1024 * 1024)
+
 #endif

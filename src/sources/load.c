@@ -239,6 +239,57 @@ int kq_load_buffer(kq_catalog *catalog, const char *name, const char *data, size
     return load_content(&ctx, data, len);
 }
 
+/*
+ * Reads the file's first KQ_CSV_WINDOW_BYTES. A CSV file longer than that is
+ * loaded through a window as its records are read; anything else is read
+ * whole, because the JSON and EVTX readers need all of it. Returns
+ * READ_FAILED when the file could not be read, else the reader's status.
+ */
+#define READ_FAILED (-2)
+
+static int load_file_content(kq_load_context *ctx, const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        set_error(ctx->file, "cannot read %s: %s", path, strerror(errno));
+        return READ_FAILED;
+    }
+    size_t cap = KQ_CSV_WINDOW_BYTES;
+    char *data = kq_xmalloc(cap + 1);
+    size_t len = fread(data, 1, cap, file);
+    int status = 0;
+    if (ferror(file)) {
+        set_error(ctx->file, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+        status = READ_FAILED;
+    } else if (len == cap && kq_detect_format(ctx->path, data, len) == KQ_FORMAT_CSV) {
+        if (!kq_csv_load_file(ctx, data, len, cap, file)) {
+            set_error(ctx->file, "cannot read %s: %s", path, strerror(errno));
+            status = READ_FAILED;
+        }
+        data = NULL; /* the CSV reader owned the window and freed it */
+    } else {
+        /* Read the rest, then hand the whole file to the reader its format needs. */
+        while (len == cap) {
+            cap *= 2;
+            data = kq_xrealloc(data, cap + 1);
+            size_t got = fread(data + len, 1, cap - len, file);
+            len += got;
+            if (got == 0)
+                break;
+        }
+        if (ferror(file)) {
+            set_error(ctx->file, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+            status = READ_FAILED;
+        } else {
+            data[len] = '\0';
+            status = load_content(ctx, data, len);
+        }
+    }
+    free(data);
+    fclose(file);
+    return status;
+}
+
 /* Loads one regular file. top_level: the file was named on the command line, so an unknown format is an error. */
 static int load_file(kq_catalog *catalog, const char *path, const char *forced_table,
                      const kq_load_options *options, kq_load_report *report, bool top_level)
@@ -248,14 +299,9 @@ static int load_file(kq_catalog *catalog, const char *path, const char *forced_t
     if (!init_context(&ctx, catalog, options, file, forced_table))
         return -1;
     ctx.in_folder = !top_level;
-    size_t len = 0;
-    char *data = kq_read_file(path, &len);
-    if (!data) {
-        set_error(file, "cannot read %s: %s", path, strerror(errno));
+    int status = load_file_content(&ctx, path);
+    if (status == READ_FAILED)
         return -1;
-    }
-    int status = load_content(&ctx, data, len);
-    free(data);
     return top_level ? status : 0;
 }
 

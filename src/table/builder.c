@@ -811,12 +811,16 @@ static void fill_batch(kq_table_builder *b, kq_batch *batch, const kq_type *type
                        uint32_t nrows, int ts, int tg)
 {
     for (size_t c = 0; c < b->ncolumns; c++) {
+        if (b->columns[c].skipped)
+            continue; /* shares the batch's read-only null block */
         for (uint32_t r = 0; r < nrows; r++) {
             kq_value v = cell_to_value(cell_at(&b->columns[c], first_row + r), types[c], batch->arena);
             kq_batch_set(batch, (uint32_t)c, r, v);
         }
     }
     if (ts < 0 || tg < 0 || types[ts] != KQ_DATETIME || types[tg] != KQ_DATETIME)
+        return;
+    if (b->columns[ts].skipped || b->columns[tg].skipped)
         return;
     /* Timestamp and TimeGenerated fill each other row by row. */
     for (uint32_t r = 0; r < nrows; r++) {
@@ -855,15 +859,19 @@ kq_table *kq_table_builder_finish(kq_table_builder *b)
 
     int ts = find_column(b, "Timestamp", 9);
     int tg = find_column(b, "TimeGenerated", 13);
+    bool *absent = kq_xcalloc(b->ncolumns + 1, sizeof *absent);
+    for (size_t c = 0; c < b->ncolumns; c++)
+        absent[c] = b->columns[c].skipped;
     for (size_t first = 0; first < nrows; first += KQ_BATCH_ROWS) {
         uint32_t n = (uint32_t)(nrows - first < KQ_BATCH_ROWS ? nrows - first : KQ_BATCH_ROWS);
-        kq_batch *batch = kq_batch_new((uint32_t)b->ncolumns, types, n);
+        kq_batch *batch = kq_batch_new_sparse((uint32_t)b->ncolumns, types, n, absent);
         fill_batch(b, batch, types, first, n, ts, tg);
         batch->nrows = n;
         kq_batch_borrow(batch, holder);
         kq_table_append(table, batch);
     }
     kq_batch_release(holder);
+    free(absent);
     free(types);
 
     /* Reset: keep the built-in columns, drop the extra ones and every cell. */
