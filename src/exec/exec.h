@@ -86,6 +86,14 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
 kq_op *kq_op_scan(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input);
+/* Returns true when e has one value on every row (constants, and calls on them other than rand and new_guid). */
+bool kq_expr_is_constant(const kq_expr *e);
+/* Returns true when the comparison e (has, ==, in, ...) is false on every row of batch, from its terms. */
+bool kq_terms_exclude(const kq_expr *e, kq_batch *batch);
+
+/* What a where clause's predicate is on a whole batch, decided without evaluating it per row. */
+typedef enum kq_verdict { KQ_VERDICT_SOME, KQ_VERDICT_NONE, KQ_VERDICT_ALL } kq_verdict;
+kq_verdict kq_batch_verdict(kq_run *run, const kq_expr *predicate, kq_batch *batch, kq_arena *arena);
 kq_op *kq_op_project(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_summarize(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_sort(kq_run *run, const kq_plan *plan, kq_op *input);
