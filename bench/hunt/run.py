@@ -3,7 +3,7 @@
 
 For one row count, this script generates the data (cached between runs), then
 repeats the same round of cases N times, one engine after another, so that
-every engine sees the same machine load:
+machine load falls on every engine alike:
 
   kqlite seed       kqlite hunt with the Ammyy Admin process rule, from the CSV
   kqlite pack       kqlite hunt with the whole rules/rmm pack, from the CSV
@@ -29,6 +29,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import math
 import os
 import pathlib
 import platform
@@ -56,6 +57,10 @@ def parse_args():
     parser.add_argument("--cold-pack-reps", type=int, default=1,
                         help="rounds that include DuckDB's cold pack, the slowest case (default 1)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--rmm-per-million", type=int, default=500,
+                        help="generated rows per million that are RMM tools (default 500)")
+    parser.add_argument("--near-miss-per-million", type=int, default=250,
+                        help="generated rows per million that are near misses such as XAmmyy (default 250)")
     parser.add_argument("--kqlite", default=str(ROOT / "kqlite"), help="kqlite binary (default ./kqlite)")
     parser.add_argument("--data", default=str(ROOT / "build-bench" / "data"),
                         help="folder for generated data, kept between runs (default build-bench/data)")
@@ -86,12 +91,14 @@ def generate_data(args, build):
     generator = build_generator(build)
     identities = build / "rmm-identities.tsv"
     pack.write_identities(identities)
-    command = [str(generator), "--seed", str(args.seed), "--identities", str(identities), str(args.rows)]
+    command = [str(generator), "--seed", str(args.seed), "--identities", str(identities),
+               "--rmm-per-million", str(args.rmm_per_million),
+               "--near-miss-per-million", str(args.near_miss_per_million), str(args.rows)]
     digest = hashlib.sha256()
     for path in (HERE / "gen.c", HERE / "catalog.h", identities):
         digest.update(path.read_bytes())
     digest.update(" ".join(command[1:]).encode())
-    folder = pathlib.Path(args.data) / f"rows-{args.rows}-seed-{args.seed}"
+    folder = pathlib.Path(args.data) / f"rows-{args.rows}-seed-{args.seed}-rmm-{args.rmm_per_million}-near-{args.near_miss_per_million}"
     csv = folder / "DeviceProcessEvents.csv"
     stamp = folder / "generated-by"
     if csv.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
@@ -106,7 +113,10 @@ def generate_data(args, build):
 
 
 def timed(command, stdin=None, cwd=ROOT):
-    """Run command under /usr/bin/time -v; return (wall seconds, peak RSS in MiB, stdout)."""
+    """Run command under /usr/bin/time -v; return (wall seconds, peak RSS in MiB, CPU percent, stdout).
+
+    The CPU percent is (user + system time) / wall time, so 200 means two busy cores.
+    """
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         start = time.perf_counter()
         proc = subprocess.run(["/usr/bin/time", "-v", "-o", report.name] + command, input=stdin, cwd=cwd,
@@ -115,8 +125,10 @@ def timed(command, stdin=None, cwd=ROOT):
         text = report.read()
     if proc.returncode != 0:
         fail(f"{' '.join(command[:3])}... exited with status {proc.returncode}:\n{proc.stderr[-2000:]}")
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    return seconds, int(match.group(1)) / 1024 if match else float("nan"), proc.stdout
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    cpu = re.search(r"Percent of CPU this job got: (\d+)%", text)
+    return (seconds, int(rss.group(1)) / 1024 if rss else float("nan"),
+            int(cpu.group(1)) if cpu else float("nan"), proc.stdout)
 
 
 # Normalised result rows: (DeviceId, DeviceName, FirstSeen, LastSeen, Report, Count), all text.
@@ -151,19 +163,19 @@ def kqlite_rows(jsonl):
 
 def run_kqlite(args, csv, rules):
     command = [args.kqlite, "hunt", "-q", "--now", args.now, "--format", "jsonl", "--rules", rules, str(csv)]
-    seconds, rss, out = timed(command)
-    return {"seconds": seconds, "rss_mib": rss, "rows": kqlite_rows(out)}
+    seconds, rss, cpu, out = timed(command)
+    return {"seconds": seconds, "rss_mib": rss, "cpu_percent": cpu, "rows": kqlite_rows(out)}
 
 
 def run_duckdb(job, work):
     job_file = work / "duck-job.json"
     job_file.write_text(json.dumps(job))
-    seconds, rss, out = timed(["node", str(HERE / "duck.mjs"), str(job_file)], cwd=HERE)
+    seconds, rss, cpu, out = timed(["node", str(HERE / "duck.mjs"), str(job_file)], cwd=HERE)
     result = json.loads(out)
     rows = {q["name"]: sorted(normal_row(*r) for r in q["rows"]) for q in result["queries"]}
     times = {q["name"]: q["seconds"] for q in result["queries"]}
-    return {"seconds": seconds, "rss_mib": rss, "setup_seconds": result["setup_seconds"], "query_seconds": times,
-            "rows": rows}
+    return {"seconds": seconds, "rss_mib": rss, "cpu_percent": cpu, "setup_seconds": result["setup_seconds"],
+            "query_seconds": times, "rows": rows}
 
 
 def run_sqlite(queries, csv, work):
@@ -175,7 +187,7 @@ def run_sqlite(queries, csv, work):
               f".import '{csv}' events", ".mode json", ".timer on"]
     for name, sql in queries:
         script += [f".print @@query {name}", sql + ";"]
-    seconds, rss, out = timed(["sqlite3", str(database)], stdin="\n".join(script) + "\n")
+    seconds, rss, cpu, out = timed(["sqlite3", str(database)], stdin="\n".join(script) + "\n")
     database.unlink()
     rows, times = {}, {}
     for block in out.split("@@query ")[1:]:
@@ -185,7 +197,7 @@ def run_sqlite(queries, csv, work):
         times[name] = float(timer.group(1)) if timer else float("nan")
         rows[name] = sorted(normal_row(*r.values()) for r in (json.loads(data) if data else []))
     # What the queries did not take is the import (and the database's start-up).
-    return {"seconds": seconds, "rss_mib": rss, "setup_seconds": seconds - sum(times.values()),
+    return {"seconds": seconds, "rss_mib": rss, "cpu_percent": cpu, "setup_seconds": seconds - sum(times.values()),
             "query_seconds": times, "rows": rows}
 
 
@@ -277,6 +289,7 @@ def summarize(rounds, rules, csv):
     for case in ("kqlite seed", "kqlite pack", "duckdb cold seed", "duckdb cold pack", "duckdb loaded", "sqlite"):
         m[case] = median_of(rounds, case, lambda r: r["seconds"])
         m[case + " rss"] = median_of(rounds, case, lambda r: r["rss_mib"])
+        m[case + " cpu"] = median_of(rounds, case, lambda r: r["cpu_percent"])
     for case in ("duckdb loaded", "sqlite"):
         m[case + " setup"] = median_of(rounds, case, lambda r: r["setup_seconds"])
         m[case + " seed query"] = median_of(rounds, case, lambda r: r["query_seconds"]["seed"])
@@ -314,23 +327,30 @@ def print_report(args, csv, machine, medians, targets, rounds, checked, rules, s
           f"SQLite {machine['sqlite3']} (Debian sqlite3)")
     print(f"- rules: the seed rule ({SEED_RULE}) and the {len(rules)} process rules of rules/rmm; "
           f"{checked:,} result rows checked identical across engines\n")
-    print("| case | median s | min s | max s | peak RSS MiB | rounds |")
-    print("|---|---:|---:|---:|---:|---:|")
+
+    print("| case | median s | min s | max s | peak RSS MiB | CPU % | rounds |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for case in ("kqlite seed", "duckdb cold seed", "kqlite pack", "duckdb cold pack", "duckdb loaded", "sqlite"):
         values = [r[case]["seconds"] for r in rounds if case in r]
         if values:
             print(f"| {case} | {medians[case]:.2f} | {min(values):.2f} | {max(values):.2f} | "
-                  f"{medians[case + ' rss']:,.0f} | {len(values)} |")
+                  f"{medians[case + ' rss']:,.0f} | {medians[case + ' cpu']:.0f} | {len(values)} |")
+
     print("\n| step inside the process | median s |")
     print("|---|---:|")
     for name in ("duckdb loaded setup", "duckdb loaded seed query", "duckdb loaded pack queries",
                  "duckdb cold pack queries", "sqlite setup", "sqlite seed query", "sqlite pack queries"):
         label = name.replace("setup", "load (CREATE TABLE / .import)")
         print(f"| {label} | {medians[name]:.3f} |")
+
     print("\n| target | measured | target | status |")
     print("|---|---:|---:|---|")
     for label, value, target in targets:
-        print(f"| {label} | {value:.2f} | {target} | {'met' if meets(value, target) else 'not met'} |")
+        if math.isnan(value):
+            status = "not measured"
+        else:
+            status = "met" if meets(value, target) else "not met"
+        print(f"| {label} | {value:.2f} | {target} | {status} |")
     print("| two threads / one thread on the pack | - | >= 1.7 | not measurable: kqlite has no thread option |")
 
 
