@@ -38,7 +38,8 @@ BIND(bind_densify, "dnb", "this geo function", KQ_DYNAMIC)
 BIND(bind_two_shapes_bool, "dd", "this geo function", KQ_BOOL)
 BIND(bind_two_shapes_dynamic, "dd", "this geo function", KQ_DYNAMIC)
 BIND(bind_point_to_geohash, "nni", "geo_point_to_geohash", KQ_STRING)
-BIND(bind_geohash_dynamic, "s", "this geo function", KQ_DYNAMIC)
+BIND(bind_token_dynamic, "s", "this geo function", KQ_DYNAMIC)
+BIND(bind_point_to_cell, "nni", "this geo function", KQ_STRING)
 BIND(bind_from_wkt, "s", "geo_from_wkt", KQ_DYNAMIC)
 
 /* ---- helpers ---- */
@@ -503,12 +504,21 @@ const kq_function kq_geo_functions[] = {
     FN("geo_point_to_geohash", 2, 3, bind_point_to_geohash, kq_geo_point_to_geohash,
        "geo_point_to_geohash(lng, lat[, accuracy]) -> string",
        "Geohash of a point with accuracy characters (1..18, default 5); empty when invalid."),
-    FN("geo_geohash_to_central_point", 1, 1, bind_geohash_dynamic, kq_geo_geohash_to_central_point,
+    FN("geo_geohash_to_central_point", 1, 1, bind_token_dynamic, kq_geo_geohash_to_central_point,
        "geo_geohash_to_central_point(geohash) -> dynamic", "Center of a geohash cell as a GeoJSON Point."),
-    FN("geo_geohash_to_polygon", 1, 1, bind_geohash_dynamic, kq_geo_geohash_to_polygon,
+    FN("geo_geohash_to_polygon", 1, 1, bind_token_dynamic, kq_geo_geohash_to_polygon,
        "geo_geohash_to_polygon(geohash) -> dynamic", "A geohash cell as a GeoJSON Polygon."),
-    FN("geo_geohash_neighbors", 1, 1, bind_geohash_dynamic, kq_geo_geohash_neighbors,
+    FN("geo_geohash_neighbors", 1, 1, bind_token_dynamic, kq_geo_geohash_neighbors,
        "geo_geohash_neighbors(geohash) -> dynamic", "The up to eight geohash cells that touch a geohash cell."),
+    FN("geo_point_to_s2cell", 2, 3, bind_point_to_cell, kq_geo_point_to_s2cell,
+       "geo_point_to_s2cell(lng, lat[, level]) -> string",
+       "Token of the S2 cell at level (0..30, default 11) that contains the point; empty when invalid."),
+    FN("geo_s2cell_to_central_point", 1, 1, bind_token_dynamic, kq_geo_s2cell_to_central_point,
+       "geo_s2cell_to_central_point(s2cell) -> dynamic", "Center of an S2 cell as a GeoJSON Point."),
+    FN("geo_s2cell_to_polygon", 1, 1, bind_token_dynamic, kq_geo_s2cell_to_polygon,
+       "geo_s2cell_to_polygon(s2cell) -> dynamic", "An S2 cell as a GeoJSON Polygon."),
+    FN("geo_s2cell_neighbors", 1, 1, bind_token_dynamic, kq_geo_s2cell_neighbors,
+       "geo_s2cell_neighbors(s2cell) -> dynamic", "Tokens of the S2 cells of the same level that touch an S2 cell."),
     FN("geo_from_wkt", 1, 1, bind_from_wkt, kq_geo_from_wkt, "geo_from_wkt(wkt) -> dynamic",
        "GeoJSON of a Well-Known Text geometry (POINT, LINESTRING, POLYGON, MULTI*, GEOMETRYCOLLECTION)."),
 };

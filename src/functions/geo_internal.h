@@ -139,6 +139,11 @@ kq_value kq_geo_polygon_densify(kq_eval_ctx *ctx, const kq_value *args, int argc
 kq_value kq_geo_intersects_line_with_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_intersects_2polygons(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
+kq_value kq_geo_point_to_s2cell(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_s2cell_to_central_point(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_s2cell_to_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_s2cell_neighbors(kq_eval_ctx *ctx, const kq_value *args, int argc);
+
 kq_value kq_geo_from_wkt(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 #endif
