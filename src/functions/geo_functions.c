@@ -40,6 +40,9 @@ BIND(bind_two_shapes_dynamic, "dd", "this geo function", KQ_DYNAMIC)
 BIND(bind_point_to_geohash, "nni", "geo_point_to_geohash", KQ_STRING)
 BIND(bind_token_dynamic, "s", "this geo function", KQ_DYNAMIC)
 BIND(bind_point_to_cell, "nni", "this geo function", KQ_STRING)
+BIND(bind_h3cell_level, "s", "geo_h3cell_level", KQ_INT)
+BIND(bind_h3cell_parent, "si", "geo_h3cell_parent", KQ_STRING)
+BIND(bind_h3cell_children, "si", "geo_h3cell_children", KQ_DYNAMIC)
 BIND(bind_from_wkt, "s", "geo_from_wkt", KQ_DYNAMIC)
 
 /* ---- helpers ---- */
@@ -519,6 +522,14 @@ const kq_function kq_geo_functions[] = {
        "geo_s2cell_to_polygon(s2cell) -> dynamic", "An S2 cell as a GeoJSON Polygon."),
     FN("geo_s2cell_neighbors", 1, 1, bind_token_dynamic, kq_geo_s2cell_neighbors,
        "geo_s2cell_neighbors(s2cell) -> dynamic", "Tokens of the S2 cells of the same level that touch an S2 cell."),
+    FN("geo_h3cell_level", 1, 1, bind_h3cell_level, kq_geo_h3cell_level, "geo_h3cell_level(h3cell) -> int",
+       "Resolution (0..15) of an H3 cell; null when the cell is invalid."),
+    FN("geo_h3cell_parent", 1, 2, bind_h3cell_parent, kq_geo_h3cell_parent,
+       "geo_h3cell_parent(h3cell[, resolution]) -> string",
+       "The H3 cell's ancestor at resolution (0..14, default one coarser); empty when invalid."),
+    FN("geo_h3cell_children", 1, 2, bind_h3cell_children, kq_geo_h3cell_children,
+       "geo_h3cell_children(h3cell[, resolution]) -> dynamic",
+       "The H3 cell's descendants at resolution (1..15, at most 5 finer, default one finer)."),
     FN("geo_from_wkt", 1, 1, bind_from_wkt, kq_geo_from_wkt, "geo_from_wkt(wkt) -> dynamic",
        "GeoJSON of a Well-Known Text geometry (POINT, LINESTRING, POLYGON, MULTI*, GEOMETRYCOLLECTION)."),
 };

@@ -97,6 +97,9 @@ bool kq_geo_polygons_contain(const kq_geo_polygons *shape, kq_geo_vec p);
 /* Angle to the nearest edge of any ring of any polygon. */
 double kq_geo_polygons_boundary_distance(const kq_geo_polygons *shape, kq_geo_vec p, kq_geo_vec *closest);
 
+/* Parses 1 to 16 hex digits, either case, as an unsigned integer (an S2 token or an H3 index). */
+bool kq_geo_parse_hex(kq_str text, uint64_t *out);
+
 /* ---- results ---- */
 
 /* Reads a numeric argument (int, long, real, decimal or a dynamic number); false for null. */
@@ -143,6 +146,10 @@ kq_value kq_geo_point_to_s2cell(kq_eval_ctx *ctx, const kq_value *args, int argc
 kq_value kq_geo_s2cell_to_central_point(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_s2cell_to_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_s2cell_neighbors(kq_eval_ctx *ctx, const kq_value *args, int argc);
+
+kq_value kq_geo_h3cell_level(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_h3cell_parent(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_h3cell_children(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_from_wkt(kq_eval_ctx *ctx, const kq_value *args, int argc);
 

@@ -148,23 +148,10 @@ static int id_to_face_ij(uint64_t id, int *i, int *j, int *size)
 /* Parses a token: 1 to 16 hex digits, the id's leading digits. */
 static bool token_to_id(kq_str token, uint64_t *id)
 {
-    if (token.len < 1 || token.len > 16)
+    uint64_t value;
+    if (!kq_geo_parse_hex(token, &value))
         return false;
-    uint64_t value = 0;
-    for (uint32_t k = 0; k < token.len; k++) {
-        char c = token.ptr[k];
-        int digit;
-        if (c >= '0' && c <= '9')
-            digit = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            digit = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            digit = c - 'A' + 10;
-        else
-            return false;
-        value = (value << 4) | (uint64_t)digit;
-    }
-    *id = value << (4 * (16 - token.len));
+    *id = token.len == 16 ? value : value << (4 * (16 - token.len));
     return id_valid(*id);
 }
 

@@ -423,6 +423,28 @@ bool kq_geo_point_args(kq_eval_ctx *ctx, const kq_value *args, kq_geo_vec *out)
     return true;
 }
 
+bool kq_geo_parse_hex(kq_str text, uint64_t *out)
+{
+    if (text.len < 1 || text.len > 16)
+        return false;
+    uint64_t value = 0;
+    for (uint32_t k = 0; k < text.len; k++) {
+        char c = text.ptr[k];
+        int digit;
+        if (c >= '0' && c <= '9')
+            digit = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            digit = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            digit = c - 'A' + 10;
+        else
+            return false;
+        value = (value << 4) | (uint64_t)digit;
+    }
+    *out = value;
+    return true;
+}
+
 /* ---- results ---- */
 
 const kq_dyn *kq_geo_real_dyn(kq_arena *arena, double r)
