@@ -11,9 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Kusto's limit on the points of a densified line or polygon. */
-#define MAX_DENSIFIED_POINTS 10485760u
-
 /* ---- binding ---- */
 
 #define BIND(fname, spec, kusto_name, result_type)                            \
@@ -43,6 +40,7 @@ BIND(bind_point_to_cell, "nni", "this geo function", KQ_STRING)
 BIND(bind_h3cell_level, "s", "geo_h3cell_level", KQ_INT)
 BIND(bind_h3cell_parent, "si", "geo_h3cell_parent", KQ_STRING)
 BIND(bind_h3cell_children, "si", "geo_h3cell_children", KQ_DYNAMIC)
+BIND(bind_simplify, "dn", "this geo function", KQ_DYNAMIC)
 BIND(bind_from_wkt, "s", "geo_from_wkt", KQ_DYNAMIC)
 
 /* ---- helpers ---- */
@@ -244,29 +242,6 @@ static kq_value eval_line_locate_point(kq_eval_ctx *ctx, const kq_value *args, i
 
 /* ---- densify ---- */
 
-typedef struct coord_list {
-    kq_geo_coord *items;
-    uint32_t count, capacity;
-    bool overflow;
-} coord_list;
-
-static void coord_push(kq_arena *arena, coord_list *list, kq_geo_coord c)
-{
-    if (list->count >= MAX_DENSIFIED_POINTS) {
-        list->overflow = true;
-        return;
-    }
-    if (list->count == list->capacity) {
-        uint32_t capacity = list->capacity ? list->capacity * 2 : 16;
-        kq_geo_coord *items = kq_arena_alloc(arena, capacity * sizeof *items);
-        if (list->count)
-            memcpy(items, list->items, list->count * sizeof *items);
-        list->items = items;
-        list->capacity = capacity;
-    }
-    list->items[list->count++] = c;
-}
-
 static double wrap_longitude(double lng)
 {
     if (lng > 180)
@@ -282,7 +257,7 @@ static double wrap_longitude(double lng)
  * halved while its planar midpoint is farther than tolerance from its geodesic.
  * b itself is not appended.
  */
-static void densify_edge(kq_arena *arena, coord_list *out, kq_geo_coord a, kq_geo_coord b, double tolerance, int depth)
+static void densify_edge(kq_arena *arena, kq_geo_coord_list *out, kq_geo_coord a, kq_geo_coord b, double tolerance, int depth)
 {
     kq_geo_coord mid = {(a.lng + b.lng) / 2, (a.lat + b.lat) / 2};
     kq_geo_coord wrapped_a = {wrap_longitude(a.lng), a.lat}, wrapped_b = {wrap_longitude(b.lng), b.lat};
@@ -290,7 +265,7 @@ static void densify_edge(kq_arena *arena, coord_list *out, kq_geo_coord a, kq_ge
     kq_geo_vec va = kq_geo_to_vec(wrapped_a), vb = kq_geo_to_vec(wrapped_b);
     double offset = kq_geo_edge_distance(kq_geo_to_vec(wrapped_mid), va, vb) * KQ_GEO_EARTH_RADIUS;
     if (offset <= tolerance || depth >= 40 || out->overflow) {
-        coord_push(arena, out, wrapped_a);
+        kq_geo_coord_push(arena, out, wrapped_a);
         return;
     }
     densify_edge(arena, out, a, mid, tolerance, depth + 1);
@@ -300,7 +275,7 @@ static void densify_edge(kq_arena *arena, coord_list *out, kq_geo_coord a, kq_ge
 /* Densifies one run of coordinates. With preserve_crossing, an edge spanning over 180 degrees of longitude
  * crosses the antimeridian instead. */
 static bool densify_positions(kq_arena *arena, const kq_dyn *positions, double tolerance, bool preserve_crossing,
-                              coord_list *out)
+                              kq_geo_coord_list *out)
 {
     kq_geo_coord previous, c;
     if (!kq_geo_read_coord(positions->u.items[0], &previous))
@@ -316,7 +291,7 @@ static bool densify_positions(kq_arena *arena, const kq_dyn *positions, double t
         densify_edge(arena, out, previous, target, tolerance, 0);
         previous = c;
     }
-    coord_push(arena, out, previous);
+    kq_geo_coord_push(arena, out, previous);
     return !out->overflow;
 }
 
@@ -336,7 +311,7 @@ const kq_dyn *kq_geo_densify_coordinates(kq_arena *arena, const kq_dyn *coordina
         }
         if (!item || item->kind != KQ_DYN_ARRAY || item->count < 2)
             return NULL;
-        coord_list list = {0};
+        kq_geo_coord_list list = {0};
         if (!densify_positions(arena, item, tolerance, preserve_crossing, &list))
             return NULL;
         out->u.items[i] = kq_geo_path_dyn(arena, list.items, list.count, false);
@@ -411,12 +386,12 @@ static kq_value eval_intersects_2lines(kq_eval_ctx *ctx, const kq_value *args, i
 }
 
 /* Adds p to the distinct crossing points found so far. */
-static void add_crossing(kq_arena *arena, coord_list *points, kq_geo_vec p)
+static void add_crossing(kq_arena *arena, kq_geo_coord_list *points, kq_geo_vec p)
 {
     for (uint32_t i = 0; i < points->count; i++)
         if (kq_geo_angle(kq_geo_to_vec(points->items[i]), p) < 1e-13)
             return;
-    coord_push(arena, points, kq_geo_to_coord(p));
+    kq_geo_coord_push(arena, points, kq_geo_to_coord(p));
 }
 
 /* NOTE: edges that overlap along a stretch give their shared endpoints as points, not a LineString. */
@@ -427,7 +402,7 @@ static kq_value eval_intersection_2lines(kq_eval_ctx *ctx, const kq_value *args,
     if (!kq_geo_read_lines(ctx->arena, shape_arg(&args[0]), &first) ||
         !kq_geo_read_lines(ctx->arena, shape_arg(&args[1]), &second))
         return kq_null(KQ_DYNAMIC);
-    coord_list points = {0};
+    kq_geo_coord_list points = {0};
     for (uint32_t i = 0; i < first.count; i++)
         for (uint32_t j = 0; j < second.count; j++) {
             const kq_geo_path *a = &first.lines[i], *b = &second.lines[j];
@@ -478,6 +453,11 @@ const kq_function kq_geo_functions[] = {
     FN("geo_line_densify", 1, 3, bind_densify, eval_line_densify,
        "geo_line_densify(line[, tolerance[, preserve_crossing]]) -> dynamic",
        "Adds points to planar line edges until geodesic edges stay within tolerance meters (0.1..10000, default 10)."),
+    FN("geo_line_simplify", 1, 2, bind_simplify, kq_geo_line_simplify, "geo_line_simplify(line[, tolerance]) -> dynamic",
+       "Drops line vertices within tolerance meters (default 10) of the simplified line; null when nothing is left."),
+    FN("geo_polygon_simplify", 1, 2, bind_simplify, kq_geo_polygon_simplify,
+       "geo_polygon_simplify(polygon[, tolerance]) -> dynamic",
+       "Drops ring vertices within tolerance meters (default 10) of the simplified rings; null when nothing is left."),
     FN("geo_intersects_2lines", 2, 2, bind_two_shapes_bool, eval_intersects_2lines,
        "geo_intersects_2lines(line1, line2) -> bool", "True when two lines or multilines share a point."),
     FN("geo_intersection_2lines", 2, 2, bind_two_shapes_dynamic, eval_intersection_2lines,
@@ -502,6 +482,9 @@ const kq_function kq_geo_functions[] = {
        "Adds points to planar polygon edges until geodesic edges stay within tolerance meters (0.1..10000, default 10)."),
     FN("geo_intersects_line_with_polygon", 2, 2, bind_two_shapes_bool, kq_geo_intersects_line_with_polygon,
        "geo_intersects_line_with_polygon(line, polygon) -> bool", "True when a line and a polygon share a point."),
+    FN("geo_intersection_line_with_polygon", 2, 2, bind_two_shapes_dynamic, kq_geo_intersection_line_with_polygon,
+       "geo_intersection_line_with_polygon(line, polygon) -> dynamic",
+       "The parts of a line inside a polygon as a LineString or MultiLineString, or an empty GeometryCollection."),
     FN("geo_intersects_2polygons", 2, 2, bind_two_shapes_bool, kq_geo_intersects_2polygons,
        "geo_intersects_2polygons(polygon1, polygon2) -> bool", "True when two polygons share a point."),
     FN("geo_point_to_geohash", 2, 3, bind_point_to_geohash, kq_geo_point_to_geohash,

@@ -97,6 +97,18 @@ bool kq_geo_polygons_contain(const kq_geo_polygons *shape, kq_geo_vec p);
 /* Angle to the nearest edge of any ring of any polygon. */
 double kq_geo_polygons_boundary_distance(const kq_geo_polygons *shape, kq_geo_vec p, kq_geo_vec *closest);
 
+/* A growing list of coordinates in an arena. It stops growing at KQ_GEO_MAX_POINTS and sets overflow. */
+typedef struct kq_geo_coord_list {
+    kq_geo_coord *items;
+    uint32_t count, capacity;
+    bool overflow;
+} kq_geo_coord_list;
+
+/* Kusto's limit on the points of a densified line or polygon, used for every built shape. */
+#define KQ_GEO_MAX_POINTS 10485760u
+
+void kq_geo_coord_push(kq_arena *arena, kq_geo_coord_list *list, kq_geo_coord c);
+
 /* Parses 1 to 16 hex digits, either case, as an unsigned integer (an S2 token or an H3 index). */
 bool kq_geo_parse_hex(kq_str text, uint64_t *out);
 
@@ -140,6 +152,7 @@ kq_value kq_geo_distance_point_to_polygon(kq_eval_ctx *ctx, const kq_value *args
 kq_value kq_geo_closest_point_on_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_polygon_densify(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_intersects_line_with_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_intersection_line_with_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_intersects_2polygons(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_point_to_s2cell(kq_eval_ctx *ctx, const kq_value *args, int argc);
@@ -150,6 +163,9 @@ kq_value kq_geo_s2cell_neighbors(kq_eval_ctx *ctx, const kq_value *args, int arg
 kq_value kq_geo_h3cell_level(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_h3cell_parent(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_h3cell_children(kq_eval_ctx *ctx, const kq_value *args, int argc);
+
+kq_value kq_geo_line_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_polygon_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_from_wkt(kq_eval_ctx *ctx, const kq_value *args, int argc);
 

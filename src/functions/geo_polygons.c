@@ -8,6 +8,8 @@
 #include "functions/dynamic_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 static bool read_polygon_arg(kq_eval_ctx *ctx, const kq_value *v, kq_geo_polygons *out)
 {
@@ -198,4 +200,107 @@ kq_value kq_geo_intersects_2polygons(kq_eval_ctx *ctx, const kq_value *args, int
     if (!read_polygon_arg(ctx, &args[0], &first) || !read_polygon_arg(ctx, &args[1], &second))
         return kq_null(KQ_BOOL);
     return kq_bool(polygons_meet(&first, &second));
+}
+
+/* ---- clipping a line by a polygon ---- */
+
+/* A point of an edge and its angle from the edge's start. */
+typedef struct edge_cut {
+    double at;
+    kq_geo_vec point;
+} edge_cut;
+
+static int compare_cuts(const void *a, const void *b)
+{
+    double x = ((const edge_cut *)a)->at, y = ((const edge_cut *)b)->at;
+    return (x > y) - (x < y);
+}
+
+/* The lines kept so far and the one being extended. */
+typedef struct clip_state {
+    kq_arena *arena;
+    const kq_dyn **pieces;
+    uint32_t count, capacity;
+    kq_geo_coord_list open;
+} clip_state;
+
+static void close_piece(clip_state *clip)
+{
+    if (clip->open.count >= 2) {
+        if (clip->count == clip->capacity) {
+            uint32_t capacity = clip->capacity ? clip->capacity * 2 : 8;
+            const kq_dyn **pieces = kq_arena_alloc(clip->arena, capacity * sizeof *pieces);
+            if (clip->count)
+                memcpy(pieces, clip->pieces, clip->count * sizeof *pieces);
+            clip->pieces = pieces;
+            clip->capacity = capacity;
+        }
+        clip->pieces[clip->count++] = kq_geo_path_dyn(clip->arena, clip->open.items, clip->open.count, false);
+    }
+    kq_geo_coord_list empty = {0};
+    empty.overflow = clip->open.overflow;
+    clip->open = empty;
+}
+
+/*
+ * Splits the edge a-b where it crosses the polygon's boundary and keeps the
+ * parts whose midpoints lie inside, extending the open piece across edges.
+ */
+static void clip_edge(clip_state *clip, const kq_geo_polygons *shape, kq_geo_vec a, kq_geo_vec b)
+{
+    uint32_t edges = 0;
+    for (uint32_t k = 0; k < shape->count; k++)
+        for (uint32_t r = 0; r < shape->polygons[k].count; r++)
+            edges += shape->polygons[k].rings[r].count;
+    edge_cut *cuts = kq_arena_alloc(clip->arena, (edges + 2) * sizeof *cuts);
+    uint32_t n = 0;
+    double length = kq_geo_angle(a, b);
+    cuts[n++] = (edge_cut){0, a};
+    cuts[n++] = (edge_cut){length, b};
+    for (uint32_t k = 0; k < shape->count; k++)
+        for (uint32_t r = 0; r < shape->polygons[k].count; r++) {
+            const kq_geo_path *ring = &shape->polygons[k].rings[r];
+            for (uint32_t i = 0; i < ring->count; i++) {
+                kq_geo_vec x;
+                if (kq_geo_edges_intersect(a, b, ring->points[i], ring->points[(i + 1) % ring->count], &x))
+                    cuts[n++] = (edge_cut){kq_geo_angle(a, x), x};
+            }
+        }
+    qsort(cuts, n, sizeof *cuts, compare_cuts);
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        if (cuts[i + 1].at - cuts[i].at <= 0 || length == 0)
+            continue;
+        kq_geo_vec mid = kq_geo_interpolate(a, b, (cuts[i].at + cuts[i + 1].at) / 2 / length);
+        if (!kq_geo_polygons_contain(shape, mid)) {
+            close_piece(clip);
+            continue;
+        }
+        if (clip->open.count == 0)
+            kq_geo_coord_push(clip->arena, &clip->open, kq_geo_to_coord(cuts[i].point));
+        kq_geo_coord_push(clip->arena, &clip->open, kq_geo_to_coord(cuts[i + 1].point));
+    }
+}
+
+/* NOTE: a line that only touches the polygon at single points gives no Point for them. */
+kq_value kq_geo_intersection_line_with_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    (void)argc;
+    kq_geo_lines lines;
+    kq_geo_polygons shape;
+    if (!kq_geo_read_lines(ctx->arena, kq_dynfn_tree(&args[0]), &lines) || !read_polygon_arg(ctx, &args[1], &shape))
+        return kq_null(KQ_DYNAMIC);
+    clip_state clip = {ctx->arena, NULL, 0, 0, {0}};
+    for (uint32_t k = 0; k < lines.count; k++) {
+        const kq_geo_path *line = &lines.lines[k];
+        for (uint32_t i = 0; i + 1 < line->count; i++)
+            clip_edge(&clip, &shape, line->points[i], line->points[i + 1]);
+        close_piece(&clip);
+    }
+    if (clip.open.overflow)
+        return kq_null(KQ_DYNAMIC);
+    if (clip.count == 0)
+        return kq_dynamic(kq_geo_collection_dyn(ctx->arena, NULL));
+    if (clip.count == 1)
+        return kq_dynamic(kq_geo_shape_dyn(ctx->arena, "LineString", clip.pieces[0]));
+    return kq_dynamic(kq_geo_shape_dyn(ctx->arena, "MultiLineString", kq_dyn_array(ctx->arena, clip.pieces, clip.count)));
 }

@@ -423,6 +423,23 @@ bool kq_geo_point_args(kq_eval_ctx *ctx, const kq_value *args, kq_geo_vec *out)
     return true;
 }
 
+void kq_geo_coord_push(kq_arena *arena, kq_geo_coord_list *list, kq_geo_coord c)
+{
+    if (list->count >= KQ_GEO_MAX_POINTS) {
+        list->overflow = true;
+        return;
+    }
+    if (list->count == list->capacity) {
+        uint32_t capacity = list->capacity ? list->capacity * 2 : 16;
+        kq_geo_coord *items = kq_arena_alloc(arena, capacity * sizeof *items);
+        if (list->count)
+            memcpy(items, list->items, list->count * sizeof *items);
+        list->items = items;
+        list->capacity = capacity;
+    }
+    list->items[list->count++] = c;
+}
+
 bool kq_geo_parse_hex(kq_str text, uint64_t *out)
 {
     if (text.len < 1 || text.len > 16)
