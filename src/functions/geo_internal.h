@@ -11,6 +11,7 @@
 #ifndef KQ_FUNCTIONS_GEO_INTERNAL_H
 #define KQ_FUNCTIONS_GEO_INTERNAL_H
 
+#include "functions/dynamic_internal.h"
 #include "functions/registry.h"
 
 #define KQ_GEO_EARTH_RADIUS 6371010.0
@@ -104,8 +105,12 @@ typedef struct kq_geo_coord_list {
     bool overflow;
 } kq_geo_coord_list;
 
-/* Kusto's limit on the points of a densified line or polygon, used for every built shape. */
-#define KQ_GEO_MAX_POINTS 10485760u
+/*
+ * Most points of a shape a function builds; beyond it the result is null. Kusto allows
+ * 10,485,760 points in a densified shape. NOTE: kqlite stops at 2^20, the limit of its other
+ * dynamic arrays, because each point costs about 100 bytes of dynamic nodes here.
+ */
+#define KQ_GEO_MAX_POINTS KQ_DYN_MAX_ELEMENTS
 
 void kq_geo_coord_push(kq_arena *arena, kq_geo_coord_list *list, kq_geo_coord c);
 
@@ -166,6 +171,8 @@ kq_value kq_geo_h3cell_children(kq_eval_ctx *ctx, const kq_value *args, int argc
 
 kq_value kq_geo_line_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_polygon_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
+
+kq_value kq_geo_union_lines_array(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_from_wkt(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
