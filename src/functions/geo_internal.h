@@ -92,6 +92,8 @@ bool kq_geo_read_coord(const kq_dyn *pair, kq_geo_coord *out);
 
 /* Area in steradians of the region left of a ring (negative when the ring is clockwise). */
 double kq_geo_ring_signed_area(const kq_geo_path *ring);
+/* The integral of the position vector over the region left of a ring. */
+kq_geo_vec kq_geo_ring_moment(const kq_geo_path *ring);
 bool kq_geo_ring_contains(const kq_geo_path *ring, kq_geo_vec p);
 bool kq_geo_polygon_contains(const kq_geo_polygon *polygon, kq_geo_vec p);
 bool kq_geo_polygons_contain(const kq_geo_polygons *shape, kq_geo_vec p);
@@ -173,6 +175,12 @@ kq_value kq_geo_line_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_polygon_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_union_lines_array(kq_eval_ctx *ctx, const kq_value *args, int argc);
+
+kq_value kq_geo_union_polygons_array(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_intersection_2polygons(kq_eval_ctx *ctx, const kq_value *args, int argc);
+/* Area (steradians), perimeter (radians) and position moment of the union of a MultiPolygon's polygons. */
+void kq_geo_union_measures(kq_arena *arena, const kq_geo_polygons *shape, double *area, double *perimeter,
+                           kq_geo_vec *moment);
 
 kq_value kq_geo_from_wkt(kq_eval_ctx *ctx, const kq_value *args, int argc);
 

@@ -26,45 +26,12 @@ kq_value kq_geo_point_in_polygon(kq_eval_ctx *ctx, const kq_value *args, int arg
     return kq_bool(kq_geo_polygons_contain(&shape, p));
 }
 
-/* NOTE: overlapping polygons of a MultiPolygon count their shared area twice. */
-kq_value kq_geo_polygon_area(kq_eval_ctx *ctx, const kq_value *args, int argc)
-{
-    (void)argc;
-    kq_geo_polygons shape;
-    if (!read_polygon_arg(ctx, &args[0], &shape))
-        return kq_null(KQ_REAL);
-    double total = 0;
-    for (uint32_t k = 0; k < shape.count; k++) {
-        const kq_geo_polygon *polygon = &shape.polygons[k];
-        total += kq_geo_ring_signed_area(&polygon->rings[0]);
-        for (uint32_t r = 1; r < polygon->count; r++)
-            total -= kq_geo_ring_signed_area(&polygon->rings[r]);
-    }
-    return kq_real(total * KQ_GEO_EARTH_RADIUS * KQ_GEO_EARTH_RADIUS);
-}
-
-kq_value kq_geo_polygon_perimeter(kq_eval_ctx *ctx, const kq_value *args, int argc)
-{
-    (void)argc;
-    kq_geo_polygons shape;
-    if (!read_polygon_arg(ctx, &args[0], &shape))
-        return kq_null(KQ_REAL);
-    double total = 0;
-    for (uint32_t k = 0; k < shape.count; k++)
-        for (uint32_t r = 0; r < shape.polygons[k].count; r++) {
-            const kq_geo_path *ring = &shape.polygons[k].rings[r];
-            for (uint32_t i = 0; i < ring->count; i++)
-                total += kq_geo_angle(ring->points[i], ring->points[(i + 1) % ring->count]);
-        }
-    return kq_real(total * KQ_GEO_EARTH_RADIUS);
-}
-
 /*
- * The integral of the position vector over the region left of a ring. By
+ * The integral of the position vector over the region left of a ring: by
  * Stokes' theorem it is half the sum, over the edges, of each edge's angle
  * times the unit normal of its great circle.
  */
-static kq_geo_vec ring_moment(const kq_geo_path *ring)
+kq_geo_vec kq_geo_ring_moment(const kq_geo_path *ring)
 {
     kq_geo_vec sum = {0, 0, 0};
     for (uint32_t i = 0; i < ring->count; i++) {
@@ -77,22 +44,68 @@ static kq_geo_vec ring_moment(const kq_geo_path *ring)
     return sum;
 }
 
+/*
+ * Area (steradians), boundary length (radians) and position moment of a
+ * shape. The polygons of a MultiPolygon are merged first, so an area they
+ * share counts once, as in Kusto.
+ */
+static void measure(kq_arena *arena, const kq_geo_polygons *shape, double *area, double *perimeter, kq_geo_vec *moment)
+{
+    if (shape->count > 1) {
+        kq_geo_union_measures(arena, shape, area, perimeter, moment);
+        return;
+    }
+    const kq_geo_polygon *polygon = &shape->polygons[0];
+    *area = *perimeter = 0;
+    *moment = (kq_geo_vec){0, 0, 0};
+    for (uint32_t r = 0; r < polygon->count; r++) {
+        const kq_geo_path *ring = &polygon->rings[r];
+        double sign = r == 0 ? 1 : -1;
+        *area += sign * kq_geo_ring_signed_area(ring);
+        *moment = kq_geo_add(*moment, kq_geo_scale(kq_geo_ring_moment(ring), sign));
+        for (uint32_t i = 0; i < ring->count; i++)
+            *perimeter += kq_geo_angle(ring->points[i], ring->points[(i + 1) % ring->count]);
+    }
+}
+
+/* Reads the polygon argument and measures it; false when it is invalid. */
+static bool measure_arg(kq_eval_ctx *ctx, const kq_value *v, double *area, double *perimeter, kq_geo_vec *moment)
+{
+    kq_geo_polygons shape;
+    if (!read_polygon_arg(ctx, v, &shape))
+        return false;
+    measure(ctx->arena, &shape, area, perimeter, moment);
+    return true;
+}
+
+kq_value kq_geo_polygon_area(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    (void)argc;
+    double area, perimeter;
+    kq_geo_vec moment;
+    if (!measure_arg(ctx, &args[0], &area, &perimeter, &moment))
+        return kq_null(KQ_REAL);
+    return kq_real(area * KQ_GEO_EARTH_RADIUS * KQ_GEO_EARTH_RADIUS);
+}
+
+kq_value kq_geo_polygon_perimeter(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    (void)argc;
+    double area, perimeter;
+    kq_geo_vec moment;
+    if (!measure_arg(ctx, &args[0], &area, &perimeter, &moment))
+        return kq_null(KQ_REAL);
+    return kq_real(perimeter * KQ_GEO_EARTH_RADIUS);
+}
+
 kq_value kq_geo_polygon_centroid(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     (void)argc;
-    kq_geo_polygons shape;
-    if (!read_polygon_arg(ctx, &args[0], &shape))
+    double area, perimeter;
+    kq_geo_vec moment;
+    if (!measure_arg(ctx, &args[0], &area, &perimeter, &moment) || kq_geo_norm(moment) == 0)
         return kq_null(KQ_DYNAMIC);
-    kq_geo_vec sum = {0, 0, 0};
-    for (uint32_t k = 0; k < shape.count; k++) {
-        const kq_geo_polygon *polygon = &shape.polygons[k];
-        sum = kq_geo_add(sum, ring_moment(&polygon->rings[0]));
-        for (uint32_t r = 1; r < polygon->count; r++)
-            sum = kq_geo_sub(sum, ring_moment(&polygon->rings[r]));
-    }
-    if (kq_geo_norm(sum) == 0)
-        return kq_null(KQ_DYNAMIC);
-    return kq_dynamic(kq_geo_point_dyn(ctx->arena, kq_geo_normalize(sum)));
+    return kq_dynamic(kq_geo_point_dyn(ctx->arena, kq_geo_normalize(moment)));
 }
 
 kq_value kq_geo_distance_point_to_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc)

@@ -145,8 +145,20 @@ static bool collinear_edges_touch(kq_geo_vec a, kq_geo_vec b, kq_geo_vec c, kq_g
     return false;
 }
 
+static bool equal_vec(kq_geo_vec a, kq_geo_vec b)
+{
+    return a.x == b.x && a.y == b.y && a.z == b.z;
+}
+
 bool kq_geo_edges_intersect(kq_geo_vec a, kq_geo_vec b, kq_geo_vec c, kq_geo_vec d, kq_geo_vec *at)
 {
+    /* A shared vertex is found exactly, not through the crossing of the two great circles. */
+    kq_geo_vec shared = a;
+    if (equal_vec(a, c) || equal_vec(a, d) || ((shared = b), equal_vec(b, c) || equal_vec(b, d))) {
+        if (at)
+            *at = shared;
+        return true;
+    }
     kq_geo_vec n1 = kq_geo_cross(a, b), n2 = kq_geo_cross(c, d);
     if (kq_geo_norm(n1) == 0 || kq_geo_norm(n2) == 0)
         return collinear_edges_touch(a, b, c, d, at);
