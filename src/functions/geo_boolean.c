@@ -305,28 +305,37 @@ static const kq_dyn *rings_to_shape(kq_arena *arena, const kq_geo_path *rings, u
     return kq_geo_shape_dyn(arena, "MultiPolygon", polygons);
 }
 
-kq_value kq_geo_union_polygons_array(kq_eval_ctx *ctx, const kq_value *args, int argc)
+const kq_dyn *kq_geo_union_dyn(kq_arena *arena, const kq_geo_polygons *shapes, uint32_t count)
 {
-    (void)argc;
-    const kq_dyn *array = kq_dynfn_array(&args[0]);
-    if (!array || array->count == 0)
-        return kq_null(KQ_DYNAMIC);
-    kq_geo_polygons *inputs = kq_arena_alloc(ctx->arena, array->count * sizeof *inputs);
+    kq_geo_path *rings;
+    uint32_t ring_count = run_boolean(arena, shapes, (int)count, false, &rings, NULL);
+    return rings_to_shape(arena, rings, ring_count);
+}
+
+const kq_dyn *kq_geo_union_array_dyn(kq_arena *arena, const kq_dyn *array)
+{
+    if (!array || array->kind != KQ_DYN_ARRAY || array->count == 0)
+        return NULL;
+    kq_geo_polygons *inputs = kq_arena_alloc(arena, array->count * sizeof *inputs);
     uint32_t total = 0;
     for (uint32_t i = 0; i < array->count; i++) {
-        if (!kq_geo_read_polygons(ctx->arena, array->u.items[i], &inputs[i]))
-            return kq_null(KQ_DYNAMIC);
+        if (!kq_geo_read_polygons(arena, array->u.items[i], &inputs[i]))
+            return NULL;
         total += inputs[i].count;
     }
     /* Every polygon is its own shape, so the polygons of one MultiPolygon merge too. */
-    kq_geo_polygons *parts = kq_arena_alloc(ctx->arena, total * sizeof *parts);
+    kq_geo_polygons *parts = kq_arena_alloc(arena, total * sizeof *parts);
     uint32_t n = 0;
     for (uint32_t i = 0; i < array->count; i++)
         for (uint32_t k = 0; k < inputs[i].count; k++)
             parts[n++] = (kq_geo_polygons){&inputs[i].polygons[k], 1};
-    kq_geo_path *rings;
-    uint32_t count = run_boolean(ctx->arena, parts, (int)n, false, &rings, NULL);
-    const kq_dyn *shape = rings_to_shape(ctx->arena, rings, count);
+    return kq_geo_union_dyn(arena, parts, n);
+}
+
+kq_value kq_geo_union_polygons_array(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    (void)argc;
+    const kq_dyn *shape = kq_geo_union_array_dyn(ctx->arena, kq_dynfn_array(&args[0]));
     return shape ? kq_dynamic(shape) : kq_null(KQ_DYNAMIC);
 }
 

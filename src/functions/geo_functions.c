@@ -41,6 +41,8 @@ BIND(bind_h3cell_level, "s", "geo_h3cell_level", KQ_INT)
 BIND(bind_h3cell_parent, "si", "geo_h3cell_parent", KQ_STRING)
 BIND(bind_h3cell_children, "si", "geo_h3cell_children", KQ_DYNAMIC)
 BIND(bind_simplify, "dn", "this geo function", KQ_DYNAMIC)
+BIND(bind_point_buffer, "nnnn", "geo_point_buffer", KQ_DYNAMIC)
+BIND(bind_shape_buffer, "dnn", "this geo function", KQ_DYNAMIC)
 BIND(bind_from_wkt, "s", "geo_from_wkt", KQ_DYNAMIC)
 
 /* ---- helpers ---- */
@@ -461,6 +463,9 @@ const kq_function kq_geo_functions[] = {
     FN("geo_union_lines_array", 1, 1, bind_shape_dynamic, kq_geo_union_lines_array,
        "geo_union_lines_array(lines) -> dynamic",
        "Union of an array of LineString and MultiLineString values as a LineString or MultiLineString."),
+    FN("geo_simplify_polygons_array", 1, 2, bind_simplify, kq_geo_simplify_polygons_array,
+       "geo_simplify_polygons_array(polygons[, tolerance]) -> dynamic",
+       "Simplifies the union of an array of polygons like geo_polygon_simplify; null when nothing is left."),
     FN("geo_intersects_2lines", 2, 2, bind_two_shapes_bool, eval_intersects_2lines,
        "geo_intersects_2lines(line1, line2) -> bool", "True when two lines or multilines share a point."),
     FN("geo_intersection_2lines", 2, 2, bind_two_shapes_dynamic, eval_intersection_2lines,
@@ -522,6 +527,15 @@ const kq_function kq_geo_functions[] = {
     FN("geo_h3cell_children", 1, 2, bind_h3cell_children, kq_geo_h3cell_children,
        "geo_h3cell_children(h3cell[, resolution]) -> dynamic",
        "The H3 cell's descendants at resolution (1..15, at most 5 finer, default one finer)."),
+    FN("geo_point_buffer", 3, 4, bind_point_buffer, kq_geo_point_buffer,
+       "geo_point_buffer(lng, lat, radius[, tolerance]) -> dynamic",
+       "Polygon containing every point within radius meters (> 0) of the point, within tolerance meters (default 10)."),
+    FN("geo_line_buffer", 2, 3, bind_shape_buffer, kq_geo_line_buffer,
+       "geo_line_buffer(line, radius[, tolerance]) -> dynamic",
+       "Polygon containing every point within radius meters (> 0) of a line, within tolerance meters (default 10)."),
+    FN("geo_polygon_buffer", 2, 3, bind_shape_buffer, kq_geo_polygon_buffer,
+       "geo_polygon_buffer(polygon, radius[, tolerance]) -> dynamic",
+       "Polygon containing every point within radius meters (> 0) of a polygon, within tolerance meters (default 10)."),
     FN("geo_from_wkt", 1, 1, bind_from_wkt, kq_geo_from_wkt, "geo_from_wkt(wkt) -> dynamic",
        "GeoJSON of a Well-Known Text geometry (POINT, LINESTRING, POLYGON, MULTI*, GEOMETRYCOLLECTION)."),
 };

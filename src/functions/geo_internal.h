@@ -173,14 +173,23 @@ kq_value kq_geo_h3cell_children(kq_eval_ctx *ctx, const kq_value *args, int argc
 
 kq_value kq_geo_line_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_polygon_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_simplify_polygons_array(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_union_lines_array(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_union_polygons_array(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_intersection_2polygons(kq_eval_ctx *ctx, const kq_value *args, int argc);
+/* The union of shapes as a GeoJSON Polygon or MultiPolygon; NULL when it is empty. */
+const kq_dyn *kq_geo_union_dyn(kq_arena *arena, const kq_geo_polygons *shapes, uint32_t count);
+/* The union of an array of Polygon and MultiPolygon values; NULL when any is invalid or the array is empty. */
+const kq_dyn *kq_geo_union_array_dyn(kq_arena *arena, const kq_dyn *array);
 /* Area (steradians), perimeter (radians) and position moment of the union of a MultiPolygon's polygons. */
 void kq_geo_union_measures(kq_arena *arena, const kq_geo_polygons *shape, double *area, double *perimeter,
                            kq_geo_vec *moment);
+
+kq_value kq_geo_point_buffer(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_line_buffer(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_polygon_buffer(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_from_wkt(kq_eval_ctx *ctx, const kq_value *args, int argc);
 

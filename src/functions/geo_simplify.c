@@ -188,3 +188,23 @@ kq_value kq_geo_polygon_simplify(kq_eval_ctx *ctx, const kq_value *args, int arg
     }
     return shape_result(ctx->arena, out, kept, "Polygon", "MultiPolygon");
 }
+
+/* Simplifies the union of an array of Polygon and MultiPolygon values. */
+kq_value kq_geo_simplify_polygons_array(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    double tolerance = tolerance_arg(ctx, args, argc);
+    if (tolerance < 0)
+        return kq_null(KQ_DYNAMIC);
+    kq_geo_polygons merged;
+    const kq_dyn *merged_shape = kq_geo_union_array_dyn(ctx->arena, kq_dynfn_array(&args[0]));
+    if (!merged_shape || !kq_geo_read_polygons(ctx->arena, merged_shape, &merged))
+        return kq_null(KQ_DYNAMIC);
+    kq_dyn *out = kq_dynfn_new_array(ctx->arena, merged.count);
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < merged.count; k++) {
+        const kq_dyn *rings = simplify_polygon(ctx->arena, &merged.polygons[k], tolerance);
+        if (rings)
+            out->u.items[kept++] = rings;
+    }
+    return shape_result(ctx->arena, out, kept, "Polygon", "MultiPolygon");
+}
