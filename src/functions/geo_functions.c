@@ -43,6 +43,7 @@ BIND(bind_h3cell_children, "si", "geo_h3cell_children", KQ_DYNAMIC)
 BIND(bind_simplify, "dn", "this geo function", KQ_DYNAMIC)
 BIND(bind_point_buffer, "nnnn", "geo_point_buffer", KQ_DYNAMIC)
 BIND(bind_shape_buffer, "dnn", "this geo function", KQ_DYNAMIC)
+BIND(bind_polygon_to_cells, "di", "geo_polygon_to_s2cells", KQ_DYNAMIC)
 BIND(bind_from_wkt, "s", "geo_from_wkt", KQ_DYNAMIC)
 
 /* ---- helpers ---- */
@@ -519,6 +520,9 @@ const kq_function kq_geo_functions[] = {
        "geo_s2cell_to_polygon(s2cell) -> dynamic", "An S2 cell as a GeoJSON Polygon."),
     FN("geo_s2cell_neighbors", 1, 1, bind_token_dynamic, kq_geo_s2cell_neighbors,
        "geo_s2cell_neighbors(s2cell) -> dynamic", "Tokens of the S2 cells of the same level that touch an S2 cell."),
+    FN("geo_polygon_to_s2cells", 1, 2, bind_polygon_to_cells, kq_geo_polygon_to_s2cells,
+       "geo_polygon_to_s2cells(polygon[, level]) -> dynamic",
+       "Tokens of the S2 cells at level (0..30, default 11) that meet a polygon; null beyond 65,536 cells."),
     FN("geo_h3cell_level", 1, 1, bind_h3cell_level, kq_geo_h3cell_level, "geo_h3cell_level(h3cell) -> int",
        "Resolution (0..15) of an H3 cell; null when the cell is invalid."),
     FN("geo_h3cell_parent", 1, 2, bind_h3cell_parent, kq_geo_h3cell_parent,

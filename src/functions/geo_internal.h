@@ -166,6 +166,7 @@ kq_value kq_geo_point_to_s2cell(kq_eval_ctx *ctx, const kq_value *args, int argc
 kq_value kq_geo_s2cell_to_central_point(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_s2cell_to_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_s2cell_neighbors(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_polygon_to_s2cells(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_h3cell_level(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_h3cell_parent(kq_eval_ctx *ctx, const kq_value *args, int argc);

@@ -16,6 +16,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_LEVEL 30
@@ -285,5 +286,132 @@ kq_value kq_geo_s2cell_neighbors(kq_eval_ctx *ctx, const kq_value *args, int arg
         }
     }
     out->count = count;
+    return kq_dynamic(out);
+}
+
+/* ---- covering ---- */
+
+/* Kusto returns null for a covering of more cells. */
+#define MAX_COVERING_CELLS 65536
+
+typedef struct covering {
+    kq_arena *arena;
+    const kq_geo_polygons *shape;
+    int level;
+    uint64_t *cells;
+    uint32_t count;
+    bool overflow;
+} covering;
+
+typedef struct cell_box {
+    int face, i, j, size, level;
+    kq_geo_vec corners[4];
+    double u[2], v[2];
+} cell_box;
+
+static cell_box make_box(int face, int i, int j, int level)
+{
+    cell_box box = {face, i, j, 1 << (MAX_LEVEL - level), level, {{0, 0, 0}}, {0, 0}, {0, 0}};
+    box.u[0] = st_to_uv((double)i / LEAF_COUNT);
+    box.u[1] = st_to_uv((double)(i + box.size) / LEAF_COUNT);
+    box.v[0] = st_to_uv((double)j / LEAF_COUNT);
+    box.v[1] = st_to_uv((double)(j + box.size) / LEAF_COUNT);
+    static const int corners[4][2] = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+    for (int k = 0; k < 4; k++)
+        box.corners[k] = kq_geo_normalize(face_uv_to_vec(face, box.u[corners[k][0]], box.v[corners[k][1]]));
+    return box;
+}
+
+static bool box_contains(const cell_box *box, kq_geo_vec p)
+{
+    double u, v;
+    return vec_to_face_uv(p, &u, &v) == box->face && u >= box->u[0] && u <= box->u[1] && v >= box->v[0] &&
+           v <= box->v[1];
+}
+
+/* Classifies a cell against the shape: 0 apart, 1 overlapping, 2 contained in the shape. */
+static int cell_relation(const covering *cover, const cell_box *box)
+{
+    bool crossing = false, vertex_inside = false;
+    for (uint32_t k = 0; k < cover->shape->count && !crossing; k++)
+        for (uint32_t r = 0; r < cover->shape->polygons[k].count && !crossing; r++) {
+            const kq_geo_path *ring = &cover->shape->polygons[k].rings[r];
+            for (uint32_t i = 0; i < ring->count && !crossing; i++) {
+                kq_geo_vec a = ring->points[i], b = ring->points[(i + 1) % ring->count];
+                vertex_inside = vertex_inside || box_contains(box, a);
+                for (int e = 0; e < 4 && !crossing; e++)
+                    crossing = kq_geo_edges_intersect(a, b, box->corners[e], box->corners[(e + 1) % 4], NULL);
+            }
+        }
+    if (crossing || vertex_inside)
+        return 1;
+    /* No boundary meets the cell, so the cell lies wholly inside or wholly outside the shape. */
+    return kq_geo_polygons_contain(cover->shape, box->corners[0]) ? 2 : 0;
+}
+
+static void add_cell(covering *cover, uint64_t id)
+{
+    if (cover->count >= MAX_COVERING_CELLS) {
+        cover->overflow = true;
+        return;
+    }
+    cover->cells[cover->count++] = id;
+}
+
+static int compare_ids(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Adds the cells at the covering level below box that meet the shape, in id order. */
+static void cover_cell(covering *cover, const cell_box *box, int relation)
+{
+    if (cover->overflow)
+        return;
+    if (box->level == cover->level) {
+        add_cell(cover, id_from_face_ij(box->face, box->i, box->j, box->level));
+        return;
+    }
+    int half = box->size / 2;
+    uint64_t order[4];
+    cell_box children[4];
+    for (int k = 0; k < 4; k++) {
+        children[k] = make_box(box->face, box->i + (k >> 1) * half, box->j + (k & 1) * half, box->level + 1);
+        order[k] = (id_from_face_ij(box->face, children[k].i, children[k].j, box->level + 1) << 2) | (uint64_t)k;
+    }
+    qsort(order, 4, sizeof order[0], compare_ids);
+    for (int n = 0; n < 4; n++) {
+        const cell_box *child = &children[order[n] & 3];
+        int child_relation = relation == 2 ? 2 : cell_relation(cover, child);
+        if (child_relation != 0)
+            cover_cell(cover, child, child_relation);
+    }
+}
+
+kq_value kq_geo_polygon_to_s2cells(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    kq_geo_polygons shape;
+    int64_t level = DEFAULT_LEVEL;
+    if (argc > 1 && !kq_dynfn_int_arg(&args[1], &level))
+        return kq_null(KQ_DYNAMIC);
+    if (level < 0 || level > MAX_LEVEL || !kq_geo_read_polygons(ctx->arena, kq_dynfn_tree(&args[0]), &shape))
+        return kq_null(KQ_DYNAMIC);
+    covering cover = {ctx->arena, &shape, (int)level, NULL, 0, false};
+    cover.cells = kq_arena_alloc(ctx->arena, MAX_COVERING_CELLS * sizeof *cover.cells);
+    for (int face = 0; face < 6 && !cover.overflow; face++) {
+        cell_box box = make_box(face, 0, 0, 0);
+        int relation = cell_relation(&cover, &box);
+        if (relation != 0)
+            cover_cell(&cover, &box, relation);
+    }
+    if (cover.overflow)
+        return kq_null(KQ_DYNAMIC);
+    kq_dyn *out = kq_dynfn_new_array(ctx->arena, cover.count);
+    for (uint32_t k = 0; k < cover.count; k++) {
+        char token[17];
+        id_to_token(cover.cells[k], token);
+        out->u.items[k] = kq_geo_string_dyn(ctx->arena, token);
+    }
     return kq_dynamic(out);
 }
