@@ -159,7 +159,8 @@ static void select_pieces(boolean_op *op)
     op->piece_count = 0;
     for (uint32_t i = 0; i < op->edge_count; i++) {
         boundary_edge *e = &op->edges[i];
-        qsort(e->cuts, e->cut_count, sizeof *e->cuts, compare_cuts);
+        if (e->cut_count > 1)
+            qsort(e->cuts, e->cut_count, sizeof *e->cuts, compare_cuts);
         kq_geo_vec from = e->from;
         for (uint32_t c = 0; c <= e->cut_count; c++) {
             kq_geo_vec to = c < e->cut_count ? e->cuts[c].point : e->to;
