@@ -8,6 +8,7 @@
 #include "functions/dynamic_internal.h"
 #include "base/util.h"
 
+#include <geodesic.h>
 #include <math.h>
 #include <string.h>
 
@@ -66,19 +67,24 @@ static double path_length(const kq_geo_path *path)
 static kq_value eval_distance_2points(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     kq_geo_vec a, b;
+    kq_geo_coord from, to;
+    if (!kq_geo_point_args(ctx, &args[0], &a) || !kq_geo_point_args(ctx, &args[2], &b))
+        return kq_null(KQ_REAL);
     bool spheroid = argc > 4 && !args[4].null &&
                     ((args[4].type == KQ_BOOL && args[4].u.b) ||
                      (args[4].type == KQ_DYNAMIC && args[4].u.d && args[4].u.d->kind == KQ_DYN_BOOL && args[4].u.d->u.b));
-    if (spheroid) {
-        /* TODO: measure on the WGS-84 ellipsoid; until then the query fails rather than return the spherical distance. */
-        if (!ctx->error)
-            ctx->error = kq_arena_strdup(ctx->arena, "geo_distance_2points(): use_spheroid=true is not supported yet; "
-                                                     "omit it or pass false for the spherical distance");
-        return kq_null(KQ_REAL);
-    }
-    if (!kq_geo_point_args(ctx, &args[0], &a) || !kq_geo_point_args(ctx, &args[2], &b))
-        return kq_null(KQ_REAL);
-    return kq_real(kq_geo_angle(a, b) * KQ_GEO_EARTH_RADIUS);
+    if (!spheroid)
+        return kq_real(kq_geo_angle(a, b) * KQ_GEO_EARTH_RADIUS);
+    /* The geodesic on the WGS-84 ellipsoid (semi-major axis 6,378,137 m, flattening 1/298.257223563). */
+    struct geod_geodesic wgs84;
+    double meters;
+    geod_init(&wgs84, 6378137, 1 / 298.257223563);
+    kq_geo_real_arg(ctx, &args[0], &from.lng);
+    kq_geo_real_arg(ctx, &args[1], &from.lat);
+    kq_geo_real_arg(ctx, &args[2], &to.lng);
+    kq_geo_real_arg(ctx, &args[3], &to.lat);
+    geod_inverse(&wgs84, from.lat, from.lng, to.lat, to.lng, &meters, NULL, NULL);
+    return kq_real(meters);
 }
 
 static kq_value eval_point_in_circle(kq_eval_ctx *ctx, const kq_value *args, int argc)
@@ -439,7 +445,7 @@ static kq_value eval_intersection_2lines(kq_eval_ctx *ctx, const kq_value *args,
 const kq_function kq_geo_functions[] = {
     FN("geo_distance_2points", 4, 5, bind_distance_2points, eval_distance_2points,
        "geo_distance_2points(lng1, lat1, lng2, lat2[, use_spheroid]) -> real",
-       "Shortest distance in meters between two points on a sphere of radius 6,371,010 m (use_spheroid=true is not supported yet)."),
+       "Shortest distance in meters on a sphere of radius 6,371,010 m, or on the WGS-84 ellipsoid with use_spheroid."),
     FN("geo_point_in_circle", 5, 5, bind_point_in_circle, eval_point_in_circle,
        "geo_point_in_circle(lng, lat, center_lng, center_lat, radius) -> bool",
        "True when the point is within radius meters (> 0) of the center."),
