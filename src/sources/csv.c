@@ -18,6 +18,9 @@
 #include "base/util.h"
 
 #include <errno.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +43,11 @@ typedef struct csv_reader {
     size_t window_cap;
     uint64_t shifted;
     int read_error; /* errno of a failed read, or 0 */
+    /* Per field, false when its bytes are not needed (a column the queries do not read):
+     * the field is still delimited, but not copied. NULL: every field is kept. */
+    const bool *keep;
+    size_t nkeep;
+    size_t first_field_bytes; /* bytes of the record's first field, kept or not */
 } csv_reader;
 
 typedef enum csv_status { CSV_RECORD, CSV_END, CSV_UNTERMINATED } csv_status;
@@ -101,9 +109,11 @@ static bool have_byte(csv_reader *r)
 
 static void begin_field(csv_reader *r)
 {
-    size_t cap = r->cap;
-    kq_grow((void **)&r->starts, &cap, r->nfields + 1, sizeof(size_t));
-    kq_grow((void **)&r->lens, &r->cap, r->nfields + 1, sizeof(size_t));
+    if (r->nfields + 1 > r->cap) {
+        size_t cap = r->cap;
+        kq_grow((void **)&r->starts, &cap, r->nfields + 1, sizeof(size_t));
+        kq_grow((void **)&r->lens, &r->cap, r->nfields + 1, sizeof(size_t));
+    }
     r->starts[r->nfields] = r->text.len;
     r->lens[r->nfields] = 0;
     r->nfields++;
@@ -111,8 +121,32 @@ static void begin_field(csv_reader *r)
 
 static void append(csv_reader *r, const char *bytes, size_t n)
 {
+    size_t field = r->nfields - 1;
+    if (field == 0)
+        r->first_field_bytes += n;
+    if (r->keep && field < r->nkeep && !r->keep[field])
+        return;
     kq_buf_append(&r->text, bytes, n);
-    r->lens[r->nfields - 1] += n;
+    r->lens[field] += n;
+}
+
+/* Returns the offset of the first ',', '\n' or '\r' in data[pos..len), or len. */
+static size_t find_delimiter(const char *data, size_t pos, size_t len)
+{
+#ifdef __SSE2__
+    const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (; pos + 16 <= len; pos += 16) {
+        __m128i chunk = _mm_loadu_si128((const __m128i *)(data + pos));
+        __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, comma), _mm_cmpeq_epi8(chunk, newline)),
+                                    _mm_cmpeq_epi8(chunk, cr));
+        int mask = _mm_movemask_epi8(hits);
+        if (mask)
+            return pos + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    while (pos < len && data[pos] != ',' && data[pos] != '\n' && data[pos] != '\r')
+        pos++;
+    return pos;
 }
 
 /* Reads a quoted field starting at the opening quote; returns false at end of input without a closing quote. */
@@ -150,8 +184,7 @@ static void read_unquoted(csv_reader *r)
 {
     do {
         size_t start = r->pos;
-        while (r->pos < r->len && r->data[r->pos] != ',' && r->data[r->pos] != '\n' && r->data[r->pos] != '\r')
-            r->pos++;
+        r->pos = find_delimiter(r->data, r->pos, r->len);
         append(r, r->data + start, r->pos - start);
     } while (r->pos == r->len && refill(r));
 }
@@ -160,6 +193,7 @@ static csv_status next_record(csv_reader *r)
 {
     kq_buf_clear(&r->text);
     r->nfields = 0;
+    r->first_field_bytes = 0;
     if (!have_byte(r))
         return CSV_END;
     r->record_line = r->line;
@@ -188,7 +222,7 @@ static const char *field(const csv_reader *r, size_t i, size_t *len)
 
 static bool is_blank_record(const csv_reader *r)
 {
-    return r->nfields == 1 && r->lens[0] == 0;
+    return r->nfields == 1 && r->first_field_bytes == 0;
 }
 
 /* ---- header ---- */
@@ -512,6 +546,13 @@ static void load_records(kq_load_context *ctx, csv_reader *r)
     while ((status = next_record(r)) == CSV_RECORD && is_blank_record(r))
         ;
     bind_table(&f, status == CSV_RECORD ? r : NULL);
+    /* Fields of skipped columns are delimited but not copied. The first record was read
+     * whole, before the mask existed, which changes nothing: its skipped fields are ignored. */
+    bool *keep = kq_xcalloc(f.header.count + 1, sizeof *keep);
+    for (size_t i = 0; i < f.header.count; i++)
+        keep[i] = f.header.columns[i] != KQ_BUILDER_SKIPPED;
+    r->keep = keep;
+    r->nkeep = f.header.count;
     /* The date order comes from the records in memory: the whole input, or the file's first window. */
     if (r->shifted == body_shift)
         f.order = scan_date_order(&f.header, r->data, r->len, body, body_line);
@@ -524,6 +565,8 @@ static void load_records(kq_load_context *ctx, csv_reader *r)
         if (!is_blank_record(r))
             load_record(&f, r);
     }
+    r->keep = NULL;
+    free(keep);
     header_free(&f.header);
 }
 

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "test_sources_util.h"
+#include "base/buf.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -316,6 +317,59 @@ static void second_load_merges_columns(void **state)
     loaded_free(l);
 }
 
+/* Builds a CSV of about 20 MiB whose records cross the 16 MiB read window at every kind of
+ * boundary: inside quoted fields, between the quotes of an escaped "", and between CR and LF. */
+static char *window_csv(size_t *len)
+{
+    kq_buf text;
+    kq_buf_init(&text);
+    kq_buf_puts(&text, "id,note,tail\r\n");
+    for (int i = 0; text.len < 20u * 1024 * 1024; i++) {
+        /* Record lengths vary with i, so record ends fall on many offsets of the window. */
+        kq_buf_printf(&text, "%d,\"line one\nsaid \"\"%*d\"\" x\",t%d\r\n", i, i % 97, i, i % 13);
+    }
+    *len = text.len;
+    return text.data;
+}
+
+static void window_reading_matches_whole(void **state)
+{
+    (void)state;
+    size_t len;
+    char *csv = window_csv(&len);
+    char path[] = "/tmp/kqlite_test_window_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, csv, len), (ssize_t)len);
+    close(fd);
+    char argument[64];
+    snprintf(argument, sizeof argument, "Notes=%s", path);
+    loaded *windowed = load_arguments(NULL, argument, NULL);
+    unlink(path);
+
+    loaded *whole = calloc(1, sizeof *whole);
+    whole->catalog = kq_catalog_new();
+    kq_load_report_init(&whole->report);
+    kq_load_options options = {NULL};
+    whole->status = kq_load_buffer(whole->catalog, "Notes.csv", csv, len, &options, &whole->report);
+    kq_catalog_finish(whole->catalog);
+
+    assert_int_equal(windowed->status, 0);
+    uint64_t rows = table_rows(whole, "Notes");
+    assert_true(rows > 100000);
+    assert_int_equal(table_rows(windowed, "Notes"), rows);
+    assert_int_equal(windowed->report.files[0].records_skipped, 0);
+    for (uint64_t r = 0; r < rows; r += 997) {
+        assert_string_equal(text_cell(windowed, "Notes", "note", r), text_cell(whole, "Notes", "note", r));
+        assert_string_equal(text_cell(windowed, "Notes", "tail", r), text_cell(whole, "Notes", "tail", r));
+    }
+    /* The last record, read after the final refill. */
+    assert_string_equal(text_cell(windowed, "Notes", "tail", rows - 1), text_cell(whole, "Notes", "tail", rows - 1));
+    free(csv);
+    loaded_free(windowed);
+    loaded_free(whole);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +387,7 @@ int main(void)
         cmocka_unit_test(megabyte_field_loads),
         cmocka_unit_test(many_rows_span_batches),
         cmocka_unit_test(second_load_merges_columns),
+        cmocka_unit_test(window_reading_matches_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
