@@ -156,9 +156,8 @@ static bool read_quoted(csv_reader *r)
     for (;;) {
         const char *quote = memchr(r->data + r->pos, '"', r->len - r->pos);
         size_t end = quote ? (size_t)(quote - r->data) : r->len;
-        for (size_t i = r->pos; i < end; i++)
-            if (r->data[i] == '\n')
-                r->line++;
+        for (const char *p = r->data + r->pos; (p = memchr(p, '\n', (size_t)(r->data + end - p))) != NULL; p++)
+            r->line++;
         append(r, r->data + r->pos, end - r->pos);
         r->pos = end;
         if (!quote) {
