@@ -8,6 +8,7 @@
 #include "base/util.h"
 #include "functions/regex.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ typedef struct parse_state {
     kq_arena *scratch;
     kq_type *types;
     pcre2_code *code; /* owned: kept for the whole run */
+    int *groups;      /* capture group number of each parse column, -1 when absent */
 } parse_state;
 
 static kq_value convert(kq_batch *out, const char *text, size_t len, kq_type type)
@@ -36,6 +38,30 @@ static kq_value convert(kq_batch *out, const char *text, size_t len, kq_type typ
     }
     kq_eval_ctx ctx = {.arena = out->arena};
     return fn->eval(&ctx, &s, 1);
+}
+
+/*
+ * Converts the groups of one match into values[] (type KQ_TYPE_NONE where a group did
+ * not take part). Simple and regex mode are strict: when a group's text does not
+ * convert to its column's type, the whole row counts as unparsed and this returns false.
+ */
+static bool match_columns(const parse_state *s, const kq_plan *plan, kq_batch *out, pcre2_match_data *match,
+                          kq_str str, kq_value *values)
+{
+    PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(match);
+    uint32_t pairs = pcre2_get_ovector_count(match);
+    for (uint32_t p = 0; p < plan->nparse_columns; p++) {
+        values[p].type = KQ_TYPE_NONE;
+        int group = s->groups[p];
+        if (group < 0 || (uint32_t)group >= pairs || ovector[2 * group] == PCRE2_UNSET)
+            continue;
+        PCRE2_SIZE start = ovector[2 * group], end = ovector[2 * group + 1];
+        kq_type type = s->types[plan->parse_columns[p]];
+        values[p] = convert(out, str.ptr + start, end - start, type);
+        if (values[p].null && type != KQ_STRING && !plan->parse_relaxed)
+            return false;
+    }
+    return true;
 }
 
 static kq_batch *parse_next(kq_op *op)
@@ -66,19 +92,16 @@ static kq_batch *parse_next(kq_op *op)
             kq_column_set_null(out, c, r);
     }
     pcre2_match_data *match = pcre2_match_data_create_from_pattern(s->code, NULL);
+    kq_value *values = kq_arena_alloc(s->scratch, (plan->nparse_columns + 1) * sizeof(kq_value));
     for (uint32_t r = 0; r < n; r++) {
         kq_str str = kq_value_to_str(s->scratch, &text[r]);
         int rc = pcre2_match(s->code, (PCRE2_SPTR)str.ptr, str.len, 0, PCRE2_ANCHORED, match, NULL);
         if (rc < 0)
             continue;
-        PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(match);
-        for (uint32_t p = 0; p < plan->nparse_columns && (int)p + 1 < rc; p++) {
-            PCRE2_SIZE start = ovector[2 * (p + 1)], end = ovector[2 * (p + 1) + 1];
-            if (start == PCRE2_UNSET)
-                continue;
-            uint32_t c = (uint32_t)plan->parse_columns[p];
-            kq_batch_set(out, c, r, convert(out, str.ptr + start, end - start, s->types[c]));
-        }
+        if (match_columns(s, plan, out, match, str, values))
+            for (uint32_t p = 0; p < plan->nparse_columns; p++)
+                if (values[p].type != KQ_TYPE_NONE)
+                    kq_batch_set(out, (uint32_t)plan->parse_columns[p], r, values[p]);
     }
     pcre2_match_data_free(match);
     kq_batch_borrow(out, in);
@@ -91,6 +114,7 @@ static void parse_close(kq_op *op)
     parse_state *s = op->state;
     pcre2_code_free(s->code);
     kq_arena_free(s->scratch);
+    free(s->groups);
     free(s->types);
     free(s);
 }
@@ -107,6 +131,12 @@ kq_op *kq_op_parse(kq_run *run, const kq_plan *plan, kq_op *input)
     s->code = kq_regex_compile(plan->regex, strlen(plan->regex), error, sizeof error);
     if (!s->code)
         kq_run_fail(run, "parse: %s", error);
+    s->groups = kq_xmalloc((plan->nparse_columns + 1) * sizeof(int));
+    for (uint32_t p = 0; p < plan->nparse_columns; p++) {
+        char name[32];
+        snprintf(name, sizeof name, "kqlite_%u", p);
+        s->groups[p] = s->code ? pcre2_substring_number_from_name(s->code, (PCRE2_SPTR)name) : -1;
+    }
     op->state = s;
     op->next = parse_next;
     op->close = parse_close;

@@ -305,23 +305,68 @@ static void regex_escape(kq_buf *out, kq_str text)
 }
 
 /*
+ * The regular expression a parse column captures with. Kusto translates a long or int
+ * column to a signed run of digits in simple and regex mode, so a following '*' or
+ * column does not swallow the number. A string column is lazy in simple mode (it ends
+ * at the next literal) and greedy in regex mode, where the documented examples show
+ * it running to the last match of the next literal unless flags=U is given.
+ */
+static const char *parse_column_regex(kq_type type, int mode, bool last)
+{
+    if (mode != 2 && (type == KQ_LONG || type == KQ_INT))
+        return "-?\\d+";
+    if (mode == 1 || last)
+        return ".*";
+    return ".*?";
+}
+
+/* Appends "(?flags)" for parse's flags=, or reports flags RE2 does not have. */
+static bool parse_flags(binder *b, const kq_ast *op, kq_buf *regex)
+{
+    if (!op->text.len)
+        return true;
+    for (uint32_t i = 0; i < op->text.len; i++) {
+        if (!strchr("imsU", op->text.ptr[i])) {
+            /* The flags are a token of the query text, so the caret can sit under them. */
+            uint32_t start = op->start, end = op->end;
+            if (op->text.ptr >= b->source->text && op->text.ptr < b->source->text + b->source->len) {
+                start = (uint32_t)(op->text.ptr - b->source->text);
+                end = start + op->text.len;
+            }
+            kq_bind_error(b, start, end, "invalid parse flag '%c' in '%.*s': use U, i, m or s",
+                          op->text.ptr[i], (int)op->text.len, op->text.ptr);
+            return false;
+        }
+    }
+    kq_buf_puts(regex, "(?");
+    kq_buf_append(regex, op->text.ptr, op->text.len);
+    kq_buf_putc(regex, ')');
+    return true;
+}
+
+/*
  * parse: the pattern becomes one anchored regular expression. In simple and relaxed
- * mode a literal matches itself, '*' skips text lazily and a column captures text up to
- * the next literal (to the end when it is last); in regex mode literals are regex text.
+ * mode a literal matches itself and '*' skips text lazily; in regex mode literals are
+ * regex text. Column i captures with the named group kqlite_i, because regex-mode
+ * literals may contain groups of their own.
  */
 kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op)
 {
     kq_expr *source = kq_bind_scalar(b, op->kids[0], &input->schema);
     if (!source)
         return NULL;
+    kq_buf regex;
+    kq_buf_init(&regex);
+    if (!parse_flags(b, op, &regex)) {
+        kq_buf_free(&regex);
+        return NULL;
+    }
     schema_builder sb = {0};
     for (uint32_t i = 0; i < input->schema.count; i++)
         binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
     kq_plan *plan = binder_new_plan(b, KQ_PLAN_PARSE, input, op);
     plan->parse_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
     plan->parse_relaxed = op->flags == 2;
-    kq_buf regex;
-    kq_buf_init(&regex);
     bool regex_mode = op->flags == 1;
     for (uint32_t i = 1; i < op->nkids; i++) {
         const kq_ast *part = op->kids[i];
@@ -329,10 +374,8 @@ kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op)
         if (part->flags == 1) {
             kq_buf_puts(&regex, last ? ".*" : ".*?");
         } else if (part->flags == 2) {
-            if (regex_mode)
-                kq_buf_puts(&regex, "(.*?)");
-            else
-                kq_buf_puts(&regex, last ? "(.*)" : "(.*?)");
+            kq_buf_printf(&regex, "(?P<kqlite_%u>%s)", plan->nparse_columns,
+                          parse_column_regex(part->value.type, op->flags, last));
             char *name = binder_ast_name(b, part);
             int column = -1;
             for (size_t c = 0; c < sb.count; c++)

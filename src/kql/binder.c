@@ -197,7 +197,8 @@ static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
             continue;
         }
         kq_value v = value->constant;
-        if (v.null && (v.type == KQ_DYNAMIC || v.type == KQ_TYPE_NONE)) {
+        if (v.null && (v.type == KQ_DYNAMIC || v.type == KQ_TYPE_NONE ||
+                       (kq_type_is_numeric(v.type) && kq_type_is_numeric(want)))) {
             v = kq_null(want);
         } else if (v.type != want && !(kq_type_is_numeric(v.type) && kq_type_is_numeric(want)) &&
                    want != KQ_DYNAMIC) {

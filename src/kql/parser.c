@@ -1328,7 +1328,8 @@ static kq_ast *parse_parse(parser *ps, const kq_token *keyword)
         if (at(ps, "flags") && kq_token_is(peek_at(ps, 1), "=")) {
             advance(ps);
             advance(ps);
-            advance(ps);
+            const kq_token *flags = expect_name(ps, "regex flags such as U, i, m or s");
+            n->text = flags->text;
         }
     }
     kid_list kids = {0};

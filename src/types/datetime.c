@@ -375,11 +375,16 @@ static bool parse_us_date(cursor *c, int64_t *ticks)
     return finish(&civil, offset, ticks);
 }
 
+static bool is_white_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
 bool kq_datetime_parse(const char *text, size_t len, int64_t *ticks)
 {
     cursor c = {text, text + len};
-    skip_spaces(&c);
-    while (c.end > c.p && (c.end[-1] == ' ' || c.end[-1] == '\t'))
+    /* Surrounding white space, line breaks included, is ignored: Kusto's parse examples
+     * convert a captured "02/17/2016 08:40:00\n" to a datetime. */
+    while (c.p < c.end && is_white_space(*c.p))
+        c.p++;
+    while (c.end > c.p && is_white_space(c.end[-1]))
         c.end--;
     if (c.p == c.end)
         return false;
