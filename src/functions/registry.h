@@ -63,6 +63,10 @@ typedef struct kq_aggregate {
     /* arg_max/arg_min: the aggregate outputs one column per argument (a `*` argument expands
      * to the input's other columns) and finish_row writes them all. */
     void (*finish_row)(void *state, kq_value *out, int count, kq_agg_ctx *ctx);
+    /* percentile, percentiles and their weighted forms: the index of the first percentage
+     * argument (0 for other aggregates). They output one column per percentage, named
+     * percentile_x_50, through finish_row. */
+    int percentage_arg;
 } kq_aggregate;
 
 const kq_function *kq_function_find(const char *name, size_t len);

@@ -5,6 +5,7 @@
 #include "base/util.h"
 #include "kql/binder_internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,7 +399,7 @@ bool kq_bind_aggregate_call(binder *b, const kq_ast *call, const kq_schema *row,
     out->agg = agg;
     out->nargs = nargs;
     out->args = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_expr *));
-    kq_type types[8];
+    kq_type *types = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_type));
     for (int i = 0; i < nargs; i++) {
         out->args[i] = kq_bind_scalar(b, call->kids[i], row);
         if (!out->args[i])
@@ -481,6 +482,52 @@ static bool bind_arg_aggregate(binder *b, const kq_ast *item, const kq_ast *call
     out->ncolumns = (int)args.count;
     out->args = binder_exprs_finish(b, &args);
     out->type = target->type;
+    return true;
+}
+
+/* Returns the default column name of one percentage, percentile_x_99_9 for
+ * percentiles(x, 99.9): every character of the percentage's text other than a letter
+ * or digit becomes '_'. */
+static const char *percentile_column_name(binder *b, const char *target_name, const kq_value *percentage)
+{
+    kq_str text = kq_value_to_str(b->arena, percentage);
+    char *name = kq_arena_printf(b->arena, "percentile_%s_%.*s", target_name ? target_name : "", (int)text.len,
+                                 text.ptr);
+    for (char *c = name + strlen(name) - text.len; *c; c++)
+        if (!isalnum((unsigned char)*c))
+            *c = '_';
+    return name;
+}
+
+/*
+ * Binds percentile(s) and percentile(s)w: the percentages must be constants, and each
+ * gets an output column. x = percentiles(...) names the first column, and
+ * (a, b) = percentiles(...) names the first two.
+ */
+static bool bind_percentiles_aggregate(binder *b, const kq_ast *item, const kq_ast *call, const kq_aggregate *agg,
+                                       const kq_plan *input, schema_builder *sb, kq_agg_call *out)
+{
+    if (!kq_bind_aggregate_call(b, call, &input->schema, out))
+        return false;
+    kq_expr **args = out->args;
+    for (int a = agg->percentage_arg; a < out->nargs; a++) {
+        if (args[a]->kind != KQ_EXPR_CONST) {
+            kq_bind_error(b, args[a]->start, args[a]->end, "the percentages of %s must be constants", agg->name);
+            return false;
+        }
+    }
+    char *target_name = binder_column_name_of(b, call->kids[0], false);
+    const kq_ast *tuple = item->kind == KQ_AST_ASSIGN && item->nkids == 2 ? item->kids[1] : NULL;
+    size_t first_column = sb->count;
+    for (uint32_t a = (uint32_t)agg->percentage_arg; a < call->nkids; a++) {
+        const char *name = a == (uint32_t)agg->percentage_arg && item->kind == KQ_AST_ASSIGN && !tuple
+                               ? binder_ast_name(b, item)
+                               : percentile_column_name(b, target_name, &args[a]->constant);
+        binder_add_field(b, sb, name, out->type);
+    }
+    for (uint32_t t = 0; tuple && t < tuple->nkids && first_column + t < sb->count; t++)
+        sb->fields[first_column + t].name = kq_arena_strndup(b->arena, tuple->kids[t]->text.ptr, tuple->kids[t]->text.len);
+    out->ncolumns = out->nargs - agg->percentage_arg;
     return true;
 }
 
@@ -670,6 +717,11 @@ static kq_plan *bind_summarize_direct(binder *b, kq_plan *input, const kq_ast *o
         const kq_ast *item = aggregates->kids[i];
         const kq_ast *call = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         const kq_aggregate *agg = call->kind == KQ_AST_CALL ? kq_aggregate_find(call->text.ptr, call->text.len) : NULL;
+        if (agg && agg->percentage_arg) {
+            if (!bind_percentiles_aggregate(b, item, call, agg, input, &sb, &aggs[i]))
+                ok = false;
+            continue;
+        }
         if (agg && agg->finish_row) {
             if (!bind_arg_aggregate(b, item, call, agg, input, &keys, &sb, &aggs[i]))
                 ok = false;
