@@ -64,14 +64,11 @@ static bool match_columns(const parse_state *s, const kq_plan *plan, kq_batch *o
     return true;
 }
 
-static kq_batch *parse_next(kq_op *op)
+/* Parses one input batch; matched[0..*nmatched) receives the rows that matched. */
+static kq_batch *parse_batch(kq_op *op, kq_batch *in, uint32_t *matched, uint32_t *nmatched)
 {
     parse_state *s = op->state;
     const kq_plan *plan = op->plan;
-    kq_batch *in = op->input->next(op->input);
-    if (!in)
-        return NULL;
-    kq_arena_reset(s->scratch);
     uint32_t n = in->nrows;
     kq_value *text = kq_arena_alloc(s->scratch, (n ? n : 1) * sizeof(kq_value));
     kq_eval(op->run, plan->predicate, in, NULL, n, text, s->scratch);
@@ -93,20 +90,42 @@ static kq_batch *parse_next(kq_op *op)
     }
     pcre2_match_data *match = pcre2_match_data_create_from_pattern(s->code, NULL);
     kq_value *values = kq_arena_alloc(s->scratch, (plan->nparse_columns + 1) * sizeof(kq_value));
+    *nmatched = 0;
     for (uint32_t r = 0; r < n; r++) {
         kq_str str = kq_value_to_str(s->scratch, &text[r]);
         int rc = pcre2_match(s->code, (PCRE2_SPTR)str.ptr, str.len, 0, PCRE2_ANCHORED, match, NULL);
-        if (rc < 0)
+        if (rc < 0 || !match_columns(s, plan, out, match, str, values))
             continue;
-        if (match_columns(s, plan, out, match, str, values))
-            for (uint32_t p = 0; p < plan->nparse_columns; p++)
-                if (values[p].type != KQ_TYPE_NONE)
-                    kq_batch_set(out, (uint32_t)plan->parse_columns[p], r, values[p]);
+        for (uint32_t p = 0; p < plan->nparse_columns; p++)
+            if (values[p].type != KQ_TYPE_NONE)
+                kq_batch_set(out, (uint32_t)plan->parse_columns[p], r, values[p]);
+        matched[(*nmatched)++] = r;
     }
     pcre2_match_data_free(match);
     kq_batch_borrow(out, in);
-    kq_batch_release(in);
     return out;
+}
+
+/* parse keeps every row; parse-where keeps only the rows that matched. */
+static kq_batch *parse_next(kq_op *op)
+{
+    parse_state *s = op->state;
+    kq_batch *in;
+    while ((in = op->input->next(op->input))) {
+        kq_arena_reset(s->scratch);
+        uint32_t *matched = kq_arena_alloc(s->scratch, (in->nrows ? in->nrows : 1) * sizeof(uint32_t));
+        uint32_t nmatched;
+        kq_batch *out = parse_batch(op, in, matched, &nmatched);
+        uint32_t n = in->nrows;
+        kq_batch_release(in);
+        if (!op->plan->parse_where || nmatched == n)
+            return out;
+        kq_batch *kept = nmatched ? kq_batch_gather(out, matched, nmatched) : NULL;
+        kq_batch_release(out);
+        if (kept)
+            return kept;
+    }
+    return NULL;
 }
 
 static void parse_close(kq_op *op)

@@ -59,7 +59,8 @@ typedef enum kq_ast_kind {
                           * (KQ_AST_NAME with flags 1 is a wildcard pattern) */
     KQ_AST_MV_EXPAND,    /* kids: KQ_AST_MV_ITEM; text: with_itemindex column; value.u.l: limit (0 none) */
     KQ_AST_MV_ITEM,      /* text: output name (may be empty); kids[0]: expression; value.type: to typeof() */
-    KQ_AST_PARSE,        /* flags: 0 simple, 1 regex, 2 relaxed; kids[0]: source; kids[1..]: pattern parts */
+    KQ_AST_PARSE,        /* flags: mode 0 simple, 1 regex, 2 relaxed, | KQ_PARSE_WHERE; text: regex flags;
+                            kids[0]: source; kids[1..]: pattern parts */
     KQ_AST_PARSE_PART,   /* a literal (value string) or a column (text: name, value.type: type); flags 1 = '*' */
     KQ_AST_RANGE,        /* text: column; kids[0..2]: from, to, step */
     KQ_AST_FUNCTION,     /* flags: parameter count; kids[0..flags): KQ_AST_COLUMN_DECL parameters
@@ -98,6 +99,12 @@ enum {
     KQ_SORT_ASC = 1,         /* asc written (default is desc) */
     KQ_SORT_NULLS_FIRST = 2, /* nulls first written */
     KQ_SORT_NULLS_LAST = 4,  /* nulls last written */
+};
+
+/* Flags of a KQ_AST_PARSE node: the mode in the low bits, and parse-where. */
+enum {
+    KQ_PARSE_MODE_MASK = 3, /* 0 simple, 1 regex, 2 relaxed */
+    KQ_PARSE_WHERE = 4,     /* parse-where: drop the rows that do not match */
 };
 
 typedef struct kq_ast kq_ast;

@@ -366,8 +366,10 @@ kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op)
         binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
     kq_plan *plan = binder_new_plan(b, KQ_PLAN_PARSE, input, op);
     plan->parse_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
-    plan->parse_relaxed = op->flags == 2;
-    bool regex_mode = op->flags == 1;
+    int mode = op->flags & KQ_PARSE_MODE_MASK;
+    plan->parse_relaxed = mode == 2;
+    plan->parse_where = (op->flags & KQ_PARSE_WHERE) != 0;
+    bool regex_mode = mode == 1;
     for (uint32_t i = 1; i < op->nkids; i++) {
         const kq_ast *part = op->kids[i];
         bool last = i + 1 == op->nkids;
@@ -375,7 +377,7 @@ kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op)
             kq_buf_puts(&regex, last ? ".*" : ".*?");
         } else if (part->flags == 2) {
             kq_buf_printf(&regex, "(?P<kqlite_%u>%s)", plan->nparse_columns,
-                          parse_column_regex(part->value.type, op->flags, last));
+                          parse_column_regex(part->value.type, mode, last));
             char *name = binder_ast_name(b, part);
             int column = -1;
             for (size_t c = 0; c < sb.count; c++)

@@ -1479,6 +1479,14 @@ static kq_ast *parse_operator(parser *ps)
         }
         return parse_mv_apply(ps, keyword);
     }
+    if (kq_token_is(keyword, "parse") && at(ps, "-") && !peek(ps)->space_before &&
+        kq_token_is(peek_at(ps, 1), "where")) {
+        advance(ps);
+        advance(ps);
+        kq_ast *n = parse_parse(ps, keyword);
+        n->flags |= KQ_PARSE_WHERE;
+        return n;
+    }
     if (kq_token_is(keyword, "parse"))
         return parse_parse(ps, keyword);
     if (kq_token_is(keyword, "serialize")) {

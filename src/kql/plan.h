@@ -137,6 +137,7 @@ struct kq_plan {
     int *parse_columns;
     uint32_t nparse_columns;
     bool parse_relaxed;
+    bool parse_where; /* parse-where: rows that do not match are dropped */
 
     /* RANGE: exprs[0..2] are from, to, step. */
 
