@@ -21,12 +21,21 @@ static const char *const tabular_operators[][2] = {
     {"top n by expr [asc|desc]", "First n rows in that order."},
     {"take / limit n", "First n rows."},
     {"count", "Row count as one column named Count."},
+    {"join / lookup", "Joins two tables, with every join kind."},
+    {"union", "Rows of several tables, with withsource= and kind=."},
+    {"mv-expand / mv-apply", "One row per element of a dynamic array or bag, or a subquery over them."},
+    {"parse [kind=simple|regex|relaxed] [flags=...] expr with pattern", "Extracts columns from text by a pattern."},
+    {"parse-where ...", "parse that drops the rows whose text does not match."},
+    {"parse-kv expr as (Key:type, ...) [with (options)]", "Extracts columns from key/value text: delimiters, quotes, greedy or regex."},
+    {"range name from a to b step s", "One row per value."},
+    {"make-series", "Aggregates into arrays over a range of bins."},
+    {"top-nested", "Hierarchical top-n aggregation."},
+    {"partition by column (subquery)", "Runs the subquery once per value of the column."},
+    {"serialize / render / invoke", "Marks rows as ordered; render leaves the rows unchanged; invoke calls a tabular function."},
 };
 
 static const char *const unsupported[][2] = {
-    {"join, lookup, union", "not implemented yet"},
-    {"mv-expand, mv-apply, parse, make-series, top-nested", "not implemented yet"},
-    {"user-defined functions, materialize(), toscalar()", "not implemented yet"},
+    {"scan, reduce, evaluate plugins, graph operators", "not implemented yet"},
     {"externaldata", "kqlite reads no network data; pass the file as a data argument instead"},
 };
 

@@ -95,6 +95,10 @@ kq_op *kq_op_join(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_union(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_mv_expand(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_parse(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_parse_kv(kq_run *run, const kq_plan *plan, kq_op *input);
+/* A batch of parse's or parse-kv's output: the input's columns, with fresh all-null
+ * vectors for plan->parse_columns (replacing input columns of the same name). */
+kq_batch *kq_parse_output_batch(const kq_plan *plan, const kq_type *types, kq_batch *in);
 kq_op *kq_op_range(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_mv_apply(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_apply_row(kq_run *run, const kq_plan *plan);

@@ -64,6 +64,28 @@ static bool match_columns(const parse_state *s, const kq_plan *plan, kq_batch *o
     return true;
 }
 
+kq_batch *kq_parse_output_batch(const kq_plan *plan, const kq_type *types, kq_batch *in)
+{
+    uint32_t n = in->nrows;
+    kq_batch *out = kq_batch_new(plan->schema.count, types, n);
+    out->nrows = n;
+    for (uint32_t c = 0; c < in->ncols; c++)
+        out->cols[c] = in->cols[c];
+    /* Parsed columns that replace input columns need their own vectors. */
+    for (uint32_t p = 0; p < plan->nparse_columns; p++) {
+        uint32_t c = (uint32_t)plan->parse_columns[p];
+        if (c < in->ncols) {
+            kq_batch *fresh = kq_batch_new(1, &types[c], n);
+            out->cols[c] = fresh->cols[0];
+            kq_batch_borrow(out, fresh);
+            kq_batch_release(fresh);
+        }
+        for (uint32_t r = 0; r < n; r++)
+            kq_column_set_null(out, c, r);
+    }
+    return out;
+}
+
 /* Parses one input batch; matched[0..*nmatched) receives the rows that matched. */
 static kq_batch *parse_batch(kq_op *op, kq_batch *in, uint32_t *matched, uint32_t *nmatched)
 {
@@ -72,22 +94,7 @@ static kq_batch *parse_batch(kq_op *op, kq_batch *in, uint32_t *matched, uint32_
     uint32_t n = in->nrows;
     kq_value *text = kq_arena_alloc(s->scratch, (n ? n : 1) * sizeof(kq_value));
     kq_eval(op->run, plan->predicate, in, NULL, n, text, s->scratch);
-    kq_batch *out = kq_batch_new(plan->schema.count, s->types, n);
-    out->nrows = n;
-    for (uint32_t c = 0; c < in->ncols; c++)
-        out->cols[c] = in->cols[c];
-    /* Parsed columns that replace input columns need their own vectors. */
-    for (uint32_t p = 0; p < plan->nparse_columns; p++) {
-        uint32_t c = (uint32_t)plan->parse_columns[p];
-        if (c < in->ncols) {
-            kq_batch *fresh = kq_batch_new(1, &s->types[c], n);
-            out->cols[c] = fresh->cols[0];
-            kq_batch_borrow(out, fresh);
-            kq_batch_release(fresh);
-        }
-        for (uint32_t r = 0; r < n; r++)
-            kq_column_set_null(out, c, r);
-    }
+    kq_batch *out = kq_parse_output_batch(plan, s->types, in);
     pcre2_match_data *match = pcre2_match_data_create_from_pattern(s->code, NULL);
     kq_value *values = kq_arena_alloc(s->scratch, (plan->nparse_columns + 1) * sizeof(kq_value));
     *nmatched = 0;

@@ -61,6 +61,8 @@ typedef enum kq_ast_kind {
     KQ_AST_MV_ITEM,      /* text: output name (may be empty); kids[0]: expression; value.type: to typeof() */
     KQ_AST_PARSE,        /* flags: mode 0 simple, 1 regex, 2 relaxed, | KQ_PARSE_WHERE; text: regex flags;
                             kids[0]: source; kids[1..]: pattern parts */
+    KQ_AST_PARSE_KV,     /* flags: key count; kids[0]: source; kids[1..flags]: KQ_AST_COLUMN_DECL keys;
+                            then KQ_AST_ASSIGN options (text: option name, kids[0]: value) */
     KQ_AST_PARSE_PART,   /* a literal (value string) or a column (text: name, value.type: type); flags 1 = '*' */
     KQ_AST_RANGE,        /* text: column; kids[0..2]: from, to, step */
     KQ_AST_FUNCTION,     /* flags: parameter count; kids[0..flags): KQ_AST_COLUMN_DECL parameters

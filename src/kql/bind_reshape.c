@@ -1,6 +1,7 @@
 /* Binding the operators that combine or reshape tables: join, lookup, union, mv-expand, parse, range. */
 #include "base/buf.h"
 #include "base/util.h"
+#include "functions/regex.h"
 #include "kql/binder_internal.h"
 
 #include <stdlib.h>
@@ -397,6 +398,133 @@ kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op)
         kq_buf_putc(&regex, '$');
     plan->regex = kq_arena_strndup(b->arena, regex.data ? regex.data : "", regex.len);
     kq_buf_free(&regex);
+    plan->predicate = source;
+    plan->schema = binder_finish_schema(b, &sb);
+    plan->origin = input->origin;
+    return plan;
+}
+
+/* ---- parse-kv ---- */
+
+/* Reads one constant string option into text; reports and returns false otherwise. */
+static bool kv_string_option(binder *b, const kq_ast *option, kq_str *text)
+{
+    kq_expr *value = kq_bind_scalar(b, option->kids[0], NULL);
+    if (!value)
+        return false;
+    if (value->kind != KQ_EXPR_CONST || value->type != KQ_STRING || value->constant.null) {
+        kq_bind_error(b, value->start, value->end, "parse-kv option '%.*s' needs a constant string",
+                      (int)option->text.len, option->text.ptr);
+        return false;
+    }
+    *text = value->constant.u.s;
+    return true;
+}
+
+/* Applies one with(...) option to spec. */
+static bool kv_option(binder *b, const kq_ast *option, kq_kv_spec *spec)
+{
+    kq_str name = option->text, text;
+    if (kq_str_eq(name, "greedy")) {
+        kq_expr *value = kq_bind_scalar(b, option->kids[0], NULL);
+        if (!value)
+            return false;
+        if (value->kind != KQ_EXPR_CONST || value->type != KQ_BOOL || value->constant.null) {
+            kq_bind_error(b, value->start, value->end, "parse-kv option 'greedy' needs true or false");
+            return false;
+        }
+        spec->greedy = value->constant.u.b;
+        return true;
+    }
+    if (!kv_string_option(b, option, &text))
+        return false;
+    if (kq_str_eq(name, "pair_delimiter") || kq_str_eq(name, "kv_delimiter")) {
+        if (text.len == 0) {
+            kq_bind_error(b, option->start, option->end, "the parse-kv delimiter must not be empty");
+            return false;
+        }
+        *(kq_str_eq(name, "pair_delimiter") ? &spec->pair_delimiter : &spec->kv_delimiter) = text;
+    } else if (kq_str_eq(name, "quote")) {
+        if ((text.len != 1 && text.len != 2) || spec->nquotes == (int)sizeof spec->quote_open) {
+            kq_bind_error(b, option->start, option->end,
+                          "parse-kv quote must be one character or an opening and a closing one, such as '()'");
+            return false;
+        }
+        spec->quote_open[spec->nquotes] = text.ptr[0];
+        spec->quote_close[spec->nquotes++] = text.ptr[text.len - 1];
+    } else if (kq_str_eq(name, "escape")) {
+        if (text.len != 1 || spec->nescapes == (int)sizeof spec->escapes) {
+            kq_bind_error(b, option->start, option->end, "parse-kv escape must be one character, such as '\\'");
+            return false;
+        }
+        spec->escapes[spec->nescapes++] = text.ptr[0];
+    } else if (kq_str_eq(name, "regex")) {
+        spec->regex = kq_arena_strndup(b->arena, text.ptr, text.len);
+    } else {
+        kq_bind_error(b, option->text_start, option->text_end,
+                      "unknown parse-kv option '%.*s': use pair_delimiter, kv_delimiter, quote, escape, greedy or regex",
+                      (int)name.len, name.ptr);
+        return false;
+    }
+    return true;
+}
+
+/* Checks that the options form one of the three modes parse-kv documents. */
+static bool kv_check_mode(binder *b, const kq_ast *op, const kq_kv_spec *spec)
+{
+    bool delimited = spec->pair_delimiter.len || spec->kv_delimiter.len;
+    const char *problem = NULL;
+    if (delimited && (!spec->pair_delimiter.len || !spec->kv_delimiter.len))
+        problem = "parse-kv needs both pair_delimiter and kv_delimiter, or neither";
+    else if (spec->regex && (delimited || spec->nquotes || spec->nescapes || spec->greedy))
+        problem = "parse-kv regex= cannot be combined with delimiters, quotes, escapes or greedy";
+    else if (spec->greedy && !delimited)
+        problem = "parse-kv greedy=true needs pair_delimiter and kv_delimiter";
+    if (problem)
+        kq_bind_error(b, op->start, op->end, "%s", problem);
+    return problem == NULL;
+}
+
+kq_plan *binder_parse_kv(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_expr *source = kq_bind_scalar(b, op->kids[0], &input->schema);
+    if (!source)
+        return NULL;
+    uint32_t nkeys = op->flags;
+    kq_kv_spec *spec = kq_arena_alloc(b->arena, sizeof *spec);
+    memset(spec, 0, sizeof *spec);
+    for (uint32_t i = 1 + nkeys; i < op->nkids; i++)
+        if (!kv_option(b, op->kids[i], spec))
+            return NULL;
+    if (!kv_check_mode(b, op, spec))
+        return NULL;
+    char error[256];
+    pcre2_code *code = spec->regex ? kq_regex_compile(spec->regex, strlen(spec->regex), error, sizeof error) : NULL;
+    if (spec->regex && !code) {
+        kq_bind_error(b, op->start, op->end, "parse-kv: %s", error);
+        return NULL;
+    }
+    pcre2_code_free(code);
+    schema_builder sb = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PARSE_KV, input, op);
+    plan->parse_columns = kq_arena_alloc(b->arena, (nkeys ? nkeys : 1) * sizeof(int));
+    plan->kv_keys = kq_arena_alloc(b->arena, (nkeys ? nkeys : 1) * sizeof(char *));
+    for (uint32_t k = 0; k < nkeys; k++) {
+        const kq_ast *key = op->kids[1 + k];
+        char *name = binder_ast_name(b, key);
+        int column = -1;
+        for (size_t c = 0; c < sb.count; c++)
+            if (strcmp(sb.fields[c].name, name) == 0)
+                column = (int)c;
+        if (column < 0)
+            column = binder_add_field(b, &sb, name, key->value.type);
+        sb.fields[column].type = key->value.type;
+        plan->kv_keys[k] = name;
+        plan->parse_columns[plan->nparse_columns++] = column;
+    }
+    plan->kv = spec;
     plan->predicate = source;
     plan->schema = binder_finish_schema(b, &sb);
     plan->origin = input->origin;

@@ -994,6 +994,7 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_MAKE_SERIES: return binder_make_series(b, input, op);
     case KQ_AST_PARTITION: return binder_partition(b, input, op);
     case KQ_AST_PARSE: return binder_parse(b, input, op);
+    case KQ_AST_PARSE_KV: return binder_parse_kv(b, input, op);
     case KQ_AST_COUNT: {
         plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);
         schema_builder sb = {0};

@@ -432,6 +432,21 @@ static const kq_dyn *parse_dynamic_value(parser *ps)
     return dyn;
 }
 
+/* Name:type, as in datatable's schema and parse-kv's keys. */
+static kq_ast *parse_column_decl(parser *ps)
+{
+    const kq_token *name = expect_name(ps, "a column name");
+    expect(ps, ":", "':' and a column type");
+    const kq_token *type_name = expect_name(ps, "a column type");
+    kq_type type = kq_type_from_name(type_name->text.ptr, type_name->text.len);
+    if (type == KQ_TYPE_NONE)
+        fail_at(ps, type_name, "a scalar type (string, long, int, real, bool, datetime, timespan, dynamic, guid)");
+    kq_ast *decl = node(ps, KQ_AST_COLUMN_DECL, name->start, type_name->end);
+    decl->text = name->text;
+    decl->value.type = type;
+    return decl;
+}
+
 /* datatable(Name:type, ...)[value, ...] */
 static kq_ast *parse_datatable(parser *ps, const kq_token *keyword)
 {
@@ -439,16 +454,7 @@ static kq_ast *parse_datatable(parser *ps, const kq_token *keyword)
     expect(ps, "(", "'(' after datatable");
     size_t ncolumns = 0;
     do {
-        const kq_token *name = expect_name(ps, "a column name");
-        expect(ps, ":", "':' and a column type");
-        const kq_token *type_name = expect_name(ps, "a column type");
-        kq_type type = kq_type_from_name(type_name->text.ptr, type_name->text.len);
-        if (type == KQ_TYPE_NONE)
-            fail_at(ps, type_name, "a scalar type (string, long, int, real, bool, datetime, timespan, dynamic, guid)");
-        kq_ast *decl = node(ps, KQ_AST_COLUMN_DECL, name->start, type_name->end);
-        decl->text = name->text;
-        decl->value.type = type;
-        kids_push(ps, &kids, decl);
+        kids_push(ps, &kids, parse_column_decl(ps));
         ncolumns++;
     } while (accept(ps, ","));
     expect(ps, ")", "',' or ')' in the datatable schema");
@@ -1371,6 +1377,39 @@ static kq_ast *parse_parse(parser *ps, const kq_token *keyword)
     return n;
 }
 
+/* parse-kv Expr as (Key:type, ...) [with (option = value, ...)] */
+static kq_ast *parse_parse_kv(parser *ps, const kq_token *keyword)
+{
+    kid_list kids = {0};
+    kids_push(ps, &kids, parse_additive(ps));
+    expect(ps, "as", "'as' and the keys to extract, such as (Key:string, ...)");
+    expect(ps, "(", "'(' and the keys to extract");
+    uint32_t nkeys = 0;
+    do {
+        kids_push(ps, &kids, parse_column_decl(ps));
+        nkeys++;
+    } while (accept(ps, ","));
+    uint32_t end = expect(ps, ")", "',' or ')' after a key")->end;
+    if (accept(ps, "with")) {
+        expect(ps, "(", "'(' and the options, such as (pair_delimiter=',', kv_delimiter=':')");
+        do {
+            const kq_token *name = expect_name(ps, "an option: pair_delimiter, kv_delimiter, quote, escape, greedy or regex");
+            expect(ps, "=", "'=' and the option's value");
+            kq_ast *value = parse_additive(ps);
+            kq_ast *option = node1(ps, KQ_AST_ASSIGN, name->start, value->end, value);
+            option->text = name->text;
+            option->text_start = name->start;
+            option->text_end = name->end;
+            kids_push(ps, &kids, option);
+        } while (accept(ps, ","));
+        end = expect(ps, ")", "',' or ')' after an option")->end;
+    }
+    kq_ast *n = node(ps, KQ_AST_PARSE_KV, keyword->start, end);
+    kids_attach(ps, n, &kids);
+    n->flags = nkeys;
+    return n;
+}
+
 /* range Column from A to B step C */
 static kq_ast *parse_range(parser *ps, const kq_token *keyword)
 {
@@ -1478,6 +1517,12 @@ static kq_ast *parse_operator(parser *ps)
             advance(ps);
         }
         return parse_mv_apply(ps, keyword);
+    }
+    if (kq_token_is(keyword, "parse") && at(ps, "-") && !peek(ps)->space_before &&
+        kq_token_is(peek_at(ps, 1), "kv")) {
+        advance(ps);
+        advance(ps);
+        return parse_parse_kv(ps, keyword);
     }
     if (kq_token_is(keyword, "parse") && at(ps, "-") && !peek(ps)->space_before &&
         kq_token_is(peek_at(ps, 1), "where")) {

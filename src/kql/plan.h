@@ -61,6 +61,19 @@ typedef struct kq_agg_call {
     int ncolumns;    /* output columns: 1, or nargs for arg_max/arg_min */
 } kq_agg_call;
 
+/* How parse-kv finds keys and values. With pair_delimiter and kv_delimiter set, the text
+ * is a list of pairs; with regex set, each match's groups 1 and 2 are a key and its value;
+ * with neither, any character other than a letter or digit separates keys and values. */
+typedef struct kq_kv_spec {
+    kq_str pair_delimiter, kv_delimiter; /* empty when not given */
+    char quote_open[8], quote_close[8];  /* one pair per quote= option */
+    int nquotes;
+    char escapes[8];                     /* one character per escape= option */
+    int nescapes;
+    bool greedy;                         /* an unquoted value runs to the next key, not the next pair delimiter */
+    const char *regex;                   /* NULL unless regex= is given */
+} kq_kv_spec;
+
 typedef struct kq_sort_key {
     kq_expr *expr;
     bool ascending;
@@ -81,6 +94,7 @@ typedef enum kq_plan_kind {
     KQ_PLAN_UNION,
     KQ_PLAN_MV_EXPAND,
     KQ_PLAN_PARSE,
+    KQ_PLAN_PARSE_KV,   /* parse_columns: the keys' output columns; kv: how to find them */
     KQ_PLAN_RANGE,
     KQ_PLAN_MV_APPLY,   /* right: the subquery, run once per input row */
     KQ_PLAN_APPLY_ROW,  /* leaf of an mv-apply subquery: the current input row (slot) */
@@ -138,6 +152,10 @@ struct kq_plan {
     uint32_t nparse_columns;
     bool parse_relaxed;
     bool parse_where; /* parse-where: rows that do not match are dropped */
+
+    /* PARSE_KV: predicate is the text; kv_keys[i] fills parse_columns[i]. */
+    const kq_kv_spec *kv;
+    const char **kv_keys;
 
     /* RANGE: exprs[0..2] are from, to, step. */
 
