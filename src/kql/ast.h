@@ -55,7 +55,7 @@ typedef enum kq_ast_kind {
     KQ_AST_JOIN,         /* flags: KQ_JOIN_*; kids[0]: right side; kids[1..]: KQ_AST_JOIN_KEY */
     KQ_AST_JOIN_KEY,     /* kids[0]: left column name, kids[1]: right column name */
     KQ_AST_LOOKUP,       /* like KQ_AST_JOIN; flags: KQ_JOIN_LEFTOUTER or KQ_JOIN_INNER */
-    KQ_AST_UNION,        /* flags: 1 = kind=inner; text: withsource column; kids: tabular inputs
+    KQ_AST_UNION,        /* flags: 1 = kind=inner, 2 = isfuzzy=true; text: withsource column; kids: tabular inputs
                           * (KQ_AST_NAME with flags 1 is a wildcard pattern) */
     KQ_AST_MV_EXPAND,    /* kids: KQ_AST_MV_ITEM; text: with_itemindex column; value.u.l: limit (0 none) */
     KQ_AST_MV_ITEM,      /* text: output name (may be empty); kids[0]: expression; value.type: to typeof() */

@@ -317,6 +317,14 @@ static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
     let_binding *function = kq_find_let(b, ast->text.ptr, ast->text.len);
     if (function && function->function)
         return kq_bind_function_call(b, function, ast, row);
+    for (uint32_t i = 0; i < ast->nkids; i++) {
+        if (ast->kids[i]->kind == KQ_AST_ASSIGN) {
+            kq_bind_error(b, ast->kids[i]->text_start, ast->kids[i]->text_end,
+                          "'%.*s' takes no named arguments; name = value works for user-defined functions only",
+                          (int)ast->text.len, ast->text.ptr);
+            return NULL;
+        }
+    }
     if (ast->nkids > KQ_MAX_CALL_ARGS) {
         kq_bind_error(b, ast->start, ast->end, "a call takes at most %d arguments", KQ_MAX_CALL_ARGS);
         return NULL;

@@ -121,6 +121,21 @@ static bool glob_match(const char *pattern, size_t plen, const char *name)
     return strncmp(name, pattern, plen) == 0;
 }
 
+/* True when the table a union leg reads (its leftmost name) is neither a let nor a table:
+ * the legs union isfuzzy=true leaves out. */
+static bool union_leg_missing(binder *b, const kq_ast *ast)
+{
+    while (ast->kind == KQ_AST_PIPE)
+        ast = ast->kids[0];
+    if (ast->kind != KQ_AST_NAME || (ast->flags & 1))
+        return false;
+    if (kq_find_let(b, ast->text.ptr, ast->text.len))
+        return false;
+    if (b->catalog && kq_catalog_table(b->catalog, ast->text.ptr, ast->text.len))
+        return false;
+    return kq_builtin_table_find(ast->text.ptr, ast->text.len) == NULL;
+}
+
 static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs, uint32_t *count,
                                  const char **names, uint32_t cap)
 {
@@ -168,12 +183,19 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
         names[count] = first->origin ? first->origin : "";
         inputs[count++] = first;
     }
-    bool ok = true;
-    for (uint32_t i = 0; i < op->nkids; i++)
+    bool ok = true, fuzzy = op->flags & 2;
+    for (uint32_t i = 0; i < op->nkids; i++) {
+        if (fuzzy && union_leg_missing(b, op->kids[i]))
+            continue;
         if (!bind_union_input(b, op->kids[i], inputs, &count, names, cap))
             ok = false;
+    }
     if (!ok)
         return NULL;
+    if (count == 0) {
+        kq_bind_error(b, op->start, op->end, "none of the tables of union isfuzzy=true exists");
+        return NULL;
+    }
     bool inner = op->flags & 1;
     schema_builder sb = {0};
     if (op->text.len)
@@ -192,6 +214,10 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
                 sb.fields[sb.count++].type = f->type;
             }
         }
+    /* The input column name of each output column, before the renaming below. */
+    const char **original = kq_arena_alloc(b->arena, (sb.count + 1) * sizeof(char *));
+    for (size_t k = 0; k < sb.count; k++)
+        original[k] = sb.fields[k].name;
     /* Names that occur with two types get a type suffix, on every one of them. */
     bool *clash = kq_xcalloc(sb.count + 1, sizeof(bool));
     for (size_t k = first_data; k < sb.count; k++)
@@ -202,16 +228,31 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
         if (clash[k])
             sb.fields[k].name = kq_arena_printf(b->arena, "%s_%s", sb.fields[k].name, kq_type_name(sb.fields[k].type));
     free(clash);
+    /* A suffixed name can meet another input's column of that name (x_long): the later
+     * one gets a number, as Kusto names it (x_long1). */
+    for (size_t k = first_data + 1; k < sb.count; k++) {
+        const char *base = sb.fields[k].name;
+        for (int n = 1;; n++) {
+            bool taken = false;
+            for (size_t j = 0; j < k && !taken; j++)
+                taken = strcmp(sb.fields[j].name, sb.fields[k].name) == 0;
+            if (!taken)
+                break;
+            sb.fields[k].name = kq_arena_printf(b->arena, "%s%d", base, n);
+        }
+    }
     if (inner) {
         size_t kept = first_data;
         for (size_t k = first_data; k < sb.count; k++) {
             bool everywhere = true;
             for (uint32_t i = 0; i < count && everywhere; i++) {
-                int c = kq_schema_find(&inputs[i]->schema, sb.fields[k].name, strlen(sb.fields[k].name));
+                int c = kq_schema_find(&inputs[i]->schema, original[k], strlen(original[k]));
                 everywhere = c >= 0 && inputs[i]->schema.fields[c].type == sb.fields[k].type;
             }
-            if (everywhere)
+            if (everywhere) {
+                original[kept] = original[k];
                 sb.fields[kept++] = sb.fields[k];
+            }
         }
         sb.count = kept;
     }
@@ -230,11 +271,7 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
                 continue;
             for (uint32_t k = 0; k < inputs[i]->schema.count; k++) {
                 const kq_field *f = &inputs[i]->schema.fields[k];
-                const char *out = plan->schema.fields[c].name;
-                bool same_name = strcmp(f->name, out) == 0 ||
-                                 (strncmp(out, f->name, strlen(f->name)) == 0 && out[strlen(f->name)] == '_' &&
-                                  strcmp(out + strlen(f->name) + 1, kq_type_name(f->type)) == 0);
-                if (same_name && f->type == plan->schema.fields[c].type)
+                if (strcmp(f->name, original[c]) == 0 && f->type == plan->schema.fields[c].type)
                     plan->column_maps[i][c] = (int)k;
             }
         }

@@ -1090,6 +1090,46 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
 
 static void bind_let(binder *b, const kq_ast *let);
 
+/*
+ * Matches a call's arguments to the function's parameters: positional ones in order
+ * (after `shift` parameters filled by a piped table), then name = value ones by name.
+ * args[i] is the argument of parameter i, or NULL when it takes its default.
+ */
+static bool match_arguments(binder *b, const kq_ast *def, const kq_ast *call, uint32_t shift, const kq_ast **args)
+{
+    uint32_t nparams = def->flags;
+    memset(args, 0, nparams * sizeof *args);
+    bool named_seen = false;
+    for (uint32_t a = 0; a < call->nkids; a++) {
+        const kq_ast *arg = call->kids[a];
+        if (arg->kind != KQ_AST_ASSIGN) {
+            if (named_seen) {
+                kq_bind_error(b, arg->start, arg->end, "a positional argument cannot follow a named one");
+                return false;
+            }
+            args[a + shift] = arg;
+            continue;
+        }
+        named_seen = true;
+        uint32_t p = 0;
+        while (p < nparams && !(def->kids[p]->text.len == arg->text.len &&
+                                memcmp(def->kids[p]->text.ptr, arg->text.ptr, arg->text.len) == 0))
+            p++;
+        if (p == nparams || p < shift) {
+            kq_bind_error(b, arg->text_start, arg->text_end, "%.*s has no parameter '%.*s'", (int)call->text.len,
+                          call->text.ptr, (int)arg->text.len, arg->text.ptr);
+            return false;
+        }
+        if (args[p]) {
+            kq_bind_error(b, arg->text_start, arg->text_end, "parameter '%.*s' is given twice", (int)arg->text.len,
+                          arg->text.ptr);
+            return false;
+        }
+        args[p] = arg->kids[0];
+    }
+    return true;
+}
+
 /* Binds the parameters of a call as lets; returns false after reporting a bad argument list. */
 static bool bind_parameters(binder *b, const let_binding *function, const kq_ast *call, const kq_schema *row,
                             kq_plan *first, let_binding **params)
@@ -1102,18 +1142,20 @@ static bool bind_parameters(binder *b, const let_binding *function, const kq_ast
                       call->text.ptr, nparams, nparams == 1 ? "" : "s", call->nkids);
         return false;
     }
+    const kq_ast **args = kq_arena_alloc(b->arena, (nparams + 1) * sizeof(kq_ast *));
+    if (!match_arguments(b, def, call, shift, args))
+        return false;
     let_binding *list = function->scope;
     for (uint32_t i = 0; i < nparams; i++) {
         const kq_ast *param = def->kids[i];
         let_binding *binding = kq_arena_alloc(b->arena, sizeof *binding);
         binding->name = param->text;
-        uint32_t arg = i - shift;
         if (first && i == 0) {
             binding->plan = first;
-        } else if (arg < call->nkids && param->flags == 1) {
-            binding->plan = kq_bind_tabular(b, call->kids[arg]);
-        } else if (arg < call->nkids) {
-            binding->scalar = kq_bind_scalar(b, call->kids[arg], row);
+        } else if (args[i] && param->flags == 1) {
+            binding->plan = kq_bind_tabular(b, args[i]);
+        } else if (args[i]) {
+            binding->scalar = kq_bind_scalar(b, args[i], row);
         } else if (param->nkids == 1) {
             let_binding *saved = b->lets;
             b->lets = function->scope;

@@ -489,6 +489,16 @@ static kq_ast *parse_call(parser *ps, const kq_token *name)
             if (at(ps, "*")) {
                 const kq_token *star = advance(ps);
                 kids_push(ps, &args, node(ps, KQ_AST_STAR, star->start, star->end));
+            } else if (is_ident(peek(ps)) && kq_token_is(peek_at(ps, 1), "=")) {
+                /* name = value: a named argument of a user-defined function. */
+                const kq_token *param = advance(ps);
+                advance(ps);
+                kq_ast *value = parse_expr(ps);
+                kq_ast *named = node1(ps, KQ_AST_ASSIGN, param->start, value->end, value);
+                named->text = param->text;
+                named->text_start = param->start;
+                named->text_end = param->end;
+                kids_push(ps, &args, named);
             } else {
                 kids_push(ps, &args, parse_expr(ps));
             }
@@ -1098,7 +1108,11 @@ static kq_ast *parse_union(parser *ps, const kq_token *keyword, kq_ast *input)
         } else if (at(ps, "isfuzzy") && kq_token_is(peek_at(ps, 1), "=")) {
             advance(ps);
             advance(ps);
-            advance(ps);
+            const kq_token *value = expect_name(ps, "true or false");
+            if (kq_str_eq(value->text, "true"))
+                n->flags |= 2;
+            else if (!kq_str_eq(value->text, "false"))
+                fail_at(ps, value, "true or false");
         } else {
             break;
         }
