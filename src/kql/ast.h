@@ -51,7 +51,9 @@ typedef enum kq_ast_kind {
     KQ_AST_TOP,          /* kids[0]: count; kids[1]: KQ_AST_SORT_KEY */
     KQ_AST_PROJECT_AWAY, /* kids: KQ_AST_NAME (may end in '*' wildcard: flags 1) */
     KQ_AST_PROJECT_RENAME, /* kids: KQ_AST_ASSIGN whose value is a KQ_AST_NAME */
-    KQ_AST_PROJECT_REORDER, /* kids: KQ_AST_NAME */
+    KQ_AST_PROJECT_REORDER, /* kids: KQ_AST_NAME, flags may add KQ_REORDER_* */
+    KQ_AST_PROJECT_KEEP, /* kids: KQ_AST_NAME (may end in '*' wildcard: flags 1) */
+    KQ_AST_PROJECT_BY_NAMES, /* kids: constant expressions: a name or pattern, or a dynamic array of them */
     KQ_AST_JOIN,         /* flags: KQ_JOIN_*; kids[0]: right side; kids[1..]: KQ_AST_JOIN_KEY */
     KQ_AST_JOIN_KEY,     /* kids[0]: left column name, kids[1]: right column name */
     KQ_AST_LOOKUP,       /* like KQ_AST_JOIN; flags: KQ_JOIN_LEFTOUTER or KQ_JOIN_INNER */
@@ -79,6 +81,7 @@ typedef enum kq_ast_kind {
                           * (KQ_AST_STAR when absent), [4] step, [5] KQ_AST_LIST of by items */
     KQ_AST_SERIES_AGG,   /* kids[0]: aggregate item (maybe KQ_AST_ASSIGN); kids[1]: default (optional) */
     KQ_AST_PARTITION,    /* kids[0]: partition column (KQ_AST_NAME); kids[1]: subquery over KQ_AST_APPLY_SOURCE */
+    KQ_AST_AS,           /* as Name: text is the name union withsource= reports for these rows */
     KQ_AST_SERIALIZE,    /* serialize [name = expr, ...] (kids[0]: KQ_AST_EXTEND), or render (flags 1) */
     KQ_AST_INVOKE,       /* kids[0]: KQ_AST_CALL; the piped table becomes the first argument */
     KQ_AST_ASSIGN,       /* text: name; kids[0]: expression; kids[1]: KQ_AST_LIST of names for (a, b) = ... */
@@ -101,6 +104,13 @@ enum {
     KQ_SORT_ASC = 1,         /* asc written (default is desc) */
     KQ_SORT_NULLS_FIRST = 2, /* nulls first written */
     KQ_SORT_NULLS_LAST = 4,  /* nulls last written */
+};
+
+/* Flags of a project-reorder pattern (beside the wildcard flag 1). */
+enum {
+    KQ_REORDER_ASC = 2,     /* the matched columns sorted by name, ascending */
+    KQ_REORDER_DESC = 4,    /* descending */
+    KQ_REORDER_NATURAL = 8, /* granny-asc/-desc: digit runs compare as numbers (a2 < a10) */
 };
 
 /* Flags of a KQ_AST_PARSE node: the mode in the low bits, and parse-where. */

@@ -306,8 +306,61 @@ static kq_expr *bind_typeof(binder *b, const kq_ast *ast)
     return e;
 }
 
+/* column_names_of(T): the column names of a tabular expression, as a constant dynamic array. */
+static kq_expr *bind_column_names_of(binder *b, const kq_ast *ast)
+{
+    if (ast->nkids != 1) {
+        kq_bind_error(b, ast->start, ast->end, "column_names_of takes one tabular argument");
+        return NULL;
+    }
+    kq_plan *table = kq_bind_tabular(b, ast->kids[0]);
+    if (!table)
+        return NULL;
+    const kq_dyn **names = kq_arena_alloc(b->arena, (table->schema.count + 1) * sizeof(kq_dyn *));
+    for (uint32_t c = 0; c < table->schema.count; c++) {
+        const char *name = table->schema.fields[c].name;
+        kq_value text = kq_string(name, strlen(name));
+        names[c] = kq_dyn_from_value(b->arena, &text);
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CONST, KQ_DYNAMIC, ast);
+    e->constant = kq_dynamic(kq_dyn_array(b->arena, names, table->schema.count));
+    return e;
+}
+
+/* bag_pack_columns(a, b): bag_pack("a", a, "b", b) over the named columns. */
+static kq_expr *bind_bag_pack_columns(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (ast->nkids == 0 || ast->nkids * 2 > KQ_MAX_CALL_ARGS) {
+        kq_bind_error(b, ast->start, ast->end, "bag_pack_columns takes 1 to %d columns", KQ_MAX_CALL_ARGS / 2);
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CALL, KQ_DYNAMIC, ast);
+    e->fn = kq_function_find("bag_pack", 8);
+    e->nargs = 2 * (int)ast->nkids;
+    e->args = kq_arena_alloc(b->arena, (size_t)e->nargs * sizeof(kq_expr *));
+    for (uint32_t i = 0; i < ast->nkids; i++) {
+        const kq_ast *column = ast->kids[i];
+        if (column->kind != KQ_AST_NAME) {
+            kq_bind_error(b, column->start, column->end, "bag_pack_columns takes column names, not expressions");
+            return NULL;
+        }
+        kq_expr *value = kq_bind_scalar(b, column, row);
+        if (!value)
+            return NULL;
+        kq_expr *name = kq_expr_new(b, KQ_EXPR_CONST, KQ_STRING, column);
+        name->constant = kq_string(column->text.ptr, column->text.len);
+        e->args[2 * i] = name;
+        e->args[2 * i + 1] = value;
+    }
+    return e;
+}
+
 static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
 {
+    if (kq_str_eq(ast->text, "column_names_of"))
+        return bind_column_names_of(b, ast);
+    if (kq_str_eq(ast->text, "bag_pack_columns"))
+        return bind_bag_pack_columns(b, ast, row);
     if (kq_str_eq(ast->text, "typeof"))
         return bind_typeof(b, ast);
     if (kq_str_eq(ast->text, "toscalar"))

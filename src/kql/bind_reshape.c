@@ -164,7 +164,7 @@ static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs,
     kq_plan *plan = kq_bind_tabular(b, ast);
     if (!plan || *count >= cap)
         return NULL;
-    names[*count] = ast->kind == KQ_AST_NAME ? binder_ast_name(b, ast) : "";
+    names[*count] = plan->alias ? plan->alias : ast->kind == KQ_AST_NAME ? binder_ast_name(b, ast) : "";
     inputs[(*count)++] = plan;
     return plan;
 }
@@ -566,6 +566,79 @@ kq_plan *binder_parse_kv(binder *b, kq_plan *input, const kq_ast *op)
     plan->schema = binder_finish_schema(b, &sb);
     plan->origin = input->origin;
     return plan;
+}
+
+/* ---- project-by-names ---- */
+
+/* True when name matches pattern, where each '*' stands for any run of characters. */
+static bool glob_matches(const char *pattern, size_t plen, const char *name)
+{
+    if (plen == 0)
+        return *name == '\0';
+    if (*pattern == '*') {
+        for (const char *rest = name;; rest++) {
+            if (glob_matches(pattern + 1, plen - 1, rest))
+                return true;
+            if (!*rest)
+                return false;
+        }
+    }
+    return *name == *pattern && glob_matches(pattern + 1, plen - 1, name + 1);
+}
+
+/* Adds the not yet used input columns that pattern matches, in input order. */
+static void by_names_add(binder *b, const kq_plan *input, kq_str pattern, bool *used, schema_builder *sb,
+                         expr_list *exprs)
+{
+    for (uint32_t i = 0; i < input->schema.count; i++) {
+        if (used[i] || !glob_matches(pattern.ptr, pattern.len, input->schema.fields[i].name))
+            continue;
+        used[i] = true;
+        binder_add_field(b, sb, input->schema.fields[i].name, input->schema.fields[i].type);
+        binder_exprs_push(exprs, binder_column_ref(b, &input->schema, (int)i));
+    }
+}
+
+/*
+ * project-by-names "Name", "C*", dynamic(["a", "b"]): the columns the names and patterns
+ * match, in the order they are given. Names that match no column are ignored.
+ */
+kq_plan *binder_project_by_names(binder *b, kq_plan *input, const kq_ast *op)
+{
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    bool *used = kq_arena_alloc(b->arena, (input->schema.count + 1) * sizeof(bool));
+    memset(used, 0, (input->schema.count + 1) * sizeof(bool));
+    bool ok = true;
+    for (uint32_t k = 0; k < op->nkids && ok; k++) {
+        const kq_ast *kid = op->kids[k];
+        if (kid->kind == KQ_AST_NAME && !kq_find_let(b, kid->text.ptr, kid->text.len)) {
+            kq_bind_error(b, kid->start, kid->end, "project-by-names takes column names as strings: write \"%.*s\"",
+                          (int)kid->text.len, kid->text.ptr);
+            ok = false;
+            break;
+        }
+        kq_expr *spec = kq_bind_scalar(b, kid, NULL);
+        if (!spec) {
+            ok = false;
+            break;
+        }
+        const kq_dyn *array = spec->kind == KQ_EXPR_CONST && spec->type == KQ_DYNAMIC && !spec->constant.null
+                                  ? spec->constant.u.d
+                                  : NULL;
+        if (spec->kind == KQ_EXPR_CONST && spec->type == KQ_STRING) {
+            by_names_add(b, input, spec->constant.u.s, used, &sb, &exprs);
+        } else if (array && array->kind == KQ_DYN_ARRAY) {
+            for (uint32_t i = 0; i < array->count; i++)
+                if (array->u.items[i]->kind == KQ_DYN_STRING)
+                    by_names_add(b, input, array->u.items[i]->u.s, used, &sb, &exprs);
+        } else {
+            kq_bind_error(b, spec->start, spec->end,
+                          "project-by-names takes constant column names, patterns or dynamic arrays of them");
+            ok = false;
+        }
+    }
+    return binder_column_projection(b, input, op, &sb, &exprs, ok);
 }
 
 /* ---- range ---- */

@@ -837,7 +837,66 @@ static bool check_patterns(binder *b, const kq_plan *input, const kq_ast *op)
     return ok;
 }
 
-/* project-away, project-rename, project-reorder: column selections without expressions. */
+/* Compares column names for project-reorder; natural order compares digit runs as numbers. */
+static int compare_names(const char *a, const char *b, bool natural)
+{
+    if (!natural)
+        return strcmp(a, b);
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t la = 0, lb = 0;
+            while (isdigit((unsigned char)a[la]))
+                la++;
+            while (isdigit((unsigned char)b[lb]))
+                lb++;
+            int order = la != lb ? (la < lb ? -1 : 1) : memcmp(a, b, la);
+            if (order)
+                return order;
+            a += la;
+            b += lb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++, b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
+/* Moves the columns that a project-reorder pattern matches to the output, sorted when
+ * the pattern asks for it. */
+static void reorder_pattern(binder *b, const kq_plan *input, const kq_ast *pattern, bool *used, schema_builder *sb,
+                            expr_list *exprs)
+{
+    uint32_t n = input->schema.count, count = 0;
+    uint32_t *matched = kq_arena_alloc(b->arena, (n ? n : 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < n; i++)
+        if (!used[i] && name_matches(pattern, input->schema.fields[i].name))
+            matched[count++] = i;
+    bool natural = pattern->flags & KQ_REORDER_NATURAL;
+    int direction = pattern->flags & KQ_REORDER_DESC ? -1 : 1;
+    /* Insertion sort: a pattern matches few columns. */
+    for (uint32_t i = 1; i < count && (pattern->flags & (KQ_REORDER_ASC | KQ_REORDER_DESC)); i++)
+        for (uint32_t j = i; j > 0; j--) {
+            const char *left = input->schema.fields[matched[j - 1]].name, *right = input->schema.fields[matched[j]].name;
+            if (compare_names(left, right, natural) * direction <= 0)
+                break;
+            uint32_t swap = matched[j];
+            matched[j] = matched[j - 1];
+            matched[j - 1] = swap;
+        }
+    for (uint32_t m = 0; m < count; m++) {
+        used[matched[m]] = true;
+        binder_add_field(b, sb, input->schema.fields[matched[m]].name, input->schema.fields[matched[m]].type);
+        binder_exprs_push(exprs, binder_column_ref(b, &input->schema, (int)matched[m]));
+    }
+}
+
+/* project-away, project-keep, project-rename, project-reorder: column selections without expressions. */
 static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op)
 {
     schema_builder sb = {0};
@@ -847,21 +906,18 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
     bool ok = op->kind == KQ_AST_PROJECT_RENAME || check_patterns(b, input, op);
     if (op->kind == KQ_AST_PROJECT_REORDER) {
         for (uint32_t k = 0; k < op->nkids; k++)
-            for (uint32_t i = 0; i < n; i++)
-                if (!used[i] && name_matches(op->kids[k], input->schema.fields[i].name)) {
-                    used[i] = true;
-                    binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
-                    binder_exprs_push(&exprs, binder_column_ref(b, &input->schema, (int)i));
-                }
+            reorder_pattern(b, input, op->kids[k], used, &sb, &exprs);
     }
     for (uint32_t i = 0; i < n && ok; i++) {
         if (used[i])
             continue;
         const char *name = input->schema.fields[i].name;
-        bool away = false;
+        bool away = false, keep = op->kind != KQ_AST_PROJECT_KEEP;
         for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_AWAY; k++)
             away = away || name_matches(op->kids[k], name);
-        if (away)
+        for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_KEEP; k++)
+            keep = keep || name_matches(op->kids[k], name);
+        if (away || !keep)
             continue;
         for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_RENAME; k++) {
             const kq_ast *old_name = op->kids[k]->kids[0];
@@ -881,16 +937,36 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
         }
     }
     free(used);
+    return binder_column_projection(b, input, op, &sb, &exprs, ok);
+}
+
+kq_plan *binder_column_projection(binder *b, kq_plan *input, const kq_ast *op, schema_builder *sb, expr_list *exprs,
+                                  bool ok)
+{
     if (!ok) {
-        free(sb.fields);
-        free(exprs.items);
+        free(sb->fields);
+        free(exprs->items);
         return NULL;
     }
     kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, input, op);
-    plan->nexprs = (uint32_t)exprs.count;
-    plan->exprs = binder_exprs_finish(b, &exprs);
-    plan->schema = binder_finish_schema(b, &sb);
+    plan->nexprs = (uint32_t)exprs->count;
+    plan->exprs = binder_exprs_finish(b, exprs);
+    plan->schema = binder_finish_schema(b, sb);
     plan->origin = input->origin;
+    return plan;
+}
+
+/* as Name: the same rows and columns under a name; a new plan, because the input may be shared. */
+static kq_plan *bind_as(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, input, op);
+    plan->nexprs = input->schema.count;
+    plan->exprs = kq_arena_alloc(b->arena, (plan->nexprs ? plan->nexprs : 1) * sizeof(kq_expr *));
+    for (uint32_t i = 0; i < plan->nexprs; i++)
+        plan->exprs[i] = binder_column_ref(b, &input->schema, (int)i);
+    plan->schema = input->schema;
+    plan->origin = input->origin;
+    plan->alias = binder_ast_name(b, op);
     return plan;
 }
 
@@ -953,6 +1029,8 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_PROJECT_AWAY:
     case KQ_AST_PROJECT_RENAME:
     case KQ_AST_PROJECT_REORDER: return bind_project_variant(b, input, op);
+    case KQ_AST_PROJECT_KEEP: return bind_project_variant(b, input, op);
+    case KQ_AST_PROJECT_BY_NAMES: return binder_project_by_names(b, input, op);
     case KQ_AST_SUMMARIZE: return bind_summarize(b, input, op);
     case KQ_AST_DISTINCT: return bind_distinct(b, input, op);
     case KQ_AST_SORT:
@@ -971,6 +1049,8 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
         plan->schema = input->schema;
         plan->count = bind_row_count(b, op->kids[0]);
         return plan->count ? plan : NULL;
+    case KQ_AST_AS:
+        return bind_as(b, input, op);
     case KQ_AST_SERIALIZE:
         if (op->nkids == 1)
             return bind_extend(b, input, op->kids[0]);

@@ -67,6 +67,10 @@ char *binder_ast_name(binder *b, const kq_ast *ast);
 char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin);
 void binder_exprs_push(expr_list *list, kq_expr *e);
 kq_expr **binder_exprs_finish(binder *b, expr_list *list);
+/* Finishes a projection of input columns (project variants): a PROJECT plan over exprs
+ * with schema sb, or NULL (freeing both lists) when ok is false. */
+kq_plan *binder_column_projection(binder *b, kq_plan *input, const kq_ast *op, schema_builder *sb, expr_list *exprs,
+                                  bool ok);
 kq_expr *binder_column_ref(binder *b, const kq_schema *schema, int column);
 kq_plan *binder_bind_table(binder *b, const kq_ast *ast);
 kq_plan *binder_join(binder *b, kq_plan *left, const kq_ast *op);
@@ -74,6 +78,7 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op);
 kq_plan *binder_mv_expand(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_parse_kv(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_project_by_names(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_range(binder *b, const kq_ast *ast);
 kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_top_nested(binder *b, kq_plan *input, const kq_ast *op);

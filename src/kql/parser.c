@@ -939,6 +939,26 @@ static kq_ast *parse_column_pattern(parser *ps)
     return n;
 }
 
+/* project-reorder's optional asc, desc, granny-asc or granny-desc after a column pattern. */
+static void parse_reorder_direction(parser *ps, kq_ast *pattern)
+{
+    uint32_t flags = 0;
+    if (at(ps, "granny") && kq_token_is(peek_at(ps, 1), "-")) {
+        advance(ps);
+        advance(ps);
+        flags = KQ_REORDER_NATURAL;
+        if (!at(ps, "asc") && !at(ps, "desc"))
+            fail_at(ps, peek(ps), "asc or desc after granny-");
+    }
+    if (accept(ps, "asc"))
+        flags |= KQ_REORDER_ASC;
+    else if (accept(ps, "desc"))
+        flags |= KQ_REORDER_DESC;
+    pattern->flags |= flags;
+    if (flags)
+        pattern->end = ps->tokens[ps->pos - 1].end;
+}
+
 static kq_ast *parse_project_variant(parser *ps, const kq_token *keyword)
 {
     advance(ps); /* - */
@@ -950,11 +970,21 @@ static kq_ast *parse_project_variant(parser *ps, const kq_token *keyword)
         kind = KQ_AST_PROJECT_RENAME;
     else if (kq_token_is(variant, "reorder"))
         kind = KQ_AST_PROJECT_REORDER;
+    else if (kq_token_is(variant, "keep"))
+        kind = KQ_AST_PROJECT_KEEP;
+    else if (kq_token_is(variant, "by") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "names"))
+        kind = KQ_AST_PROJECT_BY_NAMES;
     else
-        fail_at(ps, variant, "project-away, project-rename or project-reorder");
+        fail_at(ps, variant, "project-away, project-keep, project-rename, project-reorder or project-by-names");
+    if (kind == KQ_AST_PROJECT_BY_NAMES) {
+        advance(ps);
+        advance(ps);
+    }
     kid_list kids = {0};
     do {
-        if (kind == KQ_AST_PROJECT_RENAME) {
+        if (kind == KQ_AST_PROJECT_BY_NAMES) {
+            kids_push(ps, &kids, parse_or(ps));
+        } else if (kind == KQ_AST_PROJECT_RENAME) {
             const kq_token *name = expect_name(ps, "the new column name");
             expect(ps, "=", "'=' and the column to rename");
             const kq_token *old_name = expect_name(ps, "the column to rename");
@@ -967,8 +997,8 @@ static kq_ast *parse_project_variant(parser *ps, const kq_token *keyword)
             kids_push(ps, &kids, assign);
         } else {
             kq_ast *pattern = parse_column_pattern(ps);
-            if (kind == KQ_AST_PROJECT_REORDER && (accept(ps, "asc") || accept(ps, "desc")))
-                fail_at(ps, peek(ps), "column names (sorted reordering is not supported)");
+            if (kind == KQ_AST_PROJECT_REORDER)
+                parse_reorder_direction(ps, pattern);
             kids_push(ps, &kids, pattern);
         }
     } while (accept(ps, ","));
@@ -1565,6 +1595,15 @@ static kq_ast *parse_operator(parser *ps)
         while (peek(ps)->kind != KQ_TOK_EOF && !at(ps, "|") && !at(ps, ";") && !at(ps, ")"))
             n->end = advance(ps)->end;
         n->flags = 1;
+        return n;
+    }
+    if (kq_token_is(keyword, "as")) {
+        skip_hints(ps);
+        const kq_token *name = expect_name(ps, "the name to give the table");
+        kq_ast *n = node(ps, KQ_AST_AS, keyword->start, name->end);
+        n->text = name->text;
+        n->text_start = name->start;
+        n->text_end = name->end;
         return n;
     }
     if (kq_token_is(keyword, "invoke")) {

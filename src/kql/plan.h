@@ -110,6 +110,7 @@ struct kq_plan {
     uint32_t start, end;     /* span of the operator in the query text */
     const char *table_name;  /* SCAN */
     const char *origin;      /* table whose columns this output still carries (for messages), or NULL */
+    const char *alias;       /* the name `as` gave these rows (union withsource= shows it), or NULL */
     kq_value *rows;          /* DATATABLE: row-major values, schema.count per row */
     uint64_t nrows;
     kq_expr *predicate;      /* WHERE */
