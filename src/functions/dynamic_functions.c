@@ -664,6 +664,7 @@ BIND(bind_jaccard_index, "dd", "jaccard_index", KQ_DYNAMIC)
 BIND(bind_treepath, "d", "treepath", KQ_DYNAMIC)
 BIND(bind_repeat, "*i", "repeat", KQ_DYNAMIC)
 BIND(bind_gettype, "*", "gettype", KQ_STRING)
+BIND(bind_to_json, "*", "dynamic_to_json", KQ_STRING)
 
 #define FN(name, min, max, bind, eval, sig, doc) {name, min, max, bind, eval, sig, doc}
 
@@ -702,6 +703,8 @@ const kq_function kq_dynamic_functions[] = {
     FN("treepath", 1, 1, bind_treepath, kq_dynfn_treepath, "treepath(object) -> dynamic", "Path expressions of every key and array level in the object."),
     FN("repeat", 2, 2, bind_repeat, kq_dynfn_repeat, "repeat(value, count) -> dynamic", "Array of count copies of the value; null for a negative count."),
     FN("range", 2, 3, kq_dynfn_bind_range, kq_dynfn_range, "range(start, stop [, step]) -> dynamic", "Array start, start+step, ... up to stop (at most 1,048,576 elements)."),
+    FN("dynamic_to_json", 1, 1, bind_to_json, kq_dynfn_to_json, "dynamic_to_json(value) -> string",
+       "The value as JSON text with property-bag keys sorted, so equal values give equal text."),
     FN("gettype", 1, 1, bind_gettype, kq_dynfn_gettype, "gettype(value) -> string", "Name of the value's runtime type (array, dictionary, int, long, string, ...)."),
 };
 const size_t kq_dynamic_function_count = KQ_ARRAY_LEN(kq_dynamic_functions);

@@ -355,8 +355,49 @@ static kq_expr *bind_bag_pack_columns(binder *b, const kq_ast *ast, const kq_sch
     return e;
 }
 
+/* The value of the last `set name = value;` statement before the query, or NULL. */
+static const kq_ast *set_option(const binder *b, const char *name)
+{
+    const kq_ast *value = NULL;
+    for (uint32_t i = 0; b->script && i < b->script->nkids; i++) {
+        const kq_ast *statement = b->script->kids[i];
+        if (statement->kind == KQ_AST_SET && statement->nkids == 1 && kq_str_eq(statement->text, name))
+            value = statement->kids[0];
+    }
+    return value;
+}
+
+/* bin_auto(x): bin_at(x, size, at) with the size and fixed point from set
+ * query_bin_auto_size and query_bin_auto_at (bin(x, size) without a fixed point). */
+static kq_expr *bind_bin_auto(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (ast->nkids != 1) {
+        kq_bind_error(b, ast->start, ast->end, "bin_auto takes one argument");
+        return NULL;
+    }
+    const kq_ast *size = set_option(b, "query_bin_auto_size");
+    if (!size) {
+        kq_bind_error(b, ast->start, ast->end,
+                      "bin_auto needs the bin size: add 'set query_bin_auto_size=1h;' before the query");
+        return NULL;
+    }
+    const kq_ast *at = set_option(b, "query_bin_auto_at");
+    kq_ast *call = kq_arena_alloc(b->arena, sizeof *call);
+    *call = *ast;
+    call->nkids = at ? 3 : 2;
+    call->kids = kq_arena_alloc(b->arena, 3 * sizeof(kq_ast *));
+    call->kids[0] = ast->kids[0];
+    call->kids[1] = (kq_ast *)size;
+    call->kids[2] = (kq_ast *)at;
+    call->text.ptr = at ? "bin_at" : "bin";
+    call->text.len = at ? 6 : 3;
+    return kq_bind_scalar(b, call, row);
+}
+
 static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
 {
+    if (kq_str_eq(ast->text, "bin_auto"))
+        return bind_bin_auto(b, ast, row);
     if (kq_str_eq(ast->text, "column_names_of"))
         return bind_column_names_of(b, ast);
     if (kq_str_eq(ast->text, "bag_pack_columns"))

@@ -80,7 +80,8 @@ char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
     if (ast->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast);
     if (allow_bin && ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
-        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at")) &&
+        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at") ||
+         kq_str_eq(ast->text, "bin_auto")) &&
         ast->kids[0]->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast->kids[0]);
     if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)
@@ -1374,13 +1375,14 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
     }
     kq_query *query = kq_xcalloc(1, sizeof *query);
     query->arena = arena;
-    binder b = {.source = source, .catalog = catalog, .diags = diags, .arena = arena, .query = query};
+    binder b = {.source = source, .catalog = catalog, .diags = diags, .arena = arena, .query = query,
+                .script = script};
     const kq_ast *last_query = NULL;
     for (uint32_t i = 0; i < script->nkids; i++) {
         const kq_ast *statement = script->kids[i];
         if (statement->kind == KQ_AST_LET)
             bind_let(&b, statement);
-        else
+        else if (statement->kind != KQ_AST_SET)
             last_query = statement;
     }
     if (!last_query) {

@@ -26,6 +26,7 @@ typedef struct binder {
     int depth;
     const char *row_origin;  /* table the current operator's input rows come from, for messages */
     kq_plan *apply_source;   /* inside mv-apply's subquery: the plan its rows come from */
+    const kq_ast *script;    /* the whole query, whose set statements bin_auto() reads */
 } binder;
 
 /* Binds a scalar expression over rows of `row` (NULL: no columns in scope). Returns NULL on error. */

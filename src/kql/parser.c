@@ -416,6 +416,14 @@ static const kq_dyn *parse_dynamic_value(parser *ps)
         } else if (kq_token_is(token, "null")) {
             advance(ps);
             dyn->kind = KQ_DYN_NULL;
+        } else if (kq_token_is(token, "dynamic") && kq_token_is(peek_at(ps, 1), "(")) {
+            /* dynamic({...}) nested in a dynamic literal is the inner value itself. */
+            advance(ps);
+            advance(ps);
+            const kq_dyn *inner = parse_dynamic_value(ps);
+            expect(ps, ")", "')' after the dynamic value");
+            leave(ps);
+            return inner;
         } else if (peek_at(ps, 1)->kind == KQ_TOK_PUNCT && kq_token_is(peek_at(ps, 1), "(")) {
             advance(ps);
             kq_ast *typed = parse_typed_literal(ps, token);
@@ -630,6 +638,8 @@ static kq_ast *parse_postfix(parser *ps)
             const kq_token *close = expect(ps, "]", "']'");
             n = node2(ps, KQ_AST_INDEX, n, index);
             n->end = close->end;
+        } else if (at(ps, ".") && kq_token_is(peek_at(ps, 1), "[")) {
+            advance(ps); /* x.[expr] is x[expr] */
         } else if (at(ps, ".") && (is_ident(peek_at(ps, 1)))) {
             advance(ps);
             const kq_token *member = advance(ps);
@@ -1725,6 +1735,24 @@ static kq_ast *parse_statement(parser *ps)
         n->text = name->text;
         n->text_start = name->start;
         n->text_end = name->end;
+        return n;
+    }
+    if (at(ps, "set") && is_ident(peek_at(ps, 1)) &&
+        (kq_token_is(peek_at(ps, 2), "=") || kq_token_is(peek_at(ps, 2), ";"))) {
+        /* set option [= value]: a request property such as query_bin_auto_size. */
+        const kq_token *keyword = advance(ps);
+        const kq_token *name = advance(ps);
+        kq_ast *n = node(ps, KQ_AST_SET, keyword->start, name->end);
+        n->text = name->text;
+        n->text_start = name->start;
+        n->text_end = name->end;
+        if (accept(ps, "=")) {
+            kq_ast *value = parse_additive(ps);
+            n->kids = kq_arena_alloc(ps->arena, sizeof(kq_ast *));
+            n->kids[0] = value;
+            n->nkids = 1;
+            n->end = value->end;
+        }
         return n;
     }
     kq_ast *query = parse_expr(ps);
