@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages kqlite needs to build and test, skipping what is present.
 set -e
-packages="build-essential cmake pkg-config python3 libyaml-dev libpcre2-dev libjansson-dev libxxhash-dev nettle-dev libcmocka-dev unzip clang libclang-rt-dev libevtx-utils"
+packages="build-essential cmake pkg-config python3 libyaml-dev libpcre2-dev libjansson-dev libxxhash-dev nettle-dev zlib1g-dev libcmocka-dev unzip clang libclang-rt-dev libevtx-utils"
 # Node.js and npm run the Kusto language service in the agreement tests; a machine that
 # already has them (from any source) keeps its own.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
