@@ -157,27 +157,17 @@ static kq_value eval_zlib_decompress(kq_eval_ctx *ctx, const kq_value *args, int
     return decompress_from_base64(ctx, &args[0], CONTAINER_ZLIB);
 }
 
-static void bind_string_arg(const kq_type *args, int argc, kq_bind_result *result)
-{
-    if (args[0] != KQ_STRING) {
-        snprintf(result->error, sizeof result->error, "this function takes a string, not %s", kq_type_name(args[0]));
-        result->error_arg = 0;
-        return;
-    }
-    result->type = KQ_STRING;
-}
-
 #define FN(name, min, max, bind, eval, sig, doc) {name, min, max, bind, eval, sig, doc}
 
 const kq_function kq_compression_functions[] = {
-    FN("gzip_compress_to_base64_string", 1, 1, bind_string_arg, eval_gzip_compress,
+    FN("gzip_compress_to_base64_string", 1, 1, kq_bind_string_to_string, eval_gzip_compress,
        "gzip_compress_to_base64_string(string) -> string", "The UTF-8 bytes of the string, gzip-compressed, as base64."),
-    FN("gzip_decompress_from_base64_string", 1, 1, bind_string_arg, eval_gzip_decompress,
+    FN("gzip_decompress_from_base64_string", 1, 1, kq_bind_string_to_string, eval_gzip_decompress,
        "gzip_decompress_from_base64_string(string) -> string",
        "Inverse of gzip_compress_to_base64_string(); an empty string for invalid input."),
-    FN("zlib_compress_to_base64_string", 1, 1, bind_string_arg, eval_zlib_compress,
+    FN("zlib_compress_to_base64_string", 1, 1, kq_bind_string_to_string, eval_zlib_compress,
        "zlib_compress_to_base64_string(string) -> string", "The UTF-8 bytes of the string, zlib-compressed, as base64."),
-    FN("zlib_decompress_from_base64_string", 1, 1, bind_string_arg, eval_zlib_decompress,
+    FN("zlib_decompress_from_base64_string", 1, 1, kq_bind_string_to_string, eval_zlib_decompress,
        "zlib_decompress_from_base64_string(string) -> string",
        "Inverse of zlib_compress_to_base64_string(); an empty string for invalid input."),
 };

@@ -257,26 +257,16 @@ static kq_value eval_domain_from_string(kq_eval_ctx *ctx, const kq_value *args, 
     return convert_domain(ctx, args[0].u.s, false);
 }
 
-static void bind_string_arg(const kq_type *args, int argc, kq_bind_result *result)
-{
-    if (args[0] != KQ_STRING) {
-        snprintf(result->error, sizeof result->error, "this function takes a string, not %s", kq_type_name(args[0]));
-        result->error_arg = 0;
-        return;
-    }
-    result->type = KQ_STRING;
-}
-
 #define FN(name, min, max, bind, eval, sig, doc) {name, min, max, bind, eval, sig, doc}
 
 const kq_function kq_punycode_functions[] = {
-    FN("punycode_from_string", 1, 1, bind_string_arg, eval_punycode_from_string, "punycode_from_string(string) -> string",
+    FN("punycode_from_string", 1, 1, kq_bind_string_to_string, eval_punycode_from_string, "punycode_from_string(string) -> string",
        "The Punycode encoding of a label (without xn--); empty for invalid input."),
-    FN("punycode_to_string", 1, 1, bind_string_arg, eval_punycode_to_string, "punycode_to_string(string) -> string",
+    FN("punycode_to_string", 1, 1, kq_bind_string_to_string, eval_punycode_to_string, "punycode_to_string(string) -> string",
        "Decodes a Punycode label (without xn--); empty for invalid input."),
-    FN("punycode_domain_to_string", 1, 1, bind_string_arg, eval_domain_to_string,
+    FN("punycode_domain_to_string", 1, 1, kq_bind_string_to_string, eval_domain_to_string,
        "punycode_domain_to_string(domain) -> string", "Encodes each non-ASCII label of a domain as xn--Punycode."),
-    FN("punycode_domain_from_string", 1, 1, bind_string_arg, eval_domain_from_string,
+    FN("punycode_domain_from_string", 1, 1, kq_bind_string_to_string, eval_domain_from_string,
        "punycode_domain_from_string(domain) -> string", "Decodes each xn-- label of a domain."),
 };
 const size_t kq_punycode_function_count = KQ_ARRAY_LEN(kq_punycode_functions);

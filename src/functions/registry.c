@@ -205,6 +205,16 @@ void kq_bind_string_result(const kq_type *args, int argc, kq_bind_result *result
     result->type = KQ_STRING;
 }
 
+void kq_bind_string_to_string(const kq_type *args, int argc, kq_bind_result *result)
+{
+    if (args[0] != KQ_STRING) {
+        snprintf(result->error, sizeof result->error, "this function takes a string, not %s", kq_type_name(args[0]));
+        result->error_arg = 0;
+        return;
+    }
+    result->type = KQ_STRING;
+}
+
 void kq_bind_bool_result(const kq_type *args, int argc, kq_bind_result *result)
 {
     (void)args;

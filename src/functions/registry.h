@@ -121,6 +121,8 @@ kq_str kq_value_to_str(kq_arena *arena, const kq_value *v);
 
 /* Bind helpers usable as kq_function.bind. */
 void kq_bind_string_result(const kq_type *args, int argc, kq_bind_result *result);
+/* One string argument, a string result. */
+void kq_bind_string_to_string(const kq_type *args, int argc, kq_bind_result *result);
 void kq_bind_bool_result(const kq_type *args, int argc, kq_bind_result *result);
 void kq_bind_long_result(const kq_type *args, int argc, kq_bind_result *result);
 
