@@ -33,6 +33,8 @@ static const char *const tabular_operators[][2] = {
     {"make-series", "Aggregates into arrays over a range of bins."},
     {"top-nested", "Hierarchical top-n aggregation."},
     {"partition by column (subquery)", "Runs the subquery once per value of the column."},
+    {"row_number(), prev(x), row_cumsum(x), row_rank_min(x), row_rank_dense(x), row_window_session(t, max, gap)",
+     "Window functions over the rows in their serialized order, with an optional restart condition."},
     {"serialize / render / invoke", "Marks rows as ordered; render leaves the rows unchanged; invoke calls a tabular function."},
 };
 

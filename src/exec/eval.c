@@ -114,6 +114,9 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
     case KQ_EXPR_LIST_OP:
         eval_list(run, e, batch, rows, n, out, arena);
         return;
+    case KQ_EXPR_WINDOW:
+        kq_eval_window(run, e, batch, rows, n, out, arena);
+        return;
     case KQ_EXPR_SCALAR_SUBQUERY:
         if (!run->scalar_done[e->slot]) {
             size_t count = 0;

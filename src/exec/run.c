@@ -110,6 +110,7 @@ kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, 
     run.scalars = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value));
     run.scalar_done = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(bool));
     run.apply_rows = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_batch *));
+    run.windows = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_window_state *));
     kq_result *result = kq_xcalloc(1, sizeof *result);
     result->arena = kq_arena_new(4096);
     result->schema = kq_schema_copy(result->arena, &query->root->schema);
@@ -125,6 +126,7 @@ kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, 
         result->nrows += batch->nrows;
     }
     kq_op_close(root);
+    kq_window_free_all(&run);
     kq_arena_free(run.arena);
     if (run.error) {
         *error = run.error;

@@ -51,6 +51,7 @@ kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input)
     kq_op *op = kq_op_new(run, plan, input);
     where_state *state = kq_xcalloc(1, sizeof *state);
     state->scratch = kq_arena_new(256 * 1024);
+    kq_window_reset(run, plan->predicate);
     op->state = state;
     op->next = where_next;
     op->close = where_close;

@@ -394,8 +394,91 @@ static kq_expr *bind_bin_auto(binder *b, const kq_ast *ast, const kq_schema *row
     return kq_bind_scalar(b, call, row);
 }
 
+static const struct {
+    const char *name;
+    kq_window_kind kind;
+    int min_args, max_args;
+} window_functions[] = {
+    {"row_number", KQ_WINDOW_ROW_NUMBER, 0, 2},       {"prev", KQ_WINDOW_PREV, 1, 3},
+    {"row_cumsum", KQ_WINDOW_ROW_CUMSUM, 1, 2},       {"row_rank_min", KQ_WINDOW_ROW_RANK_MIN, 1, 2},
+    {"row_rank_dense", KQ_WINDOW_ROW_RANK_DENSE, 1, 2}, {"row_window_session", KQ_WINDOW_ROW_WINDOW_SESSION, 3, 4},
+};
+
+/* Checks one window function's argument types and returns its result type, or
+ * KQ_TYPE_NONE after reporting the argument that does not fit. */
+static kq_type window_type(binder *b, const kq_expr *e)
+{
+    const kq_expr *const *args = (const kq_expr *const *)e->args;
+    int restart = e->window == KQ_WINDOW_ROW_WINDOW_SESSION ? 3 : e->window == KQ_WINDOW_PREV ? -1 : 1;
+    const kq_expr *bad = NULL;
+    const char *expected = NULL;
+    if (restart >= 0 && e->nargs > restart && args[restart]->type != KQ_BOOL) {
+        bad = args[restart];
+        expected = "a bool restart condition";
+    } else if (e->window == KQ_WINDOW_ROW_NUMBER && e->nargs > 0 && !kq_type_is_integer(args[0]->type)) {
+        bad = args[0];
+        expected = "an integer start index";
+    } else if (e->window == KQ_WINDOW_PREV && e->nargs > 1 && !kq_type_is_integer(args[1]->type)) {
+        bad = args[1];
+        expected = "an integer offset";
+    } else if (e->window == KQ_WINDOW_ROW_CUMSUM && !kq_type_is_numeric(args[0]->type)) {
+        bad = args[0];
+        expected = "a number";
+    } else if (e->window == KQ_WINDOW_ROW_WINDOW_SESSION &&
+               (args[0]->type != KQ_DATETIME || args[1]->type != KQ_TIMESPAN || args[2]->type != KQ_TIMESPAN)) {
+        bad = args[0];
+        expected = "a datetime and two timespans";
+    }
+    if (bad) {
+        kq_bind_error(b, bad->start, bad->end, "%s expects %s here, not %s", window_functions[e->window].name, expected,
+                      kq_type_name(bad->type));
+        return KQ_TYPE_NONE;
+    }
+    switch (e->window) {
+    case KQ_WINDOW_PREV: return args[0]->type;
+    case KQ_WINDOW_ROW_CUMSUM: return args[0]->type;
+    case KQ_WINDOW_ROW_WINDOW_SESSION: return KQ_DATETIME;
+    default: return KQ_LONG;
+    }
+}
+
+/* row_number(), prev(x), row_cumsum(x), ...: functions of the row's position among the
+ * serialized rows, evaluated with state carried from row to row (exec/window.c). */
+static kq_expr *bind_window(binder *b, const kq_ast *ast, const kq_schema *row, int which)
+{
+    int nargs = (int)ast->nkids;
+    if (nargs < window_functions[which].min_args || nargs > window_functions[which].max_args) {
+        kq_bind_error(b, ast->start, ast->end, "%s takes %d to %d arguments, got %d", window_functions[which].name,
+                      window_functions[which].min_args, window_functions[which].max_args, nargs);
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_WINDOW, KQ_TYPE_NONE, ast);
+    e->window = window_functions[which].kind;
+    e->nargs = nargs;
+    e->args = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_expr *));
+    for (int a = 0; a < nargs; a++) {
+        e->args[a] = kq_bind_scalar(b, ast->kids[a], row);
+        if (!e->args[a])
+            return NULL;
+    }
+    e->type = window_type(b, e);
+    if (e->type == KQ_TYPE_NONE)
+        return NULL;
+    if (e->window == KQ_WINDOW_PREV && nargs == 3 && e->args[2]->type != e->type &&
+        !(kq_type_is_numeric(e->args[2]->type) && kq_type_is_numeric(e->type))) {
+        kq_bind_error(b, e->args[2]->start, e->args[2]->end, "the default of prev must be %s, like its value",
+                      kq_type_name(e->type));
+        return NULL;
+    }
+    e->slot = b->query->nslots++;
+    return e;
+}
+
 static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
 {
+    for (size_t w = 0; w < KQ_ARRAY_LEN(window_functions); w++)
+        if (kq_str_eq(ast->text, window_functions[w].name) && !kq_find_let(b, ast->text.ptr, ast->text.len))
+            return bind_window(b, ast, row, (int)w);
     if (kq_str_eq(ast->text, "bin_auto"))
         return bind_bin_auto(b, ast, row);
     if (kq_str_eq(ast->text, "column_names_of"))

@@ -23,6 +23,7 @@ typedef enum kq_expr_kind {
     KQ_EXPR_OR,
     KQ_EXPR_LIST_OP, /* in, !in, in~, !in~, has_any, has_all over a value list or a subquery */
     KQ_EXPR_SCALAR_SUBQUERY, /* toscalar(T): first column of the first row of subqueries[0] */
+    KQ_EXPR_WINDOW,  /* row_number, prev, row_cumsum, ...: args as the call's; slot holds the run state */
 } kq_expr_kind;
 
 typedef enum kq_list_op {
@@ -33,6 +34,15 @@ typedef enum kq_list_op {
     KQ_LIST_HAS_ANY,
     KQ_LIST_HAS_ALL,
 } kq_list_op;
+
+typedef enum kq_window_kind {
+    KQ_WINDOW_ROW_NUMBER,
+    KQ_WINDOW_PREV,
+    KQ_WINDOW_ROW_CUMSUM,
+    KQ_WINDOW_ROW_RANK_MIN,
+    KQ_WINDOW_ROW_RANK_DENSE,
+    KQ_WINDOW_ROW_WINDOW_SESSION,
+} kq_window_kind;
 
 typedef struct kq_expr kq_expr;
 
@@ -50,7 +60,8 @@ struct kq_expr {
     kq_list_op list_op;
     kq_plan **subqueries;
     int nsubqueries;
-    int slot;                 /* run-state slot holding the built value set */
+    int slot;                 /* run-state slot holding the built value set or the window state */
+    kq_window_kind window;    /* KQ_EXPR_WINDOW */
 };
 
 typedef struct kq_agg_call {
