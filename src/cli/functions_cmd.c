@@ -35,11 +35,13 @@ static const char *const tabular_operators[][2] = {
     {"partition by column (subquery)", "Runs the subquery once per value of the column."},
     {"row_number(), prev(x), row_cumsum(x), row_rank_min(x), row_rank_dense(x), row_window_session(t, max, gap)",
      "Window functions over the rows in their serialized order, with an optional restart condition."},
+    {"scan [with_match_id=Id] [declare (...)] with (step s: condition => column = value; ...)",
+     "Matches sequences of rows against steps, as Kusto's scan does."},
     {"serialize / render / invoke", "Marks rows as ordered; render leaves the rows unchanged; invoke calls a tabular function."},
 };
 
 static const char *const unsupported[][2] = {
-    {"scan, reduce, evaluate plugins, graph operators", "not implemented yet"},
+    {"reduce, evaluate plugins, graph operators", "not implemented yet"},
     {"externaldata", "kqlite reads no network data; pass the file as a data argument instead"},
 };
 

@@ -81,6 +81,9 @@ typedef enum kq_ast_kind {
                           * (KQ_AST_STAR when absent), [4] step, [5] KQ_AST_LIST of by items */
     KQ_AST_SERIES_AGG,   /* kids[0]: aggregate item (maybe KQ_AST_ASSIGN); kids[1]: default (optional) */
     KQ_AST_PARTITION,    /* kids[0]: partition column (KQ_AST_NAME); kids[1]: subquery over KQ_AST_APPLY_SOURCE */
+    KQ_AST_SCAN,         /* text: with_match_id column or empty; flags: declared column count;
+                            kids: KQ_AST_COLUMN_DECL (kids[0]: default, when given), then KQ_AST_SCAN_STEP */
+    KQ_AST_SCAN_STEP,    /* text: step name; flags: KQ_SCAN_OUTPUT_*; kids[0]: condition; then KQ_AST_ASSIGN */
     KQ_AST_SET,          /* set name [= value]; text: name; kids[0]: value, when given */
     KQ_AST_AS,           /* as Name: text is the name union withsource= reports for these rows */
     KQ_AST_SERIALIZE,    /* serialize [name = expr, ...] (kids[0]: KQ_AST_EXTEND), or render (flags 1) */

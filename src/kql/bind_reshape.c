@@ -641,6 +641,141 @@ kq_plan *binder_project_by_names(binder *b, kq_plan *input, const kq_ast *op)
     return binder_column_projection(b, input, op, &sb, &exprs, ok);
 }
 
+/* ---- scan ---- */
+
+/* True when name is one of the scan's step names. */
+static bool is_step_name(const kq_ast *op, uint32_t first_step, kq_str name)
+{
+    for (uint32_t i = first_step; i < op->nkids; i++)
+        if (op->kids[i]->text.len == name.len && memcmp(op->kids[i]->text.ptr, name.ptr, name.len) == 0)
+            return true;
+    return false;
+}
+
+/* A copy of ast where step.column becomes the name "step.column", a column of the scan row. */
+static kq_ast *rewrite_step_references(binder *b, const kq_ast *ast, const kq_ast *op, uint32_t first_step)
+{
+    kq_ast *copy = kq_arena_alloc(b->arena, sizeof *copy);
+    *copy = *ast;
+    if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME &&
+        is_step_name(op, first_step, ast->kids[0]->text)) {
+        const kq_ast *step = ast->kids[0];
+        const char *name = kq_arena_printf(b->arena, "%.*s.%.*s", (int)step->text.len, step->text.ptr,
+                                           (int)ast->text.len, ast->text.ptr);
+        copy->kind = KQ_AST_NAME;
+        copy->text.ptr = name;
+        copy->text.len = (uint32_t)strlen(name);
+        copy->nkids = 0;
+        copy->kids = NULL;
+        return copy;
+    }
+    if (ast->nkids) {
+        copy->kids = kq_arena_alloc(b->arena, ast->nkids * sizeof(kq_ast *));
+        for (uint32_t i = 0; i < ast->nkids; i++)
+            copy->kids[i] = rewrite_step_references(b, ast->kids[i], op, first_step);
+    }
+    return copy;
+}
+
+/* Binds one step's condition and assignments over the scan row. */
+static bool bind_scan_step(binder *b, const kq_ast *op, uint32_t first_step, const kq_ast *ast,
+                           const kq_schema *row, int ninput, kq_scan_step *step)
+{
+    step->name = binder_ast_name(b, ast);
+    step->output = (int)ast->flags;
+    step->condition = kq_bind_scalar(b, rewrite_step_references(b, ast->kids[0], op, first_step), row);
+    if (!step->condition)
+        return false;
+    if (step->condition->type != KQ_BOOL) {
+        kq_bind_error(b, step->condition->start, step->condition->end, "the condition of step %s must be bool, not %s",
+                      step->name, kq_type_name(step->condition->type));
+        return false;
+    }
+    step->nassignments = (int)ast->nkids - 1;
+    step->assignments = kq_arena_alloc(b->arena, (ast->nkids ? ast->nkids : 1) * sizeof(kq_expr *));
+    step->targets = kq_arena_alloc(b->arena, (ast->nkids ? ast->nkids : 1) * sizeof(int));
+    for (int a = 0; a < step->nassignments; a++) {
+        const kq_ast *assign = ast->kids[a + 1];
+        int target = kq_schema_find(row, assign->text.ptr, assign->text.len);
+        if (target < ninput || assign->kind != KQ_AST_ASSIGN) {
+            kq_bind_error(b, assign->start, assign->end, "scan steps can assign only declared columns; declare '%.*s' first",
+                          (int)assign->text.len, assign->text.ptr);
+            return false;
+        }
+        kq_expr *value = kq_bind_scalar(b, rewrite_step_references(b, assign->kids[0], op, first_step), row);
+        if (!value)
+            return false;
+        kq_type want = row->fields[target].type;
+        if (value->type != want && !(kq_type_is_numeric(value->type) && kq_type_is_numeric(want))) {
+            kq_bind_error(b, value->start, value->end, "'%.*s' is declared %s, but this value is %s",
+                          (int)assign->text.len, assign->text.ptr, kq_type_name(want), kq_type_name(value->type));
+            return false;
+        }
+        step->targets[a] = target;
+        step->assignments[a] = value;
+    }
+    return true;
+}
+
+kq_plan *binder_scan(binder *b, kq_plan *input, const kq_ast *op)
+{
+    uint32_t ndeclared = op->flags, first_step = ndeclared;
+    kq_scan_spec *spec = kq_arena_alloc(b->arena, sizeof *spec);
+    spec->ninput = (int)input->schema.count;
+    spec->ncolumns = spec->ninput + (int)ndeclared;
+    spec->nsteps = (int)(op->nkids - first_step);
+    spec->match_id = op->text.len > 0;
+    spec->defaults = kq_arena_alloc(b->arena, ((size_t)spec->ncolumns + 1) * sizeof(kq_value));
+    /* The record's columns: input, then declared. */
+    schema_builder record = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        binder_add_field(b, &record, input->schema.fields[i].name, input->schema.fields[i].type);
+    for (uint32_t d = 0; d < ndeclared; d++) {
+        const kq_ast *decl = op->kids[d];
+        int column = binder_add_field(b, &record, binder_ast_name(b, decl), decl->value.type);
+        spec->defaults[column] = kq_null(decl->value.type);
+        if (decl->nkids == 1) {
+            kq_expr *value = kq_bind_scalar(b, decl->kids[0], NULL);
+            if (!value || value->kind != KQ_EXPR_CONST) {
+                if (value)
+                    kq_bind_error(b, value->start, value->end, "the default of a declared column must be a constant");
+                free(record.fields);
+                return NULL;
+            }
+            spec->defaults[column] = value->constant;
+            spec->defaults[column].type = decl->value.type;
+        }
+    }
+    /* The scan row: the record, then each step's copy of it as step.column. */
+    schema_builder row = {0};
+    for (size_t c = 0; c < record.count; c++)
+        binder_add_field(b, &row, record.fields[c].name, record.fields[c].type);
+    for (uint32_t k = first_step; k < op->nkids; k++)
+        for (size_t c = 0; c < record.count; c++)
+            binder_add_field(b, &row, kq_arena_printf(b->arena, "%.*s.%s", (int)op->kids[k]->text.len,
+                                                      op->kids[k]->text.ptr, record.fields[c].name),
+                             record.fields[c].type);
+    kq_schema row_schema = binder_finish_schema(b, &row);
+    spec->row_types = kq_arena_alloc(b->arena, (row_schema.count + 1) * sizeof(kq_type));
+    for (uint32_t c = 0; c < row_schema.count; c++)
+        spec->row_types[c] = row_schema.fields[c].type;
+    spec->steps = kq_arena_alloc(b->arena, ((size_t)spec->nsteps + 1) * sizeof(kq_scan_step));
+    for (int k = 0; k < spec->nsteps; k++) {
+        if (!bind_scan_step(b, op, first_step, op->kids[first_step + (uint32_t)k], &row_schema, spec->ninput,
+                            &spec->steps[k])) {
+            free(record.fields);
+            return NULL;
+        }
+    }
+    if (spec->match_id)
+        binder_add_field(b, &record, binder_ast_name(b, op), KQ_LONG);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_SCAN_STEPS, input, op);
+    plan->scan = spec;
+    plan->schema = binder_finish_schema(b, &record);
+    plan->origin = input->origin;
+    return plan;
+}
+
 /* ---- range ---- */
 
 kq_plan *binder_range(binder *b, const kq_ast *ast)

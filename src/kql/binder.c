@@ -1076,6 +1076,7 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_PARTITION: return binder_partition(b, input, op);
     case KQ_AST_PARSE: return binder_parse(b, input, op);
     case KQ_AST_PARSE_KV: return binder_parse_kv(b, input, op);
+    case KQ_AST_SCAN: return binder_scan(b, input, op);
     case KQ_AST_COUNT: {
         plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);
         schema_builder sb = {0};

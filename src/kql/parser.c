@@ -18,6 +18,7 @@
 #include "kql/ast.h"
 #include "base/util.h"
 #include "kql/limits.h"
+#include "kql/plan.h"
 #include "types/dynamic.h"
 
 #include <math.h>
@@ -571,10 +572,11 @@ static kq_ast *parse_primary(parser *ps)
             }
             if (kq_token_is(token, "datatable") && at(ps, "("))
                 return parse_datatable(ps, token);
-            if (kq_token_is(token, "externaldata") && at(ps, "(")) {
+            if ((kq_token_is(token, "externaldata") || kq_token_is(token, "inline_external_table")) && at(ps, "(")) {
                 kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, token->start, token->end,
-                             "externaldata is not supported: kqlite reads no network data; download the "
-                             "file and pass it as a data argument (TABLE=PATH), then use TABLE in the query");
+                             "%.*s is not supported: kqlite reads no network data; download the "
+                             "file and pass it as a data argument (TABLE=PATH), then use TABLE in the query",
+                             (int)token->text.len, token->text.ptr);
                 longjmp(ps->fail, 1);
             }
             if (kq_token_is(token, "print") && starts_operand(peek(ps)))
@@ -1464,6 +1466,78 @@ static kq_ast *parse_parse_kv(parser *ps, const kq_token *keyword)
     return n;
 }
 
+/* step Name [output = all|last|none] : Condition [=> Column = Expr, ...] ; */
+static kq_ast *parse_scan_step(parser *ps)
+{
+    const kq_token *keyword = expect(ps, "step", "'step' and a step name");
+    const kq_token *name = expect_name(ps, "a step name");
+    kq_ast *n = node(ps, KQ_AST_SCAN_STEP, keyword->start, name->end);
+    n->text = name->text;
+    n->text_start = name->start;
+    n->text_end = name->end;
+    if (accept(ps, "output")) {
+        expect(ps, "=", "'=' after output");
+        const kq_token *mode = expect_name(ps, "all, last or none");
+        if (kq_str_eq(mode->text, "last"))
+            n->flags = KQ_SCAN_OUTPUT_LAST;
+        else if (kq_str_eq(mode->text, "none"))
+            n->flags = KQ_SCAN_OUTPUT_NONE;
+        else if (!kq_str_eq(mode->text, "all"))
+            fail_at(ps, mode, "all, last or none");
+    }
+    expect(ps, ":", "':' and the step's condition");
+    kid_list kids = {0};
+    kids_push(ps, &kids, parse_expr(ps));
+    if (accept(ps, "=>")) {
+        do {
+            kids_push(ps, &kids, parse_assignment(ps));
+        } while (accept(ps, ","));
+    }
+    n->end = kids.items[kids.count - 1]->end;
+    kids_attach(ps, n, &kids);
+    expect(ps, ";", "';' after the step");
+    return n;
+}
+
+/* scan [with_match_id = Name] [declare (Name:type [= value], ...)] with (step ...; ...) */
+static kq_ast *parse_scan(parser *ps, const kq_token *keyword)
+{
+    kq_ast *n = node(ps, KQ_AST_SCAN, keyword->start, keyword->end);
+    kid_list kids = {0};
+    if (at(ps, "with_match_id")) {
+        advance(ps);
+        expect(ps, "=", "'=' and the match id column name");
+        const kq_token *name = expect_name(ps, "the match id column name");
+        n->text = name->text;
+        n->text_start = name->start;
+        n->text_end = name->end;
+    }
+    if (accept(ps, "declare")) {
+        expect(ps, "(", "'(' and the declared columns");
+        do {
+            kq_ast *decl = parse_column_decl(ps);
+            if (accept(ps, "=")) {
+                kq_ast *value = parse_additive(ps);
+                decl->kids = kq_arena_alloc(ps->arena, sizeof(kq_ast *));
+                decl->kids[0] = value;
+                decl->nkids = 1;
+                decl->end = value->end;
+            }
+            kids_push(ps, &kids, decl);
+            n->flags++;
+        } while (accept(ps, ","));
+        expect(ps, ")", "',' or ')' after a declared column");
+    }
+    expect(ps, "with", "'with' and the steps in parentheses");
+    expect(ps, "(", "'(' and the steps");
+    do {
+        kids_push(ps, &kids, parse_scan_step(ps));
+    } while (at(ps, "step"));
+    n->end = expect(ps, ")", "another step or ')' after the steps")->end;
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
 /* range Column from A to B step C */
 static kq_ast *parse_range(parser *ps, const kq_token *keyword)
 {
@@ -1528,6 +1602,8 @@ static kq_ast *parse_operator(parser *ps)
         kq_ast *count = parse_or(ps);
         return node1(ps, KQ_AST_TAKE, keyword->start, count->end, count);
     }
+    if (kq_token_is(keyword, "scan"))
+        return parse_scan(ps, keyword);
     if (kq_token_is(keyword, "partition"))
         return parse_partition(ps, keyword);
     if (kq_token_is(keyword, "make") && at(ps, "-") && !peek(ps)->space_before &&

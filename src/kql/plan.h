@@ -85,6 +85,39 @@ typedef struct kq_kv_spec {
     const char *regex;                   /* NULL unless regex= is given */
 } kq_kv_spec;
 
+/* Output mode of a scan step. */
+enum {
+    KQ_SCAN_OUTPUT_ALL = 0,
+    KQ_SCAN_OUTPUT_LAST = 1,
+    KQ_SCAN_OUTPUT_NONE = 2,
+};
+
+/* One step of scan: its condition, its assignments to declared columns, its output mode. */
+typedef struct kq_scan_step {
+    const char *name;
+    int output;              /* KQ_SCAN_OUTPUT_* */
+    struct kq_expr *condition;
+    struct kq_expr **assignments;
+    int *targets;            /* the row column each assignment sets */
+    int nassignments;
+} kq_scan_step;
+
+/*
+ * scan. Expressions see one "scan row": the current record's columns (input, then
+ * declared), then for each step j the same columns as step j's record in the state
+ * being matched (named "step.column"). The output is the record's columns, then the
+ * match id when with_match_id is given.
+ */
+typedef struct kq_scan_spec {
+    kq_scan_step *steps;
+    int nsteps;
+    int ncolumns;            /* input and declared columns of a record */
+    int ninput;
+    kq_value *defaults;      /* declared columns' defaults, [ninput..ncolumns) used */
+    kq_type *row_types;      /* the scan row: ncolumns * (1 + nsteps) types */
+    bool match_id;
+} kq_scan_spec;
+
 typedef struct kq_sort_key {
     kq_expr *expr;
     bool ascending;
@@ -106,6 +139,7 @@ typedef enum kq_plan_kind {
     KQ_PLAN_MV_EXPAND,
     KQ_PLAN_PARSE,
     KQ_PLAN_PARSE_KV,   /* parse_columns: the keys' output columns; kv: how to find them */
+    KQ_PLAN_SCAN_STEPS, /* the scan operator; scan: its steps */
     KQ_PLAN_RANGE,
     KQ_PLAN_MV_APPLY,   /* right: the subquery, run once per input row */
     KQ_PLAN_APPLY_ROW,  /* leaf of an mv-apply subquery: the current input row (slot) */
@@ -164,6 +198,9 @@ struct kq_plan {
     uint32_t nparse_columns;
     bool parse_relaxed;
     bool parse_where; /* parse-where: rows that do not match are dropped */
+
+    /* SCAN: the steps and the scan row layout. */
+    const kq_scan_spec *scan;
 
     /* PARSE_KV: predicate is the text; kv_keys[i] fills parse_columns[i]. */
     const kq_kv_spec *kv;
