@@ -37,11 +37,14 @@ static const char *const tabular_operators[][2] = {
      "Window functions over the rows in their serialized order, with an optional restart condition."},
     {"scan [with_match_id=Id] [declare (...)] with (step s: condition => column = value; ...)",
      "Matches sequences of rows against steps, as Kusto's scan does."},
+    {"make-graph Source --> Target [with Nodes on Id | with_node_id=Name] | graph-match [cycles=...] pattern [where ...] project ...",
+     "Matches paths such as (a)-[e*1..3]->(b) in a graph of the rows; all, any, map, inner_nodes, node_id, node_degree_out/_in work on its variables."},
     {"serialize / render / invoke", "Marks rows as ordered; render leaves the rows unchanged; invoke calls a tabular function."},
 };
 
 static const char *const unsupported[][2] = {
-    {"reduce, evaluate plugins, graph operators", "not implemented yet"},
+    {"reduce, evaluate plugins, graph-shortest-paths, graph-to-table, graph-mark-components, make-graph partitioned-by",
+     "not implemented yet"},
     {"externaldata", "kqlite reads no network data; pass the file as a data argument instead"},
 };
 

@@ -99,6 +99,7 @@ kq_op *kq_op_mv_expand(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_parse(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_parse_kv(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_scan_steps(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_graph_match(kq_run *run, const kq_plan *plan, kq_op *input);
 /* Window functions (window.c): evaluation, and the state reset an operator does when built. */
 void kq_eval_window(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows, uint32_t n, kq_value *out,
                     kq_arena *arena);

@@ -47,6 +47,8 @@ kq_op *kq_op_build(kq_run *run, const kq_plan *plan)
     case KQ_PLAN_PARSE: return kq_op_parse(run, plan, input);
     case KQ_PLAN_PARSE_KV: return kq_op_parse_kv(run, plan, input);
     case KQ_PLAN_SCAN_STEPS: return kq_op_scan_steps(run, plan, input);
+    case KQ_PLAN_GRAPH_MATCH: return kq_op_graph_match(run, plan, input);
+    case KQ_PLAN_GRAPH: break; /* the binder lets make-graph reach the run only through graph-match */
     case KQ_PLAN_RANGE: return kq_op_range(run, plan);
     case KQ_PLAN_MV_APPLY: return kq_op_mv_apply(run, plan, input);
     case KQ_PLAN_APPLY_ROW: return kq_op_apply_row(run, plan);

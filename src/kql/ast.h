@@ -81,6 +81,14 @@ typedef enum kq_ast_kind {
                           * (KQ_AST_STAR when absent), [4] step, [5] KQ_AST_LIST of by items */
     KQ_AST_SERIES_AGG,   /* kids[0]: aggregate item (maybe KQ_AST_ASSIGN); kids[1]: default (optional) */
     KQ_AST_PARTITION,    /* kids[0]: partition column (KQ_AST_NAME); kids[1]: subquery over KQ_AST_APPLY_SOURCE */
+    KQ_AST_MAKE_GRAPH,   /* flags: KQ_GRAPH_*; text: node id column; kids[0], kids[1]: source and target
+                            column names; kids[2]: the nodes table, with KQ_GRAPH_NODES_TABLE */
+    KQ_AST_GRAPH_MATCH,  /* flags: KQ_GRAPH_CYCLES_* | KQ_GRAPH_HAS_WHERE; kids[0]: KQ_AST_GRAPH_PATTERN;
+                            then the where condition, when given; then the project items */
+    KQ_AST_GRAPH_PATTERN, /* kids: KQ_AST_GRAPH_NODE, then KQ_AST_GRAPH_EDGE and KQ_AST_GRAPH_NODE pairs */
+    KQ_AST_GRAPH_NODE,   /* text: variable name (may be empty) */
+    KQ_AST_GRAPH_EDGE,   /* text: variable name (may be empty); flags: KQ_GRAPH_EDGE_*;
+                            value.u.l: minimum length << 32 | maximum length */
     KQ_AST_SCAN,         /* text: with_match_id column or empty; flags: declared column count;
                             kids: KQ_AST_COLUMN_DECL (kids[0]: default, when given), then KQ_AST_SCAN_STEP */
     KQ_AST_SCAN_STEP,    /* text: step name; flags: KQ_SCAN_OUTPUT_*; kids[0]: condition; then KQ_AST_ASSIGN */

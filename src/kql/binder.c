@@ -1009,6 +1009,14 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op);
 
 static kq_plan *bind_operator(binder *b, kq_plan *input, const kq_ast *op)
 {
+    if (input->kind == KQ_PLAN_GRAPH && op->kind != KQ_AST_GRAPH_MATCH) {
+        kq_bind_error(b, op->start, op->end, "make-graph builds a graph, not a table: follow it with graph-match");
+        return NULL;
+    }
+    if (op->kind == KQ_AST_GRAPH_MATCH && input->kind != KQ_PLAN_GRAPH) {
+        kq_bind_error(b, op->start, op->end, "graph-match needs a graph: put make-graph before it");
+        return NULL;
+    }
     const char *saved = b->row_origin;
     b->row_origin = input->origin;
     kq_plan *plan = bind_operator_kind(b, input, op);
@@ -1077,6 +1085,8 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_PARSE: return binder_parse(b, input, op);
     case KQ_AST_PARSE_KV: return binder_parse_kv(b, input, op);
     case KQ_AST_SCAN: return binder_scan(b, input, op);
+    case KQ_AST_MAKE_GRAPH: return binder_make_graph(b, input, op);
+    case KQ_AST_GRAPH_MATCH: return binder_graph_match(b, input, op);
     case KQ_AST_COUNT: {
         plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);
         schema_builder sb = {0};
@@ -1398,6 +1408,11 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
                           "the query must be a tabular expression (a table name, a let-bound table or datatable)");
     } else {
         query->root = kq_bind_tabular(&b, last_query->kids[0]);
+        if (query->root && query->root->kind == KQ_PLAN_GRAPH) {
+            kq_bind_error(&b, last_query->start, last_query->end,
+                          "make-graph builds a graph, not a table: follow it with graph-match");
+            query->root = NULL;
+        }
     }
     if (diags->errors > errors_before || !query->root) {
         kq_query_free(query);

@@ -16,6 +16,7 @@
  * The first error stops the parse; the error names what was expected.
  */
 #include "kql/ast.h"
+#include "kql/parser_internal.h"
 #include "base/util.h"
 #include "kql/limits.h"
 #include "kql/plan.h"
@@ -26,16 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct parser {
-    const kq_source *source;
-    kq_arena *arena;
-    kq_diags *diags;
-    kq_token *tokens;
-    size_t count;
-    size_t pos;
-    int depth;
-    jmp_buf fail;
-} parser;
 
 static kq_ast *parse_expr(parser *ps);
 static kq_ast *parse_pipeline_tail(parser *ps, kq_ast *input);
@@ -132,10 +123,6 @@ static kq_ast *node(parser *ps, kq_ast_kind kind, uint32_t start, uint32_t end)
     return n;
 }
 
-typedef struct kid_list {
-    kq_ast **items;
-    size_t count, cap;
-} kid_list;
 
 /* Lists grow inside the parse arena: a syntax error unwinds with longjmp, so nothing
  * here may own heap memory. */
@@ -1604,6 +1591,16 @@ static kq_ast *parse_operator(parser *ps)
     }
     if (kq_token_is(keyword, "scan"))
         return parse_scan(ps, keyword);
+    if (kq_token_is(keyword, "make") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "graph")) {
+        advance(ps);
+        advance(ps);
+        return kq_parse_make_graph(ps, keyword);
+    }
+    if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "match")) {
+        advance(ps);
+        advance(ps);
+        return kq_parse_graph_match(ps, keyword);
+    }
     if (kq_token_is(keyword, "partition"))
         return parse_partition(ps, keyword);
     if (kq_token_is(keyword, "make") && at(ps, "-") && !peek(ps)->space_before &&
@@ -1862,3 +1859,20 @@ kq_ast *kq_parse(const kq_source *source, kq_arena *arena, kq_diags *diags)
     kids_attach(&ps, script, &statements);
     return script;
 }
+
+/* ---- helpers for the operator parsers in other files (parser_internal.h) ---- */
+
+const kq_token *kq_ps_peek(parser *ps) { return peek(ps); }
+const kq_token *kq_ps_peek_at(parser *ps, size_t ahead) { return peek_at(ps, ahead); }
+const kq_token *kq_ps_advance(parser *ps) { return advance(ps); }
+bool kq_ps_at(parser *ps, const char *text) { return at(ps, text); }
+bool kq_ps_accept(parser *ps, const char *text) { return accept(ps, text); }
+const kq_token *kq_ps_expect(parser *ps, const char *text, const char *expected) { return expect(ps, text, expected); }
+const kq_token *kq_ps_expect_name(parser *ps, const char *expected) { return expect_name(ps, expected); }
+_Noreturn void kq_ps_fail_at(parser *ps, const kq_token *token, const char *expected) { fail_at(ps, token, expected); }
+kq_ast *kq_ps_node(parser *ps, kq_ast_kind kind, uint32_t start, uint32_t end) { return node(ps, kind, start, end); }
+void kq_ps_kids_push(parser *ps, kid_list *list, kq_ast *kid) { kids_push(ps, list, kid); }
+void kq_ps_kids_attach(parser *ps, kq_ast *n, kid_list *list) { kids_attach(ps, n, list); }
+kq_ast *kq_ps_expr(parser *ps) { return parse_expr(ps); }
+kq_ast *kq_ps_assignment(parser *ps) { return parse_assignment(ps); }
+kq_ast *kq_ps_right_side(parser *ps) { return parse_right_side(ps); }

@@ -118,6 +118,58 @@ typedef struct kq_scan_spec {
     bool match_id;
 } kq_scan_spec;
 
+/* Flags of the graph operators. */
+enum {
+    KQ_GRAPH_DIRECTED = 1,       /* make-graph Source --> Target (not --) */
+    KQ_GRAPH_NODES_TABLE = 2,    /* make-graph ... with Nodes on Id */
+    KQ_GRAPH_CYCLES_NONE = 1,    /* graph-match cycles=none: no node twice in a match */
+    KQ_GRAPH_CYCLES_ALL = 2,     /* cycles=all; the default, unique_edges, allows no edge twice */
+    KQ_GRAPH_HAS_WHERE = 4,
+    KQ_GRAPH_EDGE_FORWARD = 1,   /* -[e]-> */
+    KQ_GRAPH_EDGE_BACKWARD = 2,  /* <-[e]- */
+    KQ_GRAPH_EDGE_ANY = 3,       /* -[e]- */
+};
+
+/* One edge of a graph-match pattern. */
+typedef struct kq_graph_edge {
+    int direction;     /* KQ_GRAPH_EDGE_* */
+    int min, max;      /* path length in edges; 1..1 for a single edge */
+    int row_column;    /* a single edge: first match-row column of its properties, else -1 */
+} kq_graph_edge;
+
+/* all(e, ...), any(e, ...), map(e, ...) over a variable-length edge or its inner nodes. */
+typedef struct kq_graph_element_call {
+    int kind;          /* 0 all, 1 any, 2 map */
+    int edge;          /* index of the pattern edge */
+    bool inner_nodes;  /* over inner_nodes(e), not the edges */
+    struct kq_expr *expr; /* over the element row: edge columns, or node properties, $id, $out, $in */
+} kq_graph_element_call;
+
+/*
+ * make-graph and graph-match. A node has its properties (the nodes table's columns, or
+ * one column named by with_node_id), then $id, $out and $in (its id and out and in
+ * degrees). The match row that where and project see has, per pattern node, the node's
+ * columns (node_column[i] onward), per single edge the edge's columns, then one column
+ * per element call.
+ */
+typedef struct kq_graph_spec {
+    int source_column, target_column; /* in the edges' schema */
+    int node_id_column;               /* in the nodes table, or -1 without one */
+    bool directed;
+    int nproperties;                  /* node properties before $id, $out, $in */
+    kq_type *node_types;              /* nproperties + 3 */
+    const char **node_names;
+    int cycles;                       /* 0 unique_edges, KQ_GRAPH_CYCLES_NONE or _ALL */
+    int nnodes;                       /* pattern nodes; pattern edges are nnodes - 1 */
+    kq_graph_edge *edges;
+    int *node_column;
+    kq_graph_element_call *calls;
+    int ncalls, call_column;
+    kq_type *row_types;
+    int row_count;
+    struct kq_expr *where;            /* or NULL */
+} kq_graph_spec;
+
 typedef struct kq_sort_key {
     kq_expr *expr;
     bool ascending;
@@ -140,6 +192,8 @@ typedef enum kq_plan_kind {
     KQ_PLAN_PARSE,
     KQ_PLAN_PARSE_KV,   /* parse_columns: the keys' output columns; kv: how to find them */
     KQ_PLAN_SCAN_STEPS, /* the scan operator; scan: its steps */
+    KQ_PLAN_GRAPH,      /* make-graph: never run, graph-match reads it */
+    KQ_PLAN_GRAPH_MATCH,
     KQ_PLAN_RANGE,
     KQ_PLAN_MV_APPLY,   /* right: the subquery, run once per input row */
     KQ_PLAN_APPLY_ROW,  /* leaf of an mv-apply subquery: the current input row (slot) */
@@ -198,6 +252,10 @@ struct kq_plan {
     uint32_t nparse_columns;
     bool parse_relaxed;
     bool parse_where; /* parse-where: rows that do not match are dropped */
+
+    /* GRAPH (make-graph, only as graph-match's input) and GRAPH_MATCH: input is the
+     * edges, right the nodes table or NULL; exprs are graph-match's project items. */
+    kq_graph_spec *graph;
 
     /* SCAN: the steps and the scan row layout. */
     const kq_scan_spec *scan;
