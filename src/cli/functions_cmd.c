@@ -39,11 +39,13 @@ static const char *const tabular_operators[][2] = {
      "Matches sequences of rows against steps, as Kusto's scan does."},
     {"make-graph Source --> Target [with Nodes on Id | with_node_id=Name] | graph-match [cycles=...] pattern [where ...] project ...",
      "Matches paths such as (a)-[e*1..3]->(b) in a graph of the rows; all, any, map, inner_nodes, node_id, node_degree_out/_in work on its variables."},
+    {"graph-shortest-paths [output=any|all] / graph-mark-components [with_component_id=Name] / graph-to-table nodes|edges",
+     "Shortest paths of a pattern, weak components as a node property, and the graph's nodes or edges as a table."},
     {"serialize / render / invoke", "Marks rows as ordered; render leaves the rows unchanged; invoke calls a tabular function."},
 };
 
 static const char *const unsupported[][2] = {
-    {"reduce, evaluate plugins, graph-shortest-paths, graph-to-table, graph-mark-components, make-graph partitioned-by",
+    {"reduce, evaluate plugins, make-graph partitioned-by, graph-to-table options (as, with_node_id)",
      "not implemented yet"},
     {"externaldata", "kqlite reads no network data; pass the file as a data argument instead"},
 };

@@ -42,7 +42,15 @@ typedef struct graph_state {
     kq_batch *row, *out;
     kq_type *out_types;
     bool built;
+    struct shortest_candidate *candidates; /* graph-shortest-paths: the matches found */
+    uint32_t ncandidates, cap_candidates;
 } graph_state;
+
+/* A match of graph-shortest-paths, kept until every path is known. */
+typedef struct shortest_candidate {
+    uint32_t start, end, length;
+    kq_value *values;          /* the project values, in the graph's arena */
+} shortest_candidate;
 
 static const kq_graph_spec *spec_of(kq_op *op) { return op->plan->graph; }
 
@@ -108,7 +116,8 @@ static void build_graph(kq_op *op, kq_op *nodes_op)
             kq_value id = kq_column_get(&batch->cols[spec->node_id_column], r);
             uint32_t before = s->nnodes, node = node_for(s, spec, &id);
             for (int c = 0; node >= before && c < spec->nproperties; c++)
-                s->nodes[node].values[c] = kq_value_copy(s->arena, kq_column_get(&batch->cols[c], r));
+                if (c != spec->component_property)
+                    s->nodes[node].values[c] = kq_value_copy(s->arena, kq_column_get(&batch->cols[c], r));
         }
         kq_batch_release(batch);
     }
@@ -137,6 +146,56 @@ static void build_graph(kq_op *op, kq_op *nodes_op)
     for (uint32_t n = 0; n < s->nnodes; n++) {
         s->nodes[n].values[spec->nproperties + 1] = kq_long(s->nodes[n].nout);
         s->nodes[n].values[spec->nproperties + 2] = kq_long(s->nodes[n].nin);
+    }
+}
+
+/* graph-mark-components: numbers the weak components in the order of their first node. */
+static void mark_components(graph_state *s, const kq_graph_spec *spec)
+{
+    uint32_t *queue = kq_xmalloc((s->nnodes + 1) * sizeof(uint32_t));
+    bool *seen = kq_xcalloc(s->nnodes + 1, sizeof(bool));
+    int64_t component = 0;
+    for (uint32_t first = 0; first < s->nnodes; first++) {
+        if (seen[first])
+            continue;
+        uint32_t head = 0, tail = 0;
+        queue[tail++] = first;
+        seen[first] = true;
+        while (head < tail) {
+            const graph_node *node = &s->nodes[queue[head++]];
+            for (int side = 0; side < 2; side++) {
+                const uint32_t *list = side ? node->in : node->out;
+                uint32_t count = side ? node->nin : node->nout;
+                for (uint32_t i = 0; i < count; i++) {
+                    const graph_edge *edge = &s->edges[list[i]];
+                    uint32_t next = side ? edge->source : edge->target;
+                    if (!seen[next]) {
+                        seen[next] = true;
+                        queue[tail++] = next;
+                    }
+                }
+            }
+        }
+        for (uint32_t i = 0; i < tail; i++)
+            s->nodes[queue[i]].values[spec->component_property] = kq_long(component);
+        component++;
+    }
+    free(queue);
+    free(seen);
+}
+
+/* graph-to-table: the node properties or the edge rows. */
+static void emit_table(kq_op *op)
+{
+    graph_state *s = op->state;
+    const kq_graph_spec *spec = spec_of(op);
+    uint32_t rows = spec->to_table == 1 ? s->nnodes : s->nedges;
+    uint32_t ncols = op->plan->schema.count;
+    for (uint32_t r = 0; r < rows && r < KQ_BATCH_ROWS * 64; r++) {
+        const kq_value *values = spec->to_table == 1 ? s->nodes[r].values : s->edges[r].values;
+        for (uint32_t c = 0; c < ncols; c++)
+            kq_batch_set(s->out, c, r, kq_value_copy(s->out->arena, values[c]));
+        s->out->nrows++;
     }
 }
 
@@ -198,6 +257,29 @@ static kq_value element_call_value(kq_op *op, const kq_graph_element_call *call)
     return result;
 }
 
+/* Keeps a graph-shortest-paths match with its ends and length. */
+static void keep_candidate(kq_op *op)
+{
+    graph_state *s = op->state;
+    const kq_graph_spec *spec = spec_of(op);
+    if (s->ncandidates == s->cap_candidates) {
+        s->cap_candidates = s->cap_candidates ? s->cap_candidates * 2 : 64;
+        s->candidates = kq_xrealloc(s->candidates, s->cap_candidates * sizeof *s->candidates);
+    }
+    shortest_candidate *c = &s->candidates[s->ncandidates++];
+    c->start = s->match_nodes[0];
+    c->end = s->match_nodes[spec->nnodes - 1];
+    c->length = 0;
+    for (int e = 0; e < spec->nnodes - 1; e++)
+        c->length += s->path_lengths[e];
+    c->values = kq_arena_alloc(s->arena, (op->plan->nexprs + 1) * sizeof(kq_value));
+    for (uint32_t col = 0; col < op->plan->nexprs; col++) {
+        kq_value v;
+        kq_eval(op->run, op->plan->exprs[col], s->row, NULL, 1, &v, s->scratch);
+        c->values[col] = kq_value_copy(s->arena, v);
+    }
+}
+
 /* Evaluates where and project on the complete match and adds its output row. */
 static void emit_match(kq_op *op)
 {
@@ -220,6 +302,10 @@ static void emit_match(kq_op *op)
         if (keep.null || !keep.u.b)
             return;
     }
+    if (spec->shortest) {
+        keep_candidate(op);
+        return;
+    }
     uint32_t r = s->out->nrows;
     for (uint32_t c = 0; c < plan->nexprs; c++) {
         kq_value v;
@@ -228,6 +314,30 @@ static void emit_match(kq_op *op)
         kq_batch_set(s->out, c, r, kq_value_copy(s->out->arena, v));
     }
     s->out->nrows++;
+}
+
+/* Outputs the shortest candidates of each start and end: the first found, or all of them. */
+static void emit_shortest(kq_op *op)
+{
+    graph_state *s = op->state;
+    const kq_graph_spec *spec = spec_of(op);
+    for (uint32_t i = 0; i < s->ncandidates && s->out->nrows < KQ_BATCH_ROWS * 64; i++) {
+        const shortest_candidate *c = &s->candidates[i];
+        bool keep = true;
+        for (uint32_t j = 0; j < s->ncandidates && keep; j++) {
+            const shortest_candidate *other = &s->candidates[j];
+            if (j == i || other->start != c->start || other->end != c->end)
+                continue;
+            /* A shorter path wins; of equal ones, output=any keeps the first found. */
+            keep = !(other->length < c->length ||
+                     (other->length == c->length && j < i && !(spec->shortest & KQ_GRAPH_SHORTEST_ALL)));
+        }
+        if (!keep)
+            continue;
+        for (uint32_t col = 0; col < op->plan->nexprs; col++)
+            kq_batch_set(s->out, col, s->out->nrows, kq_value_copy(s->out->arena, c->values[col]));
+        s->out->nrows++;
+    }
 }
 
 static void match_from(kq_op *op, int pattern_node);
@@ -243,7 +353,8 @@ static void walk_edge(kq_op *op, int edge, uint32_t node, uint32_t length)
         s->match_nodes[edge + 1] = node;
         match_from(op, edge + 1);
     }
-    if (length >= (uint32_t)pattern->max || op->run->error || s->out->nrows >= KQ_BATCH_ROWS * 64)
+    if (length >= (uint32_t)pattern->max || op->run->error || s->out->nrows >= KQ_BATCH_ROWS * 64 ||
+        s->ncandidates >= KQ_BATCH_ROWS * 64)
         return;
     bool undirected = !spec->directed || pattern->direction == KQ_GRAPH_EDGE_ANY;
     for (int side = 0; side < 2; side++) {
@@ -298,13 +409,23 @@ static kq_batch *graph_match_next(kq_op *op)
     for (int e = 0; e < spec->nnodes - 1; e++)
         s->paths[e] = kq_arena_alloc(s->arena, ((size_t)spec->edges[e].max + 1) * sizeof(uint32_t));
     s->out = kq_batch_new(op->plan->schema.count, s->out_types, KQ_BATCH_ROWS * 64 + 1);
+    if (spec->component_property >= 0)
+        mark_components(s, spec);
+    if (spec->to_table) {
+        emit_table(op);
+        kq_batch *table = s->out;
+        s->out = NULL;
+        return table;
+    }
     for (uint32_t n = 0; n < s->nnodes && !op->run->error; n++) {
         s->match_nodes[0] = n;
         s->node_uses[n]++;
         match_from(op, 0);
         s->node_uses[n]--;
     }
-    if (s->out->nrows >= KQ_BATCH_ROWS * 64)
+    if (spec->shortest)
+        emit_shortest(op);
+    if (s->out->nrows >= KQ_BATCH_ROWS * 64 || s->ncandidates >= KQ_BATCH_ROWS * 64)
         kq_run_fail(op->run, "graph-match: more than %d matches", KQ_BATCH_ROWS * 64);
     kq_batch *out = s->out;
     s->out = NULL;
@@ -323,6 +444,7 @@ static void graph_match_close(kq_op *op)
     free(s->edge_uses);
     free(s->node_uses);
     free(s->out_types);
+    free(s->candidates);
     kq_arena_free(s->arena);
     kq_arena_free(s->scratch);
     free(s);

@@ -85,6 +85,8 @@ typedef enum kq_ast_kind {
                             column names; kids[2]: the nodes table, with KQ_GRAPH_NODES_TABLE */
     KQ_AST_GRAPH_MATCH,  /* flags: KQ_GRAPH_CYCLES_* | KQ_GRAPH_HAS_WHERE; kids[0]: KQ_AST_GRAPH_PATTERN;
                             then the where condition, when given; then the project items */
+    KQ_AST_GRAPH_MARK_COMPONENTS, /* text: the component id property */
+    KQ_AST_GRAPH_TO_TABLE, /* flags: 1 nodes, 2 edges */
     KQ_AST_GRAPH_PATTERN, /* kids: KQ_AST_GRAPH_NODE, then KQ_AST_GRAPH_EDGE and KQ_AST_GRAPH_NODE pairs */
     KQ_AST_GRAPH_NODE,   /* text: variable name (may be empty) */
     KQ_AST_GRAPH_EDGE,   /* text: variable name (may be empty); flags: KQ_GRAPH_EDGE_*;

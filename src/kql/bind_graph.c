@@ -62,9 +62,59 @@ kq_plan *binder_make_graph(binder *b, kq_plan *input, const kq_ast *op)
         graph->node_names[c] = sb.fields[c].name;
     }
     free(sb.fields);
+    graph->component_property = -1;
     kq_plan *plan = binder_new_plan(b, KQ_PLAN_GRAPH, input, op);
     plan->right = nodes;
     plan->graph = graph;
+    return plan;
+}
+
+/* graph-mark-components: the graph gains a long node property, its weak component's index. */
+kq_plan *binder_mark_components(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_graph_spec *graph = kq_arena_alloc(b->arena, sizeof *graph);
+    *graph = *input->graph;
+    if (graph->component_property >= 0) {
+        kq_bind_error(b, op->start, op->end, "the graph already has component ids");
+        return NULL;
+    }
+    int count = graph->nproperties + 3;
+    graph->node_types = kq_arena_alloc(b->arena, (size_t)(count + 1) * sizeof(kq_type));
+    graph->node_names = kq_arena_alloc(b->arena, (size_t)(count + 1) * sizeof(char *));
+    for (int c = 0, from = 0; c <= count; c++) {
+        if (c == graph->nproperties) {
+            graph->node_types[c] = KQ_LONG;
+            graph->node_names[c] = binder_ast_name(b, op);
+            continue;
+        }
+        graph->node_types[c] = input->graph->node_types[from];
+        graph->node_names[c] = input->graph->node_names[from++];
+    }
+    graph->component_property = graph->nproperties++;
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_GRAPH, input->input, op);
+    plan->right = input->right;
+    plan->graph = graph;
+    return plan;
+}
+
+/* graph-to-table nodes | edges: the graph's node properties or edge rows as a table. */
+kq_plan *binder_graph_to_table(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_graph_spec *graph = kq_arena_alloc(b->arena, sizeof *graph);
+    *graph = *input->graph;
+    graph->to_table = (int)op->flags;
+    schema_builder sb = {0};
+    if (op->flags == 1) {
+        for (int c = 0; c < graph->nproperties; c++)
+            binder_add_field(b, &sb, graph->node_names[c], graph->node_types[c]);
+    } else {
+        for (uint32_t c = 0; c < input->input->schema.count; c++)
+            binder_add_field(b, &sb, input->input->schema.fields[c].name, input->input->schema.fields[c].type);
+    }
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_GRAPH_MATCH, input->input, op);
+    plan->right = input->right;
+    plan->graph = graph;
+    plan->schema = binder_finish_schema(b, &sb);
     return plan;
 }
 
@@ -237,6 +287,7 @@ kq_plan *binder_graph_match(binder *b, kq_plan *input, const kq_ast *op)
     kq_graph_spec *graph = kq_arena_alloc(b->arena, sizeof *graph);
     *graph = *input->graph;
     graph->cycles = (int)(op->flags & (KQ_GRAPH_CYCLES_NONE | KQ_GRAPH_CYCLES_ALL));
+    graph->shortest = (int)(op->flags & (KQ_GRAPH_SHORTEST | KQ_GRAPH_SHORTEST_ALL));
     graph->nnodes = (int)(pattern->nkids + 1) / 2;
     graph->edges = kq_arena_alloc(b->arena, (size_t)graph->nnodes * sizeof(kq_graph_edge));
     graph->node_column = kq_arena_alloc(b->arena, (size_t)graph->nnodes * sizeof(int));

@@ -1009,12 +1009,14 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op);
 
 static kq_plan *bind_operator(binder *b, kq_plan *input, const kq_ast *op)
 {
-    if (input->kind == KQ_PLAN_GRAPH && op->kind != KQ_AST_GRAPH_MATCH) {
+    bool graph_operator = op->kind == KQ_AST_GRAPH_MATCH || op->kind == KQ_AST_GRAPH_MARK_COMPONENTS ||
+                          op->kind == KQ_AST_GRAPH_TO_TABLE;
+    if (input->kind == KQ_PLAN_GRAPH && !graph_operator) {
         kq_bind_error(b, op->start, op->end, "make-graph builds a graph, not a table: follow it with graph-match");
         return NULL;
     }
-    if (op->kind == KQ_AST_GRAPH_MATCH && input->kind != KQ_PLAN_GRAPH) {
-        kq_bind_error(b, op->start, op->end, "graph-match needs a graph: put make-graph before it");
+    if (graph_operator && input->kind != KQ_PLAN_GRAPH) {
+        kq_bind_error(b, op->start, op->end, "this graph operator needs a graph: put make-graph before it");
         return NULL;
     }
     const char *saved = b->row_origin;
@@ -1087,6 +1089,8 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_SCAN: return binder_scan(b, input, op);
     case KQ_AST_MAKE_GRAPH: return binder_make_graph(b, input, op);
     case KQ_AST_GRAPH_MATCH: return binder_graph_match(b, input, op);
+    case KQ_AST_GRAPH_MARK_COMPONENTS: return binder_mark_components(b, input, op);
+    case KQ_AST_GRAPH_TO_TABLE: return binder_graph_to_table(b, input, op);
     case KQ_AST_COUNT: {
         plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);
         schema_builder sb = {0};

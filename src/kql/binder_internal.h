@@ -83,6 +83,8 @@ kq_plan *binder_project_by_names(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_scan(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_make_graph(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_graph_match(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_mark_components(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_graph_to_table(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_range(binder *b, const kq_ast *ast);
 kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_top_nested(binder *b, kq_plan *input, const kq_ast *op);

@@ -2,6 +2,7 @@
  * Parsers of the graph operators:
  *   make-graph Source --> Target [with Nodes on Id | with_node_id=Name]
  *   graph-match [cycles=none|all|unique_edges] (a)-[e*1..3]->(b)<-[f]-(c) [where ...] project ...
+ *   graph-shortest-paths [output=any|all] (a)-[e*1..5]->(b) [where ...] project ...
  */
 #include "kql/parser_internal.h"
 
@@ -110,9 +111,21 @@ static kq_ast *parse_graph_edge(parser *ps)
     return edge;
 }
 
-kq_ast *kq_parse_graph_match(parser *ps, const kq_token *keyword)
+kq_ast *kq_parse_graph_match(parser *ps, const kq_token *keyword, bool shortest)
 {
     kq_ast *n = kq_ps_node(ps, KQ_AST_GRAPH_MATCH, keyword->start, keyword->end);
+    if (shortest) {
+        n->flags |= KQ_GRAPH_SHORTEST;
+        if (kq_ps_at(ps, "output")) {
+            kq_ps_advance(ps);
+            kq_ps_expect(ps, "=", "'=' and any or all");
+            const kq_token *mode = kq_ps_expect_name(ps, "any or all");
+            if (kq_str_eq(mode->text, "all"))
+                n->flags |= KQ_GRAPH_SHORTEST_ALL;
+            else if (!kq_str_eq(mode->text, "any"))
+                kq_ps_fail_at(ps, mode, "any or all");
+        }
+    }
     if (kq_ps_at(ps, "cycles")) {
         kq_ps_advance(ps);
         kq_ps_expect(ps, "=", "'=' and none, all or unique_edges");
@@ -145,5 +158,48 @@ kq_ast *kq_parse_graph_match(parser *ps, const kq_token *keyword)
     } while (kq_ps_accept(ps, ","));
     n->end = kids.items[kids.count - 1]->end;
     kq_ps_kids_attach(ps, n, &kids);
+    return n;
+}
+
+/* graph-mark-components [kind=weak] [with_component_id=Name] */
+kq_ast *kq_parse_mark_components(parser *ps, const kq_token *keyword)
+{
+    kq_ast *n = kq_ps_node(ps, KQ_AST_GRAPH_MARK_COMPONENTS, keyword->start, keyword->end);
+    n->text.ptr = "ComponentId";
+    n->text.len = 11;
+    for (;;) {
+        if (kq_ps_at(ps, "kind")) {
+            kq_ps_advance(ps);
+            kq_ps_expect(ps, "=", "'=' and weak");
+            const kq_token *kind = kq_ps_expect_name(ps, "weak");
+            if (!kq_str_eq(kind->text, "weak"))
+                kq_ps_fail_at(ps, kind, "weak (strong components are not supported yet)");
+            n->end = kind->end;
+        } else if (kq_ps_at(ps, "with_component_id")) {
+            kq_ps_advance(ps);
+            kq_ps_expect(ps, "=", "'=' and the component id property name");
+            const kq_token *name = kq_ps_expect_name(ps, "the component id property name");
+            n->text = name->text;
+            n->end = name->end;
+        } else {
+            return n;
+        }
+    }
+}
+
+/* graph-to-table nodes | edges */
+kq_ast *kq_parse_graph_to_table(parser *ps, const kq_token *keyword)
+{
+    const kq_token *what = kq_ps_expect_name(ps, "nodes or edges");
+    kq_ast *n = kq_ps_node(ps, KQ_AST_GRAPH_TO_TABLE, keyword->start, what->end);
+    if (kq_str_eq(what->text, "nodes"))
+        n->flags = 1;
+    else if (kq_str_eq(what->text, "edges"))
+        n->flags = 2;
+    else
+        kq_ps_fail_at(ps, what, "nodes or edges");
+    if (kq_ps_at(ps, "as") || kq_ps_at(ps, "with_node_id") || kq_ps_at(ps, "with_source_id") ||
+        kq_ps_at(ps, "with_target_id") || kq_ps_at(ps, ","))
+        kq_ps_fail_at(ps, kq_ps_peek(ps), "'|' (graph-to-table options are not supported yet)");
     return n;
 }

@@ -1599,7 +1599,25 @@ static kq_ast *parse_operator(parser *ps)
     if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "match")) {
         advance(ps);
         advance(ps);
-        return kq_parse_graph_match(ps, keyword);
+        return kq_parse_graph_match(ps, keyword, false);
+    }
+    if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "mark") &&
+        kq_token_is(peek_at(ps, 2), "-") && kq_token_is(peek_at(ps, 3), "components")) {
+        for (int i = 0; i < 4; i++)
+            advance(ps);
+        return kq_parse_mark_components(ps, keyword);
+    }
+    if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "to") &&
+        kq_token_is(peek_at(ps, 2), "-") && kq_token_is(peek_at(ps, 3), "table")) {
+        for (int i = 0; i < 4; i++)
+            advance(ps);
+        return kq_parse_graph_to_table(ps, keyword);
+    }
+    if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "shortest") &&
+        kq_token_is(peek_at(ps, 2), "-") && kq_token_is(peek_at(ps, 3), "paths")) {
+        for (int i = 0; i < 4; i++)
+            advance(ps);
+        return kq_parse_graph_match(ps, keyword, true);
     }
     if (kq_token_is(keyword, "partition"))
         return parse_partition(ps, keyword);

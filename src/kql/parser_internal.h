@@ -46,6 +46,9 @@ kq_ast *kq_ps_right_side(parser *ps);
 
 /* parse_graph.c: make-graph and graph-match, after their keywords. */
 kq_ast *kq_parse_make_graph(parser *ps, const kq_token *keyword);
-kq_ast *kq_parse_graph_match(parser *ps, const kq_token *keyword);
+/* graph-match, or graph-shortest-paths when shortest is set. */
+kq_ast *kq_parse_graph_match(parser *ps, const kq_token *keyword, bool shortest);
+kq_ast *kq_parse_mark_components(parser *ps, const kq_token *keyword);
+kq_ast *kq_parse_graph_to_table(parser *ps, const kq_token *keyword);
 
 #endif

@@ -125,6 +125,8 @@ enum {
     KQ_GRAPH_CYCLES_NONE = 1,    /* graph-match cycles=none: no node twice in a match */
     KQ_GRAPH_CYCLES_ALL = 2,     /* cycles=all; the default, unique_edges, allows no edge twice */
     KQ_GRAPH_HAS_WHERE = 4,
+    KQ_GRAPH_SHORTEST = 8,       /* graph-shortest-paths: only the shortest paths per start and end */
+    KQ_GRAPH_SHORTEST_ALL = 16,  /* output=all: every shortest path, not one per start and end */
     KQ_GRAPH_EDGE_FORWARD = 1,   /* -[e]-> */
     KQ_GRAPH_EDGE_BACKWARD = 2,  /* <-[e]- */
     KQ_GRAPH_EDGE_ANY = 3,       /* -[e]- */
@@ -168,6 +170,9 @@ typedef struct kq_graph_spec {
     kq_type *row_types;
     int row_count;
     struct kq_expr *where;            /* or NULL */
+    int shortest;                     /* 0, or KQ_GRAPH_SHORTEST with KQ_GRAPH_SHORTEST_ALL */
+    int component_property;           /* graph-mark-components: its node property, or -1 */
+    int to_table;                     /* graph-to-table: 1 nodes, 2 edges; 0 for graph-match */
 } kq_graph_spec;
 
 typedef struct kq_sort_key {
