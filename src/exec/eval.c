@@ -124,8 +124,10 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
             run->scalars[e->slot] = count ? column[0] : kq_null(e->type);
             run->scalar_done[e->slot] = true;
         }
+        /* The value lives in the run's arena, which ends before the result is written:
+         * each row gets a copy in the caller's arena. */
         for (uint32_t i = 0; i < n; i++)
-            out[i] = run->scalars[e->slot];
+            out[i] = kq_value_copy(arena, run->scalars[e->slot]);
         return;
     }
 }

@@ -736,3 +736,57 @@ kq_expr *kq_bind_scalar(binder *b, const kq_ast *ast, const kq_schema *row)
     b->depth--;
     return e;
 }
+
+/*
+ * series_stats(x) in project: seven columns, series_stats_x_min, _min_idx, _max, _max_idx,
+ * _avg, _stdev and _variance, each read from series_stats_dynamic(x). Returns false when
+ * item is not such a call; *ok turns false after an error.
+ */
+bool binder_expand_series_stats(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb,
+                                expr_list *exprs, bool *ok)
+{
+    if (item->kind != KQ_AST_CALL || !kq_str_eq(item->text, "series_stats") || item->nkids < 1 || item->nkids > 2 ||
+        kq_find_let(b, item->text.ptr, item->text.len))
+        return false;
+    static const struct {
+        const char *name;
+        const char *conversion;
+    } stats[] = {{"min", "todouble"}, {"min_idx", "tolong"}, {"max", "todouble"}, {"max_idx", "tolong"},
+                 {"avg", "todouble"}, {"stdev", "todouble"}, {"variance", "todouble"}};
+    const char *column = binder_column_name_of(b, item->kids[0], false);
+    kq_ast *bag = kq_arena_alloc(b->arena, sizeof *bag);
+    *bag = *item;
+    bag->text.ptr = "series_stats_dynamic";
+    bag->text.len = 20;
+    for (size_t i = 0; i < KQ_ARRAY_LEN(stats); i++) {
+        kq_ast *key = kq_arena_alloc(b->arena, sizeof *key);
+        *key = *item;
+        key->kind = KQ_AST_LITERAL;
+        key->nkids = 0;
+        key->kids = NULL;
+        key->value = kq_string(stats[i].name, strlen(stats[i].name));
+        kq_ast *index = kq_arena_alloc(b->arena, sizeof *index);
+        *index = *item;
+        index->kind = KQ_AST_INDEX;
+        index->nkids = 2;
+        index->kids = kq_arena_alloc(b->arena, 2 * sizeof(kq_ast *));
+        index->kids[0] = bag;
+        index->kids[1] = key;
+        kq_ast *convert = kq_arena_alloc(b->arena, sizeof *convert);
+        *convert = *item;
+        convert->text.ptr = stats[i].conversion;
+        convert->text.len = (uint32_t)strlen(stats[i].conversion);
+        convert->nkids = 1;
+        convert->kids = kq_arena_alloc(b->arena, sizeof(kq_ast *));
+        convert->kids[0] = index;
+        kq_expr *value = kq_bind_scalar(b, convert, row);
+        if (!value) {
+            *ok = false;
+            return true;
+        }
+        binder_add_field(b, sb, kq_arena_printf(b->arena, "series_stats_%s_%s", column ? column : "", stats[i].name),
+                         value->type);
+        binder_exprs_push(exprs, value);
+    }
+    return true;
+}

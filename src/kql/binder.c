@@ -284,6 +284,8 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
     bool ok = true;
     for (uint32_t i = 0; i < op->nkids; i++) {
         const kq_ast *item = op->kids[i];
+        if (binder_expand_series_stats(b, item, &input->schema, &sb, &exprs, &ok))
+            continue;
         const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
         if (!value) {
@@ -325,6 +327,8 @@ static kq_plan *bind_project(binder *b, kq_plan *input, const kq_ast *op)
     bool ok = true;
     for (uint32_t i = 0; i < op->nkids; i++) {
         const kq_ast *item = op->kids[i];
+        if (binder_expand_series_stats(b, item, &input->schema, &sb, &exprs, &ok))
+            continue;
         const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
         if (!value) {
