@@ -474,8 +474,31 @@ static kq_expr *bind_window(binder *b, const kq_ast *ast, const kq_schema *row, 
     return e;
 }
 
+/* estimate_data_size(*) or estimate_data_size(a, b): the function over the row's columns. */
+static kq_expr *bind_estimate_data_size(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    bool star = ast->nkids == 1 && ast->kids[0]->kind == KQ_AST_STAR;
+    uint32_t nargs = star ? (row ? row->count : 0) : ast->nkids;
+    if (nargs == 0 || nargs > KQ_MAX_CALL_ARGS) {
+        kq_bind_error(b, ast->start, ast->end, "estimate_data_size takes * or 1 to %d columns", KQ_MAX_CALL_ARGS);
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CALL, KQ_LONG, ast);
+    e->fn = kq_function_find("estimate_data_size", 18);
+    e->nargs = (int)nargs;
+    e->args = kq_arena_alloc(b->arena, nargs * sizeof(kq_expr *));
+    for (uint32_t i = 0; i < nargs; i++) {
+        e->args[i] = star ? binder_column_ref(b, row, (int)i) : kq_bind_scalar(b, ast->kids[i], row);
+        if (!e->args[i])
+            return NULL;
+    }
+    return e;
+}
+
 static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
 {
+    if (kq_str_eq(ast->text, "estimate_data_size") && !kq_find_let(b, ast->text.ptr, ast->text.len))
+        return bind_estimate_data_size(b, ast, row);
     for (size_t w = 0; w < KQ_ARRAY_LEN(window_functions); w++)
         if (kq_str_eq(ast->text, window_functions[w].name) && !kq_find_let(b, ast->text.ptr, ast->text.len))
             return bind_window(b, ast, row, (int)w);
