@@ -809,6 +809,8 @@ const kq_function kq_math_functions[] = {
     FN("series_fill_forward", 1, 2, kq_series_bind_fill_directional, kq_series_fill_forward, "series_fill_forward(series [, missing_value])", "Replaces missing elements with the nearest value on their left."),
     FN("series_fill_backward", 1, 2, kq_series_bind_fill_directional, kq_series_fill_backward, "series_fill_backward(series [, missing_value])", "Replaces missing elements with the nearest value on their right."),
     FN("series_fill_linear", 1, 4, kq_series_bind_fill_linear, kq_series_fill_linear, "series_fill_linear(series [, missing_value [, fill_edges [, constant]]])", "Linear interpolation of missing elements. Integer series give truncated values."),
+    FN("series_seasonal", 1, 2, kq_series_bind_seasonal, kq_series_seasonal, "series_seasonal(series, period) -> dynamic",
+       "Each element replaced by the median of the elements at the same phase (index modulo period); the period is required."),
     FN("series_fir", 2, 4, kq_series_bind_fir, kq_series_fir, "series_fir(series, filter [, normalize [, center]])", "Finite impulse response filter. Samples outside the series count as 0."),
     FN("series_iir", 3, 3, kq_series_bind_iir, kq_series_iir, "series_iir(series, numerators, denominators)", "Infinite impulse response filter. denominators[0] = 0 gives null."),
 };
