@@ -761,11 +761,66 @@ kq_expr *kq_bind_scalar(binder *b, const kq_ast *ast, const kq_schema *row)
 }
 
 /*
+ * array_sort_asc(a, b, ...) and array_sort_desc with two or more arrays, unnamed in project
+ * or print: one column per array, a_sorted, b_sorted, ..., as Kusto returns them. kqlite's
+ * function gives an array of the sorted arrays, and column i reads its element i.
+ */
+static bool expand_array_sort(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb,
+                              expr_list *exprs, bool *ok)
+{
+    if (item->kind != KQ_AST_CALL || item->nkids < 2 ||
+        !(kq_str_eq(item->text, "array_sort_asc") || kq_str_eq(item->text, "array_sort_desc")) ||
+        kq_find_let(b, item->text.ptr, item->text.len))
+        return false;
+    kq_expr *call = kq_bind_scalar(b, item, row);
+    if (!call) {
+        *ok = false;
+        return true;
+    }
+    int arrays = call->nargs;
+    if (arrays > 0 && call->args[arrays - 1]->type == KQ_BOOL)
+        arrays--;
+    if (arrays < 2)
+        return false; /* one array: an ordinary column, bound again by the caller */
+    int counter = 0;
+    for (int i = 0; i < arrays; i++) {
+        kq_ast *key = kq_arena_alloc(b->arena, sizeof *key);
+        *key = *item;
+        key->kind = KQ_AST_LITERAL;
+        key->nkids = 0;
+        key->kids = NULL;
+        key->value = kq_long(i);
+        kq_ast *index = kq_arena_alloc(b->arena, sizeof *index);
+        *index = *item;
+        index->kind = KQ_AST_INDEX;
+        index->nkids = 2;
+        index->kids = kq_arena_alloc(b->arena, 2 * sizeof(kq_ast *));
+        index->kids[0] = (kq_ast *)item;
+        index->kids[1] = key;
+        kq_expr *value = kq_bind_scalar(b, index, row);
+        if (!value) {
+            *ok = false;
+            return true;
+        }
+        /* An array without a column name takes the first array's, as the language service
+         * names it (a second a_sorted becomes a_sorted1). */
+        const char *column = binder_column_name_of(b, item->kids[i], false);
+        if (!column)
+            column = binder_column_name_of(b, item->kids[0], false);
+        const char *name = column ? kq_arena_printf(b->arena, "%s_sorted", column)
+                                  : binder_next_column_name(b, sb, &counter);
+        binder_add_field(b, sb, name, value->type);
+        binder_exprs_push(exprs, value);
+    }
+    return true;
+}
+
+/*
  * series_stats(x) in project: seven columns, series_stats_x_min, _min_idx, _max, _max_idx,
  * _avg, _stdev and _variance, each read from series_stats_dynamic(x). Returns false when
  * item is not such a call; *ok turns false after an error.
  */
-bool binder_expand_series_stats(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb,
+static bool expand_series_stats(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb,
                                 expr_list *exprs, bool *ok)
 {
     if (item->kind != KQ_AST_CALL || !kq_str_eq(item->text, "series_stats") || item->nkids < 1 || item->nkids > 2 ||
@@ -812,4 +867,10 @@ bool binder_expand_series_stats(binder *b, const kq_ast *item, const kq_schema *
         binder_exprs_push(exprs, value);
     }
     return true;
+}
+
+bool binder_expand_columns(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb, expr_list *exprs,
+                           bool *ok)
+{
+    return expand_series_stats(b, item, row, sb, exprs, ok) || expand_array_sort(b, item, row, sb, exprs, ok);
 }

@@ -284,7 +284,7 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
     bool ok = true;
     for (uint32_t i = 0; i < op->nkids; i++) {
         const kq_ast *item = op->kids[i];
-        if (binder_expand_series_stats(b, item, &input->schema, &sb, &exprs, &ok))
+        if (binder_expand_columns(b, item, &input->schema, &sb, &exprs, &ok))
             continue;
         const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
@@ -327,7 +327,7 @@ static kq_plan *bind_project(binder *b, kq_plan *input, const kq_ast *op)
     bool ok = true;
     for (uint32_t i = 0; i < op->nkids; i++) {
         const kq_ast *item = op->kids[i];
-        if (binder_expand_series_stats(b, item, &input->schema, &sb, &exprs, &ok))
+        if (binder_expand_columns(b, item, &input->schema, &sb, &exprs, &ok))
             continue;
         const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
@@ -986,6 +986,8 @@ static kq_plan *bind_print(binder *b, const kq_ast *ast)
     bool ok = true;
     for (uint32_t i = 0; i < ast->nkids; i++) {
         const kq_ast *item = ast->kids[i];
+        if (binder_expand_columns(b, item, &source->schema, &sb, &exprs, &ok))
+            continue;
         const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         kq_expr *value = kq_bind_scalar(b, value_ast, &source->schema);
         if (!value) {

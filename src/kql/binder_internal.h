@@ -70,9 +70,10 @@ void binder_exprs_push(expr_list *list, kq_expr *e);
 kq_expr **binder_exprs_finish(binder *b, expr_list *list);
 /* Finishes a projection of input columns (project variants): a PROJECT plan over exprs
  * with schema sb, or NULL (freeing both lists) when ok is false. */
-/* series_stats(x) as a project item: adds its seven columns; false when item is something else. */
-bool binder_expand_series_stats(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb,
-                                expr_list *exprs, bool *ok);
+/* An unnamed project or print item that Kusto turns into several columns (series_stats(x),
+ * array_sort_asc(a, b)): adds them and returns true; false when item is something else. */
+bool binder_expand_columns(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb, expr_list *exprs,
+                           bool *ok);
 kq_plan *binder_column_projection(binder *b, kq_plan *input, const kq_ast *op, schema_builder *sb, expr_list *exprs,
                                   bool ok);
 kq_expr *binder_column_ref(binder *b, const kq_schema *schema, int column);
