@@ -1,7 +1,7 @@
 /*
  * graph-match over the graph of make-graph. The edges (the input) and the nodes table
- * are read whole; a node is a distinct id, from the nodes table (its first row with
- * that id) or from an edge end that the table lacks (then its properties are null).
+ * are read whole. A node is a distinct id, from the nodes table (its first row with
+ * that id) or from an edge end that the table lacks, whose properties are then null.
  * Matches are found depth first along the pattern, and each match fills one match row
  * (kq_graph_spec) on which where and project are evaluated.
  *

@@ -4,11 +4,11 @@
  * and the match id of its sequence. Every input record is checked against the steps
  * from the last to the first:
  *
- *   check 1: when step k-1's state is not empty and the record meets step k's
- *   condition (seeing that state), step k-1's state moves to step k, extended by the
- *   record with step k's assignments, and step k-1 becomes empty;
- *   check 2 (only without a check 1 match): when step k's state is not empty or k is
- *   the first step, and the record meets the condition (seeing step k's state), the
+ *   check 1: step k-1's state is not empty and the record meets step k's condition
+ *   (seeing that state). Then step k-1's state moves to step k, extended by the record
+ *   with step k's assignments, and step k-1 becomes empty.
+ *   check 2, only without a check 1 match: step k's state is not empty or k is the
+ *   first step, and the record meets the condition (seeing step k's state). Then the
  *   record with the assignments replaces step k's own record. On an empty first step
  *   this starts a new sequence with the next match id.
  *
@@ -113,7 +113,7 @@ static void flush_pending(kq_op *op, step_state *state)
     state->pending = NULL;
 }
 
-/* Outputs a step's match as its output mode says. */
+/* Outputs a step's match as its output mode (all, last, none) sets. */
 static void output_match(kq_op *op, const kq_scan_step *step, step_state *state, const kq_value *record)
 {
     const kq_scan_spec *spec = spec_of(op);

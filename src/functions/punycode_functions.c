@@ -21,7 +21,7 @@
 /* RFC 3492 section 5 parameters. */
 enum { BASE = 36, TMIN = 1, TMAX = 26, SKEW = 38, DAMP = 700, INITIAL_BIAS = 72, INITIAL_N = 128 };
 
-/* Longest label in code points that is encoded or decoded; DNS labels are at most 63 bytes. */
+/* Maximum label length in code points that is encoded or decoded (DNS labels have at most 63 bytes). */
 #define MAX_LABEL_POINTS 4096
 
 static uint32_t adapt(uint32_t delta, uint32_t points, bool first)

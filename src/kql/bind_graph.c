@@ -118,7 +118,7 @@ kq_plan *binder_graph_to_table(binder *b, kq_plan *input, const kq_ast *op)
     return plan;
 }
 
-/* What the rewriting knows: the pattern's variables and the calls found so far. */
+/* State of the rewriting: the pattern's variables and the element calls found so far. */
 typedef struct graph_scope {
     const kq_ast *pattern;
     kq_graph_spec *graph;

@@ -107,7 +107,11 @@ static kq_ast *parse_graph_edge(parser *ps)
     bool forward = kq_ps_accept(ps, ">");
     if (backward && forward)
         kq_ps_fail_at(ps, kq_ps_peek(ps), "an edge with one direction");
-    edge->flags = forward ? KQ_GRAPH_EDGE_FORWARD : backward ? KQ_GRAPH_EDGE_BACKWARD : KQ_GRAPH_EDGE_ANY;
+    edge->flags = KQ_GRAPH_EDGE_ANY;
+    if (forward)
+        edge->flags = KQ_GRAPH_EDGE_FORWARD;
+    else if (backward)
+        edge->flags = KQ_GRAPH_EDGE_BACKWARD;
     return edge;
 }
 
