@@ -1413,9 +1413,17 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
     } else if (!kq_ast_is_tabular(&b, last_query->kids[0]) &&
                last_query->kids[0]->kind != KQ_AST_PIPE) {
         kq_expr *scalar = kq_bind_scalar(&b, last_query->kids[0], NULL);
-        if (scalar)
-            kq_bind_error(&b, last_query->start, last_query->end,
-                          "the query must be a tabular expression (a table name, a let-bound table or datatable)");
+        if (scalar) {
+            kq_diag *diag = kq_bind_error(&b, last_query->start, last_query->end,
+                                          "the query must be a tabular expression (a table name, a let-bound "
+                                          "table or datatable)");
+            uint32_t len = last_query->end - last_query->start;
+            const char *text = source->text + last_query->start;
+            if (len <= 60 && !memchr(text, '\n', len))
+                kq_diag_set_hint(diag, "to show a scalar value, write print before it: print %.*s", (int)len, text);
+            else
+                kq_diag_set_hint(diag, "to show a scalar value, write print before it");
+        }
     } else {
         query->root = kq_bind_tabular(&b, last_query->kids[0]);
         if (query->root && query->root->kind == KQ_PLAN_GRAPH) {
