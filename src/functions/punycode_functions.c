@@ -63,8 +63,10 @@ static bool decode_utf8(kq_str text, uint32_t *points, uint32_t *count)
 {
     *count = 0;
     for (size_t i = 0; i < text.len;) {
+        if (*count == MAX_LABEL_POINTS)
+            return false;
         size_t n = kq_utf8_decode(text.ptr + i, text.len - i, &points[*count]);
-        if (n == 0 || *count == MAX_LABEL_POINTS)
+        if (n == 0)
             return false;
         i += n;
         (*count)++;

@@ -304,8 +304,11 @@ static kq_value eval_format_bytes(kq_eval_ctx *ctx, const kq_value *args, int ar
     double value = round(size / pow(1024.0, index) * scale) / scale;
     if (value == 0)
         value = 0; /* no "-0" */
-    char text[64];
+    /* A double has at most 309 integer digits, so 309 + '.' + 15 decimals + a unit fit. */
+    char text[400];
     int len = snprintf(text, sizeof text, "%.*f", (int)precision, value);
+    if (len < 0 || (size_t)len + 8 >= sizeof text)
+        return kq_string("", 0);
     if (precision > 0) {
         while (len > 0 && text[len - 1] == '0')
             len--;
