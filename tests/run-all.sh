@@ -36,6 +36,9 @@ record "golden and end-to-end cases" $?
 python3 tests/run_tuning.py "$kqlite"
 record "exclusions, scheduled alerts and watch (tests/run_tuning.py)" $?
 
+python3 tests/run_pushdown.py "$kqlite" "$root/../shared"
+record "loading only the columns queries read changes no result (tests/run_pushdown.py)" $?
+
 python3 tests/run_hostile.py "$kqlite"
 record "hostile input: no crash, bounded memory, every record accounted for (tests/run_hostile.py)" $?
 

@@ -27,6 +27,8 @@ typedef struct kq_cli_common {
     uint64_t max_memory;  /* --max-memory in bytes; 0 = the default (half of physical memory) */
     bool strict;          /* --strict: a skipped record or file, or an unconverted value, fails the run */
     bool csv_safe;        /* --csv-safe: quote CSV cells that spreadsheets would run as formulas */
+    bool all_columns;     /* --all-columns: load every column, also those no query reads */
+    const struct kq_column_use *column_use; /* load only these columns (NULL: all) */
 } kq_cli_common;
 
 /*
@@ -36,6 +38,16 @@ typedef struct kq_cli_common {
  */
 int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *index);
 void kq_cli_common_init(kq_cli_common *common);
+
+/*
+ * Works out which columns the queries read by compiling them against the
+ * built-in schemas, so that kq_cli_load_data skips the rest. Returns NULL
+ * (load every column) with --all-columns or --strict (every value is then
+ * converted and checked), or when a query does not compile that way (it
+ * reads a table or column only the data defines).
+ */
+struct kq_column_use *kq_cli_plan_columns(const kq_cli_common *common, const kq_source *const *sources, size_t count);
+void kq_cli_free_columns(struct kq_column_use *use);
 
 /*
  * Loads every data argument; prints the per-file report to stderr. Returns false

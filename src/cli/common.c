@@ -1,5 +1,6 @@
 /* Options, data loading and messages shared by the subcommands. */
 #include "cli/cli.h"
+#include "kql/compile.h"
 #include "base/util.h"
 #include "exec/budget.h"
 
@@ -100,6 +101,10 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
         common->csv_safe = true;
         return 1;
     }
+    if (strcmp(arg, "--all-columns") == 0) {
+        common->all_columns = true;
+        return 1;
+    }
     if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
         common->quiet = true;
         return 1;
@@ -118,7 +123,9 @@ const char kq_cli_limit_options_help[] =
     "                        value did not convert to its column's type\n"
     "  --csv-safe            csv format: prefix cells starting with =, +, -, @, tab, CR or NUL\n"
     "                        with ' so spreadsheets do not run them as formulas (numbers such\n"
-    "                        as -12 stay as they are)\n";
+    "                        as -12 stay as they are)\n"
+    "  --all-columns         load every column of the data, also those no query reads\n"
+    "                        (by default they are skipped while loading)\n";
 
 /* Appends text from a file or a log record, escaped: file names, table names taken from a
  * Type column and skip reasons naming event providers can all hold escape sequences. */
@@ -185,9 +192,46 @@ static bool strict_check(const load_totals *totals)
     return false;
 }
 
+static bool wanted_column(void *user, const char *table, const char *column, size_t len)
+{
+    return kq_column_use_wants(user, table, column, len);
+}
+
+kq_column_use *kq_cli_plan_columns(const kq_cli_common *common, const kq_source *const *sources, size_t count)
+{
+    if (common->all_columns || common->strict)
+        return NULL;
+    kq_column_use *use = kq_xcalloc(1, sizeof *use);
+    for (size_t i = 0; i < count; i++) {
+        kq_diags diags;
+        kq_diags_init(&diags);
+        kq_query *query = kq_compile(sources[i], NULL, &diags);
+        kq_diags_free(&diags);
+        if (!query) {
+            kq_cli_free_columns(use);
+            return NULL;
+        }
+        kq_column_use_add(use, query);
+        kq_query_free(query);
+    }
+    return use;
+}
+
+void kq_cli_free_columns(kq_column_use *use)
+{
+    if (!use)
+        return;
+    kq_column_use_free(use);
+    free(use);
+}
+
 bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq_cli_common *common)
 {
     kq_load_options options = {.timezone = common->timezone};
+    if (common->column_use) {
+        options.column_filter = wanted_column;
+        options.column_filter_user = (void *)common->column_use;
+    }
     kq_load_report report;
     kq_load_report_init(&report);
     bool ok = true;

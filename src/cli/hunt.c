@@ -629,6 +629,23 @@ static bool prepare(hunt_session *session, bool exclusions_ok)
     return true;
 }
 
+/*
+ * Works out which columns the rules read, so the loader skips the rest.
+ * Exclusions and scheduled alert runs (their time window) read source rows
+ * beyond the queries, so they load every column.
+ */
+static kq_column_use *plan_column_use(const hunt_session *session, const kq_rule_set *set)
+{
+    if (session->exclusions.count || session->alerts || session->state_dir)
+        return NULL;
+    const kq_source **sources = kq_xcalloc(set->count + 1, sizeof *sources);
+    for (size_t i = 0; i < set->count; i++)
+        sources[i] = &set->rules[i]->query_source;
+    kq_column_use *use = kq_cli_plan_columns(&session->common, sources, set->count);
+    free(sources);
+    return use;
+}
+
 /* Loads rules, exclusions, state and data, runs every rule and prints the summary; returns the exit status. */
 static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, char **exclusion_paths,
                     int nexclusion_paths, char **data, int ndata)
@@ -649,7 +666,11 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
     if (prepare(session, exclusions_ok)) {
         kq_exec_set_default_limits(&(kq_exec_limits){.max_memory = session->common.max_memory});
         session->catalog = kq_catalog_new();
+        kq_column_use *use = plan_column_use(session, &set);
+        session->common.column_use = use;
         bool inputs_ok = kq_cli_load_data(session->catalog, data, ndata, &session->common);
+        session->common.column_use = NULL;
+        kq_cli_free_columns(use);
         if (session->common.format == KQ_FORMAT_JSON)
             fputc('[', stdout);
         if (session->common.format == KQ_FORMAT_CSV)

@@ -82,11 +82,16 @@ int kq_cmd_query(int argc, char **argv)
         first_data = 1;
     }
 
-    kq_catalog *catalog = kq_catalog_new();
-    bool inputs_ok = kq_cli_load_data(catalog, positional + first_data, npositional - first_data, &common);
-
     kq_source source = {.file = query_file ? query_file : "<query>", .text = query_text,
                         .len = strlen(query_text), .first_line = 1};
+    kq_catalog *catalog = kq_catalog_new();
+    const kq_source *sources[] = {&source};
+    kq_column_use *use = kq_cli_plan_columns(&common, sources, 1);
+    common.column_use = use;
+    bool inputs_ok = kq_cli_load_data(catalog, positional + first_data, npositional - first_data, &common);
+    common.column_use = NULL;
+    kq_cli_free_columns(use);
+
     kq_diags diags;
     kq_diags_init(&diags);
     kq_query *query = kq_compile(&source, catalog, &diags);

@@ -10,9 +10,35 @@
 
 #include <string.h>
 
+/*
+ * Returns true when e has the same value on every row: a constant, or a call of
+ * a function other than rand() and new_guid() on constants. now() and ago()
+ * qualify, because a query reads one "now" throughout.
+ */
+bool kq_expr_is_constant(const kq_expr *e)
+{
+    if (e->kind == KQ_EXPR_CONST)
+        return true;
+    if (e->kind != KQ_EXPR_CALL || !e->fn)
+        return false;
+    if (strcmp(e->fn->name, "rand") == 0 || strcmp(e->fn->name, "new_guid") == 0)
+        return false;
+    for (int a = 0; a < e->nargs; a++)
+        if (!kq_expr_is_constant(e->args[a]))
+            return false;
+    return true;
+}
+
 static void eval_call(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows,
                       uint32_t n, kq_value *out, kq_arena *arena)
 {
+    /* A call on constants (now(-5d) in a time window) runs once, not once per row. */
+    if (n > 1 && kq_expr_is_constant(e)) {
+        eval_call(run, e, batch, rows, 1, out, arena);
+        for (uint32_t i = 1; i < n; i++)
+            out[i] = out[0];
+        return;
+    }
     kq_value *args[KQ_MAX_CALL_ARGS];
     for (int a = 0; a < e->nargs; a++) {
         args[a] = kq_arena_alloc(arena, (n ? n : 1) * sizeof(kq_value));

@@ -88,6 +88,14 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
 kq_op *kq_op_scan(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input);
+/* Returns true when e has one value on every row (constants, and calls on them other than rand and new_guid). */
+bool kq_expr_is_constant(const kq_expr *e);
+/* Returns true when the comparison e (has, ==, in, ...) is false on every row of batch, from its terms. */
+bool kq_terms_exclude(const kq_expr *e, kq_batch *batch);
+
+/* What a where clause's predicate is on a whole batch, decided without evaluating it per row. */
+typedef enum kq_verdict { KQ_VERDICT_SOME, KQ_VERDICT_NONE, KQ_VERDICT_ALL } kq_verdict;
+kq_verdict kq_batch_verdict(kq_run *run, const kq_expr *predicate, kq_batch *batch, kq_arena *arena);
 kq_op *kq_op_project(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_summarize(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_sort(kq_run *run, const kq_plan *plan, kq_op *input);
@@ -104,6 +112,8 @@ kq_op *kq_op_graph_match(kq_run *run, const kq_plan *plan, kq_op *input);
 void kq_eval_window(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows, uint32_t n, kq_value *out,
                     kq_arena *arena);
 void kq_window_reset(kq_run *run, const kq_expr *e);
+/* True when e calls a window function, so its rows cannot be skipped by batch. */
+bool kq_expr_has_window(const kq_expr *e);
 void kq_window_free_all(kq_run *run);
 /* A batch of parse's or parse-kv's output: the input's columns, with fresh all-null
  * vectors for plan->parse_columns (replacing input columns of the same name). */

@@ -61,10 +61,13 @@ static kq_batch *expand_next(kq_op *op)
     while ((in = op->input->next(op->input))) {
         kq_arena_reset(s->scratch);
         uint32_t n = in->nrows;
+        /* The expanded elements point into the evaluated arrays, so those live in a
+         * column-less batch that the output borrows, not in the scratch arena. */
+        kq_batch *evaluated = kq_batch_new(0, NULL, 0);
         kq_value **values = kq_arena_alloc(s->scratch, plan->nexprs * sizeof(kq_value *));
         for (uint32_t e = 0; e < plan->nexprs; e++) {
             values[e] = kq_arena_alloc(s->scratch, (n ? n : 1) * sizeof(kq_value));
-            kq_eval(op->run, plan->exprs[e], in, NULL, n, values[e], s->scratch);
+            kq_eval(op->run, plan->exprs[e], in, NULL, n, values[e], evaluated->arena);
         }
         uint64_t total = 0;
         uint32_t *counts = kq_arena_alloc(s->scratch, (n ? n : 1) * sizeof(uint32_t));
@@ -81,11 +84,13 @@ static kq_batch *expand_next(kq_op *op)
             total += most;
         }
         if (total == 0) {
+            kq_batch_release(evaluated);
             kq_batch_release(in);
             continue;
         }
         if (total > UINT32_MAX / 2) {
             kq_run_fail(op->run, "mv-expand would produce %llu rows from one batch", (unsigned long long)total);
+            kq_batch_release(evaluated);
             kq_batch_release(in);
             return NULL;
         }
@@ -103,6 +108,8 @@ static kq_batch *expand_next(kq_op *op)
             }
         out->nrows = row;
         kq_batch_borrow(out, in);
+        kq_batch_borrow(out, evaluated);
+        kq_batch_release(evaluated);
         kq_batch_release(in);
         return out;
     }

@@ -3,9 +3,11 @@
 #include "base/util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct where_state {
     kq_arena *scratch;
+    bool every_row; /* KQLITE_EVAL_EVERY_ROW set: no batch verdicts (tests compare both ways) */
 } where_state;
 
 static kq_batch *where_next(kq_op *op)
@@ -14,6 +16,14 @@ static kq_batch *where_next(kq_op *op)
     kq_batch *input;
     while ((input = op->input->next(op->input))) {
         kq_arena_reset(state->scratch);
+        kq_verdict verdict = state->every_row ? KQ_VERDICT_SOME
+                                              : kq_batch_verdict(op->run, op->plan->predicate, input, state->scratch);
+        if (verdict == KQ_VERDICT_NONE) {
+            kq_batch_release(input);
+            continue;
+        }
+        if (verdict == KQ_VERDICT_ALL)
+            return input;
         uint32_t n = input->nrows;
         kq_value *values = kq_arena_alloc(state->scratch, (n ? n : 1) * sizeof(kq_value));
         kq_eval(op->run, op->plan->predicate, input, NULL, n, values, state->scratch);
@@ -52,6 +62,11 @@ kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input)
     where_state *state = kq_xcalloc(1, sizeof *state);
     state->scratch = kq_arena_new(256 * 1024);
     kq_window_reset(run, plan->predicate);
+    const char *every_row = getenv("KQLITE_EVAL_EVERY_ROW");
+    state->every_row = every_row && every_row[0] && strcmp(every_row, "0") != 0;
+    /* Window functions carry state from row to row, so every batch must be evaluated. */
+    if (kq_expr_has_window(plan->predicate))
+        state->every_row = true;
     op->state = state;
     op->next = where_next;
     op->close = where_close;

@@ -54,6 +54,18 @@ void kq_window_reset(kq_run *run, const kq_expr *e)
         kq_window_reset(run, e->args[a]);
 }
 
+bool kq_expr_has_window(const kq_expr *e)
+{
+    if (!e)
+        return false;
+    if (e->kind == KQ_EXPR_WINDOW)
+        return true;
+    for (int a = 0; a < e->nargs; a++)
+        if (kq_expr_has_window(e->args[a]))
+            return true;
+    return false;
+}
+
 void kq_window_free_all(kq_run *run)
 {
     for (int i = 0; run->windows && i < run->query->nslots; i++) {

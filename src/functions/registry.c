@@ -26,6 +26,7 @@ static const family families[] = {
     {kq_compression_functions, &kq_compression_function_count},
     {kq_punycode_functions, &kq_punycode_function_count},
     {kq_command_line_functions, &kq_command_line_function_count},
+    {kq_geo_functions, &kq_geo_function_count},
 };
 
 const kq_function *kq_function_find(const char *name, size_t len)

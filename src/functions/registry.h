@@ -105,6 +105,8 @@ extern const kq_function kq_punycode_functions[];
 extern const size_t kq_punycode_function_count;
 extern const kq_function kq_command_line_functions[];
 extern const size_t kq_command_line_function_count;
+extern const kq_function kq_geo_functions[];
+extern const size_t kq_geo_function_count;
 extern const kq_aggregate kq_aggregates[];
 extern const size_t kq_aggregate_total;
 extern const kq_aggregate kq_more_aggregates[];

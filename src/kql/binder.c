@@ -316,6 +316,7 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
     plan->nexprs = (uint32_t)exprs.count;
     plan->exprs = binder_exprs_finish(b, &exprs);
     plan->schema = binder_finish_schema(b, &sb);
+    plan->keeps_input_columns = true;
     return plan;
 }
 
@@ -958,6 +959,7 @@ kq_plan *binder_column_projection(binder *b, kq_plan *input, const kq_ast *op, s
     plan->exprs = binder_exprs_finish(b, exprs);
     plan->schema = binder_finish_schema(b, sb);
     plan->origin = input->origin;
+    plan->keeps_input_columns = true;
     return plan;
 }
 

@@ -219,6 +219,7 @@ struct kq_plan {
     uint64_t nrows;
     kq_expr *predicate;      /* WHERE */
     kq_expr **exprs;         /* PROJECT: one per output column; SUMMARIZE: keys */
+    bool keeps_input_columns; /* PROJECT of extend, project-away, -rename, -reorder: unnamed input columns stay */
     uint32_t nexprs;
     kq_agg_call *aggs;       /* SUMMARIZE: after the keys in the output */
     uint32_t naggs;

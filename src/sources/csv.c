@@ -17,6 +17,7 @@
 #include "base/limits.h"
 #include "base/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,20 @@
 #define CSV_DATE_ORDER_SCAN_RECORDS 5000
 
 typedef struct csv_reader {
-    const char *data;
+    const char *data; /* the bytes in memory: the whole input, or a window of a file */
     size_t len, pos;
     int line;        /* line number at pos, 1-based */
     int record_line; /* line where the last record started */
     kq_buf text;     /* unescaped field bytes of the last record */
     size_t *starts, *lens;
     size_t nfields, cap;
+    /* Reading a file through a window: the reader owns window (capacity window_cap)
+     * and refills it from file; shifted counts the bytes dropped from its front. */
+    FILE *file;
+    char *window;
+    size_t window_cap;
+    uint64_t shifted;
+    int read_error; /* errno of a failed read, or 0 */
 } csv_reader;
 
 typedef enum csv_status { CSV_RECORD, CSV_END, CSV_UNTERMINATED } csv_status;
@@ -51,6 +59,44 @@ static void reader_free(csv_reader *r)
     kq_buf_free(&r->text);
     free(r->starts);
     free(r->lens);
+    free(r->window);
+}
+
+/*
+ * Moves the unread bytes to the window's front and reads more of the file
+ * after them; returns false at the end of the input. Record bytes already read
+ * are in r->text, so nothing before pos is needed again. A window full of
+ * unread bytes doubles, so one record can be longer than the window.
+ */
+static bool refill(csv_reader *r)
+{
+    if (!r->file)
+        return false;
+    size_t unread = r->len - r->pos;
+    memmove(r->window, r->window + r->pos, unread);
+    r->shifted += r->pos;
+    r->pos = 0;
+    r->len = unread;
+    if (unread == r->window_cap) {
+        r->window_cap *= 2;
+        r->window = kq_xrealloc(r->window, r->window_cap);
+    }
+    r->data = r->window;
+    size_t got = fread(r->window + unread, 1, r->window_cap - unread, r->file);
+    if (got == 0) {
+        if (ferror(r->file))
+            r->read_error = errno ? errno : EIO;
+        r->file = NULL;
+        return false;
+    }
+    r->len += got;
+    return true;
+}
+
+/* Returns true when a byte is ready at pos, reading more of the file when needed. */
+static bool have_byte(csv_reader *r)
+{
+    return r->pos < r->len || refill(r);
 }
 
 static void begin_field(csv_reader *r)
@@ -81,8 +127,14 @@ static bool read_quoted(csv_reader *r)
                 r->line++;
         append(r, r->data + r->pos, end - r->pos);
         r->pos = end;
-        if (!quote)
+        if (!quote) {
+            if (refill(r))
+                continue;
             return false;
+        }
+        /* The quote may end the window: the next byte decides between "" and the end. */
+        if (r->pos + 1 == r->len)
+            refill(r);
         if (r->pos + 1 < r->len && r->data[r->pos + 1] == '"') {
             append(r, "\"", 1);
             r->pos += 2;
@@ -93,28 +145,35 @@ static bool read_quoted(csv_reader *r)
     }
 }
 
+/* Appends the unquoted rest of a field, up to a comma, a line end or the end of the input. */
+static void read_unquoted(csv_reader *r)
+{
+    do {
+        size_t start = r->pos;
+        while (r->pos < r->len && r->data[r->pos] != ',' && r->data[r->pos] != '\n' && r->data[r->pos] != '\r')
+            r->pos++;
+        append(r, r->data + start, r->pos - start);
+    } while (r->pos == r->len && refill(r));
+}
+
 static csv_status next_record(csv_reader *r)
 {
     kq_buf_clear(&r->text);
     r->nfields = 0;
-    if (r->pos >= r->len)
+    if (!have_byte(r))
         return CSV_END;
     r->record_line = r->line;
     for (;;) {
         begin_field(r);
-        if (r->pos < r->len && r->data[r->pos] == '"' && !read_quoted(r))
+        if (have_byte(r) && r->data[r->pos] == '"' && !read_quoted(r))
             return CSV_UNTERMINATED;
-        size_t start = r->pos;
-        while (r->pos < r->len && r->data[r->pos] != ',' && r->data[r->pos] != '\n' &&
-               r->data[r->pos] != '\r')
-            r->pos++;
-        append(r, r->data + start, r->pos - start);
+        read_unquoted(r);
         if (r->pos >= r->len)
             return CSV_RECORD;
         char c = r->data[r->pos++];
         if (c == ',')
             continue;
-        if (c == '\r' && r->pos < r->len && r->data[r->pos] == '\n')
+        if (c == '\r' && have_byte(r) && r->data[r->pos] == '\n')
             r->pos++;
         r->line++;
         return CSV_RECORD;
@@ -336,7 +395,7 @@ static void set_cell(csv_file *f, size_t i, const char *text, size_t len)
 {
     const csv_header *h = &f->header;
     int column = h->columns[i];
-    if (len == 0)
+    if (len == 0 || column == KQ_BUILDER_SKIPPED)
         return;
     bool datetime = is_datetime_field(h, i);
     if (datetime || h->declared[i] == KQ_TYPE_NONE) {
@@ -403,7 +462,7 @@ static void bind_table(csv_file *f, const csv_reader *first)
     size_t dropped = 0;
     for (size_t i = 0; i < h->count; i++) {
         h->columns[i] = kq_table_builder_column(f->builder, h->names[i], h->lens[i]);
-        dropped += h->columns[i] < 0;
+        dropped += h->columns[i] == KQ_BUILDER_FULL;
         h->declared[i] = KQ_TYPE_NONE;
         for (uint32_t k = 0; builtin && k < builtin->count; k++)
             if (strcmp(builtin->fields[k].name, h->names[i]) == 0)
@@ -427,44 +486,68 @@ static void report_unterminated(kq_load_context *ctx, const csv_reader *r)
     kq_file_report_skip(ctx->file, "unterminated quoted field", location);
 }
 
-void kq_csv_load(kq_load_context *ctx, const char *data, size_t len)
+/* Reads the header and every record from r, whose data may start with a UTF-8 byte order mark. */
+static void load_records(kq_load_context *ctx, csv_reader *r)
 {
-    size_t start = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        start = 3;
+    if (r->len >= 3 && memcmp(r->data, "\xEF\xBB\xBF", 3) == 0)
+        r->pos = 3;
     csv_file f = {.ctx = ctx};
     kq_tz_init(&f.utc, NULL);
-    csv_reader r;
-    reader_init(&r, data, len, start, 1);
     kq_file_report_set_format(ctx->file, "csv");
 
     csv_status status;
-    while ((status = next_record(&r)) == CSV_RECORD && is_blank_record(&r))
+    while ((status = next_record(r)) == CSV_RECORD && is_blank_record(r))
         ;
     if (status != CSV_RECORD) {
         if (status == CSV_UNTERMINATED)
             kq_file_report_skip(ctx->file, "unterminated quoted field in the header", "line 1");
-        reader_free(&r);
         return;
     }
-    header_init(&f.header, &r);
-    size_t body = r.pos;
-    int body_line = r.line;
+    header_init(&f.header, r);
+    size_t body = r->pos;
+    uint64_t body_shift = r->shifted;
+    int body_line = r->line;
 
     /* The first data record can name the table through its Type column. */
-    while ((status = next_record(&r)) == CSV_RECORD && is_blank_record(&r))
+    while ((status = next_record(r)) == CSV_RECORD && is_blank_record(r))
         ;
-    bind_table(&f, status == CSV_RECORD ? &r : NULL);
-    f.order = scan_date_order(&f.header, data, len, body, body_line);
+    bind_table(&f, status == CSV_RECORD ? r : NULL);
+    /* The date order comes from the records in memory: the whole input, or the file's first window. */
+    if (r->shifted == body_shift)
+        f.order = scan_date_order(&f.header, r->data, r->len, body, body_line);
 
-    for (; status != CSV_END; status = next_record(&r)) {
+    for (; status != CSV_END; status = next_record(r)) {
         if (status == CSV_UNTERMINATED) {
-            report_unterminated(ctx, &r);
+            report_unterminated(ctx, r);
             break;
         }
-        if (!is_blank_record(&r))
-            load_record(&f, &r);
+        if (!is_blank_record(r))
+            load_record(&f, r);
     }
     header_free(&f.header);
+}
+
+void kq_csv_load(kq_load_context *ctx, const char *data, size_t len)
+{
+    csv_reader r;
+    reader_init(&r, data, len, 0, 1);
+    load_records(ctx, &r);
     reader_free(&r);
+}
+
+bool kq_csv_load_file(kq_load_context *ctx, char *head, size_t len, size_t cap, FILE *rest)
+{
+    csv_reader r;
+    reader_init(&r, head, len, 0, 1);
+    r.window = head;
+    r.window_cap = cap;
+    r.file = rest;
+    load_records(ctx, &r);
+    int error = r.read_error;
+    reader_free(&r);
+    if (error) {
+        errno = error;
+        return false;
+    }
+    return true;
 }

@@ -4,6 +4,7 @@
  */
 #include "sources/source_internal.h"
 #include "sources/evtx/evtx.h"
+#include "base/limits.h"
 #include "base/util.h"
 
 #include <dirent.h>
@@ -124,7 +125,10 @@ kq_table_builder *kq_context_builder(kq_load_context *ctx, const char *table)
 {
     const char *name = ctx->forced_table ? ctx->forced_table : table;
     kq_file_report_add_table(ctx->file, name);
-    return kq_catalog_builder(ctx->catalog, name);
+    kq_table_builder *builder = kq_catalog_builder(ctx->catalog, name);
+    if (ctx->options && ctx->options->column_filter)
+        kq_table_builder_set_filter(builder, ctx->options->column_filter, ctx->options->column_filter_user);
+    return builder;
 }
 
 void kq_context_row_loaded(kq_load_context *ctx, kq_table_builder *builder)
@@ -235,6 +239,57 @@ int kq_load_buffer(kq_catalog *catalog, const char *name, const char *data, size
     return load_content(&ctx, data, len);
 }
 
+/*
+ * Reads the file's first KQ_CSV_WINDOW_BYTES. A CSV file longer than that is
+ * loaded through a window as its records are read; anything else is read
+ * whole, because the JSON and EVTX readers need all of it. Returns
+ * READ_FAILED when the file could not be read, else the reader's status.
+ */
+#define READ_FAILED (-2)
+
+static int load_file_content(kq_load_context *ctx, const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        set_error(ctx->file, "cannot read %s: %s", path, strerror(errno));
+        return READ_FAILED;
+    }
+    size_t cap = KQ_CSV_WINDOW_BYTES;
+    char *data = kq_xmalloc(cap + 1);
+    size_t len = fread(data, 1, cap, file);
+    int status = 0;
+    if (ferror(file)) {
+        set_error(ctx->file, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+        status = READ_FAILED;
+    } else if (len == cap && kq_detect_format(ctx->path, data, len) == KQ_FORMAT_CSV) {
+        if (!kq_csv_load_file(ctx, data, len, cap, file)) {
+            set_error(ctx->file, "cannot read %s: %s", path, strerror(errno));
+            status = READ_FAILED;
+        }
+        data = NULL; /* the CSV reader owned the window and freed it */
+    } else {
+        /* Read the rest, then hand the whole file to the reader its format needs. */
+        while (len == cap) {
+            cap *= 2;
+            data = kq_xrealloc(data, cap + 1);
+            size_t got = fread(data + len, 1, cap - len, file);
+            len += got;
+            if (got == 0)
+                break;
+        }
+        if (ferror(file)) {
+            set_error(ctx->file, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+            status = READ_FAILED;
+        } else {
+            data[len] = '\0';
+            status = load_content(ctx, data, len);
+        }
+    }
+    free(data);
+    fclose(file);
+    return status;
+}
+
 /* Loads one regular file. top_level: the file was named on the command line, so an unknown format is an error. */
 static int load_file(kq_catalog *catalog, const char *path, const char *forced_table,
                      const kq_load_options *options, kq_load_report *report, bool top_level)
@@ -244,14 +299,9 @@ static int load_file(kq_catalog *catalog, const char *path, const char *forced_t
     if (!init_context(&ctx, catalog, options, file, forced_table))
         return -1;
     ctx.in_folder = !top_level;
-    size_t len = 0;
-    char *data = kq_read_file(path, &len);
-    if (!data) {
-        set_error(file, "cannot read %s: %s", path, strerror(errno));
+    int status = load_file_content(&ctx, path);
+    if (status == READ_FAILED)
         return -1;
-    }
-    int status = load_content(&ctx, data, len);
-    free(data);
     return top_level ? status : 0;
 }
 
@@ -262,6 +312,84 @@ static int compare_names(const void *a, const void *b)
 
 static int load_path(kq_catalog *catalog, const char *path, const char *forced_table,
                      const kq_load_options *options, kq_load_report *report, int depth);
+
+/* Consecutive EVTX files of one folder, decoded as one job (KQ_EVTX_BATCH_BYTES explains why). */
+typedef struct evtx_batch {
+    char **paths;
+    size_t count, cap;
+    uint64_t bytes;
+} evtx_batch;
+
+/* Returns true when path is a regular file that starts with the EVTX signature; size gets its size. */
+static bool is_evtx_file(const char *path, uint64_t *size)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return false;
+    uint8_t signature[8];
+    size_t got = fread(signature, 1, sizeof signature, file);
+    fclose(file);
+    *size = (uint64_t)st.st_size;
+    return evtx_is_evtx(signature, got);
+}
+
+/* Reads every file of the batch and decodes them together; returns -1 when a file could not be read. */
+static int flush_evtx_batch(evtx_batch *batch, kq_catalog *catalog, const char *forced_table,
+                             const kq_load_options *options, kq_load_report *report)
+{
+    size_t n = batch->count;
+    if (n == 0)
+        return 0;
+    int status = 0;
+    size_t first = report->count;
+    for (size_t i = 0; i < n; i++)
+        add_file_report(report, batch->paths[i]);
+    /* Reports may move while they are added, so contexts point at them only now. */
+    kq_load_context *contexts = kq_xcalloc(n, sizeof *contexts);
+    kq_load_context **ready = kq_xcalloc(n, sizeof *ready);
+    char **data = kq_xcalloc(n, sizeof *data);
+    size_t *lens = kq_xcalloc(n, sizeof *lens);
+    size_t nready = 0;
+    for (size_t i = 0; i < n; i++) {
+        kq_file_report *file = &report->files[first + i];
+        if (!init_context(&contexts[i], catalog, options, file, forced_table)) {
+            status = -1;
+            continue;
+        }
+        contexts[i].in_folder = true;
+        size_t len = 0;
+        char *bytes = kq_read_file(batch->paths[i], &len);
+        if (!bytes) {
+            set_error(file, "cannot read %s: %s", batch->paths[i], strerror(errno));
+            status = -1;
+            continue;
+        }
+        if (!evtx_is_evtx((const uint8_t *)bytes, len)) {
+            /* The file changed after the signature was read: load it as whatever it is now. */
+            load_content(&contexts[i], bytes, len);
+            free(bytes);
+            continue;
+        }
+        ready[nready] = &contexts[i];
+        data[nready] = bytes;
+        lens[nready++] = len;
+    }
+    kq_evtx_load_files(ready, (const char **)data, lens, nready);
+    for (size_t i = 0; i < nready; i++)
+        free(data[i]);
+    for (size_t i = 0; i < n; i++)
+        free(batch->paths[i]);
+    free(contexts);
+    free(ready);
+    free(data);
+    free(lens);
+    batch->count = 0;
+    batch->bytes = 0;
+    return status;
+}
 
 /* Walks a folder in name order so table row order is the same on every run. */
 static int load_folder(kq_catalog *catalog, const char *path, const char *forced_table,
@@ -286,15 +414,31 @@ static int load_folder(kq_catalog *catalog, const char *path, const char *forced
     if (count)
         qsort(names, count, sizeof(char *), compare_names);
     int status = 0;
+    evtx_batch batch = {0};
     for (size_t i = 0; i < count; i++) {
         size_t len = strlen(path) + strlen(names[i]) + 2;
         char *child = kq_xmalloc(len);
         snprintf(child, len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+        free(names[i]);
+        uint64_t size;
+        if (is_evtx_file(child, &size)) {
+            bool full = batch.bytes + size > KQ_EVTX_BATCH_BYTES || batch.count >= KQ_EVTX_BATCH_FILES;
+            if (full && flush_evtx_batch(&batch, catalog, forced_table, options, report) != 0)
+                status = -1;
+            kq_grow((void **)&batch.paths, &batch.cap, batch.count + 1, sizeof(char *));
+            batch.paths[batch.count++] = child;
+            batch.bytes += size;
+            continue;
+        }
+        if (flush_evtx_batch(&batch, catalog, forced_table, options, report) != 0)
+            status = -1;
         if (load_path(catalog, child, forced_table, options, report, depth + 1) != 0)
             status = -1;
         free(child);
-        free(names[i]);
     }
+    if (flush_evtx_batch(&batch, catalog, forced_table, options, report) != 0)
+        status = -1;
+    free(batch.paths);
     free(names);
     return status;
 }

@@ -19,6 +19,9 @@ typedef struct kq_load_options {
     /* Zone for datetimes written without one (portal CSV exports): NULL or "UTC",
      * an IANA name such as "Europe/Berlin", or a fixed offset "+02:00". */
     const char *timezone;
+    /* Columns to keep (NULL: all); the queries about to run decide, see kq_column_use. */
+    kq_column_filter column_filter;
+    void *column_filter_user;
 } kq_load_options;
 
 /* Distinct skip reasons kept per file (a Windows log can hold dozens of unmapped event ids);

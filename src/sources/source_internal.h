@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- time zones (timezone.c) ---- */
 
@@ -96,6 +97,13 @@ char *kq_detect_table_name(const kq_load_context *ctx, const char *type_value, s
 /* ---- readers ---- */
 
 void kq_csv_load(kq_load_context *ctx, const char *data, size_t len);
+/*
+ * Loads a CSV file through a window: head[0..len) holds its first bytes in a
+ * buffer of cap bytes that the reader takes over (and frees), and the rest is
+ * read from rest as the records are loaded, so memory holds one window, not
+ * the file. Returns false (errno set) when reading the file failed.
+ */
+bool kq_csv_load_file(kq_load_context *ctx, char *head, size_t len, size_t cap, FILE *rest);
 void kq_json_load(kq_load_context *ctx, const char *data, size_t len);
 
 /* Defender streaming API (defender_stream.c). */
@@ -109,7 +117,7 @@ void kq_winevent_load(kq_load_context *ctx, const json_t *object, const char *lo
 /* Sets every member of a JSON object as a cell of the current row. */
 void kq_json_set_row(kq_table_builder *builder, const json_t *object);
 
-/* ---- Windows event model and the Sysmon / Security mapping (sysmon_map.c) ---- */
+/* ---- Windows event model and the Sysmon / Security mapping (winevent_map/) ---- */
 
 typedef struct kq_winevent {
     const char *provider; /* "Microsoft-Windows-Sysmon"; "" when unknown */
@@ -123,6 +131,6 @@ typedef struct kq_winevent {
 } kq_winevent;
 
 /* Maps a mapped event to a Defender row; returns false when the event has no mapping. */
-bool kq_sysmon_map_event(kq_load_context *ctx, const kq_winevent *event);
+bool kq_winevent_map(kq_load_context *ctx, const kq_winevent *event);
 
 #endif

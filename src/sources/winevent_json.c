@@ -8,7 +8,7 @@
  *   EventID, SourceName, Channel, Hostname, RecordNumber, EventTime (the
  *   collector's local time), EventReceivedTime (local) and @timestamp (UTC).
  *
- * Both become a kq_winevent for the mapping in sysmon_map.c. An event with
+ * Both become a kq_winevent for the mapping in winevent_map/. An event with
  * no mapping is counted as skipped with the reason "unmapped event:
  * <provider> EID <n>".
  */
@@ -179,7 +179,7 @@ void kq_winevent_load(kq_load_context *ctx, const json_t *object, const char *lo
         read_evtx_dump(event, &ev);
     else
         read_nxlog(ctx, object, &ev, provider, sizeof provider);
-    if (ev.data && kq_sysmon_map_event(ctx, &ev))
+    if (ev.data && kq_winevent_map(ctx, &ev))
         return;
     char reason[192];
     snprintf(reason, sizeof reason, "%s: %.128s EID %lld", ev.data ? "unmapped event" : "event without data fields",

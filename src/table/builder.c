@@ -9,6 +9,9 @@
  * that arena to a column-less "holder" batch that every built batch borrows,
  * so no string is copied twice.
  *
+ * A column filter (kq_table_builder_set_filter) can skip the columns no
+ * query will read: their cells are never staged.
+ *
  * NOTE: every cell stays staged until finish (16 bytes per cell plus its
  * text), so a load needs memory for all of its rows at once.
  */
@@ -50,6 +53,7 @@ typedef struct builder_column {
     char *name;
     size_t name_len;
     kq_type declared; /* KQ_TYPE_NONE for a column outside the built-in schema */
+    bool skipped;     /* the column filter drops its cells */
     cell *cells;      /* cells[row]; rows at or past ncells are null */
     size_t ncells, cap;
 } builder_column;
@@ -64,6 +68,8 @@ struct kq_table_builder {
     size_t nslots;
     size_t schema_count;
     uint64_t row_failures; /* conversion failures in the row being built */
+    kq_column_filter filter; /* NULL: every column is kept */
+    void *filter_user;
     kq_builder_stats stats;
 };
 
@@ -169,10 +175,24 @@ int kq_table_builder_column(kq_table_builder *b, const char *name, size_t len)
 {
     int index = find_column(b, name, len);
     if (index >= 0)
-        return index;
+        return b->columns[index].skipped ? KQ_BUILDER_SKIPPED : index;
+    if (b->filter && !b->filter(b->filter_user, b->table_name, name, len))
+        return KQ_BUILDER_SKIPPED;
     if (b->ncolumns >= BUILDER_MAX_COLUMNS)
-        return -1;
+        return KQ_BUILDER_FULL;
     return add_column(b, name, len, KQ_TYPE_NONE);
+}
+
+void kq_table_builder_set_filter(kq_table_builder *b, kq_column_filter filter, void *user)
+{
+    if (b->filter == filter && b->filter_user == user)
+        return;
+    b->filter = filter;
+    b->filter_user = user;
+    for (size_t i = 0; i < b->ncolumns; i++) {
+        builder_column *col = &b->columns[i];
+        col->skipped = filter && !filter(user, b->table_name, col->name, col->name_len);
+    }
 }
 
 /* Returns the cell of the current row in a column, growing the column with nulls. */
@@ -791,12 +811,16 @@ static void fill_batch(kq_table_builder *b, kq_batch *batch, const kq_type *type
                        uint32_t nrows, int ts, int tg)
 {
     for (size_t c = 0; c < b->ncolumns; c++) {
+        if (b->columns[c].skipped)
+            continue; /* shares the batch's read-only null block */
         for (uint32_t r = 0; r < nrows; r++) {
             kq_value v = cell_to_value(cell_at(&b->columns[c], first_row + r), types[c], batch->arena);
             kq_batch_set(batch, (uint32_t)c, r, v);
         }
     }
     if (ts < 0 || tg < 0 || types[ts] != KQ_DATETIME || types[tg] != KQ_DATETIME)
+        return;
+    if (b->columns[ts].skipped || b->columns[tg].skipped)
         return;
     /* Timestamp and TimeGenerated fill each other row by row. */
     for (uint32_t r = 0; r < nrows; r++) {
@@ -835,15 +859,19 @@ kq_table *kq_table_builder_finish(kq_table_builder *b)
 
     int ts = find_column(b, "Timestamp", 9);
     int tg = find_column(b, "TimeGenerated", 13);
+    bool *absent = kq_xcalloc(b->ncolumns + 1, sizeof *absent);
+    for (size_t c = 0; c < b->ncolumns; c++)
+        absent[c] = b->columns[c].skipped;
     for (size_t first = 0; first < nrows; first += KQ_BATCH_ROWS) {
         uint32_t n = (uint32_t)(nrows - first < KQ_BATCH_ROWS ? nrows - first : KQ_BATCH_ROWS);
-        kq_batch *batch = kq_batch_new((uint32_t)b->ncolumns, types, n);
+        kq_batch *batch = kq_batch_new_sparse((uint32_t)b->ncolumns, types, n, absent);
         fill_batch(b, batch, types, first, n, ts, tg);
         batch->nrows = n;
         kq_batch_borrow(batch, holder);
         kq_table_append(table, batch);
     }
     kq_batch_release(holder);
+    free(absent);
     free(types);
 
     /* Reset: keep the built-in columns, drop the extra ones and every cell. */

@@ -32,8 +32,26 @@ typedef struct kq_builder_stats {
 kq_table_builder *kq_table_builder_new(const char *table_name, const kq_schema *schema);
 void kq_table_builder_free(kq_table_builder *builder);
 
-/* Returns the index of the named column, adding it when it is new. */
+/* What kq_table_builder_column returns for a column the table has no room for, and one the filter skips. */
+#define KQ_BUILDER_FULL (-1)
+#define KQ_BUILDER_SKIPPED (-2)
+
+/*
+ * Returns the index of the named column, adding it when it is new. Returns
+ * KQ_BUILDER_FULL past the column limit and KQ_BUILDER_SKIPPED for a column the
+ * filter skips; setting a cell of either does nothing.
+ */
 int kq_table_builder_column(kq_table_builder *builder, const char *name, size_t len);
+
+/*
+ * Decides whether a column's cells are kept: false skips them, so a reader's
+ * sets for that column do nothing. A skipped built-in column stays in the
+ * schema with every cell null; a skipped column outside the schema is left
+ * out. Loaders use it to keep only what the queries to run will read.
+ */
+typedef bool (*kq_column_filter)(void *user, const char *table, const char *column, size_t len);
+/* Installs filter (NULL: keep every column); call before the first row. Calling again with the same filter costs nothing. */
+void kq_table_builder_set_filter(kq_table_builder *builder, kq_column_filter filter, void *user);
 
 /* Sets a cell of the current row. Setting a cell twice keeps the last value. */
 void kq_table_builder_set_text(kq_table_builder *builder, int column, const char *text, size_t len);

@@ -2,6 +2,7 @@
 #include "table/table.h"
 #include "base/util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +24,43 @@ static size_t slot_size(kq_type type)
     }
 }
 
-kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity)
+/* The read-only block that absent columns share: empty strings, null flags set, zero values. */
+static kq_str null_strings[KQ_BATCH_ROWS];
+static uint8_t null_flags[KQ_BATCH_ROWS];
+static int64_t zero_values[2 * KQ_BATCH_ROWS];
+static pthread_once_t null_block_once = PTHREAD_ONCE_INIT;
+
+static void init_null_block(void)
+{
+    for (uint32_t r = 0; r < KQ_BATCH_ROWS; r++) {
+        null_strings[r].ptr = "";
+        null_flags[r] = 1;
+    }
+}
+
+/* Points an absent column at the shared block. */
+static void share_null_block(kq_column *col)
+{
+    pthread_once(&null_block_once, init_null_block);
+    switch (col->type) {
+    case KQ_STRING:
+    case KQ_GUID: col->v.s = null_strings; return;
+    case KQ_BOOL: col->v.b = (uint8_t *)zero_values; break;
+    case KQ_REAL:
+    case KQ_DECIMAL: col->v.r = (double *)zero_values; break;
+    case KQ_DYNAMIC: col->v.d = (const kq_dyn **)zero_values; break;
+    default: col->v.l = zero_values; break;
+    }
+    col->nulls = null_flags;
+}
+
+kq_batch *kq_batch_new_sparse(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent)
 {
     kq_batch *batch = kq_xcalloc(1, sizeof *batch);
     size_t data_size = 0;
     for (uint32_t c = 0; c < ncols; c++)
-        data_size += slot_size(types[c]) * (capacity ? capacity : 1);
+        if (!absent || !absent[c])
+            data_size += slot_size(types[c]) * (capacity ? capacity : 1);
     batch->arena = kq_arena_new(data_size + 16 * 1024);
     batch->ncols = ncols;
     batch->capacity = capacity;
@@ -37,6 +69,10 @@ kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity)
     for (uint32_t c = 0; c < ncols; c++) {
         kq_column *col = &batch->cols[c];
         col->type = types[c];
+        if (absent && absent[c] && capacity <= KQ_BATCH_ROWS) {
+            share_null_block(col);
+            continue;
+        }
         void *data = kq_arena_alloc(batch->arena, slot_size(types[c]) * (capacity ? capacity : 1));
         switch (types[c]) {
         case KQ_BOOL: col->v.b = data; break;
@@ -52,6 +88,11 @@ kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity)
                 col->v.s[r].ptr = "";
     }
     return batch;
+}
+
+kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity)
+{
+    return kq_batch_new_sparse(ncols, types, capacity, NULL);
 }
 
 void kq_batch_retain(kq_batch *batch)

@@ -43,6 +43,12 @@ struct kq_batch {
     int refcount;
     kq_batch **borrowed;
     uint32_t nborrowed, borrowed_cap;
+    /* Per column, the term filter where clauses build on first use (exec/term_filter.c);
+     * NULL until then. Built by whichever query reads the batch first, so batches
+     * must not be read by two threads at once while it is filled. */
+    struct kq_term_bloom **term_blooms;
+    /* Per column, the range of a datetime column's values, likewise (exec/batch_verdict.c). */
+    struct kq_time_range **time_ranges;
 };
 
 typedef struct kq_field {
@@ -57,6 +63,13 @@ typedef struct kq_schema {
 
 /* Creates an empty batch (nrows = 0) whose columns can hold `capacity` rows. */
 kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity);
+/*
+ * Like kq_batch_new, but the columns with absent[c] set hold only nulls (empty
+ * strings) and take no memory: they share one read-only block, so nothing
+ * may set their cells. capacity is at most KQ_BATCH_ROWS. The table builder
+ * uses it for columns no query reads.
+ */
+kq_batch *kq_batch_new_sparse(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent);
 void kq_batch_retain(kq_batch *batch);
 void kq_batch_release(kq_batch *batch);
 /* Records that `batch` reads memory owned by `source`; `source` stays alive while `batch` does. */

@@ -592,6 +592,55 @@ static void parallel_matches_serial(void **state)
     loaded_free(l);
 }
 
+static void write_file(const char *folder, const char *name, const void *data, size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    FILE *file = fopen(path, "wb");
+    assert_non_null(file);
+    assert_int_equal(fwrite(data, 1, len, file), len);
+    fclose(file);
+}
+
+static void folder_evtx_files_share_one_job(void **state)
+{
+    (void)state;
+    /* EVTX files around a CSV file: decoded together, reported and added in name order. */
+    char folder[] = "/tmp/kqlite_test_evtx_folder_XXXXXX";
+    assert_non_null(mkdtemp(folder));
+    bytes three = build_file(3), two = build_file(2), one = build_file(1);
+    one.data[124] ^= 0xFF; /* file header checksum */
+    write_file(folder, "a.evtx", three.data, three.len);
+    write_file(folder, "b.csv", "x,y\n1,2\n", 8);
+    write_file(folder, "c.evtx", two.data, two.len);
+    write_file(folder, "d.evtx", one.data, one.len);
+    write_file(folder, "e.evtx", three.data, 100);
+    loaded *l = load_arguments(NULL, folder, NULL);
+    assert_int_equal(l->status, 0);
+    assert_int_equal(l->report.count, 5);
+    static const uint64_t loaded_rows[] = {3, 1, 2, 1, 0};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(l->report.files[i].records_loaded, loaded_rows[i]);
+    assert_string_equal(l->report.files[1].format, "csv");
+    assert_non_null(skip_reason(&l->report.files[3], "damaged file header (checksum mismatch)"));
+    assert_non_null(skip_reason(&l->report.files[4], "file header truncated (100 of 4096 bytes)"));
+    static const char *const record_ids[] = {"1", "2", "3", "1", "2", "1"};
+    assert_int_equal(table_rows(l, "WindowsEvent"), 6);
+    for (uint64_t r = 0; r < 6; r++)
+        assert_string_equal(text_cell(l, "WindowsEvent", "EventRecordId", r), record_ids[r]);
+    static const char *const names[] = {"a.evtx", "b.csv", "c.evtx", "d.evtx", "e.evtx"};
+    for (size_t i = 0; i < 5; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", folder, names[i]);
+        unlink(path);
+    }
+    rmdir(folder);
+    free(three.data);
+    free(two.data);
+    free(one.data);
+    loaded_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +658,7 @@ int main(void)
         cmocka_unit_test(expanding_record_stops),
         cmocka_unit_test(forced_table_one_row_each),
         cmocka_unit_test(parallel_matches_serial),
+        cmocka_unit_test(folder_evtx_files_share_one_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

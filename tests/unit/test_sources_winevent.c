@@ -16,13 +16,18 @@ static void nxlog_file_accounting(void **state)
     const kq_file_report *file = file_report(l, "nxlog_windows_events.jsonl");
     assert_string_equal(file->format, "nxlog-json");
     assert_int_equal(file->records_read, 5);
-    assert_int_equal(file->records_loaded, 4);
-    assert_int_equal(file->records_skipped, 1);
-    const kq_skip_reason *unmapped = skip_reason(file, "unmapped event: Microsoft-Windows-Sysmon EID 10");
-    assert_non_null(unmapped);
-    assert_string_equal(unmapped->first_location, "line 5");
+    assert_int_equal(file->records_loaded, 5);
+    assert_int_equal(file->records_skipped, 0);
     assert_int_equal(table_rows(l, PROC), 2);
     assert_int_equal(table_rows(l, NET), 2);
+    /* Line 5, Sysmon EID 10 without UtcTime or ProcessId: the fields it has still map. */
+    assert_int_equal(table_rows(l, "DeviceEvents"), 1);
+    assert_string_equal(text_cell(l, "DeviceEvents", "ActionType", 0), "OpenProcessApiCall");
+    assert_string_equal(text_cell(l, "DeviceEvents", "FileName", 0), "svchost.exe");
+    assert_string_equal(text_cell(l, "DeviceEvents", "FolderPath", 0), "C:\\Windows\\system32");
+    assert_string_equal(text_cell(l, "DeviceEvents", "InitiatingProcessFileName", 0), "lsass.exe");
+    assert_string_equal(text_cell(l, "DeviceEvents", "AdditionalFields", 0), "{\"DesiredAccess\":4096}");
+    assert_true(cell(l, "DeviceEvents", "ProcessId", 0).null);
     loaded_free(l);
 }
 
@@ -121,8 +126,12 @@ static void evtx_dump_concatenated_objects(void **state)
     const kq_file_report *file = file_report(l, "evtx_dump_events.json");
     assert_string_equal(file->format, "evtx-json");
     assert_int_equal(file->records_read, 4);
-    assert_int_equal(file->records_loaded, 3);
-    assert_non_null(skip_reason(file, "unmapped event: Microsoft-Windows-Sysmon EID 5"));
+    assert_int_equal(file->records_loaded, 4);
+    /* Sysmon EID 5: the process exit, with the folder apart as DeviceEvents writes it. */
+    assert_string_equal(text_cell(l, "DeviceEvents", "ActionType", 0), "ProcessTerminated");
+    assert_string_equal(text_cell(l, "DeviceEvents", "FolderPath", 0), "C:\\Tools");
+    assert_string_equal(text_cell(l, "DeviceEvents", "FileName", 0), "rutserv.exe");
+    assert_string_equal(text_cell(l, "DeviceEvents", "AccountName", 0), "xodih");
 
     /* Sysmon EID 1 with numbers typed and no SHA1 in Hashes. */
     assert_string_equal(text_cell(l, PROC, "DeviceName", 0), "analyst-pc");

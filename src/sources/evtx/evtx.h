@@ -188,6 +188,7 @@ typedef struct evtx_chunk_result {
     uint64_t records_read;    /* records found, decoded or not */
     uint64_t records_skipped; /* records found but not decoded */
     bool empty;               /* a never-used chunk (no signature, all zero): not counted */
+    size_t input;             /* index of the file in evtx_decode_files' list */
 } evtx_chunk_result;
 
 /* Decodes the chunk at data[0..EVTX_CHUNK_SIZE) (number is its index in the file, for messages). */
@@ -207,6 +208,11 @@ typedef struct evtx_decode_options {
 /* Called for each chunk's result in file order, from the calling thread. */
 typedef void (*evtx_chunk_callback)(void *user, evtx_chunk_result *result);
 
+/* Returns true when data starts with the EVTX file signature. */
+bool evtx_is_evtx(const uint8_t *data, size_t len);
+/* Checks the file header; writes a message to damage ("" when the header is sound). */
+void evtx_check_file_header(const uint8_t *data, size_t len, char *damage, size_t size);
+
 /*
  * Decodes a whole file's chunks on worker threads and hands each result to
  * callback in chunk order, keeping at most a bounded window of results in
@@ -216,10 +222,27 @@ typedef void (*evtx_chunk_callback)(void *user, evtx_chunk_result *result);
 bool evtx_decode_file(const uint8_t *data, size_t len, const evtx_decode_options *options,
                       evtx_chunk_callback callback, void *user, char *header_damage, size_t header_damage_size);
 
+/* One file for evtx_decode_files: bytes that evtx_is_evtx accepted. */
+typedef struct evtx_input {
+    const uint8_t *data;
+    size_t len;
+} evtx_input;
+
+/*
+ * Decodes the chunks of several files as one job, so that small files keep
+ * every core busy, and hands the results to callback in file order, then
+ * chunk order (result->input names the file). Headers are not checked here:
+ * call evtx_check_file_header for each file.
+ */
+void evtx_decode_files(const evtx_input *inputs, size_t count, const evtx_decode_options *options,
+                       evtx_chunk_callback callback, void *user);
+
 /* Writes the rows of one decoded event: WindowsEvent, SecurityEvent and the Defender tables. */
 void evtx_rows_write(kq_load_context *ctx, const evtx_event *event);
 
-/* The loader for load.c. */
+/* The loader for load.c: one file whose data starts with the EVTX signature. */
 void kq_evtx_load(kq_load_context *ctx, const char *data, size_t len);
+/* Loads several EVTX files as one decoding job; contexts[i] receives the rows of data[i]. */
+void kq_evtx_load_files(kq_load_context **contexts, const char **data, const size_t *lens, size_t count);
 
 #endif

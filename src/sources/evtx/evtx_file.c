@@ -14,9 +14,11 @@
  * closed cleanly has a stale count. A file that ends inside a chunk has that
  * chunk decoded from a zero-padded copy, so its whole records are recovered.
  *
- * Chunks are decoded by worker threads into a ring of result slots; the
- * calling thread hands results to the callback in chunk order, so output is
- * deterministic and memory stays bounded by the ring, not the file size.
+ * Chunks are decoded by worker threads and the calling thread into a ring of
+ * result slots. evtx_decode_files numbers the chunks of several files as one
+ * sequence, so small files share the workers. The calling thread hands results
+ * to the callback in chunk order, so output is deterministic and memory stays
+ * bounded by the ring, not the file size.
  */
 #include "sources/evtx/evtx.h"
 #include "base/util.h"
@@ -35,8 +37,9 @@ static const uint8_t file_signature[8] = {'E', 'l', 'f', 'F', 'i', 'l', 'e', 0};
 #define MIN_CHUNKS_PER_THREAD 8
 
 typedef struct chunk_job {
-    const uint8_t *data;
-    size_t len;
+    const evtx_input *inputs;
+    size_t ninputs;
+    uint64_t *first_chunk; /* per input: the job-wide index of its first chunk; one more entry is the total */
     uint64_t nchunks;
     evtx_chunk_result *slots;
     bool *ready;
@@ -52,22 +55,42 @@ typedef struct chunk_job {
     pthread_cond_t space_changed;
 } chunk_job;
 
-/* Decodes chunk index, zero-padding a chunk cut short by the end of the file. */
+/* The input that job-wide chunk index falls in. */
+static size_t input_of(const chunk_job *job, uint64_t index)
+{
+    size_t low = 0, high = job->ninputs;
+    while (high - low > 1) {
+        size_t middle = low + (high - low) / 2;
+        if (job->first_chunk[middle] <= index)
+            low = middle;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+/* Decodes job-wide chunk index, zero-padding a chunk cut short by the end of its file. */
 static void decode_chunk(const chunk_job *job, uint64_t index, evtx_name_cache *names, evtx_chunk_result *result)
 {
-    uint64_t offset = EVTX_FILE_HEADER_SIZE + index * EVTX_CHUNK_SIZE;
-    if (job->len - offset >= EVTX_CHUNK_SIZE) {
-        evtx_chunk_decode(job->data + offset, index, offset, names, result);
+    size_t input = input_of(job, index);
+    const uint8_t *data = job->inputs[input].data;
+    size_t len = job->inputs[input].len;
+    uint64_t local = index - job->first_chunk[input];
+    uint64_t offset = EVTX_FILE_HEADER_SIZE + local * EVTX_CHUNK_SIZE;
+    if (len - offset >= EVTX_CHUNK_SIZE) {
+        evtx_chunk_decode(data + offset, local, offset, names, result);
+        result->input = input;
         return;
     }
     uint8_t *padded = kq_xcalloc(1, EVTX_CHUNK_SIZE);
-    memcpy(padded, job->data + offset, job->len - offset);
-    evtx_chunk_decode(padded, index, offset, names, result);
+    memcpy(padded, data + offset, len - offset);
+    evtx_chunk_decode(padded, local, offset, names, result);
+    result->input = input;
     char where[64];
-    snprintf(where, sizeof where, "chunk %" PRIu64 " (file offset %" PRIu64 ")", index, offset);
+    snprintf(where, sizeof where, "chunk %" PRIu64 " (file offset %" PRIu64 ")", local, offset);
     if (!result->empty)
-        evtx_chunk_add_damage(result, where, "file ends inside chunk %" PRIu64 " (%zu of %d bytes)", index,
-                              (size_t)(job->len - offset), EVTX_CHUNK_SIZE);
+        evtx_chunk_add_damage(result, where, "file ends inside chunk %" PRIu64 " (%zu of %d bytes)", local,
+                              (size_t)(len - offset), EVTX_CHUNK_SIZE);
     /* The events' strings live in the result's arena, not in the padded copy, so it can go. */
     free(padded);
 }
@@ -131,6 +154,22 @@ static void decode_serial(chunk_job *job, evtx_chunk_callback callback, void *us
     free(names);
 }
 
+/* Claims the next chunk for the consumer when the ring has room; call with the lock held. */
+static bool claim_chunk(chunk_job *job, uint64_t *index)
+{
+    if (job->next_chunk >= job->nchunks || job->next_chunk >= job->consumed + job->nslots)
+        return false;
+    *index = job->next_chunk++;
+    return true;
+}
+
+/*
+ * The calling thread decodes chunks too: while the next result in file order
+ * is not ready, it decodes the next unclaimed chunk instead of sleeping. With
+ * threads - 1 workers every core decodes and the consumer is never a
+ * thread of its own that wakes once per chunk (on two cores that cost more
+ * context switches than chunks).
+ */
 static void decode_parallel(chunk_job *job, int threads, evtx_chunk_callback callback, void *user)
 {
     job->nslots = (size_t)threads * SLOTS_PER_THREAD;
@@ -143,30 +182,39 @@ static void decode_parallel(chunk_job *job, int threads, evtx_chunk_callback cal
     json_object_seed(0);
     pthread_t workers[EVTX_MAX_THREADS];
     int started = 0;
-    for (int i = 0; i < threads; i++)
+    for (int i = 0; i + 1 < threads; i++)
         if (pthread_create(&workers[started], NULL, worker_main, job) == 0)
             started++;
-    if (started == 0) {
-        decode_serial(job, callback, user);
-    } else {
-        for (uint64_t i = 0; i < job->nchunks; i++) {
-            size_t slot = i % job->nslots;
-            pthread_mutex_lock(&job->lock);
-            while (!job->ready[slot])
+    evtx_name_cache *names = kq_xcalloc(1, sizeof *names);
+    for (uint64_t i = 0; i < job->nchunks; i++) {
+        size_t slot = i % job->nslots;
+        uint64_t index;
+        pthread_mutex_lock(&job->lock);
+        while (!job->ready[slot]) {
+            if (claim_chunk(job, &index)) {
+                pthread_mutex_unlock(&job->lock);
+                evtx_chunk_result result;
+                decode_chunk(job, index, names, &result);
+                pthread_mutex_lock(&job->lock);
+                job->slots[index % job->nslots] = result;
+                job->ready[index % job->nslots] = true;
+            } else {
                 pthread_cond_wait(&job->ready_changed, &job->lock);
-            pthread_mutex_unlock(&job->lock);
-
-            callback(user, &job->slots[slot]);
-            evtx_chunk_result_free(&job->slots[slot]);
-
-            pthread_mutex_lock(&job->lock);
-            job->ready[slot] = false;
-            job->consumed++;
-            if (job->workers_waiting)
-                pthread_cond_broadcast(&job->space_changed);
-            pthread_mutex_unlock(&job->lock);
+            }
         }
+        pthread_mutex_unlock(&job->lock);
+
+        callback(user, &job->slots[slot]);
+        evtx_chunk_result_free(&job->slots[slot]);
+
+        pthread_mutex_lock(&job->lock);
+        job->ready[slot] = false;
+        job->consumed++;
+        if (job->workers_waiting)
+            pthread_cond_broadcast(&job->space_changed);
+        pthread_mutex_unlock(&job->lock);
     }
+    free(names);
     for (int i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
     pthread_cond_destroy(&job->ready_changed);
@@ -176,8 +224,12 @@ static void decode_parallel(chunk_job *job, int threads, evtx_chunk_callback cal
     free(job->ready);
 }
 
-/* Checks the file header; writes a message to damage when it is damaged. */
-static void check_file_header(const uint8_t *data, size_t len, char *damage, size_t size)
+bool evtx_is_evtx(const uint8_t *data, size_t len)
+{
+    return len >= 8 && memcmp(data, file_signature, 8) == 0;
+}
+
+void evtx_check_file_header(const uint8_t *data, size_t len, char *damage, size_t size)
 {
     damage[0] = '\0';
     if (len < EVTX_FILE_HEADER_SIZE) {
@@ -193,22 +245,36 @@ static void check_file_header(const uint8_t *data, size_t len, char *damage, siz
         snprintf(damage, size, "file header has format version %u.%u, expected 3.x", major, evtx_le16(data + 36));
 }
 
-bool evtx_decode_file(const uint8_t *data, size_t len, const evtx_decode_options *options,
-                      evtx_chunk_callback callback, void *user, char *header_damage, size_t header_damage_size)
+void evtx_decode_files(const evtx_input *inputs, size_t count, const evtx_decode_options *options,
+                       evtx_chunk_callback callback, void *user)
 {
-    if (len < 8 || memcmp(data, file_signature, 8) != 0)
-        return false;
-    check_file_header(data, len, header_damage, header_damage_size);
     chunk_job job;
     memset(&job, 0, sizeof job);
-    job.data = data;
-    job.len = len;
-    /* Chunks start after the 4096-byte header block whatever its size field contains, as Windows writes them. */
-    job.nchunks = len > EVTX_FILE_HEADER_SIZE ? (len - EVTX_FILE_HEADER_SIZE + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE : 0;
+    job.inputs = inputs;
+    job.ninputs = count;
+    job.first_chunk = kq_xcalloc(count + 1, sizeof *job.first_chunk);
+    for (size_t i = 0; i < count; i++) {
+        size_t len = inputs[i].len;
+        /* Chunks start after the 4096-byte header block whatever its size field contains, as Windows writes them. */
+        uint64_t chunks = len > EVTX_FILE_HEADER_SIZE ? (len - EVTX_FILE_HEADER_SIZE + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE : 0;
+        job.first_chunk[i + 1] = job.first_chunk[i] + chunks;
+    }
+    job.nchunks = job.first_chunk[count];
     int threads = thread_count(options, job.nchunks);
     if (threads <= 1)
         decode_serial(&job, callback, user);
     else
         decode_parallel(&job, threads, callback, user);
+    free(job.first_chunk);
+}
+
+bool evtx_decode_file(const uint8_t *data, size_t len, const evtx_decode_options *options,
+                      evtx_chunk_callback callback, void *user, char *header_damage, size_t header_damage_size)
+{
+    if (!evtx_is_evtx(data, len))
+        return false;
+    evtx_check_file_header(data, len, header_damage, header_damage_size);
+    evtx_input input = {data, len};
+    evtx_decode_files(&input, 1, options, callback, user);
     return true;
 }

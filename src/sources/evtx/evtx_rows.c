@@ -5,7 +5,7 @@
  * table). Records of the Security channel also become SecurityEvent rows,
  * with each EventData field that names a SecurityEvent column copied into
  * it. Events that docs/evtx.md lists as mapped (Sysmon, Security 4688) also
- * become rows of their Defender table through kq_sysmon_map_event, the path
+ * become rows of their Defender table through kq_winevent_map, the path
  * JSON-rendered events take, so EVTX and JSON give the same Defender rows.
  */
 #include "sources/evtx/evtx.h"
@@ -177,14 +177,14 @@ void evtx_rows_write(kq_load_context *ctx, const evtx_event *event)
         .has_time_created = event->has_time_created,
         .data = data,
     };
-    kq_sysmon_map_event(ctx, &model);
+    kq_winevent_map(ctx, &model);
     json_decref(data);
 }
 
-/* Adds one chunk's events and damage to the tables and the file's report. */
+/* Adds one chunk's events and damage to the tables and its file's report. */
 static void load_chunk(void *user, evtx_chunk_result *result)
 {
-    kq_load_context *ctx = user;
+    kq_load_context *ctx = ((kq_load_context **)user)[result->input];
     for (size_t i = 0; i < result->nevents; i++)
         evtx_rows_write(ctx, &result->events[i]);
     for (size_t i = 0; i < result->ndamage; i++) {
@@ -196,17 +196,33 @@ static void load_chunk(void *user, evtx_chunk_result *result)
     ctx->file->records_skipped += result->records_skipped;
 }
 
+void kq_evtx_load_files(kq_load_context **contexts, const char **data, const size_t *lens, size_t count)
+{
+    evtx_input *inputs = kq_xcalloc(count ? count : 1, sizeof *inputs);
+    uint64_t *loaded_before = kq_xcalloc(count ? count : 1, sizeof *loaded_before);
+    for (size_t i = 0; i < count; i++) {
+        kq_load_context *ctx = contexts[i];
+        kq_file_report_set_format(ctx->file, "evtx");
+        inputs[i] = (evtx_input){(const uint8_t *)data[i], lens[i]};
+        loaded_before[i] = ctx->file->records_loaded;
+        char header_damage[160];
+        evtx_check_file_header(inputs[i].data, inputs[i].len, header_damage, sizeof header_damage);
+        if (header_damage[0]) {
+            kq_file_report_skip(ctx->file, header_damage, "file header");
+            ctx->file->records_skipped--;
+        }
+    }
+    evtx_decode_files(inputs, count, NULL, load_chunk, contexts);
+    for (size_t i = 0; i < count; i++) {
+        kq_file_report *file = contexts[i]->file;
+        /* One record can feed several tables; the report counts records, not rows. */
+        file->records_loaded = loaded_before[i] + (file->records_read - file->records_skipped);
+    }
+    free(inputs);
+    free(loaded_before);
+}
+
 void kq_evtx_load(kq_load_context *ctx, const char *data, size_t len)
 {
-    kq_file_report_set_format(ctx->file, "evtx");
-    char header_damage[160];
-    uint64_t loaded_before = ctx->file->records_loaded;
-    if (!evtx_decode_file((const uint8_t *)data, len, NULL, load_chunk, ctx, header_damage, sizeof header_damage))
-        return;
-    if (header_damage[0]) {
-        kq_file_report_skip(ctx->file, header_damage, "file header");
-        ctx->file->records_skipped--;
-    }
-    /* One record can feed several tables; the report counts records, not rows. */
-    ctx->file->records_loaded = loaded_before + (ctx->file->records_read - ctx->file->records_skipped);
+    kq_evtx_load_files(&ctx, &data, &len, 1);
 }

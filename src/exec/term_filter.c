@@ -1,0 +1,168 @@
+/*
+ * Skipping batches that a where clause cannot match, from the terms in them.
+ *
+ * The first time a where clause looks up a string column of a batch, the
+ * column's terms (runs of ASCII letters and digits, lower-cased, as `has`
+ * sees them) go into a Bloom filter kept with the batch. Table batches live
+ * as long as the table, so every later rule over the same data reuses the
+ * filter: a rule pack pays for reading each column's terms once.
+ *
+ * A row can satisfy `Col has 'x y'`, `Col has_cs`, `Col == 'x'`, `Col =~`,
+ * `Col in (...)` or `Col has_any (...)` only if every term of the constant is
+ * among the row's terms, so a batch whose filter lacks one of them has no
+ * matching row. batch_verdict.c combines this with time ranges over and / or.
+ */
+#include "exec/exec.h"
+#include "base/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kq_term_bloom {
+    uint64_t *bits;
+    uint64_t mask; /* number of bits - 1, a power of two minus one */
+};
+
+static bool is_term_byte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* FNV-1a over the lower-cased term. */
+static uint64_t term_hash(const char *text, size_t len)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        h ^= c;
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+/* Calls add(hash) for every term of text; returns the number of terms. */
+static size_t for_each_term(const char *text, size_t len, void (*add)(void *, uint64_t), void *user)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < len;) {
+        while (i < len && !is_term_byte((unsigned char)text[i]))
+            i++;
+        size_t start = i;
+        while (i < len && is_term_byte((unsigned char)text[i]))
+            i++;
+        if (i > start) {
+            if (add)
+                add(user, term_hash(text + start, i - start));
+            count++;
+        }
+    }
+    return count;
+}
+
+/* Three bit positions from one hash. */
+static void bloom_add(void *user, uint64_t h)
+{
+    struct kq_term_bloom *bloom = user;
+    for (int k = 0; k < 3; k++) {
+        uint64_t bit = (h >> (21 * k)) & bloom->mask;
+        bloom->bits[bit >> 6] |= UINT64_C(1) << (bit & 63);
+    }
+}
+
+static bool bloom_has(const struct kq_term_bloom *bloom, uint64_t h)
+{
+    for (int k = 0; k < 3; k++) {
+        uint64_t bit = (h >> (21 * k)) & bloom->mask;
+        if (!(bloom->bits[bit >> 6] & (UINT64_C(1) << (bit & 63))))
+            return false;
+    }
+    return true;
+}
+
+/* Builds (once) the filter of a string column, in the batch's arena: 8 bits per term occurrence. */
+static const struct kq_term_bloom *column_bloom(kq_batch *batch, uint32_t col)
+{
+    if (!batch->term_blooms)
+        batch->term_blooms = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->term_blooms);
+    if (batch->term_blooms[col])
+        return batch->term_blooms[col];
+    const kq_column *column = &batch->cols[col];
+    size_t terms = 0;
+    for (uint32_t r = 0; r < batch->nrows; r++)
+        terms += for_each_term(column->v.s[r].ptr, column->v.s[r].len, NULL, NULL);
+    uint64_t nbits = 512;
+    while (nbits < 8 * (uint64_t)terms && nbits < (UINT64_C(1) << 24))
+        nbits <<= 1;
+    struct kq_term_bloom *bloom = kq_arena_alloc(batch->arena, sizeof *bloom);
+    bloom->bits = kq_arena_alloc(batch->arena, nbits / 8);
+    bloom->mask = nbits - 1;
+    for (uint32_t r = 0; r < batch->nrows; r++)
+        for_each_term(column->v.s[r].ptr, column->v.s[r].len, bloom_add, bloom);
+    batch->term_blooms[col] = bloom;
+    return bloom;
+}
+
+typedef struct lookup {
+    const struct kq_term_bloom *bloom;
+    bool missing;
+} lookup;
+
+static void check_term(void *user, uint64_t h)
+{
+    lookup *l = user;
+    if (!bloom_has(l->bloom, h))
+        l->missing = true;
+}
+
+/* True when some term of the constant is absent from the column's filter. */
+static bool constant_absent(kq_batch *batch, const kq_expr *column, const kq_expr *constant)
+{
+    if (column->kind != KQ_EXPR_COLUMN || column->column < 0 || (uint32_t)column->column >= batch->ncols)
+        return false;
+    if (batch->cols[column->column].type != KQ_STRING)
+        return false;
+    if (constant->kind != KQ_EXPR_CONST || constant->constant.null || constant->constant.type != KQ_STRING)
+        return false;
+    const kq_str *needle = &constant->constant.u.s;
+    lookup l = {column_bloom(batch, (uint32_t)column->column), false};
+    /* A constant without terms ('', '-') does not constrain the row's terms. */
+    if (for_each_term(needle->ptr, needle->len, check_term, &l) == 0)
+        return false;
+    return l.missing;
+}
+
+static bool call_never_true(const kq_expr *e, kq_batch *batch)
+{
+    if (e->nargs != 2 || !e->fn)
+        return false;
+    const char *name = e->fn->name;
+    bool symmetric = strcmp(name, "==") == 0 || strcmp(name, "=~") == 0;
+    if (!symmetric && strcmp(name, "has") != 0 && strcmp(name, "has_cs") != 0)
+        return false;
+    if (constant_absent(batch, e->args[0], e->args[1]))
+        return true;
+    return symmetric && constant_absent(batch, e->args[1], e->args[0]);
+}
+
+static bool list_never_true(const kq_expr *e, kq_batch *batch)
+{
+    if (e->nsubqueries || e->nargs < 2)
+        return false;
+    if (e->list_op != KQ_LIST_IN && e->list_op != KQ_LIST_IN_CI && e->list_op != KQ_LIST_HAS_ANY)
+        return false;
+    for (int i = 1; i < e->nargs; i++)
+        if (!constant_absent(batch, e->args[0], e->args[i]))
+            return false;
+    return true;
+}
+
+bool kq_terms_exclude(const kq_expr *e, kq_batch *batch)
+{
+    if (e->kind == KQ_EXPR_CALL)
+        return call_never_true(e, batch);
+    if (e->kind == KQ_EXPR_LIST_OP)
+        return list_never_true(e, batch);
+    return false;
+}
