@@ -88,11 +88,20 @@ def same_structure(a, b, as_set):
 
 
 def clean_cell(text):
-    """Undoes the docs' table formatting: <br> line breaks, (null), the infinity sign."""
+    """Undoes the docs' table formatting: <br> line breaks, (null), the infinity sign,
+    and the angle brackets of a Markdown autolink (<https://...>)."""
     text = text.replace("<br>", " ").strip()
     if text in ("(null)", "null"):
         return ""
+    if re.match(r"^<[a-z][a-z0-9+.-]*://[^<>\s]*>$", text):
+        text = text[1:-1]
     return text.replace("∞", "Infinity")
+
+
+def same_words(actual, expected):
+    """A Markdown table cell cannot show leading or trailing white space, line breaks
+    or runs of spaces, so strings also match when their words and single spaces do."""
+    return " ".join(actual.split()) == " ".join(expected.split())
 
 
 def loose_text(value):
@@ -136,7 +145,7 @@ def cell_matches(actual, expected, as_set):
             return sa == se
         if actual in ("NaN", "Infinity", "-Infinity"):
             return expected == actual
-        return False
+        return same_words(actual, expected)
     parsed = as_json(expected)
     if parsed is None:
         return False

@@ -13,12 +13,13 @@ batches and time windows cut through them), three ways: as is, with
 outputs must be identical. The queries cover every operator that passes
 columns through (extend, project-away, project-rename, join, union,
 arg_max(*), distinct *, pack_all). With SHARED_DIR, the Defender hunting
-corpus runs the same way.
+corpus runs the same way, except queries that call rand() or new_guid().
 """
 import csv
 import datetime
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -115,8 +116,14 @@ def main():
     kqlite = sys.argv[1]
     cases = [(q, [q]) for q in QUERIES]
     shared = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    random = 0
     if shared and (shared / "rules" / "m365d-hunting").is_dir():
         for path in sorted((shared / "rules" / "m365d-hunting").glob("*.kql")):
+            # rand() and new_guid() give other values on every run, so their output
+            # cannot be compared between runs.
+            if re.search(r"\b(rand|new_guid)\s*\(", path.read_text(encoding="utf-8")):
+                random += 1
+                continue
             cases.append((path.name, ["--query-file", str(path)]))
     failed = answered = 0
     with tempfile.TemporaryDirectory() as folder:
@@ -132,7 +139,7 @@ def main():
                 print(f"FAIL hunt with the bundled pack over {' '.join(data)}: no hits to compare")
             failed += changed or not rows
     print(f"column and batch skipping: {len(cases)} queries and the bundled pack over two data sets, "
-          f"{answered} runs with rows, {failed} results changed")
+          f"{answered} runs with rows, {failed} results changed ({random} queries with random values left out)")
     return 1 if failed else 0
 
 

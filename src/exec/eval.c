@@ -56,6 +56,36 @@ static void eval_call(kq_run *run, const kq_expr *e, kq_batch *batch, const uint
 }
 
 /*
+ * and/or whose operands call window functions: every operand runs over every row, so
+ * prev() and row_number() see all the rows, and the results combine as Kusto's
+ * three-valued logic says (true and null is null).
+ */
+static void eval_logical_all_rows(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows,
+                                  uint32_t n, kq_value *out, kq_arena *arena, bool decided)
+{
+    bool *settled = kq_arena_alloc(arena, (n ? n : 1) * sizeof(bool));
+    bool *saw_null = kq_arena_alloc(arena, (n ? n : 1) * sizeof(bool));
+    kq_value *values = kq_arena_alloc(arena, (n ? n : 1) * sizeof(kq_value));
+    for (int a = 0; a < e->nargs; a++) {
+        kq_eval(run, e->args[a], batch, rows, n, values, arena);
+        for (uint32_t i = 0; i < n; i++) {
+            bool is_null = values[i].null || values[i].type != KQ_BOOL;
+            if (!is_null && values[i].u.b == decided)
+                settled[i] = true;
+            saw_null[i] = saw_null[i] || is_null;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (settled[i])
+            out[i] = kq_bool(decided);
+        else if (saw_null[i])
+            out[i] = kq_null(KQ_BOOL);
+        else
+            out[i] = kq_bool(!decided);
+    }
+}
+
+/*
  * and/or over n operands: decided is the value that settles the result (false for and,
  * true for or). Each operand runs only over the rows still undecided; a row that saw a
  * null and is never decided ends null (Kusto: true and null is null).
@@ -132,13 +162,17 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
         eval_call(run, e, batch, rows, n, out, arena);
         return;
     case KQ_EXPR_AND:
-        eval_logical(run, e, batch, rows, n, out, arena, false);
-        return;
     case KQ_EXPR_OR:
-        eval_logical(run, e, batch, rows, n, out, arena, true);
+        if (kq_expr_has_window(e))
+            eval_logical_all_rows(run, e, batch, rows, n, out, arena, e->kind == KQ_EXPR_OR);
+        else
+            eval_logical(run, e, batch, rows, n, out, arena, e->kind == KQ_EXPR_OR);
         return;
     case KQ_EXPR_LIST_OP:
         eval_list(run, e, batch, rows, n, out, arena);
+        return;
+    case KQ_EXPR_WINDOW:
+        kq_eval_window(run, e, batch, rows, n, out, arena);
         return;
     case KQ_EXPR_SCALAR_SUBQUERY:
         if (!run->scalar_done[e->slot]) {
@@ -147,8 +181,10 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
             run->scalars[e->slot] = count ? column[0] : kq_null(e->type);
             run->scalar_done[e->slot] = true;
         }
+        /* The value lives in the run's arena, which ends before the result is written:
+         * each row gets a copy in the caller's arena. */
         for (uint32_t i = 0; i < n; i++)
-            out[i] = run->scalars[e->slot];
+            out[i] = kq_value_copy(arena, run->scalars[e->slot]);
         return;
     }
 }

@@ -15,6 +15,7 @@
 #include "table/catalog.h"
 
 typedef struct kq_value_set kq_value_set;
+typedef struct kq_window_state kq_window_state;
 
 typedef struct kq_run {
     const kq_catalog *catalog;
@@ -25,6 +26,7 @@ typedef struct kq_run {
     kq_value *scalars;          /* toscalar() results, one per slot */
     kq_batch **apply_rows;      /* mv-apply: the row its subquery is running on, one per slot */
     bool *scalar_done;
+    kq_window_state **windows;  /* window functions' state across rows, one per slot (window.c) */
     char *error;                /* first run-time error; the run stops when set */
     kq_budget budget;           /* memory and rows the operators hold (budget.h) */
 } kq_run;
@@ -103,6 +105,19 @@ kq_op *kq_op_join(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_union(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_mv_expand(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_parse(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_parse_kv(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_scan_steps(kq_run *run, const kq_plan *plan, kq_op *input);
+kq_op *kq_op_graph_match(kq_run *run, const kq_plan *plan, kq_op *input);
+/* Window functions (window.c): evaluation, and the state reset an operator does when built. */
+void kq_eval_window(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows, uint32_t n, kq_value *out,
+                    kq_arena *arena);
+void kq_window_reset(kq_run *run, const kq_expr *e);
+/* True when e calls a window function, so its rows cannot be skipped by batch. */
+bool kq_expr_has_window(const kq_expr *e);
+void kq_window_free_all(kq_run *run);
+/* A batch of parse's or parse-kv's output: the input's columns, with fresh all-null
+ * vectors for plan->parse_columns (replacing input columns of the same name). */
+kq_batch *kq_parse_output_batch(const kq_plan *plan, const kq_type *types, kq_batch *in);
 kq_op *kq_op_range(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_mv_apply(kq_run *run, const kq_plan *plan, kq_op *input);
 kq_op *kq_op_apply_row(kq_run *run, const kq_plan *plan);

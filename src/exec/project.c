@@ -59,8 +59,10 @@ kq_op *kq_op_project(kq_run *run, const kq_plan *plan, kq_op *input)
     project_state *state = kq_xcalloc(1, sizeof *state);
     state->scratch = kq_arena_new(64 * 1024);
     state->types = kq_xmalloc((plan->nexprs ? plan->nexprs : 1) * sizeof(kq_type));
-    for (uint32_t c = 0; c < plan->nexprs; c++)
+    for (uint32_t c = 0; c < plan->nexprs; c++) {
         state->types[c] = plan->schema.fields[c].type;
+        kq_window_reset(run, plan->exprs[c]);
+    }
     op->state = state;
     op->next = project_next;
     op->close = project_close;

@@ -45,6 +45,10 @@ kq_op *kq_op_build(kq_run *run, const kq_plan *plan)
     case KQ_PLAN_UNION: return kq_op_union(run, plan);
     case KQ_PLAN_MV_EXPAND: return kq_op_mv_expand(run, plan, input);
     case KQ_PLAN_PARSE: return kq_op_parse(run, plan, input);
+    case KQ_PLAN_PARSE_KV: return kq_op_parse_kv(run, plan, input);
+    case KQ_PLAN_SCAN_STEPS: return kq_op_scan_steps(run, plan, input);
+    case KQ_PLAN_GRAPH_MATCH: return kq_op_graph_match(run, plan, input);
+    case KQ_PLAN_GRAPH: break; /* the binder lets make-graph reach the run only through graph-match */
     case KQ_PLAN_RANGE: return kq_op_range(run, plan);
     case KQ_PLAN_MV_APPLY: return kq_op_mv_apply(run, plan, input);
     case KQ_PLAN_APPLY_ROW: return kq_op_apply_row(run, plan);
@@ -109,6 +113,7 @@ kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, 
     run.scalars = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value));
     run.scalar_done = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(bool));
     run.apply_rows = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_batch *));
+    run.windows = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_window_state *));
     kq_result *result = kq_xcalloc(1, sizeof *result);
     result->arena = kq_arena_new(4096);
     result->schema = kq_schema_copy(result->arena, &query->root->schema);
@@ -124,6 +129,7 @@ kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, 
         result->nrows += batch->nrows;
     }
     kq_op_close(root);
+    kq_window_free_all(&run);
     kq_arena_free(run.arena);
     if (run.error) {
         *error = run.error;

@@ -61,8 +61,12 @@ kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input)
     kq_op *op = kq_op_new(run, plan, input);
     where_state *state = kq_xcalloc(1, sizeof *state);
     state->scratch = kq_arena_new(256 * 1024);
+    kq_window_reset(run, plan->predicate);
     const char *every_row = getenv("KQLITE_EVAL_EVERY_ROW");
     state->every_row = every_row && every_row[0] && strcmp(every_row, "0") != 0;
+    /* Window functions carry state from row to row, so every batch must be evaluated. */
+    if (kq_expr_has_window(plan->predicate))
+        state->every_row = true;
     op->state = state;
     op->next = where_next;
     op->close = where_close;

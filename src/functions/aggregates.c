@@ -229,13 +229,11 @@ static void rehash(value_list *list, kq_agg_ctx *ctx)
     list->nslots = nslots;
 }
 
-/* Adds the value unless an equal one is present. */
-static void set_add(value_list *list, const kq_value *v, kq_agg_ctx *ctx)
+/* Adds the item unless an equal one is present. The item must live in ctx->arena. */
+static void set_add_item(value_list *list, const kq_dyn *item, kq_agg_ctx *ctx)
 {
-    if (v->null || list->count >= list->limit)
+    if (list->count >= list->limit)
         return;
-    kq_value copy = kq_value_copy(ctx->arena, *v);
-    const kq_dyn *item = kq_dyn_from_value(ctx->arena, &copy);
     if ((list->count + 1) * 2 > list->nslots)
         rehash(list, ctx);
     uint32_t h = (uint32_t)kq_dyn_hash(item) & (list->nslots - 1);
@@ -246,6 +244,28 @@ static void set_add(value_list *list, const kq_value *v, kq_agg_ctx *ctx)
     }
     list_push(list, item, ctx);
     list->slots[h] = list->count;
+}
+
+/* Adds the value unless an equal one is present. */
+static void set_add(value_list *list, const kq_value *v, kq_agg_ctx *ctx)
+{
+    if (v->null || list->count >= list->limit)
+        return;
+    kq_value copy = kq_value_copy(ctx->arena, *v);
+    set_add_item(list, kq_dyn_from_value(ctx->arena, &copy), ctx);
+}
+
+/* Adds the value, or each element of a dynamic array: Kusto's make_set of an array
+ * column returns the set of the arrays' elements. */
+static void set_add_elements(value_list *list, const kq_value *v, kq_agg_ctx *ctx)
+{
+    if (v->null || v->type != KQ_DYNAMIC || !v->u.d || v->u.d->kind != KQ_DYN_ARRAY) {
+        set_add(list, v, ctx);
+        return;
+    }
+    const kq_dyn *array = kq_dyn_copy(ctx->arena, v->u.d);
+    for (uint32_t i = 0; i < array->count; i++)
+        set_add_item(list, array->u.items[i], ctx);
 }
 
 static void read_limit(value_list *list, const kq_value *args, int argc, int index)
@@ -261,14 +281,14 @@ static void read_limit(value_list *list, const kq_value *args, int argc, int ind
 static void make_set_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx)
 {
     read_limit(state, args, argc, 1);
-    set_add(state, &args[0], ctx);
+    set_add_elements(state, &args[0], ctx);
 }
 
 static void make_set_if_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx)
 {
     read_limit(state, args, argc, 2);
     if (!args[1].null && args[1].u.b)
-        set_add(state, &args[0], ctx);
+        set_add_elements(state, &args[0], ctx);
 }
 
 static void list_add(value_list *list, const kq_value *v, kq_agg_ctx *ctx)
@@ -348,18 +368,14 @@ static void bind_long_if(const kq_type *args, int argc, kq_bind_result *result) 
 typedef struct arg_state {
     kq_value *values; /* args[0..count) of the best row so far */
     int count;
-    bool seen;
+    bool seen;  /* values holds a row */
+    bool keyed; /* that row's first argument is not null (nor NaN) */
 } arg_state;
 
 static void arg_init(void *state, const kq_value *args, int argc) { memset(state, 0, sizeof(arg_state)); }
 
-static void arg_update(arg_state *s, const kq_value *args, int argc, int direction, kq_agg_ctx *ctx)
+static void arg_store(arg_state *s, const kq_value *args, int argc, kq_agg_ctx *ctx)
 {
-    if (args[0].null || (args[0].type == KQ_REAL && isnan(args[0].u.r)))
-        return;
-    /* Ties keep the first row seen. */
-    if (s->seen && kq_value_compare(&args[0], &s->values[0]) * direction <= 0)
-        return;
     if (!s->values) {
         s->values = kq_arena_alloc(ctx->arena, (size_t)argc * sizeof(kq_value));
         s->count = argc;
@@ -367,6 +383,23 @@ static void arg_update(arg_state *s, const kq_value *args, int argc, int directi
     for (int i = 0; i < argc && i < s->count; i++)
         s->values[i] = kq_value_copy(ctx->arena, args[i]);
     s->seen = true;
+}
+
+/* A row whose first argument is null only counts while no row with a value has
+ * been seen, so a group where it is null throughout still returns its first row
+ * (Kusto's documented null handling: the key column is null, the others are kept). */
+static void arg_update(arg_state *s, const kq_value *args, int argc, int direction, kq_agg_ctx *ctx)
+{
+    if (args[0].null || (args[0].type == KQ_REAL && isnan(args[0].u.r))) {
+        if (!s->seen)
+            arg_store(s, args, argc, ctx);
+        return;
+    }
+    /* Ties keep the first row seen. */
+    if (s->keyed && kq_value_compare(&args[0], &s->values[0]) * direction <= 0)
+        return;
+    arg_store(s, args, argc, ctx);
+    s->keyed = true;
 }
 
 static void arg_max_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx) { arg_update(state, args, argc, 1, ctx); }

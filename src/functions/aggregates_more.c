@@ -535,6 +535,71 @@ static kq_value percentiles_array_finish(void *state, kq_type type, kq_agg_ctx *
     return kq_dynamic(kq_dyn_array(ctx->arena, items, (uint32_t)s->npercentages));
 }
 
+/* Writes one value per percentage for percentile, percentiles and the weighted forms. */
+static void percentiles_finish_row(void *state, kq_value *out, int count, kq_agg_ctx *ctx)
+{
+    percentile_state *s = state;
+    const kq_value **results = kq_arena_alloc(ctx->arena, (size_t)(count + 1) * sizeof *results);
+    bool known = s->count > 0 && s->npercentages == count;
+    if (known)
+        nearest_ranks(s, results);
+    for (int p = 0; p < count; p++)
+        out[p] = known && results[p] ? *results[p] : kq_null(KQ_TYPE_NONE);
+}
+
+/* ---- binary_all_and, binary_all_or, binary_all_xor ---- */
+
+typedef struct bits_state {
+    int64_t bits;
+    bool seen;
+} bits_state;
+
+typedef enum bits_operation { BITS_AND, BITS_OR, BITS_XOR } bits_operation;
+
+static void zero_init_bits(void *state, const kq_value *args, int argc) { memset(state, 0, sizeof(bits_state)); }
+
+/* Folds one value into the state; null values are skipped. */
+static void bits_update(bits_state *s, const kq_value *v, bits_operation operation)
+{
+    if (v->null)
+        return;
+    if (!s->seen) {
+        s->bits = v->u.l;
+        s->seen = true;
+        return;
+    }
+    switch (operation) {
+    case BITS_AND: s->bits &= v->u.l; break;
+    case BITS_OR: s->bits |= v->u.l; break;
+    case BITS_XOR: s->bits ^= v->u.l; break;
+    }
+}
+
+static void bits_and_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx) { bits_update(state, &args[0], BITS_AND); }
+static void bits_or_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx) { bits_update(state, &args[0], BITS_OR); }
+static void bits_xor_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx) { bits_update(state, &args[0], BITS_XOR); }
+
+static kq_value bits_finish(void *state, kq_type type, kq_agg_ctx *ctx)
+{
+    bits_state *s = state;
+    if (!s->seen)
+        return kq_null(type);
+    kq_value v = kq_long(s->bits);
+    v.type = type;
+    return v;
+}
+
+static void bind_bits(const kq_type *args, int argc, kq_bind_result *result)
+{
+    if (!kq_type_is_integer(args[0])) {
+        snprintf(result->error, sizeof result->error, "binary_all_and/or/xor take an integer (int or long), not %s",
+                 kq_type_name(args[0]));
+        result->error_arg = 0;
+        return;
+    }
+    result->type = args[0];
+}
+
 /* ---- buildschema ---- */
 
 /*
@@ -876,21 +941,31 @@ const kq_aggregate kq_more_aggregates[] = {
     AGG("count_distinctif", 2, 2, bind_count_distinct, "count_distinctif", true, distinct_state, zero_init_distinct,
         count_distinctif_update, count_distinct_finish,
         "count_distinctif(x, condition) -> long", "count_distinct() over the rows where the condition is true."),
+    AGG("binary_all_and", 1, 1, bind_bits, NULL, true, bits_state, zero_init_bits, bits_and_update, bits_finish,
+        "binary_all_and(x)", "Bitwise AND of the non-null values; the column keeps x's name."),
+    AGG("binary_all_or", 1, 1, bind_bits, NULL, true, bits_state, zero_init_bits, bits_or_update, bits_finish,
+        "binary_all_or(x)", "Bitwise OR of the non-null values; the column keeps x's name."),
+    AGG("binary_all_xor", 1, 1, bind_bits, NULL, true, bits_state, zero_init_bits, bits_xor_update, bits_finish,
+        "binary_all_xor(x)", "Bitwise XOR of the non-null values; the column keeps x's name."),
     AGG("take_anyif", 2, 2, bind_take_anyif, NULL, true, any_state, zero_init_any, take_anyif_update, take_anyif_finish,
         "take_anyif(x, condition)", "Some non-null value from the rows where the condition is true."),
     AGG("buildschema", 1, 1, bind_buildschema, "schema", true, schema_state, zero_init_schema, buildschema_update,
         buildschema_finish, "buildschema(x) -> dynamic", "The smallest schema that admits every value of x."),
-    /* NOTE: Kusto names the column percentile_x_50, with the percentage in the name.
-     * name_prefix and name_uses_argument can only give percentile_x. */
-    AGG("percentile", 2, 2, bind_percentile, "percentile", true, percentile_state, zero_init_percentile,
-        percentile_update, percentile_finish,
-        "percentile(x, percentage)", "Nearest-rank percentile over all values (Kusto returns an estimate)."),
+    {"percentile", 2, 2, bind_percentile, "percentile", true, sizeof(percentile_state), zero_init_percentile,
+     percentile_update, percentile_finish, "percentile(x, percentage)",
+     "Nearest-rank percentile over all values (Kusto returns an estimate).", percentiles_finish_row, 1},
+    {"percentiles", 2, MAX_PERCENTAGES + 1, bind_percentile, "percentile", true, sizeof(percentile_state),
+     zero_init_percentile, percentile_update, percentile_finish, "percentiles(x, p1, p2, ...)",
+     "Nearest-rank percentiles, one column per percentage (percentile_x_50, ...).", percentiles_finish_row, 1},
     AGG("percentiles_array", 2, MAX_PERCENTAGES + 1, bind_percentiles_array, "percentiles", true, percentile_state,
         zero_init_percentile, percentile_update, percentiles_array_finish,
         "percentiles_array(x, p1, p2, ... | dynamic([p1, ...])) -> dynamic", "Nearest-rank percentiles as an array."),
-    AGG("percentilew", 3, 3, bind_percentilew, "percentile", true, percentile_state, zero_init_percentile,
-        percentilew_update, percentile_finish,
-        "percentilew(x, weight, percentage)", "Weighted nearest-rank percentile (each row counts weight times)."),
+    {"percentilew", 3, 3, bind_percentilew, "percentile", true, sizeof(percentile_state), zero_init_percentile,
+     percentilew_update, percentile_finish, "percentilew(x, weight, percentage)",
+     "Weighted nearest-rank percentile (each row counts weight times).", percentiles_finish_row, 2},
+    {"percentilesw", 3, MAX_PERCENTAGES + 2, bind_percentilew, "percentile", true, sizeof(percentile_state),
+     zero_init_percentile, percentilew_update, percentile_finish, "percentilesw(x, weight, p1, p2, ...)",
+     "Weighted nearest-rank percentiles, one column per percentage.", percentiles_finish_row, 2},
     AGG("percentilesw_array", 3, MAX_PERCENTAGES + 2, bind_percentilesw_array, "percentiles", true, percentile_state,
         zero_init_percentile, percentilew_update, percentiles_array_finish,
         "percentilesw_array(x, weight, p1, ... | dynamic([p1, ...])) -> dynamic", "Weighted nearest-rank percentiles as an array."),

@@ -664,6 +664,7 @@ BIND(bind_jaccard_index, "dd", "jaccard_index", KQ_DYNAMIC)
 BIND(bind_treepath, "d", "treepath", KQ_DYNAMIC)
 BIND(bind_repeat, "*i", "repeat", KQ_DYNAMIC)
 BIND(bind_gettype, "*", "gettype", KQ_STRING)
+BIND(bind_to_json, "*", "dynamic_to_json", KQ_STRING)
 
 #define FN(name, min, max, bind, eval, sig, doc) {name, min, max, bind, eval, sig, doc}
 
@@ -673,8 +674,8 @@ const kq_function kq_dynamic_functions[] = {
     FN("array_concat", 1, 64, bind_array_concat, eval_array_concat, "array_concat(array, ...) -> dynamic", "The arrays joined end to end; null when an argument is not an array."),
     FN("array_slice", 3, 3, bind_array_slice, eval_array_slice, "array_slice(array, start, end) -> dynamic", "Elements start..end, both inclusive; negative indexes count from the end."),
     FN("array_reverse", 1, 1, bind_array_reverse, eval_array_reverse, "array_reverse(array) -> dynamic", "The elements in reverse order."),
-    FN("array_sort_asc", 1, 64, bind_array_sort, eval_array_sort_asc, "array_sort_asc(array1 [, array2, ...] [, nulls_last]) -> dynamic", "Sorts the first array ascending and permutes the others to match; several arrays give an array of arrays."),
-    FN("array_sort_desc", 1, 64, bind_array_sort, eval_array_sort_desc, "array_sort_desc(array1 [, array2, ...] [, nulls_last]) -> dynamic", "Sorts the first array descending and permutes the others to match; several arrays give an array of arrays."),
+    FN("array_sort_asc", 1, 64, bind_array_sort, eval_array_sort_asc, "array_sort_asc(array1 [, array2, ...] [, nulls_last]) -> dynamic", "Sorts the first array ascending and permutes the others to match; several arrays give one column each when unnamed in print or project, else an array of arrays."),
+    FN("array_sort_desc", 1, 64, bind_array_sort, eval_array_sort_desc, "array_sort_desc(array1 [, array2, ...] [, nulls_last]) -> dynamic", "Sorts the first array descending and permutes the others to match; several arrays give one column each when unnamed in print or project, else an array of arrays."),
     FN("array_shift_left", 2, 3, bind_array_shift, eval_array_shift_left, "array_shift_left(array, shift [, fill]) -> dynamic", "Moves elements left, filling the end with fill (default null); a negative shift moves right."),
     FN("array_shift_right", 2, 3, bind_array_shift, eval_array_shift_right, "array_shift_right(array, shift [, fill]) -> dynamic", "Moves elements right, filling the start with fill (default null); a negative shift moves left."),
     FN("array_rotate_left", 2, 2, bind_array_rotate, eval_array_rotate_left, "array_rotate_left(array, count) -> dynamic", "Rotates the elements left; a negative count rotates right."),
@@ -702,6 +703,8 @@ const kq_function kq_dynamic_functions[] = {
     FN("treepath", 1, 1, bind_treepath, kq_dynfn_treepath, "treepath(object) -> dynamic", "Path expressions of every key and array level in the object."),
     FN("repeat", 2, 2, bind_repeat, kq_dynfn_repeat, "repeat(value, count) -> dynamic", "Array of count copies of the value; null for a negative count."),
     FN("range", 2, 3, kq_dynfn_bind_range, kq_dynfn_range, "range(start, stop [, step]) -> dynamic", "Array start, start+step, ... up to stop (at most 1,048,576 elements)."),
+    FN("dynamic_to_json", 1, 1, bind_to_json, kq_dynfn_to_json, "dynamic_to_json(value) -> string",
+       "The value as JSON text with property-bag keys sorted, so equal values give equal text."),
     FN("gettype", 1, 1, bind_gettype, kq_dynfn_gettype, "gettype(value) -> string", "Name of the value's runtime type (array, dictionary, int, long, string, ...)."),
 };
 const size_t kq_dynamic_function_count = KQ_ARRAY_LEN(kq_dynamic_functions);

@@ -734,3 +734,56 @@ kq_value kq_dynfn_gettype(kq_eval_ctx *ctx, const kq_value *args, int argc)
                                                   : kq_type_name(args[0].type);
     return kq_string(name, strlen(name));
 }
+
+/* ---- dynamic_to_json ---- */
+
+static int compare_members(const void *a, const void *b)
+{
+    const kq_dyn_member *left = a, *right = b;
+    size_t len = left->key.len < right->key.len ? left->key.len : right->key.len;
+    int order = memcmp(left->key.ptr, right->key.ptr, len);
+    if (order)
+        return order;
+    return left->key.len < right->key.len ? -1 : left->key.len > right->key.len;
+}
+
+/* A copy of the tree with every bag's keys in ordinal order, arrays kept in their order. */
+static const kq_dyn *canonical_tree(kq_arena *arena, const kq_dyn *d)
+{
+    if (d->kind == KQ_DYN_ARRAY) {
+        kq_dyn *copy = kq_dynfn_new_array(arena, d->count);
+        for (uint32_t i = 0; i < d->count; i++)
+            copy->u.items[i] = canonical_tree(arena, d->u.items[i]);
+        return copy;
+    }
+    if (d->kind == KQ_DYN_OBJECT) {
+        kq_dyn *copy = kq_dynfn_new_object(arena, d->count);
+        for (uint32_t i = 0; i < d->count; i++) {
+            copy->u.members[i].key = d->u.members[i].key;
+            copy->u.members[i].value = canonical_tree(arena, d->u.members[i].value);
+        }
+        if (d->count > 1)
+            qsort(copy->u.members, d->count, sizeof(kq_dyn_member), compare_members);
+        return copy;
+    }
+    return d;
+}
+
+/* dynamic_to_json(value): the value as JSON with sorted bag keys, so equal values give
+ * equal text; a non-dynamic argument gives its tostring() text. */
+kq_value kq_dynfn_to_json(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    if (args[0].type != KQ_DYNAMIC) {
+        kq_str text = kq_value_to_str(ctx->arena, &args[0]);
+        return kq_string(text.ptr, text.len);
+    }
+    const kq_dyn *tree = kq_dynfn_tree(&args[0]);
+    if (!tree)
+        return kq_string("null", 4);
+    kq_buf out;
+    kq_buf_init(&out);
+    kq_dyn_to_json(canonical_tree(ctx->arena, tree), &out);
+    kq_value v = kq_string(kq_arena_strndup(ctx->arena, out.data ? out.data : "", out.len), out.len);
+    kq_buf_free(&out);
+    return v;
+}

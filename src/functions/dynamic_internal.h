@@ -51,6 +51,7 @@ kq_value kq_dynfn_treepath(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_dynfn_range(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_dynfn_repeat(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_dynfn_gettype(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_dynfn_to_json(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 void kq_dynfn_bind_bag_pack(const kq_type *args, int argc, kq_bind_result *result);
 void kq_dynfn_bind_range(const kq_type *args, int argc, kq_bind_result *result);

@@ -94,6 +94,21 @@ static void bind_number_test(const kq_type *args, int argc, kq_bind_result *resu
         result->type = KQ_BOOL;
 }
 
+/* around(value, center, delta): numbers with a numeric delta, or datetimes or timespans
+ * with a timespan delta. */
+static void bind_around(const kq_type *args, int argc, kq_bind_result *result)
+{
+    bool numbers = kq_type_is_numeric(args[0]) && kq_type_is_numeric(args[1]) && kq_type_is_numeric(args[2]);
+    bool times = (args[0] == KQ_DATETIME || args[0] == KQ_TIMESPAN) && args[1] == args[0] && args[2] == KQ_TIMESPAN;
+    if (!numbers && !times) {
+        bind_fail(result, 0, "around() takes three numbers, or two datetimes or two timespans and a timespan "
+                             "delta, not %s, %s, %s", kq_type_name(args[0]), kq_type_name(args[1]),
+                  kq_type_name(args[2]));
+        return;
+    }
+    result->type = KQ_BOOL;
+}
+
 static void bind_bits(const kq_type *args, int argc, kq_bind_result *result)
 {
     if (bind_integers(args, argc, result, "this bit function"))
@@ -225,7 +240,24 @@ REAL_UNARY(eval_acos, acos(x), x >= -1 && x <= 1)
 REAL_UNARY(eval_asin, asin(x), x >= -1 && x <= 1)
 REAL_UNARY(eval_atan, atan(x), true)
 REAL_UNARY(eval_gamma, tgamma(x), true)
+REAL_UNARY(eval_erf, erf(x), true)
+REAL_UNARY(eval_erfc, erfc(x), true)
 REAL_UNARY(eval_sign, sign_of(x), true)
+
+/* True when value lies in [center - delta, center + delta], both ends included. */
+static kq_value eval_around(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    if (args[0].null || args[1].null || args[2].null)
+        return kq_null(KQ_BOOL);
+    if (args[0].type == KQ_DATETIME || args[0].type == KQ_TIMESPAN) {
+        /* Ticks compare exactly; the difference is taken in real numbers so it cannot overflow. */
+        double distance = fabs((double)args[0].u.l - (double)args[1].u.l);
+        return kq_bool(distance <= fabs((double)args[2].u.l));
+    }
+    double value = kq_value_as_real(&args[0]), center = kq_value_as_real(&args[1]);
+    double delta = kq_value_as_real(&args[2]);
+    return kq_bool(value >= center - delta && value <= center + delta);
+}
 
 /* lgamma_r instead of lgamma: lgamma writes the global signgam, which races between threads. */
 static kq_value eval_loggamma(kq_eval_ctx *ctx, const kq_value *args, int argc)
@@ -732,6 +764,10 @@ const kq_function kq_math_functions[] = {
     FN("acos", 1, 1, bind_real, eval_acos, "acos(number) -> real", "Arc cosine in radians, or null outside [-1, 1]."),
     FN("atan", 1, 1, bind_real, eval_atan, "atan(number) -> real", "Arc tangent in radians."),
     FN("atan2", 2, 2, bind_real, eval_atan2, "atan2(y, x) -> real", "Angle in radians between the positive x axis and the point (x, y)."),
+    FN("erf", 1, 1, bind_real, eval_erf, "erf(number) -> real", "Error function."),
+    FN("erfc", 1, 1, bind_real, eval_erfc, "erfc(number) -> real", "Complementary error function, 1 - erf(x)."),
+    FN("around", 3, 3, bind_around, eval_around, "around(value, center, delta) -> bool",
+       "True when value is within delta of center, both ends included; null when any argument is null."),
     FN("gamma", 1, 1, bind_real, eval_gamma, "gamma(number) -> real", "Gamma function."),
     FN("loggamma", 1, 1, bind_real, eval_loggamma, "loggamma(number) -> real", "Natural logarithm of the absolute value of the gamma function."),
     FN("beta_pdf", 3, 3, bind_real, eval_beta_pdf, "beta_pdf(x, alpha, beta) -> real", "Beta probability density. NaN for x outside (0, 1) or a parameter <= 0."),
@@ -773,6 +809,8 @@ const kq_function kq_math_functions[] = {
     FN("series_fill_forward", 1, 2, kq_series_bind_fill_directional, kq_series_fill_forward, "series_fill_forward(series [, missing_value])", "Replaces missing elements with the nearest value on their left."),
     FN("series_fill_backward", 1, 2, kq_series_bind_fill_directional, kq_series_fill_backward, "series_fill_backward(series [, missing_value])", "Replaces missing elements with the nearest value on their right."),
     FN("series_fill_linear", 1, 4, kq_series_bind_fill_linear, kq_series_fill_linear, "series_fill_linear(series [, missing_value [, fill_edges [, constant]]])", "Linear interpolation of missing elements. Integer series give truncated values."),
+    FN("series_seasonal", 1, 2, kq_series_bind_seasonal, kq_series_seasonal, "series_seasonal(series, period) -> dynamic",
+       "Each element replaced by the median of the elements at the same phase (index modulo period); the period is required."),
     FN("series_fir", 2, 4, kq_series_bind_fir, kq_series_fir, "series_fir(series, filter [, normalize [, center]])", "Finite impulse response filter. Samples outside the series count as 0."),
     FN("series_iir", 3, 3, kq_series_bind_iir, kq_series_iir, "series_iir(series, numerators, denominators)", "Infinite impulse response filter. denominators[0] = 0 gives null."),
 };

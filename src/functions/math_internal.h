@@ -71,6 +71,8 @@ kq_value kq_series_fill_forward(kq_eval_ctx *ctx, const kq_value *args, int argc
 kq_value kq_series_fill_backward(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_series_fill_linear(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_series_fir(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_series_seasonal(kq_eval_ctx *ctx, const kq_value *args, int argc);
+void kq_series_bind_seasonal(const kq_type *args, int argc, kq_bind_result *result);
 kq_value kq_series_iir(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 #endif

@@ -22,6 +22,10 @@ static const family families[] = {
     {kq_network_functions, &kq_network_function_count},
     {kq_time_functions, &kq_time_function_count},
     {kq_math_functions, &kq_math_function_count},
+    {kq_unit_functions, &kq_unit_function_count},
+    {kq_compression_functions, &kq_compression_function_count},
+    {kq_punycode_functions, &kq_punycode_function_count},
+    {kq_command_line_functions, &kq_command_line_function_count},
     {kq_geo_functions, &kq_geo_function_count},
 };
 
@@ -200,6 +204,16 @@ void kq_bind_string_result(const kq_type *args, int argc, kq_bind_result *result
 {
     (void)args;
     (void)argc;
+    result->type = KQ_STRING;
+}
+
+void kq_bind_string_to_string(const kq_type *args, int argc, kq_bind_result *result)
+{
+    if (args[0] != KQ_STRING) {
+        snprintf(result->error, sizeof result->error, "this function takes a string, not %s", kq_type_name(args[0]));
+        result->error_arg = 0;
+        return;
+    }
     result->type = KQ_STRING;
 }
 

@@ -63,6 +63,10 @@ typedef struct kq_aggregate {
     /* arg_max/arg_min: the aggregate outputs one column per argument (a `*` argument expands
      * to the input's other columns) and finish_row writes them all. */
     void (*finish_row)(void *state, kq_value *out, int count, kq_agg_ctx *ctx);
+    /* percentile, percentiles and their weighted forms: the index of the first percentage
+     * argument (0 for other aggregates). They output one column per percentage, named
+     * percentile_x_50, through finish_row. */
+    int percentage_arg;
 } kq_aggregate;
 
 const kq_function *kq_function_find(const char *name, size_t len);
@@ -93,6 +97,14 @@ extern const kq_function kq_time_functions[];
 extern const size_t kq_time_function_count;
 extern const kq_function kq_math_functions[];
 extern const size_t kq_math_function_count;
+extern const kq_function kq_unit_functions[];
+extern const size_t kq_unit_function_count;
+extern const kq_function kq_compression_functions[];
+extern const size_t kq_compression_function_count;
+extern const kq_function kq_punycode_functions[];
+extern const size_t kq_punycode_function_count;
+extern const kq_function kq_command_line_functions[];
+extern const size_t kq_command_line_function_count;
 extern const kq_function kq_geo_functions[];
 extern const size_t kq_geo_function_count;
 extern const kq_aggregate kq_aggregates[];
@@ -113,6 +125,8 @@ kq_str kq_value_to_str(kq_arena *arena, const kq_value *v);
 
 /* Bind helpers usable as kq_function.bind. */
 void kq_bind_string_result(const kq_type *args, int argc, kq_bind_result *result);
+/* One string argument, a string result. */
+void kq_bind_string_to_string(const kq_type *args, int argc, kq_bind_result *result);
 void kq_bind_bool_result(const kq_type *args, int argc, kq_bind_result *result);
 void kq_bind_long_result(const kq_type *args, int argc, kq_bind_result *result);
 

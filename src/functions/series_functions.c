@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- binding ---- */
@@ -901,4 +902,50 @@ kq_value kq_series_iir(kq_eval_ctx *ctx, const kq_value *args, int argc)
         y[i] = sum / a[0];
     }
     return real_array(ctx, y, series->count);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * series_seasonal(series, period): each element becomes the median of the elements at the
+ * same phase (index modulo period), the seasonal component Kusto documents. Non-numeric
+ * elements are left out of the medians; a phase without numbers gives null.
+ */
+kq_value kq_series_seasonal(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    const kq_dyn *series = series_of(&args[0]);
+    if (!series || args[1].null || args[1].u.l <= 0 || args[1].u.l > (int64_t)series->count + 1)
+        return kq_dynamic(NULL);
+    uint32_t period = (uint32_t)args[1].u.l, count = series->count;
+    double *x = read_samples(ctx->arena, series);
+    double *medians = kq_arena_alloc(ctx->arena, period * sizeof *medians);
+    double *phase = kq_arena_alloc(ctx->arena, (count / period + 2) * sizeof *phase);
+    for (uint32_t p = 0; p < period; p++) {
+        uint32_t n = 0;
+        for (uint32_t i = p; i < count; i += period)
+            if (!isnan(x[i]))
+                phase[n++] = x[i];
+        qsort(phase, n, sizeof *phase, compare_doubles);
+        medians[p] = n == 0 ? NAN : n % 2 ? phase[n / 2] : (phase[n / 2 - 1] + phase[n / 2]) / 2;
+    }
+    double *y = kq_arena_alloc(ctx->arena, (count ? count : 1) * sizeof *y);
+    for (uint32_t i = 0; i < count; i++)
+        y[i] = medians[i % period];
+    return real_array(ctx, y, count);
+}
+
+void kq_series_bind_seasonal(const kq_type *args, int argc, kq_bind_result *result)
+{
+    if (args[0] != KQ_DYNAMIC || argc < 2 || !kq_type_is_integer(args[1])) {
+        snprintf(result->error, sizeof result->error,
+                 argc < 2 ? "series_seasonal needs the period: kqlite does not detect it automatically"
+                          : "series_seasonal takes a dynamic series and an integer period");
+        result->error_arg = argc < 2 ? 0 : args[0] != KQ_DYNAMIC ? 0 : 1;
+        return;
+    }
+    result->type = KQ_DYNAMIC;
 }

@@ -233,8 +233,12 @@ static kq_value eval_indexof(kq_eval_ctx *ctx, const kq_value *args, int argc)
     size_t from = byte_offset(s, start);
     size_t to = s.len;
     if (length >= 0) {
+        /* The examined range ends at character start + length, inclusive: the Kusto docs
+         * show indexof("abcdefg", "cde", 1, 2) == -1 and indexof("abcdefgabcdefg",
+         * "cde", 1, 10, 2) == 9, which one extra character explains and a range of
+         * exactly length characters does not. */
         kq_str rest = {s.ptr + from, (uint32_t)(s.len - from)};
-        to = from + byte_offset(rest, length);
+        to = from + byte_offset(rest, length + 1);
     }
     size_t at = from;
     for (int64_t n = 0; n < occurrence; n++) {

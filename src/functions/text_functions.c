@@ -836,6 +836,36 @@ static kq_value eval_codepoints_to_string(kq_eval_ctx *ctx, const kq_value *args
     return buf_to_string(ctx, &out);
 }
 
+/* ---- has_any_index ---- */
+
+/* The index of the first element of args[1] that the text has as a term (has semantics,
+ * case-insensitive); -1 when none does or the array is empty or null. */
+static kq_value eval_has_any_index(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    const kq_dyn *values = args[1].null ? NULL : args[1].u.d;
+    if (!values || values->kind != KQ_DYN_ARRAY)
+        return kq_long(-1);
+    kq_str source = text_of(ctx, &args[0]);
+    for (uint32_t i = 0; i < values->count; i++) {
+        kq_value item = kq_dyn_to_value(values->u.items[i], KQ_STRING, ctx->arena);
+        if (item.null || item.u.s.len == 0)
+            continue;
+        if (kq_has(source.ptr, source.len, item.u.s.ptr, item.u.s.len, KQ_TERM_WHOLE, false))
+            return kq_long((int64_t)i);
+    }
+    return kq_long(-1);
+}
+
+static void bind_has_any_index(const kq_type *args, int argc, kq_bind_result *result)
+{
+    if (args[0] != KQ_STRING && args[0] != KQ_DYNAMIC) {
+        bind_fail(result, 0, "the first argument of has_any_index must be a string or dynamic");
+        return;
+    }
+    if (require_dynamic(args, 1, result, "the second argument of has_any_index must be a dynamic array"))
+        result->type = KQ_LONG;
+}
+
 /* ---- registry table ---- */
 
 static void bind_string_out(const kq_type *args, int argc, kq_bind_result *result)
@@ -903,6 +933,8 @@ static void bind_extract_json(const kq_type *args, int argc, kq_bind_result *res
 #define FN(name, min, max, bind, eval, sig, doc) {name, min, max, bind, eval, sig, doc}
 
 const kq_function kq_text_functions[] = {
+    FN("has_any_index", 2, 2, bind_has_any_index, eval_has_any_index, "has_any_index(source, values) -> long",
+       "Index of the first array element that the source has as a whole term (case-insensitive), or -1."),
     FN("extract", 3, 4, bind_extract, eval_extract, "extract(regex, captureGroup, source [, typeof(T)]) -> string or T",
        "The text one capture group of the first match, optionally converted to type T; null without a match."),
     FN("extract_all", 2, 3, bind_extract_all, eval_extract_all, "extract_all(regex, [captureGroups,] source) -> dynamic",

@@ -259,7 +259,7 @@ kq_value kq_text_eval_extract_json(kq_eval_ctx *ctx, const kq_value *args, int a
 
 static const char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static kq_value base64_encode(kq_eval_ctx *ctx, const unsigned char *data, size_t len)
+kq_value kq_text_base64_encode(kq_eval_ctx *ctx, const unsigned char *data, size_t len)
 {
     size_t out_len = (len + 2) / 3 * 4;
     char *out = kq_arena_alloc(ctx->arena, out_len + 1);
@@ -289,7 +289,7 @@ static int base64_value(unsigned char c)
  * ignored, the rest must be a multiple of four characters with at most two
  * '=' at the end. Returns a malloc'ed buffer and its length, or NULL.
  */
-static unsigned char *base64_decode(kq_str text, size_t *out_len)
+unsigned char *kq_text_base64_decode(kq_str text, size_t *out_len)
 {
     unsigned char *out = kq_xmalloc(text.len / 4 * 3 + 3);
     size_t o = 0, count = 0, padding = 0;
@@ -334,13 +334,13 @@ static bool is_valid_utf8(const char *text, size_t len)
 kq_value kq_text_eval_base64_encode_tostring(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     kq_str s = text_of(ctx, &args[0]);
-    return base64_encode(ctx, (const unsigned char *)s.ptr, s.len);
+    return kq_text_base64_encode(ctx, (const unsigned char *)s.ptr, s.len);
 }
 
 kq_value kq_text_eval_base64_decode_tostring(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     size_t len;
-    unsigned char *bytes = base64_decode(text_of(ctx, &args[0]), &len);
+    unsigned char *bytes = kq_text_base64_decode(text_of(ctx, &args[0]), &len);
     if (!bytes)
         return kq_string("", 0);
     kq_value v = is_valid_utf8((const char *)bytes, len) ? arena_string(ctx, (const char *)bytes, len) : kq_string("", 0);
@@ -351,7 +351,7 @@ kq_value kq_text_eval_base64_decode_tostring(kq_eval_ctx *ctx, const kq_value *a
 kq_value kq_text_eval_base64_decode_toarray(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     size_t len;
-    unsigned char *bytes = base64_decode(text_of(ctx, &args[0]), &len);
+    unsigned char *bytes = kq_text_base64_decode(text_of(ctx, &args[0]), &len);
     if (!bytes)
         return kq_dynamic(NULL);
     const kq_dyn **items = kq_arena_alloc(ctx->arena, (len ? len : 1) * sizeof *items);
@@ -376,7 +376,7 @@ kq_value kq_text_eval_base64_encode_fromarray(kq_eval_ctx *ctx, const kq_value *
             return kq_string("", 0);
         bytes[i] = (unsigned char)item->u.l;
     }
-    return base64_encode(ctx, bytes, array->count);
+    return kq_text_base64_encode(ctx, bytes, array->count);
 }
 
 void kq_text_bind_guid_arg(const kq_type *args, int argc, kq_bind_result *result)
@@ -406,13 +406,13 @@ kq_value kq_text_eval_base64_encode_fromguid(kq_eval_ctx *ctx, const kq_value *a
     if (args[0].null || !parse_guid_text(text_of(ctx, &args[0]), bytes))
         return kq_string("", 0);
     guid_swap_order(bytes);
-    return base64_encode(ctx, bytes, 16);
+    return kq_text_base64_encode(ctx, bytes, 16);
 }
 
 kq_value kq_text_eval_base64_decode_toguid(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     size_t len;
-    unsigned char *bytes = base64_decode(text_of(ctx, &args[0]), &len);
+    unsigned char *bytes = kq_text_base64_decode(text_of(ctx, &args[0]), &len);
     if (!bytes || len != 16) {
         free(bytes);
         return kq_null(KQ_GUID);

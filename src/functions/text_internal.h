@@ -29,6 +29,15 @@ bool kq_regex_check_re2(const char *pattern, size_t len, char *error, size_t siz
  */
 kq_value kq_text_convert(kq_arena *arena, kq_str text, kq_type type);
 
+/* Encodes bytes as base64 text in the arena. */
+kq_value kq_text_base64_encode(kq_eval_ctx *ctx, const unsigned char *data, size_t len);
+/*
+ * Decodes base64 as .NET's Convert.FromBase64String does: whitespace is ignored, the rest
+ * must be a multiple of four characters with at most two '=' at the end. Returns a
+ * malloc'ed buffer and its length, or NULL.
+ */
+unsigned char *kq_text_base64_decode(kq_str text, size_t *out_len);
+
 /* Bind and eval functions defined in text_functions2.c, listed in kq_text_functions. */
 void kq_text_bind_guid_arg(const kq_type *args, int argc, kq_bind_result *result);
 void kq_text_bind_hash(const kq_type *args, int argc, kq_bind_result *result);

@@ -51,15 +51,20 @@ typedef enum kq_ast_kind {
     KQ_AST_TOP,          /* kids[0]: count; kids[1]: KQ_AST_SORT_KEY */
     KQ_AST_PROJECT_AWAY, /* kids: KQ_AST_NAME (may end in '*' wildcard: flags 1) */
     KQ_AST_PROJECT_RENAME, /* kids: KQ_AST_ASSIGN whose value is a KQ_AST_NAME */
-    KQ_AST_PROJECT_REORDER, /* kids: KQ_AST_NAME */
+    KQ_AST_PROJECT_REORDER, /* kids: KQ_AST_NAME, flags may add KQ_REORDER_* */
+    KQ_AST_PROJECT_KEEP, /* kids: KQ_AST_NAME (may end in '*' wildcard: flags 1) */
+    KQ_AST_PROJECT_BY_NAMES, /* kids: constant expressions: a name or pattern, or a dynamic array of them */
     KQ_AST_JOIN,         /* flags: KQ_JOIN_*; kids[0]: right side; kids[1..]: KQ_AST_JOIN_KEY */
     KQ_AST_JOIN_KEY,     /* kids[0]: left column name, kids[1]: right column name */
     KQ_AST_LOOKUP,       /* like KQ_AST_JOIN; flags: KQ_JOIN_LEFTOUTER or KQ_JOIN_INNER */
-    KQ_AST_UNION,        /* flags: 1 = kind=inner; text: withsource column; kids: tabular inputs
+    KQ_AST_UNION,        /* flags: 1 = kind=inner, 2 = isfuzzy=true; text: withsource column; kids: tabular inputs
                           * (KQ_AST_NAME with flags 1 is a wildcard pattern) */
     KQ_AST_MV_EXPAND,    /* kids: KQ_AST_MV_ITEM; text: with_itemindex column; value.u.l: limit (0 none) */
     KQ_AST_MV_ITEM,      /* text: output name (may be empty); kids[0]: expression; value.type: to typeof() */
-    KQ_AST_PARSE,        /* flags: 0 simple, 1 regex, 2 relaxed; kids[0]: source; kids[1..]: pattern parts */
+    KQ_AST_PARSE,        /* flags: mode 0 simple, 1 regex, 2 relaxed, | KQ_PARSE_WHERE; text: regex flags;
+                            kids[0]: source; kids[1..]: pattern parts */
+    KQ_AST_PARSE_KV,     /* flags: key count; kids[0]: source; kids[1..flags]: KQ_AST_COLUMN_DECL keys;
+                            then KQ_AST_ASSIGN options (text: option name, kids[0]: value) */
     KQ_AST_PARSE_PART,   /* a literal (value string) or a column (text: name, value.type: type); flags 1 = '*' */
     KQ_AST_RANGE,        /* text: column; kids[0..2]: from, to, step */
     KQ_AST_FUNCTION,     /* flags: parameter count; kids[0..flags): KQ_AST_COLUMN_DECL parameters
@@ -76,6 +81,21 @@ typedef enum kq_ast_kind {
                           * (KQ_AST_STAR when absent), [4] step, [5] KQ_AST_LIST of by items */
     KQ_AST_SERIES_AGG,   /* kids[0]: aggregate item (maybe KQ_AST_ASSIGN); kids[1]: default (optional) */
     KQ_AST_PARTITION,    /* kids[0]: partition column (KQ_AST_NAME); kids[1]: subquery over KQ_AST_APPLY_SOURCE */
+    KQ_AST_MAKE_GRAPH,   /* flags: KQ_GRAPH_*; text: node id column; kids[0], kids[1]: source and target
+                            column names; kids[2]: the nodes table, with KQ_GRAPH_NODES_TABLE */
+    KQ_AST_GRAPH_MATCH,  /* flags: KQ_GRAPH_CYCLES_* | KQ_GRAPH_HAS_WHERE; kids[0]: KQ_AST_GRAPH_PATTERN;
+                            then the where condition, when given; then the project items */
+    KQ_AST_GRAPH_MARK_COMPONENTS, /* text: the component id property */
+    KQ_AST_GRAPH_TO_TABLE, /* flags: 1 nodes, 2 edges */
+    KQ_AST_GRAPH_PATTERN, /* kids: KQ_AST_GRAPH_NODE, then KQ_AST_GRAPH_EDGE and KQ_AST_GRAPH_NODE pairs */
+    KQ_AST_GRAPH_NODE,   /* text: variable name (may be empty) */
+    KQ_AST_GRAPH_EDGE,   /* text: variable name (may be empty); flags: KQ_GRAPH_EDGE_*;
+                            value.u.l: minimum length << 32 | maximum length */
+    KQ_AST_SCAN,         /* text: with_match_id column or empty; flags: declared column count;
+                            kids: KQ_AST_COLUMN_DECL (kids[0]: default, when given), then KQ_AST_SCAN_STEP */
+    KQ_AST_SCAN_STEP,    /* text: step name; flags: KQ_SCAN_OUTPUT_*; kids[0]: condition; then KQ_AST_ASSIGN */
+    KQ_AST_SET,          /* set name [= value]; text: name; kids[0]: value, when given */
+    KQ_AST_AS,           /* as Name: text is the name union withsource= reports for these rows */
     KQ_AST_SERIALIZE,    /* serialize [name = expr, ...] (kids[0]: KQ_AST_EXTEND), or render (flags 1) */
     KQ_AST_INVOKE,       /* kids[0]: KQ_AST_CALL; the piped table becomes the first argument */
     KQ_AST_ASSIGN,       /* text: name; kids[0]: expression; kids[1]: KQ_AST_LIST of names for (a, b) = ... */
@@ -98,6 +118,19 @@ enum {
     KQ_SORT_ASC = 1,         /* asc written (default is desc) */
     KQ_SORT_NULLS_FIRST = 2, /* nulls first written */
     KQ_SORT_NULLS_LAST = 4,  /* nulls last written */
+};
+
+/* Flags of a project-reorder pattern (beside the wildcard flag 1). */
+enum {
+    KQ_REORDER_ASC = 2,     /* the matched columns sorted by name, ascending */
+    KQ_REORDER_DESC = 4,    /* descending */
+    KQ_REORDER_NATURAL = 8, /* granny-asc/-desc: digit runs compare as numbers (a2 < a10) */
+};
+
+/* Flags of a KQ_AST_PARSE node: the mode in the low bits, and parse-where. */
+enum {
+    KQ_PARSE_MODE_MASK = 3, /* 0 simple, 1 regex, 2 relaxed */
+    KQ_PARSE_WHERE = 4,     /* parse-where: drop the rows that do not match */
 };
 
 typedef struct kq_ast kq_ast;

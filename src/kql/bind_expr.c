@@ -306,8 +306,208 @@ static kq_expr *bind_typeof(binder *b, const kq_ast *ast)
     return e;
 }
 
+/* column_names_of(T): the column names of a tabular expression, as a constant dynamic array. */
+static kq_expr *bind_column_names_of(binder *b, const kq_ast *ast)
+{
+    if (ast->nkids != 1) {
+        kq_bind_error(b, ast->start, ast->end, "column_names_of takes one tabular argument");
+        return NULL;
+    }
+    kq_plan *table = kq_bind_tabular(b, ast->kids[0]);
+    if (!table)
+        return NULL;
+    const kq_dyn **names = kq_arena_alloc(b->arena, (table->schema.count + 1) * sizeof(kq_dyn *));
+    for (uint32_t c = 0; c < table->schema.count; c++) {
+        const char *name = table->schema.fields[c].name;
+        kq_value text = kq_string(name, strlen(name));
+        names[c] = kq_dyn_from_value(b->arena, &text);
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CONST, KQ_DYNAMIC, ast);
+    e->constant = kq_dynamic(kq_dyn_array(b->arena, names, table->schema.count));
+    return e;
+}
+
+/* bag_pack_columns(a, b): bag_pack("a", a, "b", b) over the named columns. */
+static kq_expr *bind_bag_pack_columns(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (ast->nkids == 0 || ast->nkids * 2 > KQ_MAX_CALL_ARGS) {
+        kq_bind_error(b, ast->start, ast->end, "bag_pack_columns takes 1 to %d columns", KQ_MAX_CALL_ARGS / 2);
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CALL, KQ_DYNAMIC, ast);
+    e->fn = kq_function_find("bag_pack", 8);
+    e->nargs = 2 * (int)ast->nkids;
+    e->args = kq_arena_alloc(b->arena, (size_t)e->nargs * sizeof(kq_expr *));
+    for (uint32_t i = 0; i < ast->nkids; i++) {
+        const kq_ast *column = ast->kids[i];
+        if (column->kind != KQ_AST_NAME) {
+            kq_bind_error(b, column->start, column->end, "bag_pack_columns takes column names, not expressions");
+            return NULL;
+        }
+        kq_expr *value = kq_bind_scalar(b, column, row);
+        if (!value)
+            return NULL;
+        kq_expr *name = kq_expr_new(b, KQ_EXPR_CONST, KQ_STRING, column);
+        name->constant = kq_string(column->text.ptr, column->text.len);
+        e->args[2 * i] = name;
+        e->args[2 * i + 1] = value;
+    }
+    return e;
+}
+
+/* The value of the last `set name = value;` statement before the query, or NULL. */
+static const kq_ast *set_option(const binder *b, const char *name)
+{
+    const kq_ast *value = NULL;
+    for (uint32_t i = 0; b->script && i < b->script->nkids; i++) {
+        const kq_ast *statement = b->script->kids[i];
+        if (statement->kind == KQ_AST_SET && statement->nkids == 1 && kq_str_eq(statement->text, name))
+            value = statement->kids[0];
+    }
+    return value;
+}
+
+/* bin_auto(x): bin_at(x, size, at) with the size and fixed point from set
+ * query_bin_auto_size and query_bin_auto_at (bin(x, size) without a fixed point). */
+static kq_expr *bind_bin_auto(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (ast->nkids != 1) {
+        kq_bind_error(b, ast->start, ast->end, "bin_auto takes one argument");
+        return NULL;
+    }
+    const kq_ast *size = set_option(b, "query_bin_auto_size");
+    if (!size) {
+        kq_bind_error(b, ast->start, ast->end,
+                      "bin_auto needs the bin size: add 'set query_bin_auto_size=1h;' before the query");
+        return NULL;
+    }
+    const kq_ast *at = set_option(b, "query_bin_auto_at");
+    kq_ast *call = kq_arena_alloc(b->arena, sizeof *call);
+    *call = *ast;
+    call->nkids = at ? 3 : 2;
+    call->kids = kq_arena_alloc(b->arena, 3 * sizeof(kq_ast *));
+    call->kids[0] = ast->kids[0];
+    call->kids[1] = (kq_ast *)size;
+    call->kids[2] = (kq_ast *)at;
+    call->text.ptr = at ? "bin_at" : "bin";
+    call->text.len = at ? 6 : 3;
+    return kq_bind_scalar(b, call, row);
+}
+
+static const struct {
+    const char *name;
+    kq_window_kind kind;
+    int min_args, max_args;
+} window_functions[] = {
+    {"row_number", KQ_WINDOW_ROW_NUMBER, 0, 2},       {"prev", KQ_WINDOW_PREV, 1, 3},
+    {"row_cumsum", KQ_WINDOW_ROW_CUMSUM, 1, 2},       {"row_rank_min", KQ_WINDOW_ROW_RANK_MIN, 1, 2},
+    {"row_rank_dense", KQ_WINDOW_ROW_RANK_DENSE, 1, 2}, {"row_window_session", KQ_WINDOW_ROW_WINDOW_SESSION, 3, 4},
+};
+
+/* Checks one window function's argument types and returns its result type, or
+ * KQ_TYPE_NONE after reporting the argument that does not fit. */
+static kq_type window_type(binder *b, const kq_expr *e)
+{
+    const kq_expr *const *args = (const kq_expr *const *)e->args;
+    int restart = e->window == KQ_WINDOW_ROW_WINDOW_SESSION ? 3 : e->window == KQ_WINDOW_PREV ? -1 : 1;
+    const kq_expr *bad = NULL;
+    const char *expected = NULL;
+    if (restart >= 0 && e->nargs > restart && args[restart]->type != KQ_BOOL) {
+        bad = args[restart];
+        expected = "a bool restart condition";
+    } else if (e->window == KQ_WINDOW_ROW_NUMBER && e->nargs > 0 && !kq_type_is_integer(args[0]->type)) {
+        bad = args[0];
+        expected = "an integer start index";
+    } else if (e->window == KQ_WINDOW_PREV && e->nargs > 1 && !kq_type_is_integer(args[1]->type)) {
+        bad = args[1];
+        expected = "an integer offset";
+    } else if (e->window == KQ_WINDOW_ROW_CUMSUM && !kq_type_is_numeric(args[0]->type)) {
+        bad = args[0];
+        expected = "a number";
+    } else if (e->window == KQ_WINDOW_ROW_WINDOW_SESSION &&
+               (args[0]->type != KQ_DATETIME || args[1]->type != KQ_TIMESPAN || args[2]->type != KQ_TIMESPAN)) {
+        bad = args[0];
+        expected = "a datetime and two timespans";
+    }
+    if (bad) {
+        kq_bind_error(b, bad->start, bad->end, "%s expects %s here, not %s", window_functions[e->window].name, expected,
+                      kq_type_name(bad->type));
+        return KQ_TYPE_NONE;
+    }
+    switch (e->window) {
+    case KQ_WINDOW_PREV: return args[0]->type;
+    case KQ_WINDOW_ROW_CUMSUM: return args[0]->type;
+    case KQ_WINDOW_ROW_WINDOW_SESSION: return KQ_DATETIME;
+    default: return KQ_LONG;
+    }
+}
+
+/* row_number(), prev(x), row_cumsum(x), ...: functions of the row's position among the
+ * serialized rows, evaluated with state carried from row to row (exec/window.c). */
+static kq_expr *bind_window(binder *b, const kq_ast *ast, const kq_schema *row, int which)
+{
+    int nargs = (int)ast->nkids;
+    if (nargs < window_functions[which].min_args || nargs > window_functions[which].max_args) {
+        kq_bind_error(b, ast->start, ast->end, "%s takes %d to %d arguments, got %d", window_functions[which].name,
+                      window_functions[which].min_args, window_functions[which].max_args, nargs);
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_WINDOW, KQ_TYPE_NONE, ast);
+    e->window = window_functions[which].kind;
+    e->nargs = nargs;
+    e->args = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_expr *));
+    for (int a = 0; a < nargs; a++) {
+        e->args[a] = kq_bind_scalar(b, ast->kids[a], row);
+        if (!e->args[a])
+            return NULL;
+    }
+    e->type = window_type(b, e);
+    if (e->type == KQ_TYPE_NONE)
+        return NULL;
+    if (e->window == KQ_WINDOW_PREV && nargs == 3 && e->args[2]->type != e->type &&
+        !(kq_type_is_numeric(e->args[2]->type) && kq_type_is_numeric(e->type))) {
+        kq_bind_error(b, e->args[2]->start, e->args[2]->end, "the default of prev must be %s, like its value",
+                      kq_type_name(e->type));
+        return NULL;
+    }
+    e->slot = b->query->nslots++;
+    return e;
+}
+
+/* estimate_data_size(*) or estimate_data_size(a, b): the function over the row's columns. */
+static kq_expr *bind_estimate_data_size(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    bool star = ast->nkids == 1 && ast->kids[0]->kind == KQ_AST_STAR;
+    uint32_t nargs = star ? (row ? row->count : 0) : ast->nkids;
+    if (nargs == 0 || nargs > KQ_MAX_CALL_ARGS) {
+        kq_bind_error(b, ast->start, ast->end, "estimate_data_size takes * or 1 to %d columns", KQ_MAX_CALL_ARGS);
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_CALL, KQ_LONG, ast);
+    e->fn = kq_function_find("estimate_data_size", 18);
+    e->nargs = (int)nargs;
+    e->args = kq_arena_alloc(b->arena, nargs * sizeof(kq_expr *));
+    for (uint32_t i = 0; i < nargs; i++) {
+        e->args[i] = star ? binder_column_ref(b, row, (int)i) : kq_bind_scalar(b, ast->kids[i], row);
+        if (!e->args[i])
+            return NULL;
+    }
+    return e;
+}
+
 static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
 {
+    if (kq_str_eq(ast->text, "estimate_data_size") && !kq_find_let(b, ast->text.ptr, ast->text.len))
+        return bind_estimate_data_size(b, ast, row);
+    for (size_t w = 0; w < KQ_ARRAY_LEN(window_functions); w++)
+        if (kq_str_eq(ast->text, window_functions[w].name) && !kq_find_let(b, ast->text.ptr, ast->text.len))
+            return bind_window(b, ast, row, (int)w);
+    if (kq_str_eq(ast->text, "bin_auto"))
+        return bind_bin_auto(b, ast, row);
+    if (kq_str_eq(ast->text, "column_names_of"))
+        return bind_column_names_of(b, ast);
+    if (kq_str_eq(ast->text, "bag_pack_columns"))
+        return bind_bag_pack_columns(b, ast, row);
     if (kq_str_eq(ast->text, "typeof"))
         return bind_typeof(b, ast);
     if (kq_str_eq(ast->text, "toscalar"))
@@ -317,6 +517,14 @@ static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
     let_binding *function = kq_find_let(b, ast->text.ptr, ast->text.len);
     if (function && function->function)
         return kq_bind_function_call(b, function, ast, row);
+    for (uint32_t i = 0; i < ast->nkids; i++) {
+        if (ast->kids[i]->kind == KQ_AST_ASSIGN) {
+            kq_bind_error(b, ast->kids[i]->text_start, ast->kids[i]->text_end,
+                          "'%.*s' takes no named arguments; name = value works for user-defined functions only",
+                          (int)ast->text.len, ast->text.ptr);
+            return NULL;
+        }
+    }
     if (ast->nkids > KQ_MAX_CALL_ARGS) {
         kq_bind_error(b, ast->start, ast->end, "a call takes at most %d arguments", KQ_MAX_CALL_ARGS);
         return NULL;
@@ -550,4 +758,119 @@ kq_expr *kq_bind_scalar(binder *b, const kq_ast *ast, const kq_schema *row)
     }
     b->depth--;
     return e;
+}
+
+/*
+ * array_sort_asc(a, b, ...) and array_sort_desc with two or more arrays, unnamed in project
+ * or print: one column per array, a_sorted, b_sorted, ..., as Kusto returns them. kqlite's
+ * function gives an array of the sorted arrays, and column i reads its element i.
+ */
+static bool expand_array_sort(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb,
+                              expr_list *exprs, bool *ok)
+{
+    if (item->kind != KQ_AST_CALL || item->nkids < 2 ||
+        !(kq_str_eq(item->text, "array_sort_asc") || kq_str_eq(item->text, "array_sort_desc")) ||
+        kq_find_let(b, item->text.ptr, item->text.len))
+        return false;
+    kq_expr *call = kq_bind_scalar(b, item, row);
+    if (!call) {
+        *ok = false;
+        return true;
+    }
+    int arrays = call->nargs;
+    if (arrays > 0 && call->args[arrays - 1]->type == KQ_BOOL)
+        arrays--;
+    if (arrays < 2)
+        return false; /* one array: an ordinary column, bound again by the caller */
+    int counter = 0;
+    for (int i = 0; i < arrays; i++) {
+        kq_ast *key = kq_arena_alloc(b->arena, sizeof *key);
+        *key = *item;
+        key->kind = KQ_AST_LITERAL;
+        key->nkids = 0;
+        key->kids = NULL;
+        key->value = kq_long(i);
+        kq_ast *index = kq_arena_alloc(b->arena, sizeof *index);
+        *index = *item;
+        index->kind = KQ_AST_INDEX;
+        index->nkids = 2;
+        index->kids = kq_arena_alloc(b->arena, 2 * sizeof(kq_ast *));
+        index->kids[0] = (kq_ast *)item;
+        index->kids[1] = key;
+        kq_expr *value = kq_bind_scalar(b, index, row);
+        if (!value) {
+            *ok = false;
+            return true;
+        }
+        /* An array without a column name takes the first array's, as the language service
+         * names it (a second a_sorted becomes a_sorted1). */
+        const char *column = binder_column_name_of(b, item->kids[i], false);
+        if (!column)
+            column = binder_column_name_of(b, item->kids[0], false);
+        const char *name = column ? kq_arena_printf(b->arena, "%s_sorted", column)
+                                  : binder_next_column_name(b, sb, &counter);
+        binder_add_field(b, sb, name, value->type);
+        binder_exprs_push(exprs, value);
+    }
+    return true;
+}
+
+/*
+ * series_stats(x) in project: seven columns, series_stats_x_min, _min_idx, _max, _max_idx,
+ * _avg, _stdev and _variance, each read from series_stats_dynamic(x). Returns false when
+ * item is not such a call; *ok turns false after an error.
+ */
+static bool expand_series_stats(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb,
+                                expr_list *exprs, bool *ok)
+{
+    if (item->kind != KQ_AST_CALL || !kq_str_eq(item->text, "series_stats") || item->nkids < 1 || item->nkids > 2 ||
+        kq_find_let(b, item->text.ptr, item->text.len))
+        return false;
+    static const struct {
+        const char *name;
+        const char *conversion;
+    } stats[] = {{"min", "todouble"}, {"min_idx", "tolong"}, {"max", "todouble"}, {"max_idx", "tolong"},
+                 {"avg", "todouble"}, {"stdev", "todouble"}, {"variance", "todouble"}};
+    const char *column = binder_column_name_of(b, item->kids[0], false);
+    kq_ast *bag = kq_arena_alloc(b->arena, sizeof *bag);
+    *bag = *item;
+    bag->text.ptr = "series_stats_dynamic";
+    bag->text.len = 20;
+    for (size_t i = 0; i < KQ_ARRAY_LEN(stats); i++) {
+        kq_ast *key = kq_arena_alloc(b->arena, sizeof *key);
+        *key = *item;
+        key->kind = KQ_AST_LITERAL;
+        key->nkids = 0;
+        key->kids = NULL;
+        key->value = kq_string(stats[i].name, strlen(stats[i].name));
+        kq_ast *index = kq_arena_alloc(b->arena, sizeof *index);
+        *index = *item;
+        index->kind = KQ_AST_INDEX;
+        index->nkids = 2;
+        index->kids = kq_arena_alloc(b->arena, 2 * sizeof(kq_ast *));
+        index->kids[0] = bag;
+        index->kids[1] = key;
+        kq_ast *convert = kq_arena_alloc(b->arena, sizeof *convert);
+        *convert = *item;
+        convert->text.ptr = stats[i].conversion;
+        convert->text.len = (uint32_t)strlen(stats[i].conversion);
+        convert->nkids = 1;
+        convert->kids = kq_arena_alloc(b->arena, sizeof(kq_ast *));
+        convert->kids[0] = index;
+        kq_expr *value = kq_bind_scalar(b, convert, row);
+        if (!value) {
+            *ok = false;
+            return true;
+        }
+        binder_add_field(b, sb, kq_arena_printf(b->arena, "series_stats_%s_%s", column ? column : "", stats[i].name),
+                         value->type);
+        binder_exprs_push(exprs, value);
+    }
+    return true;
+}
+
+bool binder_expand_columns(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb, expr_list *exprs,
+                           bool *ok)
+{
+    return expand_series_stats(b, item, row, sb, exprs, ok) || expand_array_sort(b, item, row, sb, exprs, ok);
 }

@@ -1,6 +1,7 @@
 /* Binding the operators that combine or reshape tables: join, lookup, union, mv-expand, parse, range. */
 #include "base/buf.h"
 #include "base/util.h"
+#include "functions/regex.h"
 #include "kql/binder_internal.h"
 
 #include <stdlib.h>
@@ -120,6 +121,21 @@ static bool glob_match(const char *pattern, size_t plen, const char *name)
     return strncmp(name, pattern, plen) == 0;
 }
 
+/* True when the table a union leg reads (its leftmost name) is neither a let nor a table:
+ * the legs union isfuzzy=true leaves out. */
+static bool union_leg_missing(binder *b, const kq_ast *ast)
+{
+    while (ast->kind == KQ_AST_PIPE)
+        ast = ast->kids[0];
+    if (ast->kind != KQ_AST_NAME || (ast->flags & 1))
+        return false;
+    if (kq_find_let(b, ast->text.ptr, ast->text.len))
+        return false;
+    if (b->catalog && kq_catalog_table(b->catalog, ast->text.ptr, ast->text.len))
+        return false;
+    return kq_builtin_table_find(ast->text.ptr, ast->text.len) == NULL;
+}
+
 static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs, uint32_t *count,
                                  const char **names, uint32_t cap)
 {
@@ -148,7 +164,7 @@ static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs,
     kq_plan *plan = kq_bind_tabular(b, ast);
     if (!plan || *count >= cap)
         return NULL;
-    names[*count] = ast->kind == KQ_AST_NAME ? binder_ast_name(b, ast) : "";
+    names[*count] = plan->alias ? plan->alias : ast->kind == KQ_AST_NAME ? binder_ast_name(b, ast) : "";
     inputs[(*count)++] = plan;
     return plan;
 }
@@ -167,12 +183,19 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
         names[count] = first->origin ? first->origin : "";
         inputs[count++] = first;
     }
-    bool ok = true;
-    for (uint32_t i = 0; i < op->nkids; i++)
+    bool ok = true, fuzzy = op->flags & 2;
+    for (uint32_t i = 0; i < op->nkids; i++) {
+        if (fuzzy && union_leg_missing(b, op->kids[i]))
+            continue;
         if (!bind_union_input(b, op->kids[i], inputs, &count, names, cap))
             ok = false;
+    }
     if (!ok)
         return NULL;
+    if (count == 0) {
+        kq_bind_error(b, op->start, op->end, "none of the tables of union isfuzzy=true exists");
+        return NULL;
+    }
     bool inner = op->flags & 1;
     schema_builder sb = {0};
     if (op->text.len)
@@ -191,6 +214,10 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
                 sb.fields[sb.count++].type = f->type;
             }
         }
+    /* The input column name of each output column, before the renaming below. */
+    const char **original = kq_arena_alloc(b->arena, (sb.count + 1) * sizeof(char *));
+    for (size_t k = 0; k < sb.count; k++)
+        original[k] = sb.fields[k].name;
     /* Names that occur with two types get a type suffix, on every one of them. */
     bool *clash = kq_xcalloc(sb.count + 1, sizeof(bool));
     for (size_t k = first_data; k < sb.count; k++)
@@ -201,16 +228,31 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
         if (clash[k])
             sb.fields[k].name = kq_arena_printf(b->arena, "%s_%s", sb.fields[k].name, kq_type_name(sb.fields[k].type));
     free(clash);
+    /* A suffixed name can meet another input's column of that name (x_long): the later
+     * one gets a number, as Kusto names it (x_long1). */
+    for (size_t k = first_data + 1; k < sb.count; k++) {
+        const char *base = sb.fields[k].name;
+        for (int n = 1;; n++) {
+            bool taken = false;
+            for (size_t j = 0; j < k && !taken; j++)
+                taken = strcmp(sb.fields[j].name, sb.fields[k].name) == 0;
+            if (!taken)
+                break;
+            sb.fields[k].name = kq_arena_printf(b->arena, "%s%d", base, n);
+        }
+    }
     if (inner) {
         size_t kept = first_data;
         for (size_t k = first_data; k < sb.count; k++) {
             bool everywhere = true;
             for (uint32_t i = 0; i < count && everywhere; i++) {
-                int c = kq_schema_find(&inputs[i]->schema, sb.fields[k].name, strlen(sb.fields[k].name));
+                int c = kq_schema_find(&inputs[i]->schema, original[k], strlen(original[k]));
                 everywhere = c >= 0 && inputs[i]->schema.fields[c].type == sb.fields[k].type;
             }
-            if (everywhere)
+            if (everywhere) {
+                original[kept] = original[k];
                 sb.fields[kept++] = sb.fields[k];
+            }
         }
         sb.count = kept;
     }
@@ -229,11 +271,7 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
                 continue;
             for (uint32_t k = 0; k < inputs[i]->schema.count; k++) {
                 const kq_field *f = &inputs[i]->schema.fields[k];
-                const char *out = plan->schema.fields[c].name;
-                bool same_name = strcmp(f->name, out) == 0 ||
-                                 (strncmp(out, f->name, strlen(f->name)) == 0 && out[strlen(f->name)] == '_' &&
-                                  strcmp(out + strlen(f->name) + 1, kq_type_name(f->type)) == 0);
-                if (same_name && f->type == plan->schema.fields[c].type)
+                if (strcmp(f->name, original[c]) == 0 && f->type == plan->schema.fields[c].type)
                     plan->column_maps[i][c] = (int)k;
             }
         }
@@ -305,34 +343,79 @@ static void regex_escape(kq_buf *out, kq_str text)
 }
 
 /*
+ * The regular expression a parse column captures with. Kusto translates a long or int
+ * column to a signed run of digits in simple and regex mode, so a following '*' or
+ * column does not swallow the number. A string column is lazy in simple mode (it ends
+ * at the next literal) and greedy in regex mode, where the documented examples show
+ * it running to the last match of the next literal unless flags=U is given.
+ */
+static const char *parse_column_regex(kq_type type, int mode, bool last)
+{
+    if (mode != 2 && (type == KQ_LONG || type == KQ_INT))
+        return "-?\\d+";
+    if (mode == 1 || last)
+        return ".*";
+    return ".*?";
+}
+
+/* Appends "(?flags)" for parse's flags=, or reports flags RE2 does not have. */
+static bool parse_flags(binder *b, const kq_ast *op, kq_buf *regex)
+{
+    if (!op->text.len)
+        return true;
+    for (uint32_t i = 0; i < op->text.len; i++) {
+        if (!strchr("imsU", op->text.ptr[i])) {
+            /* The flags are a token of the query text, so the caret can sit under them. */
+            uint32_t start = op->start, end = op->end;
+            if (op->text.ptr >= b->source->text && op->text.ptr < b->source->text + b->source->len) {
+                start = (uint32_t)(op->text.ptr - b->source->text);
+                end = start + op->text.len;
+            }
+            kq_bind_error(b, start, end, "invalid parse flag '%c' in '%.*s': use U, i, m or s",
+                          op->text.ptr[i], (int)op->text.len, op->text.ptr);
+            return false;
+        }
+    }
+    kq_buf_puts(regex, "(?");
+    kq_buf_append(regex, op->text.ptr, op->text.len);
+    kq_buf_putc(regex, ')');
+    return true;
+}
+
+/*
  * parse: the pattern becomes one anchored regular expression. In simple and relaxed
- * mode a literal matches itself, '*' skips text lazily and a column captures text up to
- * the next literal (to the end when it is last); in regex mode literals are regex text.
+ * mode a literal matches itself and '*' skips text lazily; in regex mode literals are
+ * regex text. Column i captures with the named group kqlite_i, because regex-mode
+ * literals may contain groups of their own.
  */
 kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op)
 {
     kq_expr *source = kq_bind_scalar(b, op->kids[0], &input->schema);
     if (!source)
         return NULL;
+    kq_buf regex;
+    kq_buf_init(&regex);
+    if (!parse_flags(b, op, &regex)) {
+        kq_buf_free(&regex);
+        return NULL;
+    }
     schema_builder sb = {0};
     for (uint32_t i = 0; i < input->schema.count; i++)
         binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
     kq_plan *plan = binder_new_plan(b, KQ_PLAN_PARSE, input, op);
     plan->parse_columns = kq_arena_alloc(b->arena, op->nkids * sizeof(int));
-    plan->parse_relaxed = op->flags == 2;
-    kq_buf regex;
-    kq_buf_init(&regex);
-    bool regex_mode = op->flags == 1;
+    int mode = op->flags & KQ_PARSE_MODE_MASK;
+    plan->parse_relaxed = mode == 2;
+    plan->parse_where = (op->flags & KQ_PARSE_WHERE) != 0;
+    bool regex_mode = mode == 1;
     for (uint32_t i = 1; i < op->nkids; i++) {
         const kq_ast *part = op->kids[i];
         bool last = i + 1 == op->nkids;
         if (part->flags == 1) {
             kq_buf_puts(&regex, last ? ".*" : ".*?");
         } else if (part->flags == 2) {
-            if (regex_mode)
-                kq_buf_puts(&regex, "(.*?)");
-            else
-                kq_buf_puts(&regex, last ? "(.*)" : "(.*?)");
+            kq_buf_printf(&regex, "(?P<kqlite_%u>%s)", plan->nparse_columns,
+                          parse_column_regex(part->value.type, mode, last));
             char *name = binder_ast_name(b, part);
             int column = -1;
             for (size_t c = 0; c < sb.count; c++)
@@ -354,6 +437,341 @@ kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op)
     kq_buf_free(&regex);
     plan->predicate = source;
     plan->schema = binder_finish_schema(b, &sb);
+    plan->origin = input->origin;
+    return plan;
+}
+
+/* ---- parse-kv ---- */
+
+/* Reads one constant string option into text; reports and returns false otherwise. */
+static bool kv_string_option(binder *b, const kq_ast *option, kq_str *text)
+{
+    kq_expr *value = kq_bind_scalar(b, option->kids[0], NULL);
+    if (!value)
+        return false;
+    if (value->kind != KQ_EXPR_CONST || value->type != KQ_STRING || value->constant.null) {
+        kq_bind_error(b, value->start, value->end, "parse-kv option '%.*s' needs a constant string",
+                      (int)option->text.len, option->text.ptr);
+        return false;
+    }
+    *text = value->constant.u.s;
+    return true;
+}
+
+/* Applies one with(...) option to spec. */
+static bool kv_option(binder *b, const kq_ast *option, kq_kv_spec *spec)
+{
+    kq_str name = option->text, text;
+    if (kq_str_eq(name, "greedy")) {
+        kq_expr *value = kq_bind_scalar(b, option->kids[0], NULL);
+        if (!value)
+            return false;
+        if (value->kind != KQ_EXPR_CONST || value->type != KQ_BOOL || value->constant.null) {
+            kq_bind_error(b, value->start, value->end, "parse-kv option 'greedy' needs true or false");
+            return false;
+        }
+        spec->greedy = value->constant.u.b;
+        return true;
+    }
+    if (!kv_string_option(b, option, &text))
+        return false;
+    if (kq_str_eq(name, "pair_delimiter") || kq_str_eq(name, "kv_delimiter")) {
+        if (text.len == 0) {
+            kq_bind_error(b, option->start, option->end, "the parse-kv delimiter must not be empty");
+            return false;
+        }
+        *(kq_str_eq(name, "pair_delimiter") ? &spec->pair_delimiter : &spec->kv_delimiter) = text;
+    } else if (kq_str_eq(name, "quote")) {
+        if ((text.len != 1 && text.len != 2) || spec->nquotes == (int)sizeof spec->quote_open) {
+            kq_bind_error(b, option->start, option->end,
+                          "parse-kv quote must be one character or an opening and a closing one, such as '()'");
+            return false;
+        }
+        spec->quote_open[spec->nquotes] = text.ptr[0];
+        spec->quote_close[spec->nquotes++] = text.ptr[text.len - 1];
+    } else if (kq_str_eq(name, "escape")) {
+        if (text.len != 1 || spec->nescapes == (int)sizeof spec->escapes) {
+            kq_bind_error(b, option->start, option->end, "parse-kv escape must be one character, such as '\\'");
+            return false;
+        }
+        spec->escapes[spec->nescapes++] = text.ptr[0];
+    } else if (kq_str_eq(name, "regex")) {
+        spec->regex = kq_arena_strndup(b->arena, text.ptr, text.len);
+    } else {
+        kq_bind_error(b, option->text_start, option->text_end,
+                      "unknown parse-kv option '%.*s': use pair_delimiter, kv_delimiter, quote, escape, greedy or regex",
+                      (int)name.len, name.ptr);
+        return false;
+    }
+    return true;
+}
+
+/* Checks that the options form one of the three modes parse-kv documents. */
+static bool kv_check_mode(binder *b, const kq_ast *op, const kq_kv_spec *spec)
+{
+    bool delimited = spec->pair_delimiter.len || spec->kv_delimiter.len;
+    const char *problem = NULL;
+    if (delimited && (!spec->pair_delimiter.len || !spec->kv_delimiter.len))
+        problem = "parse-kv needs both pair_delimiter and kv_delimiter, or neither";
+    else if (spec->regex && (delimited || spec->nquotes || spec->nescapes || spec->greedy))
+        problem = "parse-kv regex= cannot be combined with delimiters, quotes, escapes or greedy";
+    else if (spec->greedy && !delimited)
+        problem = "parse-kv greedy=true needs pair_delimiter and kv_delimiter";
+    if (problem)
+        kq_bind_error(b, op->start, op->end, "%s", problem);
+    return problem == NULL;
+}
+
+kq_plan *binder_parse_kv(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_expr *source = kq_bind_scalar(b, op->kids[0], &input->schema);
+    if (!source)
+        return NULL;
+    uint32_t nkeys = op->flags;
+    kq_kv_spec *spec = kq_arena_alloc(b->arena, sizeof *spec);
+    memset(spec, 0, sizeof *spec);
+    for (uint32_t i = 1 + nkeys; i < op->nkids; i++)
+        if (!kv_option(b, op->kids[i], spec))
+            return NULL;
+    if (!kv_check_mode(b, op, spec))
+        return NULL;
+    char error[256];
+    pcre2_code *code = spec->regex ? kq_regex_compile(spec->regex, strlen(spec->regex), error, sizeof error) : NULL;
+    if (spec->regex && !code) {
+        kq_bind_error(b, op->start, op->end, "parse-kv: %s", error);
+        return NULL;
+    }
+    pcre2_code_free(code);
+    schema_builder sb = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PARSE_KV, input, op);
+    plan->parse_columns = kq_arena_alloc(b->arena, (nkeys ? nkeys : 1) * sizeof(int));
+    plan->kv_keys = kq_arena_alloc(b->arena, (nkeys ? nkeys : 1) * sizeof(char *));
+    for (uint32_t k = 0; k < nkeys; k++) {
+        const kq_ast *key = op->kids[1 + k];
+        char *name = binder_ast_name(b, key);
+        int column = -1;
+        for (size_t c = 0; c < sb.count; c++)
+            if (strcmp(sb.fields[c].name, name) == 0)
+                column = (int)c;
+        if (column < 0)
+            column = binder_add_field(b, &sb, name, key->value.type);
+        sb.fields[column].type = key->value.type;
+        plan->kv_keys[k] = name;
+        plan->parse_columns[plan->nparse_columns++] = column;
+    }
+    plan->kv = spec;
+    plan->predicate = source;
+    plan->schema = binder_finish_schema(b, &sb);
+    plan->origin = input->origin;
+    return plan;
+}
+
+/* ---- project-by-names ---- */
+
+/* True when name matches pattern, where each '*' stands for any run of characters. */
+static bool glob_matches(const char *pattern, size_t plen, const char *name)
+{
+    if (plen == 0)
+        return *name == '\0';
+    if (*pattern == '*') {
+        for (const char *rest = name;; rest++) {
+            if (glob_matches(pattern + 1, plen - 1, rest))
+                return true;
+            if (!*rest)
+                return false;
+        }
+    }
+    return *name == *pattern && glob_matches(pattern + 1, plen - 1, name + 1);
+}
+
+/* Adds the not yet used input columns that pattern matches, in input order. */
+static void by_names_add(binder *b, const kq_plan *input, kq_str pattern, bool *used, schema_builder *sb,
+                         expr_list *exprs)
+{
+    for (uint32_t i = 0; i < input->schema.count; i++) {
+        if (used[i] || !glob_matches(pattern.ptr, pattern.len, input->schema.fields[i].name))
+            continue;
+        used[i] = true;
+        binder_add_field(b, sb, input->schema.fields[i].name, input->schema.fields[i].type);
+        binder_exprs_push(exprs, binder_column_ref(b, &input->schema, (int)i));
+    }
+}
+
+/*
+ * project-by-names "Name", "C*", dynamic(["a", "b"]): the columns the names and patterns
+ * match, in the order they are given. Names that match no column are ignored.
+ */
+kq_plan *binder_project_by_names(binder *b, kq_plan *input, const kq_ast *op)
+{
+    schema_builder sb = {0};
+    expr_list exprs = {0};
+    bool *used = kq_arena_alloc(b->arena, (input->schema.count + 1) * sizeof(bool));
+    memset(used, 0, (input->schema.count + 1) * sizeof(bool));
+    bool ok = true;
+    for (uint32_t k = 0; k < op->nkids && ok; k++) {
+        const kq_ast *kid = op->kids[k];
+        if (kid->kind == KQ_AST_NAME && !kq_find_let(b, kid->text.ptr, kid->text.len)) {
+            kq_bind_error(b, kid->start, kid->end, "project-by-names takes column names as strings: write \"%.*s\"",
+                          (int)kid->text.len, kid->text.ptr);
+            ok = false;
+            break;
+        }
+        kq_expr *spec = kq_bind_scalar(b, kid, NULL);
+        if (!spec) {
+            ok = false;
+            break;
+        }
+        const kq_dyn *array = spec->kind == KQ_EXPR_CONST && spec->type == KQ_DYNAMIC && !spec->constant.null
+                                  ? spec->constant.u.d
+                                  : NULL;
+        if (spec->kind == KQ_EXPR_CONST && spec->type == KQ_STRING) {
+            by_names_add(b, input, spec->constant.u.s, used, &sb, &exprs);
+        } else if (array && array->kind == KQ_DYN_ARRAY) {
+            for (uint32_t i = 0; i < array->count; i++)
+                if (array->u.items[i]->kind == KQ_DYN_STRING)
+                    by_names_add(b, input, array->u.items[i]->u.s, used, &sb, &exprs);
+        } else {
+            kq_bind_error(b, spec->start, spec->end,
+                          "project-by-names takes constant column names, patterns or dynamic arrays of them");
+            ok = false;
+        }
+    }
+    return binder_column_projection(b, input, op, &sb, &exprs, ok);
+}
+
+/* ---- scan ---- */
+
+/* True when name is one of the scan's step names. */
+static bool is_step_name(const kq_ast *op, uint32_t first_step, kq_str name)
+{
+    for (uint32_t i = first_step; i < op->nkids; i++)
+        if (op->kids[i]->text.len == name.len && memcmp(op->kids[i]->text.ptr, name.ptr, name.len) == 0)
+            return true;
+    return false;
+}
+
+/* A copy of ast where step.column becomes the name "step.column", a column of the scan row. */
+static kq_ast *rewrite_step_references(binder *b, const kq_ast *ast, const kq_ast *op, uint32_t first_step)
+{
+    kq_ast *copy = kq_arena_alloc(b->arena, sizeof *copy);
+    *copy = *ast;
+    if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME &&
+        is_step_name(op, first_step, ast->kids[0]->text)) {
+        const kq_ast *step = ast->kids[0];
+        const char *name = kq_arena_printf(b->arena, "%.*s.%.*s", (int)step->text.len, step->text.ptr,
+                                           (int)ast->text.len, ast->text.ptr);
+        copy->kind = KQ_AST_NAME;
+        copy->text.ptr = name;
+        copy->text.len = (uint32_t)strlen(name);
+        copy->nkids = 0;
+        copy->kids = NULL;
+        return copy;
+    }
+    if (ast->nkids) {
+        copy->kids = kq_arena_alloc(b->arena, ast->nkids * sizeof(kq_ast *));
+        for (uint32_t i = 0; i < ast->nkids; i++)
+            copy->kids[i] = rewrite_step_references(b, ast->kids[i], op, first_step);
+    }
+    return copy;
+}
+
+/* Binds one step's condition and assignments over the scan row. */
+static bool bind_scan_step(binder *b, const kq_ast *op, uint32_t first_step, const kq_ast *ast,
+                           const kq_schema *row, int ninput, kq_scan_step *step)
+{
+    step->name = binder_ast_name(b, ast);
+    step->output = (int)ast->flags;
+    step->condition = kq_bind_scalar(b, rewrite_step_references(b, ast->kids[0], op, first_step), row);
+    if (!step->condition)
+        return false;
+    if (step->condition->type != KQ_BOOL) {
+        kq_bind_error(b, step->condition->start, step->condition->end, "the condition of step %s must be bool, not %s",
+                      step->name, kq_type_name(step->condition->type));
+        return false;
+    }
+    step->nassignments = (int)ast->nkids - 1;
+    step->assignments = kq_arena_alloc(b->arena, (ast->nkids ? ast->nkids : 1) * sizeof(kq_expr *));
+    step->targets = kq_arena_alloc(b->arena, (ast->nkids ? ast->nkids : 1) * sizeof(int));
+    for (int a = 0; a < step->nassignments; a++) {
+        const kq_ast *assign = ast->kids[a + 1];
+        int target = kq_schema_find(row, assign->text.ptr, assign->text.len);
+        if (target < ninput || assign->kind != KQ_AST_ASSIGN) {
+            kq_bind_error(b, assign->start, assign->end, "scan steps can assign only declared columns; declare '%.*s' first",
+                          (int)assign->text.len, assign->text.ptr);
+            return false;
+        }
+        kq_expr *value = kq_bind_scalar(b, rewrite_step_references(b, assign->kids[0], op, first_step), row);
+        if (!value)
+            return false;
+        kq_type want = row->fields[target].type;
+        if (value->type != want && !(kq_type_is_numeric(value->type) && kq_type_is_numeric(want))) {
+            kq_bind_error(b, value->start, value->end, "'%.*s' is declared %s, but this value is %s",
+                          (int)assign->text.len, assign->text.ptr, kq_type_name(want), kq_type_name(value->type));
+            return false;
+        }
+        step->targets[a] = target;
+        step->assignments[a] = value;
+    }
+    return true;
+}
+
+kq_plan *binder_scan(binder *b, kq_plan *input, const kq_ast *op)
+{
+    uint32_t ndeclared = op->flags, first_step = ndeclared;
+    kq_scan_spec *spec = kq_arena_alloc(b->arena, sizeof *spec);
+    spec->ninput = (int)input->schema.count;
+    spec->ncolumns = spec->ninput + (int)ndeclared;
+    spec->nsteps = (int)(op->nkids - first_step);
+    spec->match_id = op->text.len > 0;
+    spec->defaults = kq_arena_alloc(b->arena, ((size_t)spec->ncolumns + 1) * sizeof(kq_value));
+    /* The record's columns: input, then declared. */
+    schema_builder record = {0};
+    for (uint32_t i = 0; i < input->schema.count; i++)
+        binder_add_field(b, &record, input->schema.fields[i].name, input->schema.fields[i].type);
+    for (uint32_t d = 0; d < ndeclared; d++) {
+        const kq_ast *decl = op->kids[d];
+        int column = binder_add_field(b, &record, binder_ast_name(b, decl), decl->value.type);
+        spec->defaults[column] = kq_null(decl->value.type);
+        if (decl->nkids == 1) {
+            kq_expr *value = kq_bind_scalar(b, decl->kids[0], NULL);
+            if (!value || value->kind != KQ_EXPR_CONST) {
+                if (value)
+                    kq_bind_error(b, value->start, value->end, "the default of a declared column must be a constant");
+                free(record.fields);
+                return NULL;
+            }
+            spec->defaults[column] = value->constant;
+            spec->defaults[column].type = decl->value.type;
+        }
+    }
+    /* The scan row: the record, then each step's copy of it as step.column. */
+    schema_builder row = {0};
+    for (size_t c = 0; c < record.count; c++)
+        binder_add_field(b, &row, record.fields[c].name, record.fields[c].type);
+    for (uint32_t k = first_step; k < op->nkids; k++)
+        for (size_t c = 0; c < record.count; c++)
+            binder_add_field(b, &row, kq_arena_printf(b->arena, "%.*s.%s", (int)op->kids[k]->text.len,
+                                                      op->kids[k]->text.ptr, record.fields[c].name),
+                             record.fields[c].type);
+    kq_schema row_schema = binder_finish_schema(b, &row);
+    spec->row_types = kq_arena_alloc(b->arena, (row_schema.count + 1) * sizeof(kq_type));
+    for (uint32_t c = 0; c < row_schema.count; c++)
+        spec->row_types[c] = row_schema.fields[c].type;
+    spec->steps = kq_arena_alloc(b->arena, ((size_t)spec->nsteps + 1) * sizeof(kq_scan_step));
+    for (int k = 0; k < spec->nsteps; k++) {
+        if (!bind_scan_step(b, op, first_step, op->kids[first_step + (uint32_t)k], &row_schema, spec->ninput,
+                            &spec->steps[k])) {
+            free(record.fields);
+            return NULL;
+        }
+    }
+    if (spec->match_id)
+        binder_add_field(b, &record, binder_ast_name(b, op), KQ_LONG);
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_SCAN_STEPS, input, op);
+    plan->scan = spec;
+    plan->schema = binder_finish_schema(b, &record);
     plan->origin = input->origin;
     return plan;
 }

@@ -5,6 +5,7 @@
 #include "base/util.h"
 #include "kql/binder_internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,8 @@ char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
     if (ast->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast);
     if (allow_bin && ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
-        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at")) &&
+        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at") ||
+         kq_str_eq(ast->text, "bin_auto")) &&
         ast->kids[0]->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast->kids[0]);
     if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)
@@ -197,7 +199,8 @@ static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
             continue;
         }
         kq_value v = value->constant;
-        if (v.null && (v.type == KQ_DYNAMIC || v.type == KQ_TYPE_NONE)) {
+        if (v.null && (v.type == KQ_DYNAMIC || v.type == KQ_TYPE_NONE ||
+                       (kq_type_is_numeric(v.type) && kq_type_is_numeric(want)))) {
             v = kq_null(want);
         } else if (v.type != want && !(kq_type_is_numeric(v.type) && kq_type_is_numeric(want)) &&
                    want != KQ_DYNAMIC) {
@@ -281,6 +284,8 @@ static kq_plan *bind_extend(binder *b, kq_plan *input, const kq_ast *op)
     bool ok = true;
     for (uint32_t i = 0; i < op->nkids; i++) {
         const kq_ast *item = op->kids[i];
+        if (binder_expand_columns(b, item, &input->schema, &sb, &exprs, &ok))
+            continue;
         const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
         if (!value) {
@@ -323,6 +328,8 @@ static kq_plan *bind_project(binder *b, kq_plan *input, const kq_ast *op)
     bool ok = true;
     for (uint32_t i = 0; i < op->nkids; i++) {
         const kq_ast *item = op->kids[i];
+        if (binder_expand_columns(b, item, &input->schema, &sb, &exprs, &ok))
+            continue;
         const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         kq_expr *value = kq_bind_scalar(b, value_ast, &input->schema);
         if (!value) {
@@ -398,7 +405,7 @@ bool kq_bind_aggregate_call(binder *b, const kq_ast *call, const kq_schema *row,
     out->agg = agg;
     out->nargs = nargs;
     out->args = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_expr *));
-    kq_type types[8];
+    kq_type *types = kq_arena_alloc(b->arena, (nargs ? nargs : 1) * sizeof(kq_type));
     for (int i = 0; i < nargs; i++) {
         out->args[i] = kq_bind_scalar(b, call->kids[i], row);
         if (!out->args[i])
@@ -481,6 +488,52 @@ static bool bind_arg_aggregate(binder *b, const kq_ast *item, const kq_ast *call
     out->ncolumns = (int)args.count;
     out->args = binder_exprs_finish(b, &args);
     out->type = target->type;
+    return true;
+}
+
+/* Returns the default column name of one percentage, percentile_x_99_9 for
+ * percentiles(x, 99.9): every character of the percentage's text other than a letter
+ * or digit becomes '_'. */
+static const char *percentile_column_name(binder *b, const char *target_name, const kq_value *percentage)
+{
+    kq_str text = kq_value_to_str(b->arena, percentage);
+    char *name = kq_arena_printf(b->arena, "percentile_%s_%.*s", target_name ? target_name : "", (int)text.len,
+                                 text.ptr);
+    for (char *c = name + strlen(name) - text.len; *c; c++)
+        if (!isalnum((unsigned char)*c))
+            *c = '_';
+    return name;
+}
+
+/*
+ * Binds percentile(s) and percentile(s)w: the percentages must be constants, and each
+ * gets an output column. x = percentiles(...) names the first column, and
+ * (a, b) = percentiles(...) names the first two.
+ */
+static bool bind_percentiles_aggregate(binder *b, const kq_ast *item, const kq_ast *call, const kq_aggregate *agg,
+                                       const kq_plan *input, schema_builder *sb, kq_agg_call *out)
+{
+    if (!kq_bind_aggregate_call(b, call, &input->schema, out))
+        return false;
+    kq_expr **args = out->args;
+    for (int a = agg->percentage_arg; a < out->nargs; a++) {
+        if (args[a]->kind != KQ_EXPR_CONST) {
+            kq_bind_error(b, args[a]->start, args[a]->end, "the percentages of %s must be constants", agg->name);
+            return false;
+        }
+    }
+    char *target_name = binder_column_name_of(b, call->kids[0], false);
+    const kq_ast *tuple = item->kind == KQ_AST_ASSIGN && item->nkids == 2 ? item->kids[1] : NULL;
+    size_t first_column = sb->count;
+    for (uint32_t a = (uint32_t)agg->percentage_arg; a < call->nkids; a++) {
+        const char *name = a == (uint32_t)agg->percentage_arg && item->kind == KQ_AST_ASSIGN && !tuple
+                               ? binder_ast_name(b, item)
+                               : percentile_column_name(b, target_name, &args[a]->constant);
+        binder_add_field(b, sb, name, out->type);
+    }
+    for (uint32_t t = 0; tuple && t < tuple->nkids && first_column + t < sb->count; t++)
+        sb->fields[first_column + t].name = kq_arena_strndup(b->arena, tuple->kids[t]->text.ptr, tuple->kids[t]->text.len);
+    out->ncolumns = out->nargs - agg->percentage_arg;
     return true;
 }
 
@@ -670,6 +723,11 @@ static kq_plan *bind_summarize_direct(binder *b, kq_plan *input, const kq_ast *o
         const kq_ast *item = aggregates->kids[i];
         const kq_ast *call = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         const kq_aggregate *agg = call->kind == KQ_AST_CALL ? kq_aggregate_find(call->text.ptr, call->text.len) : NULL;
+        if (agg && agg->percentage_arg) {
+            if (!bind_percentiles_aggregate(b, item, call, agg, input, &sb, &aggs[i]))
+                ok = false;
+            continue;
+        }
         if (agg && agg->finish_row) {
             if (!bind_arg_aggregate(b, item, call, agg, input, &keys, &sb, &aggs[i]))
                 ok = false;
@@ -785,7 +843,66 @@ static bool check_patterns(binder *b, const kq_plan *input, const kq_ast *op)
     return ok;
 }
 
-/* project-away, project-rename, project-reorder: column selections without expressions. */
+/* Compares column names for project-reorder; natural order compares digit runs as numbers. */
+static int compare_names(const char *a, const char *b, bool natural)
+{
+    if (!natural)
+        return strcmp(a, b);
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t la = 0, lb = 0;
+            while (isdigit((unsigned char)a[la]))
+                la++;
+            while (isdigit((unsigned char)b[lb]))
+                lb++;
+            int order = la != lb ? (la < lb ? -1 : 1) : memcmp(a, b, la);
+            if (order)
+                return order;
+            a += la;
+            b += lb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++, b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
+/* Moves the columns that a project-reorder pattern matches to the output, sorted when
+ * the pattern asks for it. */
+static void reorder_pattern(binder *b, const kq_plan *input, const kq_ast *pattern, bool *used, schema_builder *sb,
+                            expr_list *exprs)
+{
+    uint32_t n = input->schema.count, count = 0;
+    uint32_t *matched = kq_arena_alloc(b->arena, (n ? n : 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < n; i++)
+        if (!used[i] && name_matches(pattern, input->schema.fields[i].name))
+            matched[count++] = i;
+    bool natural = pattern->flags & KQ_REORDER_NATURAL;
+    int direction = pattern->flags & KQ_REORDER_DESC ? -1 : 1;
+    /* Insertion sort: a pattern matches few columns. */
+    for (uint32_t i = 1; i < count && (pattern->flags & (KQ_REORDER_ASC | KQ_REORDER_DESC)); i++)
+        for (uint32_t j = i; j > 0; j--) {
+            const char *left = input->schema.fields[matched[j - 1]].name, *right = input->schema.fields[matched[j]].name;
+            if (compare_names(left, right, natural) * direction <= 0)
+                break;
+            uint32_t swap = matched[j];
+            matched[j] = matched[j - 1];
+            matched[j - 1] = swap;
+        }
+    for (uint32_t m = 0; m < count; m++) {
+        used[matched[m]] = true;
+        binder_add_field(b, sb, input->schema.fields[matched[m]].name, input->schema.fields[matched[m]].type);
+        binder_exprs_push(exprs, binder_column_ref(b, &input->schema, (int)matched[m]));
+    }
+}
+
+/* project-away, project-keep, project-rename, project-reorder: column selections without expressions. */
 static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op)
 {
     schema_builder sb = {0};
@@ -795,21 +912,18 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
     bool ok = op->kind == KQ_AST_PROJECT_RENAME || check_patterns(b, input, op);
     if (op->kind == KQ_AST_PROJECT_REORDER) {
         for (uint32_t k = 0; k < op->nkids; k++)
-            for (uint32_t i = 0; i < n; i++)
-                if (!used[i] && name_matches(op->kids[k], input->schema.fields[i].name)) {
-                    used[i] = true;
-                    binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
-                    binder_exprs_push(&exprs, binder_column_ref(b, &input->schema, (int)i));
-                }
+            reorder_pattern(b, input, op->kids[k], used, &sb, &exprs);
     }
     for (uint32_t i = 0; i < n && ok; i++) {
         if (used[i])
             continue;
         const char *name = input->schema.fields[i].name;
-        bool away = false;
+        bool away = false, keep = op->kind != KQ_AST_PROJECT_KEEP;
         for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_AWAY; k++)
             away = away || name_matches(op->kids[k], name);
-        if (away)
+        for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_KEEP; k++)
+            keep = keep || name_matches(op->kids[k], name);
+        if (away || !keep)
             continue;
         for (uint32_t k = 0; k < op->nkids && op->kind == KQ_AST_PROJECT_RENAME; k++) {
             const kq_ast *old_name = op->kids[k]->kids[0];
@@ -829,17 +943,37 @@ static kq_plan *bind_project_variant(binder *b, kq_plan *input, const kq_ast *op
         }
     }
     free(used);
+    return binder_column_projection(b, input, op, &sb, &exprs, ok);
+}
+
+kq_plan *binder_column_projection(binder *b, kq_plan *input, const kq_ast *op, schema_builder *sb, expr_list *exprs,
+                                  bool ok)
+{
     if (!ok) {
-        free(sb.fields);
-        free(exprs.items);
+        free(sb->fields);
+        free(exprs->items);
         return NULL;
     }
     kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, input, op);
-    plan->nexprs = (uint32_t)exprs.count;
-    plan->exprs = binder_exprs_finish(b, &exprs);
-    plan->schema = binder_finish_schema(b, &sb);
+    plan->nexprs = (uint32_t)exprs->count;
+    plan->exprs = binder_exprs_finish(b, exprs);
+    plan->schema = binder_finish_schema(b, sb);
     plan->origin = input->origin;
     plan->keeps_input_columns = true;
+    return plan;
+}
+
+/* as Name: the same rows and columns under a name; a new plan, because the input may be shared. */
+static kq_plan *bind_as(binder *b, kq_plan *input, const kq_ast *op)
+{
+    kq_plan *plan = binder_new_plan(b, KQ_PLAN_PROJECT, input, op);
+    plan->nexprs = input->schema.count;
+    plan->exprs = kq_arena_alloc(b->arena, (plan->nexprs ? plan->nexprs : 1) * sizeof(kq_expr *));
+    for (uint32_t i = 0; i < plan->nexprs; i++)
+        plan->exprs[i] = binder_column_ref(b, &input->schema, (int)i);
+    plan->schema = input->schema;
+    plan->origin = input->origin;
+    plan->alias = binder_ast_name(b, op);
     return plan;
 }
 
@@ -854,6 +988,8 @@ static kq_plan *bind_print(binder *b, const kq_ast *ast)
     bool ok = true;
     for (uint32_t i = 0; i < ast->nkids; i++) {
         const kq_ast *item = ast->kids[i];
+        if (binder_expand_columns(b, item, &source->schema, &sb, &exprs, &ok))
+            continue;
         const kq_ast *value_ast = item->kind == KQ_AST_ASSIGN ? item->kids[0] : item;
         kq_expr *value = kq_bind_scalar(b, value_ast, &source->schema);
         if (!value) {
@@ -881,6 +1017,16 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op);
 
 static kq_plan *bind_operator(binder *b, kq_plan *input, const kq_ast *op)
 {
+    bool graph_operator = op->kind == KQ_AST_GRAPH_MATCH || op->kind == KQ_AST_GRAPH_MARK_COMPONENTS ||
+                          op->kind == KQ_AST_GRAPH_TO_TABLE;
+    if (input->kind == KQ_PLAN_GRAPH && !graph_operator) {
+        kq_bind_error(b, op->start, op->end, "make-graph builds a graph, not a table: follow it with graph-match");
+        return NULL;
+    }
+    if (graph_operator && input->kind != KQ_PLAN_GRAPH) {
+        kq_bind_error(b, op->start, op->end, "this graph operator needs a graph: put make-graph before it");
+        return NULL;
+    }
     const char *saved = b->row_origin;
     b->row_origin = input->origin;
     kq_plan *plan = bind_operator_kind(b, input, op);
@@ -902,6 +1048,8 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_PROJECT_AWAY:
     case KQ_AST_PROJECT_RENAME:
     case KQ_AST_PROJECT_REORDER: return bind_project_variant(b, input, op);
+    case KQ_AST_PROJECT_KEEP: return bind_project_variant(b, input, op);
+    case KQ_AST_PROJECT_BY_NAMES: return binder_project_by_names(b, input, op);
     case KQ_AST_SUMMARIZE: return bind_summarize(b, input, op);
     case KQ_AST_DISTINCT: return bind_distinct(b, input, op);
     case KQ_AST_SORT:
@@ -920,6 +1068,8 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
         plan->schema = input->schema;
         plan->count = bind_row_count(b, op->kids[0]);
         return plan->count ? plan : NULL;
+    case KQ_AST_AS:
+        return bind_as(b, input, op);
     case KQ_AST_SERIALIZE:
         if (op->nkids == 1)
             return bind_extend(b, input, op->kids[0]);
@@ -943,6 +1093,12 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     case KQ_AST_MAKE_SERIES: return binder_make_series(b, input, op);
     case KQ_AST_PARTITION: return binder_partition(b, input, op);
     case KQ_AST_PARSE: return binder_parse(b, input, op);
+    case KQ_AST_PARSE_KV: return binder_parse_kv(b, input, op);
+    case KQ_AST_SCAN: return binder_scan(b, input, op);
+    case KQ_AST_MAKE_GRAPH: return binder_make_graph(b, input, op);
+    case KQ_AST_GRAPH_MATCH: return binder_graph_match(b, input, op);
+    case KQ_AST_GRAPH_MARK_COMPONENTS: return binder_mark_components(b, input, op);
+    case KQ_AST_GRAPH_TO_TABLE: return binder_graph_to_table(b, input, op);
     case KQ_AST_COUNT: {
         plan = binder_new_plan(b, KQ_PLAN_COUNT, input, op);
         schema_builder sb = {0};
@@ -1038,6 +1194,46 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
 
 static void bind_let(binder *b, const kq_ast *let);
 
+/*
+ * Matches a call's arguments to the function's parameters: positional ones in order
+ * (after `shift` parameters filled by a piped table), then name = value ones by name.
+ * args[i] is the argument of parameter i, or NULL when it takes its default.
+ */
+static bool match_arguments(binder *b, const kq_ast *def, const kq_ast *call, uint32_t shift, const kq_ast **args)
+{
+    uint32_t nparams = def->flags;
+    memset(args, 0, nparams * sizeof *args);
+    bool named_seen = false;
+    for (uint32_t a = 0; a < call->nkids; a++) {
+        const kq_ast *arg = call->kids[a];
+        if (arg->kind != KQ_AST_ASSIGN) {
+            if (named_seen) {
+                kq_bind_error(b, arg->start, arg->end, "a positional argument cannot follow a named one");
+                return false;
+            }
+            args[a + shift] = arg;
+            continue;
+        }
+        named_seen = true;
+        uint32_t p = 0;
+        while (p < nparams && !(def->kids[p]->text.len == arg->text.len &&
+                                memcmp(def->kids[p]->text.ptr, arg->text.ptr, arg->text.len) == 0))
+            p++;
+        if (p == nparams || p < shift) {
+            kq_bind_error(b, arg->text_start, arg->text_end, "%.*s has no parameter '%.*s'", (int)call->text.len,
+                          call->text.ptr, (int)arg->text.len, arg->text.ptr);
+            return false;
+        }
+        if (args[p]) {
+            kq_bind_error(b, arg->text_start, arg->text_end, "parameter '%.*s' is given twice", (int)arg->text.len,
+                          arg->text.ptr);
+            return false;
+        }
+        args[p] = arg->kids[0];
+    }
+    return true;
+}
+
 /* Binds the parameters of a call as lets; returns false after reporting a bad argument list. */
 static bool bind_parameters(binder *b, const let_binding *function, const kq_ast *call, const kq_schema *row,
                             kq_plan *first, let_binding **params)
@@ -1050,18 +1246,20 @@ static bool bind_parameters(binder *b, const let_binding *function, const kq_ast
                       call->text.ptr, nparams, nparams == 1 ? "" : "s", call->nkids);
         return false;
     }
+    const kq_ast **args = kq_arena_alloc(b->arena, (nparams + 1) * sizeof(kq_ast *));
+    if (!match_arguments(b, def, call, shift, args))
+        return false;
     let_binding *list = function->scope;
     for (uint32_t i = 0; i < nparams; i++) {
         const kq_ast *param = def->kids[i];
         let_binding *binding = kq_arena_alloc(b->arena, sizeof *binding);
         binding->name = param->text;
-        uint32_t arg = i - shift;
         if (first && i == 0) {
             binding->plan = first;
-        } else if (arg < call->nkids && param->flags == 1) {
-            binding->plan = kq_bind_tabular(b, call->kids[arg]);
-        } else if (arg < call->nkids) {
-            binding->scalar = kq_bind_scalar(b, call->kids[arg], row);
+        } else if (args[i] && param->flags == 1) {
+            binding->plan = kq_bind_tabular(b, args[i]);
+        } else if (args[i]) {
+            binding->scalar = kq_bind_scalar(b, args[i], row);
         } else if (param->nkids == 1) {
             let_binding *saved = b->lets;
             b->lets = function->scope;
@@ -1200,13 +1398,14 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
     }
     kq_query *query = kq_xcalloc(1, sizeof *query);
     query->arena = arena;
-    binder b = {.source = source, .catalog = catalog, .diags = diags, .arena = arena, .query = query};
+    binder b = {.source = source, .catalog = catalog, .diags = diags, .arena = arena, .query = query,
+                .script = script};
     const kq_ast *last_query = NULL;
     for (uint32_t i = 0; i < script->nkids; i++) {
         const kq_ast *statement = script->kids[i];
         if (statement->kind == KQ_AST_LET)
             bind_let(&b, statement);
-        else
+        else if (statement->kind != KQ_AST_SET)
             last_query = statement;
     }
     if (!last_query) {
@@ -1216,11 +1415,24 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
     } else if (!kq_ast_is_tabular(&b, last_query->kids[0]) &&
                last_query->kids[0]->kind != KQ_AST_PIPE) {
         kq_expr *scalar = kq_bind_scalar(&b, last_query->kids[0], NULL);
-        if (scalar)
-            kq_bind_error(&b, last_query->start, last_query->end,
-                          "the query must be a tabular expression (a table name, a let-bound table or datatable)");
+        if (scalar) {
+            kq_diag *diag = kq_bind_error(&b, last_query->start, last_query->end,
+                                          "the query must be a tabular expression (a table name, a let-bound "
+                                          "table or datatable)");
+            uint32_t len = last_query->end - last_query->start;
+            const char *text = source->text + last_query->start;
+            if (len <= 60 && !memchr(text, '\n', len))
+                kq_diag_set_hint(diag, "to show a scalar value, write print before it: print %.*s", (int)len, text);
+            else
+                kq_diag_set_hint(diag, "to show a scalar value, write print before it");
+        }
     } else {
         query->root = kq_bind_tabular(&b, last_query->kids[0]);
+        if (query->root && query->root->kind == KQ_PLAN_GRAPH) {
+            kq_bind_error(&b, last_query->start, last_query->end,
+                          "make-graph builds a graph, not a table: follow it with graph-match");
+            query->root = NULL;
+        }
     }
     if (diags->errors > errors_before || !query->root) {
         kq_query_free(query);

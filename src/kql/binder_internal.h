@@ -26,6 +26,7 @@ typedef struct binder {
     int depth;
     const char *row_origin;  /* table the current operator's input rows come from, for messages */
     kq_plan *apply_source;   /* inside mv-apply's subquery: the plan its rows come from */
+    const kq_ast *script;    /* the whole query, whose set statements bin_auto() reads */
 } binder;
 
 /* Binds a scalar expression over rows of `row` (NULL: no columns in scope). Returns NULL on error. */
@@ -67,12 +68,27 @@ char *binder_ast_name(binder *b, const kq_ast *ast);
 char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin);
 void binder_exprs_push(expr_list *list, kq_expr *e);
 kq_expr **binder_exprs_finish(binder *b, expr_list *list);
+/* Finishes a projection of input columns (project variants): a PROJECT plan over exprs
+ * with schema sb, or NULL (freeing both lists) when ok is false. */
+/* An unnamed project or print item that Kusto turns into several columns (series_stats(x),
+ * array_sort_asc(a, b)): adds them and returns true; false when item is something else. */
+bool binder_expand_columns(binder *b, const kq_ast *item, const kq_schema *row, schema_builder *sb, expr_list *exprs,
+                           bool *ok);
+kq_plan *binder_column_projection(binder *b, kq_plan *input, const kq_ast *op, schema_builder *sb, expr_list *exprs,
+                                  bool ok);
 kq_expr *binder_column_ref(binder *b, const kq_schema *schema, int column);
 kq_plan *binder_bind_table(binder *b, const kq_ast *ast);
 kq_plan *binder_join(binder *b, kq_plan *left, const kq_ast *op);
 kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op);
 kq_plan *binder_mv_expand(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_parse(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_parse_kv(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_project_by_names(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_scan(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_make_graph(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_graph_match(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_mark_components(binder *b, kq_plan *input, const kq_ast *op);
+kq_plan *binder_graph_to_table(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_range(binder *b, const kq_ast *ast);
 kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op);
 kq_plan *binder_top_nested(binder *b, kq_plan *input, const kq_ast *op);

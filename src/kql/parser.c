@@ -16,8 +16,10 @@
  * The first error stops the parse; the error names what was expected.
  */
 #include "kql/ast.h"
+#include "kql/parser_internal.h"
 #include "base/util.h"
 #include "kql/limits.h"
+#include "kql/plan.h"
 #include "types/dynamic.h"
 
 #include <math.h>
@@ -25,16 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct parser {
-    const kq_source *source;
-    kq_arena *arena;
-    kq_diags *diags;
-    kq_token *tokens;
-    size_t count;
-    size_t pos;
-    int depth;
-    jmp_buf fail;
-} parser;
 
 static kq_ast *parse_expr(parser *ps);
 static kq_ast *parse_pipeline_tail(parser *ps, kq_ast *input);
@@ -131,10 +123,6 @@ static kq_ast *node(parser *ps, kq_ast_kind kind, uint32_t start, uint32_t end)
     return n;
 }
 
-typedef struct kid_list {
-    kq_ast **items;
-    size_t count, cap;
-} kid_list;
 
 /* Lists grow inside the parse arena: a syntax error unwinds with longjmp, so nothing
  * here may own heap memory. */
@@ -416,6 +404,14 @@ static const kq_dyn *parse_dynamic_value(parser *ps)
         } else if (kq_token_is(token, "null")) {
             advance(ps);
             dyn->kind = KQ_DYN_NULL;
+        } else if (kq_token_is(token, "dynamic") && kq_token_is(peek_at(ps, 1), "(")) {
+            /* dynamic({...}) nested in a dynamic literal is the inner value itself. */
+            advance(ps);
+            advance(ps);
+            const kq_dyn *inner = parse_dynamic_value(ps);
+            expect(ps, ")", "')' after the dynamic value");
+            leave(ps);
+            return inner;
         } else if (peek_at(ps, 1)->kind == KQ_TOK_PUNCT && kq_token_is(peek_at(ps, 1), "(")) {
             advance(ps);
             kq_ast *typed = parse_typed_literal(ps, token);
@@ -432,6 +428,21 @@ static const kq_dyn *parse_dynamic_value(parser *ps)
     return dyn;
 }
 
+/* Name:type, as in datatable's schema and parse-kv's keys. */
+static kq_ast *parse_column_decl(parser *ps)
+{
+    const kq_token *name = expect_name(ps, "a column name");
+    expect(ps, ":", "':' and a column type");
+    const kq_token *type_name = expect_name(ps, "a column type");
+    kq_type type = kq_type_from_name(type_name->text.ptr, type_name->text.len);
+    if (type == KQ_TYPE_NONE)
+        fail_at(ps, type_name, "a scalar type (string, long, int, real, bool, datetime, timespan, dynamic, guid)");
+    kq_ast *decl = node(ps, KQ_AST_COLUMN_DECL, name->start, type_name->end);
+    decl->text = name->text;
+    decl->value.type = type;
+    return decl;
+}
+
 /* datatable(Name:type, ...)[value, ...] */
 static kq_ast *parse_datatable(parser *ps, const kq_token *keyword)
 {
@@ -439,16 +450,7 @@ static kq_ast *parse_datatable(parser *ps, const kq_token *keyword)
     expect(ps, "(", "'(' after datatable");
     size_t ncolumns = 0;
     do {
-        const kq_token *name = expect_name(ps, "a column name");
-        expect(ps, ":", "':' and a column type");
-        const kq_token *type_name = expect_name(ps, "a column type");
-        kq_type type = kq_type_from_name(type_name->text.ptr, type_name->text.len);
-        if (type == KQ_TYPE_NONE)
-            fail_at(ps, type_name, "a scalar type (string, long, int, real, bool, datetime, timespan, dynamic, guid)");
-        kq_ast *decl = node(ps, KQ_AST_COLUMN_DECL, name->start, type_name->end);
-        decl->text = name->text;
-        decl->value.type = type;
-        kids_push(ps, &kids, decl);
+        kids_push(ps, &kids, parse_column_decl(ps));
         ncolumns++;
     } while (accept(ps, ","));
     expect(ps, ")", "',' or ')' in the datatable schema");
@@ -483,6 +485,16 @@ static kq_ast *parse_call(parser *ps, const kq_token *name)
             if (at(ps, "*")) {
                 const kq_token *star = advance(ps);
                 kids_push(ps, &args, node(ps, KQ_AST_STAR, star->start, star->end));
+            } else if (is_ident(peek(ps)) && kq_token_is(peek_at(ps, 1), "=")) {
+                /* name = value: a named argument of a user-defined function. */
+                const kq_token *param = advance(ps);
+                advance(ps);
+                kq_ast *value = parse_expr(ps);
+                kq_ast *named = node1(ps, KQ_AST_ASSIGN, param->start, value->end, value);
+                named->text = param->text;
+                named->text_start = param->start;
+                named->text_end = param->end;
+                kids_push(ps, &args, named);
             } else {
                 kids_push(ps, &args, parse_expr(ps));
             }
@@ -547,10 +559,11 @@ static kq_ast *parse_primary(parser *ps)
             }
             if (kq_token_is(token, "datatable") && at(ps, "("))
                 return parse_datatable(ps, token);
-            if (kq_token_is(token, "externaldata") && at(ps, "(")) {
+            if ((kq_token_is(token, "externaldata") || kq_token_is(token, "inline_external_table")) && at(ps, "(")) {
                 kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, token->start, token->end,
-                             "externaldata is not supported: kqlite reads no network data; download the "
-                             "file and pass it as a data argument (TABLE=PATH), then use TABLE in the query");
+                             "%.*s is not supported: kqlite reads no network data; download the "
+                             "file and pass it as a data argument (TABLE=PATH), then use TABLE in the query",
+                             (int)token->text.len, token->text.ptr);
                 longjmp(ps->fail, 1);
             }
             if (kq_token_is(token, "print") && starts_operand(peek(ps)))
@@ -614,6 +627,8 @@ static kq_ast *parse_postfix(parser *ps)
             const kq_token *close = expect(ps, "]", "']'");
             n = node2(ps, KQ_AST_INDEX, n, index);
             n->end = close->end;
+        } else if (at(ps, ".") && kq_token_is(peek_at(ps, 1), "[")) {
+            advance(ps); /* x.[expr] is x[expr] */
         } else if (at(ps, ".") && (is_ident(peek_at(ps, 1)))) {
             advance(ps);
             const kq_token *member = advance(ps);
@@ -923,6 +938,26 @@ static kq_ast *parse_column_pattern(parser *ps)
     return n;
 }
 
+/* project-reorder's optional asc, desc, granny-asc or granny-desc after a column pattern. */
+static void parse_reorder_direction(parser *ps, kq_ast *pattern)
+{
+    uint32_t flags = 0;
+    if (at(ps, "granny") && kq_token_is(peek_at(ps, 1), "-")) {
+        advance(ps);
+        advance(ps);
+        flags = KQ_REORDER_NATURAL;
+        if (!at(ps, "asc") && !at(ps, "desc"))
+            fail_at(ps, peek(ps), "asc or desc after granny-");
+    }
+    if (accept(ps, "asc"))
+        flags |= KQ_REORDER_ASC;
+    else if (accept(ps, "desc"))
+        flags |= KQ_REORDER_DESC;
+    pattern->flags |= flags;
+    if (flags)
+        pattern->end = ps->tokens[ps->pos - 1].end;
+}
+
 static kq_ast *parse_project_variant(parser *ps, const kq_token *keyword)
 {
     advance(ps); /* - */
@@ -934,11 +969,21 @@ static kq_ast *parse_project_variant(parser *ps, const kq_token *keyword)
         kind = KQ_AST_PROJECT_RENAME;
     else if (kq_token_is(variant, "reorder"))
         kind = KQ_AST_PROJECT_REORDER;
+    else if (kq_token_is(variant, "keep"))
+        kind = KQ_AST_PROJECT_KEEP;
+    else if (kq_token_is(variant, "by") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "names"))
+        kind = KQ_AST_PROJECT_BY_NAMES;
     else
-        fail_at(ps, variant, "project-away, project-rename or project-reorder");
+        fail_at(ps, variant, "project-away, project-keep, project-rename, project-reorder or project-by-names");
+    if (kind == KQ_AST_PROJECT_BY_NAMES) {
+        advance(ps);
+        advance(ps);
+    }
     kid_list kids = {0};
     do {
-        if (kind == KQ_AST_PROJECT_RENAME) {
+        if (kind == KQ_AST_PROJECT_BY_NAMES) {
+            kids_push(ps, &kids, parse_or(ps));
+        } else if (kind == KQ_AST_PROJECT_RENAME) {
             const kq_token *name = expect_name(ps, "the new column name");
             expect(ps, "=", "'=' and the column to rename");
             const kq_token *old_name = expect_name(ps, "the column to rename");
@@ -951,8 +996,8 @@ static kq_ast *parse_project_variant(parser *ps, const kq_token *keyword)
             kids_push(ps, &kids, assign);
         } else {
             kq_ast *pattern = parse_column_pattern(ps);
-            if (kind == KQ_AST_PROJECT_REORDER && (accept(ps, "asc") || accept(ps, "desc")))
-                fail_at(ps, peek(ps), "column names (sorted reordering is not supported)");
+            if (kind == KQ_AST_PROJECT_REORDER)
+                parse_reorder_direction(ps, pattern);
             kids_push(ps, &kids, pattern);
         }
     } while (accept(ps, ","));
@@ -1092,7 +1137,11 @@ static kq_ast *parse_union(parser *ps, const kq_token *keyword, kq_ast *input)
         } else if (at(ps, "isfuzzy") && kq_token_is(peek_at(ps, 1), "=")) {
             advance(ps);
             advance(ps);
-            advance(ps);
+            const kq_token *value = expect_name(ps, "true or false");
+            if (kq_str_eq(value->text, "true"))
+                n->flags |= 2;
+            else if (!kq_str_eq(value->text, "false"))
+                fail_at(ps, value, "true or false");
         } else {
             break;
         }
@@ -1328,7 +1377,8 @@ static kq_ast *parse_parse(parser *ps, const kq_token *keyword)
         if (at(ps, "flags") && kq_token_is(peek_at(ps, 1), "=")) {
             advance(ps);
             advance(ps);
-            advance(ps);
+            const kq_token *flags = expect_name(ps, "regex flags such as U, i, m or s");
+            n->text = flags->text;
         }
     }
     kid_list kids = {0};
@@ -1366,6 +1416,111 @@ static kq_ast *parse_parse(parser *ps, const kq_token *keyword)
     if (kids.count < 2)
         fail_at(ps, peek(ps), "a pattern of string literals and columns");
     n->end = kids.items[kids.count - 1]->end;
+    kids_attach(ps, n, &kids);
+    return n;
+}
+
+/* parse-kv Expr as (Key:type, ...) [with (option = value, ...)] */
+static kq_ast *parse_parse_kv(parser *ps, const kq_token *keyword)
+{
+    kid_list kids = {0};
+    kids_push(ps, &kids, parse_additive(ps));
+    expect(ps, "as", "'as' and the keys to extract, such as (Key:string, ...)");
+    expect(ps, "(", "'(' and the keys to extract");
+    uint32_t nkeys = 0;
+    do {
+        kids_push(ps, &kids, parse_column_decl(ps));
+        nkeys++;
+    } while (accept(ps, ","));
+    uint32_t end = expect(ps, ")", "',' or ')' after a key")->end;
+    if (accept(ps, "with")) {
+        expect(ps, "(", "'(' and the options, such as (pair_delimiter=',', kv_delimiter=':')");
+        do {
+            const kq_token *name = expect_name(ps, "an option: pair_delimiter, kv_delimiter, quote, escape, greedy or regex");
+            expect(ps, "=", "'=' and the option's value");
+            kq_ast *value = parse_additive(ps);
+            kq_ast *option = node1(ps, KQ_AST_ASSIGN, name->start, value->end, value);
+            option->text = name->text;
+            option->text_start = name->start;
+            option->text_end = name->end;
+            kids_push(ps, &kids, option);
+        } while (accept(ps, ","));
+        end = expect(ps, ")", "',' or ')' after an option")->end;
+    }
+    kq_ast *n = node(ps, KQ_AST_PARSE_KV, keyword->start, end);
+    kids_attach(ps, n, &kids);
+    n->flags = nkeys;
+    return n;
+}
+
+/* step Name [output = all|last|none] : Condition [=> Column = Expr, ...] ; */
+static kq_ast *parse_scan_step(parser *ps)
+{
+    const kq_token *keyword = expect(ps, "step", "'step' and a step name");
+    const kq_token *name = expect_name(ps, "a step name");
+    kq_ast *n = node(ps, KQ_AST_SCAN_STEP, keyword->start, name->end);
+    n->text = name->text;
+    n->text_start = name->start;
+    n->text_end = name->end;
+    if (accept(ps, "output")) {
+        expect(ps, "=", "'=' after output");
+        const kq_token *mode = expect_name(ps, "all, last or none");
+        if (kq_str_eq(mode->text, "last"))
+            n->flags = KQ_SCAN_OUTPUT_LAST;
+        else if (kq_str_eq(mode->text, "none"))
+            n->flags = KQ_SCAN_OUTPUT_NONE;
+        else if (!kq_str_eq(mode->text, "all"))
+            fail_at(ps, mode, "all, last or none");
+    }
+    expect(ps, ":", "':' and the step's condition");
+    kid_list kids = {0};
+    kids_push(ps, &kids, parse_expr(ps));
+    if (accept(ps, "=>")) {
+        do {
+            kids_push(ps, &kids, parse_assignment(ps));
+        } while (accept(ps, ","));
+    }
+    n->end = kids.items[kids.count - 1]->end;
+    kids_attach(ps, n, &kids);
+    expect(ps, ";", "';' after the step");
+    return n;
+}
+
+/* scan [with_match_id = Name] [declare (Name:type [= value], ...)] with (step ...; ...) */
+static kq_ast *parse_scan(parser *ps, const kq_token *keyword)
+{
+    kq_ast *n = node(ps, KQ_AST_SCAN, keyword->start, keyword->end);
+    kid_list kids = {0};
+    if (at(ps, "with_match_id")) {
+        advance(ps);
+        expect(ps, "=", "'=' and the match id column name");
+        const kq_token *name = expect_name(ps, "the match id column name");
+        n->text = name->text;
+        n->text_start = name->start;
+        n->text_end = name->end;
+    }
+    if (accept(ps, "declare")) {
+        expect(ps, "(", "'(' and the declared columns");
+        do {
+            kq_ast *decl = parse_column_decl(ps);
+            if (accept(ps, "=")) {
+                kq_ast *value = parse_additive(ps);
+                decl->kids = kq_arena_alloc(ps->arena, sizeof(kq_ast *));
+                decl->kids[0] = value;
+                decl->nkids = 1;
+                decl->end = value->end;
+            }
+            kids_push(ps, &kids, decl);
+            n->flags++;
+        } while (accept(ps, ","));
+        expect(ps, ")", "',' or ')' after a declared column");
+    }
+    expect(ps, "with", "'with' and the steps in parentheses");
+    expect(ps, "(", "'(' and the steps");
+    do {
+        kids_push(ps, &kids, parse_scan_step(ps));
+    } while (at(ps, "step"));
+    n->end = expect(ps, ")", "another step or ')' after the steps")->end;
     kids_attach(ps, n, &kids);
     return n;
 }
@@ -1434,6 +1589,36 @@ static kq_ast *parse_operator(parser *ps)
         kq_ast *count = parse_or(ps);
         return node1(ps, KQ_AST_TAKE, keyword->start, count->end, count);
     }
+    if (kq_token_is(keyword, "scan"))
+        return parse_scan(ps, keyword);
+    if (kq_token_is(keyword, "make") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "graph")) {
+        advance(ps);
+        advance(ps);
+        return kq_parse_make_graph(ps, keyword);
+    }
+    if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "match")) {
+        advance(ps);
+        advance(ps);
+        return kq_parse_graph_match(ps, keyword, false);
+    }
+    if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "mark") &&
+        kq_token_is(peek_at(ps, 2), "-") && kq_token_is(peek_at(ps, 3), "components")) {
+        for (int i = 0; i < 4; i++)
+            advance(ps);
+        return kq_parse_mark_components(ps, keyword);
+    }
+    if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "to") &&
+        kq_token_is(peek_at(ps, 2), "-") && kq_token_is(peek_at(ps, 3), "table")) {
+        for (int i = 0; i < 4; i++)
+            advance(ps);
+        return kq_parse_graph_to_table(ps, keyword);
+    }
+    if (kq_token_is(keyword, "graph") && at(ps, "-") && kq_token_is(peek_at(ps, 1), "shortest") &&
+        kq_token_is(peek_at(ps, 2), "-") && kq_token_is(peek_at(ps, 3), "paths")) {
+        for (int i = 0; i < 4; i++)
+            advance(ps);
+        return kq_parse_graph_match(ps, keyword, true);
+    }
     if (kq_token_is(keyword, "partition"))
         return parse_partition(ps, keyword);
     if (kq_token_is(keyword, "make") && at(ps, "-") && !peek(ps)->space_before &&
@@ -1478,6 +1663,20 @@ static kq_ast *parse_operator(parser *ps)
         }
         return parse_mv_apply(ps, keyword);
     }
+    if (kq_token_is(keyword, "parse") && at(ps, "-") && !peek(ps)->space_before &&
+        kq_token_is(peek_at(ps, 1), "kv")) {
+        advance(ps);
+        advance(ps);
+        return parse_parse_kv(ps, keyword);
+    }
+    if (kq_token_is(keyword, "parse") && at(ps, "-") && !peek(ps)->space_before &&
+        kq_token_is(peek_at(ps, 1), "where")) {
+        advance(ps);
+        advance(ps);
+        kq_ast *n = parse_parse(ps, keyword);
+        n->flags |= KQ_PARSE_WHERE;
+        return n;
+    }
     if (kq_token_is(keyword, "parse"))
         return parse_parse(ps, keyword);
     if (kq_token_is(keyword, "serialize")) {
@@ -1497,6 +1696,15 @@ static kq_ast *parse_operator(parser *ps)
         while (peek(ps)->kind != KQ_TOK_EOF && !at(ps, "|") && !at(ps, ";") && !at(ps, ")"))
             n->end = advance(ps)->end;
         n->flags = 1;
+        return n;
+    }
+    if (kq_token_is(keyword, "as")) {
+        skip_hints(ps);
+        const kq_token *name = expect_name(ps, "the name to give the table");
+        kq_ast *n = node(ps, KQ_AST_AS, keyword->start, name->end);
+        n->text = name->text;
+        n->text_start = name->start;
+        n->text_end = name->end;
         return n;
     }
     if (kq_token_is(keyword, "invoke")) {
@@ -1620,6 +1828,24 @@ static kq_ast *parse_statement(parser *ps)
         n->text_end = name->end;
         return n;
     }
+    if (at(ps, "set") && is_ident(peek_at(ps, 1)) &&
+        (kq_token_is(peek_at(ps, 2), "=") || kq_token_is(peek_at(ps, 2), ";"))) {
+        /* set option [= value]: a request property such as query_bin_auto_size. */
+        const kq_token *keyword = advance(ps);
+        const kq_token *name = advance(ps);
+        kq_ast *n = node(ps, KQ_AST_SET, keyword->start, name->end);
+        n->text = name->text;
+        n->text_start = name->start;
+        n->text_end = name->end;
+        if (accept(ps, "=")) {
+            kq_ast *value = parse_additive(ps);
+            n->kids = kq_arena_alloc(ps->arena, sizeof(kq_ast *));
+            n->kids[0] = value;
+            n->nkids = 1;
+            n->end = value->end;
+        }
+        return n;
+    }
     kq_ast *query = parse_expr(ps);
     return node1(ps, KQ_AST_QUERY, query->start, query->end, query);
 }
@@ -1651,3 +1877,20 @@ kq_ast *kq_parse(const kq_source *source, kq_arena *arena, kq_diags *diags)
     kids_attach(&ps, script, &statements);
     return script;
 }
+
+/* ---- helpers for the operator parsers in other files (parser_internal.h) ---- */
+
+const kq_token *kq_ps_peek(parser *ps) { return peek(ps); }
+const kq_token *kq_ps_peek_at(parser *ps, size_t ahead) { return peek_at(ps, ahead); }
+const kq_token *kq_ps_advance(parser *ps) { return advance(ps); }
+bool kq_ps_at(parser *ps, const char *text) { return at(ps, text); }
+bool kq_ps_accept(parser *ps, const char *text) { return accept(ps, text); }
+const kq_token *kq_ps_expect(parser *ps, const char *text, const char *expected) { return expect(ps, text, expected); }
+const kq_token *kq_ps_expect_name(parser *ps, const char *expected) { return expect_name(ps, expected); }
+_Noreturn void kq_ps_fail_at(parser *ps, const kq_token *token, const char *expected) { fail_at(ps, token, expected); }
+kq_ast *kq_ps_node(parser *ps, kq_ast_kind kind, uint32_t start, uint32_t end) { return node(ps, kind, start, end); }
+void kq_ps_kids_push(parser *ps, kid_list *list, kq_ast *kid) { kids_push(ps, list, kid); }
+void kq_ps_kids_attach(parser *ps, kq_ast *n, kid_list *list) { kids_attach(ps, n, list); }
+kq_ast *kq_ps_expr(parser *ps) { return parse_expr(ps); }
+kq_ast *kq_ps_assignment(parser *ps) { return parse_assignment(ps); }
+kq_ast *kq_ps_right_side(parser *ps) { return parse_right_side(ps); }

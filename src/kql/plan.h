@@ -23,6 +23,7 @@ typedef enum kq_expr_kind {
     KQ_EXPR_OR,
     KQ_EXPR_LIST_OP, /* in, !in, in~, !in~, has_any, has_all over a value list or a subquery */
     KQ_EXPR_SCALAR_SUBQUERY, /* toscalar(T): first column of the first row of subqueries[0] */
+    KQ_EXPR_WINDOW,  /* row_number, prev, row_cumsum, ...: args as the call's; slot holds the run state */
 } kq_expr_kind;
 
 typedef enum kq_list_op {
@@ -33,6 +34,15 @@ typedef enum kq_list_op {
     KQ_LIST_HAS_ANY,
     KQ_LIST_HAS_ALL,
 } kq_list_op;
+
+typedef enum kq_window_kind {
+    KQ_WINDOW_ROW_NUMBER,
+    KQ_WINDOW_PREV,
+    KQ_WINDOW_ROW_CUMSUM,
+    KQ_WINDOW_ROW_RANK_MIN,
+    KQ_WINDOW_ROW_RANK_DENSE,
+    KQ_WINDOW_ROW_WINDOW_SESSION,
+} kq_window_kind;
 
 typedef struct kq_expr kq_expr;
 
@@ -50,7 +60,8 @@ struct kq_expr {
     kq_list_op list_op;
     kq_plan **subqueries;
     int nsubqueries;
-    int slot;                 /* run-state slot holding the built value set */
+    int slot;                 /* run-state slot holding the built value set or the window state */
+    kq_window_kind window;    /* KQ_EXPR_WINDOW */
 };
 
 typedef struct kq_agg_call {
@@ -60,6 +71,109 @@ typedef struct kq_agg_call {
     kq_type type;
     int ncolumns;    /* output columns: 1, or nargs for arg_max/arg_min */
 } kq_agg_call;
+
+/* How parse-kv finds keys and values. With pair_delimiter and kv_delimiter set, the text
+ * is a list of pairs; with regex set, each match's groups 1 and 2 are a key and its value;
+ * with neither, any character other than a letter or digit separates keys and values. */
+typedef struct kq_kv_spec {
+    kq_str pair_delimiter, kv_delimiter; /* empty when not given */
+    char quote_open[8], quote_close[8];  /* one pair per quote= option */
+    int nquotes;
+    char escapes[8];                     /* one character per escape= option */
+    int nescapes;
+    bool greedy;                         /* an unquoted value runs to the next key, not the next pair delimiter */
+    const char *regex;                   /* NULL unless regex= is given */
+} kq_kv_spec;
+
+/* Output mode of a scan step. */
+enum {
+    KQ_SCAN_OUTPUT_ALL = 0,
+    KQ_SCAN_OUTPUT_LAST = 1,
+    KQ_SCAN_OUTPUT_NONE = 2,
+};
+
+/* One step of scan: its condition, its assignments to declared columns, its output mode. */
+typedef struct kq_scan_step {
+    const char *name;
+    int output;              /* KQ_SCAN_OUTPUT_* */
+    struct kq_expr *condition;
+    struct kq_expr **assignments;
+    int *targets;            /* the row column each assignment sets */
+    int nassignments;
+} kq_scan_step;
+
+/*
+ * scan. Expressions see one "scan row": the current record's columns (input, then
+ * declared), then for each step j the same columns as step j's record in the state
+ * being matched (named "step.column"). The output is the record's columns, then the
+ * match id when with_match_id is given.
+ */
+typedef struct kq_scan_spec {
+    kq_scan_step *steps;
+    int nsteps;
+    int ncolumns;            /* input and declared columns of a record */
+    int ninput;
+    kq_value *defaults;      /* declared columns' defaults, [ninput..ncolumns) used */
+    kq_type *row_types;      /* the scan row: ncolumns * (1 + nsteps) types */
+    bool match_id;
+} kq_scan_spec;
+
+/* Flags of the graph operators. */
+enum {
+    KQ_GRAPH_DIRECTED = 1,       /* make-graph Source --> Target (not --) */
+    KQ_GRAPH_NODES_TABLE = 2,    /* make-graph ... with Nodes on Id */
+    KQ_GRAPH_CYCLES_NONE = 1,    /* graph-match cycles=none: no node twice in a match */
+    KQ_GRAPH_CYCLES_ALL = 2,     /* cycles=all; the default, unique_edges, allows no edge twice */
+    KQ_GRAPH_HAS_WHERE = 4,
+    KQ_GRAPH_SHORTEST = 8,       /* graph-shortest-paths: only the shortest paths per start and end */
+    KQ_GRAPH_SHORTEST_ALL = 16,  /* output=all: every shortest path, not one per start and end */
+    KQ_GRAPH_EDGE_FORWARD = 1,   /* -[e]-> */
+    KQ_GRAPH_EDGE_BACKWARD = 2,  /* <-[e]- */
+    KQ_GRAPH_EDGE_ANY = 3,       /* -[e]- */
+};
+
+/* One edge of a graph-match pattern. */
+typedef struct kq_graph_edge {
+    int direction;     /* KQ_GRAPH_EDGE_* */
+    int min, max;      /* path length in edges; 1..1 for a single edge */
+    int row_column;    /* a single edge: first match-row column of its properties, else -1 */
+} kq_graph_edge;
+
+/* all(e, ...), any(e, ...), map(e, ...) over a variable-length edge or its inner nodes. */
+typedef struct kq_graph_element_call {
+    int kind;          /* 0 all, 1 any, 2 map */
+    int edge;          /* index of the pattern edge */
+    bool inner_nodes;  /* over inner_nodes(e), not the edges */
+    struct kq_expr *expr; /* over the element row: edge columns, or node properties, $id, $out, $in */
+} kq_graph_element_call;
+
+/*
+ * make-graph and graph-match. A node has its properties (the nodes table's columns, or
+ * one column named by with_node_id), then $id, $out and $in (its id and out and in
+ * degrees). The match row that where and project see has, per pattern node, the node's
+ * columns (node_column[i] onward), per single edge the edge's columns, then one column
+ * per element call.
+ */
+typedef struct kq_graph_spec {
+    int source_column, target_column; /* in the edges' schema */
+    int node_id_column;               /* in the nodes table, or -1 without one */
+    bool directed;
+    int nproperties;                  /* node properties before $id, $out, $in */
+    kq_type *node_types;              /* nproperties + 3 */
+    const char **node_names;
+    int cycles;                       /* 0 unique_edges, KQ_GRAPH_CYCLES_NONE or _ALL */
+    int nnodes;                       /* pattern nodes; pattern edges are nnodes - 1 */
+    kq_graph_edge *edges;
+    int *node_column;
+    kq_graph_element_call *calls;
+    int ncalls, call_column;
+    kq_type *row_types;
+    int row_count;
+    struct kq_expr *where;            /* or NULL */
+    int shortest;                     /* 0, or KQ_GRAPH_SHORTEST with KQ_GRAPH_SHORTEST_ALL */
+    int component_property;           /* graph-mark-components: its node property, or -1 */
+    int to_table;                     /* graph-to-table: 1 nodes, 2 edges; 0 for graph-match */
+} kq_graph_spec;
 
 typedef struct kq_sort_key {
     kq_expr *expr;
@@ -81,6 +195,10 @@ typedef enum kq_plan_kind {
     KQ_PLAN_UNION,
     KQ_PLAN_MV_EXPAND,
     KQ_PLAN_PARSE,
+    KQ_PLAN_PARSE_KV,   /* parse_columns: the keys' output columns; kv: how to find them */
+    KQ_PLAN_SCAN_STEPS, /* the scan operator; scan: its steps */
+    KQ_PLAN_GRAPH,      /* make-graph: never run, graph-match reads it */
+    KQ_PLAN_GRAPH_MATCH,
     KQ_PLAN_RANGE,
     KQ_PLAN_MV_APPLY,   /* right: the subquery, run once per input row */
     KQ_PLAN_APPLY_ROW,  /* leaf of an mv-apply subquery: the current input row (slot) */
@@ -96,6 +214,7 @@ struct kq_plan {
     uint32_t start, end;     /* span of the operator in the query text */
     const char *table_name;  /* SCAN */
     const char *origin;      /* table whose columns this output still carries (for messages), or NULL */
+    const char *alias;       /* the name `as` gave these rows (union withsource= shows it), or NULL */
     kq_value *rows;          /* DATATABLE: row-major values, schema.count per row */
     uint64_t nrows;
     kq_expr *predicate;      /* WHERE */
@@ -138,6 +257,18 @@ struct kq_plan {
     int *parse_columns;
     uint32_t nparse_columns;
     bool parse_relaxed;
+    bool parse_where; /* parse-where: rows that do not match are dropped */
+
+    /* GRAPH (make-graph, only as graph-match's input) and GRAPH_MATCH: input is the
+     * edges, right the nodes table or NULL; exprs are graph-match's project items. */
+    kq_graph_spec *graph;
+
+    /* SCAN: the steps and the scan row layout. */
+    const kq_scan_spec *scan;
+
+    /* PARSE_KV: predicate is the text; kv_keys[i] fills parse_columns[i]. */
+    const kq_kv_spec *kv;
+    const char **kv_keys;
 
     /* RANGE: exprs[0..2] are from, to, step. */
 

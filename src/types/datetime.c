@@ -341,17 +341,52 @@ static bool parse_rfc822(cursor *c, int64_t *ticks)
 }
 
 /* US form: MM/dd/yyyy [HH:mm[:ss[.fffffff]]] [AM|PM], as .NET reads it in the invariant culture. */
+static bool finish_us_time(cursor *c, kq_civil_time *date, int64_t *ticks);
+
 static bool parse_us_date(cursor *c, int64_t *ticks)
 {
     kq_civil_time civil = {0};
     int64_t mo, d, y;
     int ydigits;
-    if (!read_digits(c, 1, 2, &mo, NULL) || !accept(c, '/') || !read_digits(c, 1, 2, &d, NULL) ||
-        !accept(c, '/') || !read_digits(c, 4, 4, &y, &ydigits))
+    if (!read_digits(c, 1, 2, &mo, NULL))
+        return false;
+    /* 12/02/2022 or 12-02-2022: month first, the same separator twice. */
+    char separator = c->p < c->end && *c->p == '-' ? '-' : '/';
+    if (!accept(c, separator) || !read_digits(c, 1, 2, &d, NULL) || !accept(c, separator) ||
+        !read_digits(c, 4, 4, &y, &ydigits))
         return false;
     civil.year = (int)y;
     civil.month = (int)mo;
     civil.day = (int)d;
+    return finish_us_time(c, &civil, ticks);
+}
+
+/* "2025, 6, 14": a four-digit year, then month and day, each after a comma or spaces. */
+static bool parse_year_list_date(cursor *c, int64_t *ticks)
+{
+    kq_civil_time civil = {0};
+    int64_t parts[3];
+    for (int i = 0; i < 3; i++) {
+        if (i > 0) {
+            const char *before = c->p;
+            accept(c, ',');
+            skip_spaces(c);
+            if (c->p == before)
+                return false;
+        }
+        if (!read_digits(c, i == 0 ? 4 : 1, i == 0 ? 4 : 2, &parts[i], NULL))
+            return false;
+    }
+    civil.year = (int)parts[0];
+    civil.month = (int)parts[1];
+    civil.day = (int)parts[2];
+    return finish_us_time(c, &civil, ticks);
+}
+
+/* Reads the optional time of day, AM/PM and zone after a date, up to the end of the text. */
+static bool finish_us_time(cursor *c, kq_civil_time *date, int64_t *ticks)
+{
+    kq_civil_time civil = *date;
     skip_spaces(c);
     int64_t offset = 0;
     if (c->p < c->end) {
@@ -375,11 +410,16 @@ static bool parse_us_date(cursor *c, int64_t *ticks)
     return finish(&civil, offset, ticks);
 }
 
+static bool is_white_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
 bool kq_datetime_parse(const char *text, size_t len, int64_t *ticks)
 {
     cursor c = {text, text + len};
-    skip_spaces(&c);
-    while (c.end > c.p && (c.end[-1] == ' ' || c.end[-1] == '\t'))
+    /* Surrounding white space, line breaks included, is ignored: Kusto's parse examples
+     * convert a captured "02/17/2016 08:40:00\n" to a datetime. */
+    while (c.p < c.end && is_white_space(*c.p))
+        c.p++;
+    while (c.end > c.p && is_white_space(c.end[-1]))
         c.end--;
     if (c.p == c.end)
         return false;
@@ -388,6 +428,9 @@ bool kq_datetime_parse(const char *text, size_t len, int64_t *ticks)
         return true;
     cursor us = c;
     if (parse_us_date(&us, ticks))
+        return true;
+    cursor year_list = c;
+    if (parse_year_list_date(&year_list, ticks))
         return true;
     cursor rfc = c;
     return parse_rfc822(&rfc, ticks);
