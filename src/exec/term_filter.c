@@ -23,40 +23,47 @@ struct kq_term_bloom {
     uint64_t mask; /* number of bits - 1, a power of two minus one */
 };
 
-static bool is_term_byte(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+/* For each byte: 0 for a separator, else the byte with ASCII letters lower-cased. */
+static const unsigned char term_byte[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6', ['7'] = '7',
+    ['8'] = '8', ['9'] = '9', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f',
+    ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u', ['v'] = 'v',
+    ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
+    ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l',
+    ['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+    ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+};
 
-/* FNV-1a over the lower-cased term. */
-static uint64_t term_hash(const char *text, size_t len)
+/* Returns the number of terms in text. */
+static size_t count_terms(const char *text, size_t len)
 {
-    uint64_t h = UINT64_C(14695981039346656037);
+    size_t count = 0;
+    bool inside = false;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c + 32);
-        h ^= c;
-        h *= UINT64_C(1099511628211);
+        bool term = term_byte[(unsigned char)text[i]] != 0;
+        count += term && !inside;
+        inside = term;
     }
-    return h;
+    return count;
 }
 
-/* Calls add(hash) for every term of text; returns the number of terms. */
+/* Calls add(hash) with the FNV-1a hash of every lower-cased term of text; returns the number of terms. */
 static size_t for_each_term(const char *text, size_t len, void (*add)(void *, uint64_t), void *user)
 {
     size_t count = 0;
     for (size_t i = 0; i < len;) {
-        while (i < len && !is_term_byte((unsigned char)text[i]))
+        while (i < len && !term_byte[(unsigned char)text[i]])
             i++;
-        size_t start = i;
-        while (i < len && is_term_byte((unsigned char)text[i]))
-            i++;
-        if (i > start) {
-            if (add)
-                add(user, term_hash(text + start, i - start));
-            count++;
+        if (i == len)
+            break;
+        uint64_t h = UINT64_C(14695981039346656037);
+        for (unsigned char c; i < len && (c = term_byte[(unsigned char)text[i]]) != 0; i++) {
+            h ^= c;
+            h *= UINT64_C(1099511628211);
         }
+        add(user, h);
+        count++;
     }
     return count;
 }
@@ -91,7 +98,7 @@ static const struct kq_term_bloom *column_bloom(kq_batch *batch, uint32_t col)
     const kq_column *column = &batch->cols[col];
     size_t terms = 0;
     for (uint32_t r = 0; r < batch->nrows; r++)
-        terms += for_each_term(column->v.s[r].ptr, column->v.s[r].len, NULL, NULL);
+        terms += count_terms(column->v.s[r].ptr, column->v.s[r].len);
     uint64_t nbits = 512;
     while (nbits < 8 * (uint64_t)terms && nbits < (UINT64_C(1) << 24))
         nbits <<= 1;

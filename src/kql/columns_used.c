@@ -233,10 +233,13 @@ static void use_plan(kq_column_use *use, const kq_plan *plan, const bool *needed
         use_all_exprs(use, plan, NULL);
         return;
     default:
-        /* mv-expand, parse, mv-apply, partition, top-nested, make-series: every input column. */
+        /* mv-expand, parse, parse-kv, scan, the graph operators, mv-apply, partition, top-nested,
+         * make-series: every column of every input. */
         use_all_exprs(use, plan, NULL);
         use_plan(use, plan->input, NULL, true);
         use_plan(use, plan->right, NULL, true);
+        for (uint32_t i = 0; i < plan->ninputs; i++)
+            use_plan(use, plan->inputs[i], NULL, true);
         return;
     }
 }
