@@ -18,7 +18,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cc -O2 -Isrc -Iinclude bench/evtx/evtx_bench.c "$build/libkqlite.a" \
-    $(pkg-config --libs yaml-0.1 libpcre2-8 jansson libxxhash nettle) -lpthread -lm -o "$work/evtx_bench"
+    $(pkg-config --libs yaml-0.1 libpcre2-8 jansson libxxhash nettle proj zlib) -lpthread -lm -o "$work/evtx_bench"
 # The large log is made of chunks from the files evtxexport reads (it stops at the
 # first chunk it cannot decode, which would leave most of the file unread).
 find "$samples" -name '*.evtx' | sort | while IFS= read -r f; do
