@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "base/util.h"
 #include "exec/exec.h"
+#include "kql/ast.h"
 #include "kql/compile.h"
 
 #include <stdio.h>
@@ -25,6 +26,23 @@ static void print_help(FILE *out)
           "  -q, --quiet           no per-file load report on stderr\n",
           out);
     fputs(kq_cli_limit_options_help, out);
+}
+
+/* Parses the query alone; prints the errors and returns false when it does not parse. */
+static bool syntax_ok(const kq_source *source)
+{
+    kq_arena *arena = kq_arena_new(0);
+    kq_diags diags;
+    kq_diags_init(&diags);
+    kq_parse(source, arena, &diags);
+    bool ok = diags.errors == 0;
+    if (!ok) {
+        kq_cli_print_diags(&diags);
+        fprintf(stderr, "kqlite: the query has %zu error%s\n", diags.errors, diags.errors == 1 ? "" : "s");
+    }
+    kq_diags_free(&diags);
+    kq_arena_free(arena);
+    return ok;
 }
 
 int kq_cmd_query(int argc, char **argv)
@@ -84,6 +102,12 @@ int kq_cmd_query(int argc, char **argv)
 
     kq_source source = {.file = query_file ? query_file : "<query>", .text = query_text,
                         .len = strlen(query_text), .first_line = 1};
+    /* A syntax error does not depend on the data: report it before reading gigabytes. */
+    if (!syntax_ok(&source)) {
+        free(query_text);
+        free(positional);
+        return KQ_EXIT_FAILED;
+    }
     kq_catalog *catalog = kq_catalog_new();
     const kq_source *sources[] = {&source};
     kq_column_use *use = kq_cli_plan_columns(&common, sources, 1);

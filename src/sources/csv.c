@@ -511,12 +511,19 @@ static void bind_table(csv_file *f, const csv_reader *first)
     free(table);
 }
 
+/* The rest of the file after an opening quote is one unreadable record: say how many lines it swallowed. */
 static void report_unterminated(kq_load_context *ctx, const csv_reader *r)
 {
-    char location[32];
+    char location[64];
     snprintf(location, sizeof location, "line %d", r->record_line);
     ctx->file->records_read++;
-    kq_file_report_skip(ctx->file, "unterminated quoted field", location);
+    char reason[160];
+    /* A line break at the very end ends the last line rather than starting another. */
+    int last = r->line - (r->len > 0 && r->data[r->len - 1] == '\n');
+    int lines = last >= r->record_line ? last - r->record_line + 1 : 1;
+    snprintf(reason, sizeof reason, "unterminated quoted field: the rest of the file (%d line%s) is not loaded", lines,
+             lines == 1 ? "" : "s");
+    kq_file_report_skip(ctx->file, reason, location);
 }
 
 /* Reads the header and every record from r, whose data may start with a UTF-8 byte order mark. */

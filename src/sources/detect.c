@@ -10,8 +10,10 @@
 
 /* A column match must name at least this many columns... */
 #define MATCH_MIN_COLUMNS 5
-/* ...and cover at least this share (in percent) of the file's columns. */
-#define MATCH_MIN_PERCENT 90
+/* ...and cover at least this share (in percent) of the file's columns. A current portal export
+ * of DeviceProcessEvents has 53 of its 59 columns in the documented schema (the others, such
+ * as ProcessUniqueId, are newer), so the share must allow about one column in ten more. */
+#define MATCH_MIN_PERCENT 80
 
 static size_t skip_bom_and_space(const char *data, size_t len)
 {

@@ -455,6 +455,24 @@ static void truncated_file_keeps_whole_records(void **state)
     loaded_free(l);
 }
 
+static void missing_chunks_reported(void **state)
+{
+    (void)state;
+    /* The header lists 4 chunks but the file holds 1: the loss is named, with no record count. */
+    bytes file = build_file(3);
+    file.data[42] = 4;
+    file.data[43] = 0;
+    set32(file.data + 124, evtx_crc32(0, file.data, 120));
+    loaded *l = load_bytes(&file);
+    const kq_file_report *report = only_file(l);
+    assert_int_equal(report->records_loaded, 3);
+    assert_int_equal(report->records_skipped, 0);
+    assert_non_null(skip_reason(report, "file ends after 1 of the 4 chunks its header lists: the records of the "
+                                        "other 3 chunks are lost and cannot be counted"));
+    free(file.data);
+    loaded_free(l);
+}
+
 /* Overwrites the 4-byte field at a record-relative position of record n. */
 static void patch_record(bytes *file, int n, size_t position, uint32_t value)
 {
@@ -659,6 +677,7 @@ int main(void)
         cmocka_unit_test(forced_table_one_row_each),
         cmocka_unit_test(parallel_matches_serial),
         cmocka_unit_test(folder_evtx_files_share_one_job),
+        cmocka_unit_test(missing_chunks_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,7 +82,7 @@ static void csv_cut_mid_quote(void **state)
     assert_int_equal(a.read, 2);
     assert_int_equal(a.loaded, 1);
     assert_int_equal(a.skipped, 1);
-    assert_string_equal(a.reason, "unterminated quoted field");
+    assert_string_equal(a.reason, "unterminated quoted field: the rest of the file (1 line) is not loaded");
 }
 
 static void json_line_cut_mid_object(void **state)

@@ -196,6 +196,27 @@ static void load_chunk(void *user, evtx_chunk_result *result)
     ctx->file->records_skipped += result->records_skipped;
 }
 
+/*
+ * A file cut short loses whole chunks, and nothing left in the file records
+ * how many events they held. The header's chunk count at least shows that
+ * they are gone. A log not closed cleanly can list fewer chunks than it has,
+ * so only a shortfall is reported.
+ */
+static void report_missing_chunks(kq_load_context *ctx, const uint8_t *data, size_t len)
+{
+    uint64_t listed = evtx_le16(data + 42);
+    uint64_t present = len > EVTX_FILE_HEADER_SIZE ? (len - EVTX_FILE_HEADER_SIZE + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE : 0;
+    if (listed <= present)
+        return;
+    char reason[160];
+    snprintf(reason, sizeof reason,
+             "file ends after %" PRIu64 " of the %" PRIu64 " chunks its header lists: the records of the other %" PRIu64
+             " chunks are lost and cannot be counted",
+             present, listed, listed - present);
+    kq_file_report_skip(ctx->file, reason, "file header");
+    ctx->file->records_skipped--;
+}
+
 void kq_evtx_load_files(kq_load_context **contexts, const char **data, const size_t *lens, size_t count)
 {
     evtx_input *inputs = kq_xcalloc(count ? count : 1, sizeof *inputs);
@@ -210,6 +231,8 @@ void kq_evtx_load_files(kq_load_context **contexts, const char **data, const siz
         if (header_damage[0]) {
             kq_file_report_skip(ctx->file, header_damage, "file header");
             ctx->file->records_skipped--;
+        } else {
+            report_missing_chunks(ctx, inputs[i].data, inputs[i].len);
         }
     }
     evtx_decode_files(inputs, count, NULL, load_chunk, contexts);
