@@ -5,12 +5,12 @@ Usage: tests/run_pushdown.py KQLITE [SHARED_DIR]
 
 kqlite compiles the queries before loading and skips the cells of columns
 they never read, and a where clause skips whole batches whose terms or time
-range rule them out. Each query here runs over the bundled examples (whose
-Defender export has six columns outside the built-in schema) and over a
-larger copy of that export (120 copies an hour apart, so rows span several
-batches and time windows cut through them), three ways: as is, with
---all-columns, and with KQLITE_EVAL_EVERY_ROW=1 (every row evaluated). The
-outputs must be identical. The queries cover every operator that passes
+range rule them out. Each query here runs over two data sets: the bundled
+examples, whose Defender export has six columns outside the built-in schema,
+and a larger copy of that export made of 120 copies an hour apart, so rows
+span several batches and time windows cut through them. Each runs three
+ways: as is, with --all-columns, and with KQLITE_EVAL_EVERY_ROW=1 (every row
+evaluated). The outputs must be identical. The queries cover every operator that passes
 columns through (extend, project-away, project-rename, join, union,
 arg_max(*), distinct *, pack_all). With SHARED_DIR, the Defender hunting
 corpus runs the same way, except queries that call rand() or new_guid().
@@ -100,7 +100,7 @@ def run(kqlite, args, data, every_row=False, command="query"):
 
 
 def compare(kqlite, name, args, data, command="query"):
-    """Runs one case the three ways; returns (changed, answered)."""
+    """Runs one case the three ways; returns (changed, has_rows)."""
     plain = run(kqlite, args, data, command=command)
     loaded = run(kqlite, ["--all-columns"] + args, data, command=command)
     every_row = run(kqlite, args, data, every_row=True, command=command)

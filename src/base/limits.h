@@ -88,18 +88,18 @@
 #define KQ_MAX_OPERATOR_ROWS (UINT64_C(1) << 30)
 
 /*
- * A folder walk decodes consecutive EVTX files as one job, so that many small
- * logs (most hold one to three 64 KiB chunks) share the worker threads. A job
- * reads its files into memory first; it takes files until their sizes add up
- * to this much (a larger file is a job of its own), which bounds that memory.
+ * A folder walk decodes consecutive EVTX files as one job, so that small logs
+ * of a few 64 KiB chunks share the worker threads. A job reads its files into
+ * memory first, so it takes files only until their sizes add up to this much.
+ * A larger file is a job of its own.
  */
 #define KQ_EVTX_BATCH_BYTES (UINT64_C(256) * 1024 * 1024)
 #define KQ_EVTX_BATCH_FILES 4096
 
 /*
  * A CSV file larger than this is read through a window of this size instead of
- * being read whole, so loading an export of gigabytes holds the columns the
- * queries read, not the file. The first window also decides the format and
+ * being read whole, so loading an export of gigabytes keeps in memory the
+ * columns the queries read, not the file. The first window also decides the format and
  * the date order (day or month first), so it is larger than the 5,000 records
  * that decision samples at the usual 1-2 KB per record.
  */

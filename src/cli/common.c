@@ -192,7 +192,7 @@ static bool strict_check(const load_totals *totals)
     return false;
 }
 
-static bool wanted_column(void *user, const char *table, const char *column, size_t len)
+static bool column_read_by_queries(void *user, const char *table, const char *column, size_t len)
 {
     return kq_column_use_wants(user, table, column, len);
 }
@@ -229,7 +229,7 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
 {
     kq_load_options options = {.timezone = common->timezone};
     if (common->column_use) {
-        options.column_filter = wanted_column;
+        options.column_filter = column_read_by_queries;
         options.column_filter_user = (void *)common->column_use;
     }
     kq_load_report report;

@@ -3,7 +3,7 @@
  *
  * The first time a where clause looks up a string column of a batch, the
  * column's terms (runs of ASCII letters and digits, lower-cased, as `has`
- * sees them) go into a Bloom filter kept with the batch. Table batches live
+ * defines them) go into a Bloom filter kept with the batch. Table batches live
  * as long as the table, so every later rule over the same data reuses the
  * filter: a rule pack pays for reading each column's terms once.
  *

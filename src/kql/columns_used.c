@@ -1,12 +1,12 @@
 /*
- * Which columns of which tables a compiled query reads.
+ * Column use of compiled queries: the columns of each table a query reads.
  *
  * A walk from the root down: each operator receives the set of its output
  * columns that the operators above it read, and works out which of its input
  * columns it needs for them. A scan records what reaches it. Operators whose
- * input use is not worth tracing (mv-expand, parse, mv-apply, partition,
- * top-nested, make-series) need every input column, which is never wrong,
- * only slower. The loader uses the result to skip the cells no query reads.
+ * input use is not worth tracing (mv-expand, parse, parse-kv, scan, the graph
+ * operators, mv-apply, partition, top-nested, make-series) need every input
+ * column, which is never wrong, only slower. The loader uses the result to skip the cells no query reads.
  */
 #include "kql/compile.h"
 #include "base/util.h"

@@ -511,7 +511,7 @@ static void bind_table(csv_file *f, const csv_reader *first)
     free(table);
 }
 
-/* The rest of the file after an opening quote is one unreadable record: say how many lines it swallowed. */
+/* Reports the rest of the file after an opening quote as one unreadable record, with the lines it swallowed. */
 static void report_unterminated(kq_load_context *ctx, const csv_reader *r)
 {
     char location[64];

@@ -239,14 +239,15 @@ int kq_load_buffer(kq_catalog *catalog, const char *name, const char *data, size
     return load_content(&ctx, data, len);
 }
 
+/* Status of load_file_content when the file could not be read. */
+#define READ_FAILED (-2)
+
 /*
  * Reads the file's first KQ_CSV_WINDOW_BYTES. A CSV file longer than that is
- * loaded through a window as its records are read; anything else is read
+ * loaded through a window as its records are read. Anything else is read
  * whole, because the JSON and EVTX readers need all of it. Returns
  * READ_FAILED when the file could not be read, else the reader's status.
  */
-#define READ_FAILED (-2)
-
 static int load_file_content(kq_load_context *ctx, const char *path)
 {
     FILE *file = fopen(path, "rb");

@@ -98,9 +98,9 @@ char *kq_detect_table_name(const kq_load_context *ctx, const char *type_value, s
 
 void kq_csv_load(kq_load_context *ctx, const char *data, size_t len);
 /*
- * Loads a CSV file through a window: head[0..len) holds its first bytes in a
+ * Loads a CSV file through a window: head[0..len) contains its first bytes in a
  * buffer of cap bytes that the reader takes over (and frees), and the rest is
- * read from rest as the records are loaded, so memory holds one window, not
+ * read from rest as the records are loaded, so memory contains one window, not
  * the file. Returns false (errno set) when reading the file failed.
  */
 bool kq_csv_load_file(kq_load_context *ctx, char *head, size_t len, size_t cap, FILE *rest);

@@ -32,7 +32,7 @@ typedef struct kq_builder_stats {
 kq_table_builder *kq_table_builder_new(const char *table_name, const kq_schema *schema);
 void kq_table_builder_free(kq_table_builder *builder);
 
-/* What kq_table_builder_column returns for a column the table has no room for, and one the filter skips. */
+/* Return values of kq_table_builder_column for a column past the table's limit and for one the filter skips. */
 #define KQ_BUILDER_FULL (-1)
 #define KQ_BUILDER_SKIPPED (-2)
 

@@ -458,7 +458,7 @@ static void truncated_file_keeps_whole_records(void **state)
 static void missing_chunks_reported(void **state)
 {
     (void)state;
-    /* The header lists 4 chunks but the file holds 1: the loss is named, with no record count. */
+    /* The header lists 4 chunks but the file contains 1: the reason names the loss, with no record count. */
     bytes file = build_file(3);
     file.data[42] = 4;
     file.data[43] = 0;

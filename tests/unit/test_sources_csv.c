@@ -141,7 +141,7 @@ static void bad_rows_skipped_with_lines(void **state)
     assert_int_equal(file->records_skipped, 3);
     const kq_skip_reason *more = skip_reason(file, "more fields than the header");
     const kq_skip_reason *fewer = skip_reason(file, "fewer fields than the header");
-    /* The quote opened on line 6 swallows lines 6 and 7, and the count says so. */
+    /* The quote opened on line 6 swallows lines 6 and 7, and the reason gives that count. */
     const kq_skip_reason *quote = skip_reason(file, "unterminated quoted field: the rest of the file (2 lines) is not loaded");
     assert_non_null(more);
     assert_non_null(fewer);

@@ -135,7 +135,7 @@ static void sigma_regression_json_loads(void **state)
     /* Three process-creation cases and one file-event case of five Sysmon EID 11 events. */
     assert_int_equal(read, 8);
     assert_int_equal(loaded_rows, 8);
-    /* The folder also holds each case as .evtx, which adds the same rows again. */
+    /* The folder also contains each case as .evtx, which adds the same rows again. */
     assert_int_equal(table_rows(l, "DeviceProcessEvents"), 6);
     assert_int_equal(table_rows(l, "DeviceFileEvents"), 10);
     for (uint64_t r = 0; r < 10; r++)

@@ -6,7 +6,7 @@
  *       and FileOriginReferrerUrl, where Defender keeps a download's origin
  *   Sysmon 23 (file deleted and archived)  FileDeleted
  *   Sysmon 26 (file deletion detected)     FileDeleted
- * FolderPath holds the full path including the file name, as Defender's
+ * FolderPath contains the full path including the file name, as Defender's
  * DeviceFileEvents rows do.
  */
 #include "sources/winevent_map/map.h"
