@@ -73,6 +73,21 @@ static void put_failure_reason(row_writer *w)
     map_put_cstr(w, "FailureReason", text);
 }
 
+/*
+ * Writes Protocol from AuthenticationPackageName. MSV1_0, which Windows names
+ * MICROSOFT_AUTHENTICATION_PACKAGE_V1_0, checks local accounts with NTLM, so it becomes NTLM.
+ */
+static void put_protocol(row_writer *w)
+{
+    static const char msv[] = "MICROSOFT_AUTHENTICATION_PACKAGE_V1_0";
+    size_t len;
+    const char *package = map_field_text(w, "AuthenticationPackageName", &len);
+    if (package && kq_ascii_ieq(package, len, msv, sizeof msv - 1))
+        map_put_cstr(w, "Protocol", "NTLM");
+    else
+        map_copy_text(w, "Protocol", "AuthenticationPackageName");
+}
+
 void map_security_logon(row_writer *w)
 {
     bool success = w->ev->event_id == 4624;
@@ -86,7 +101,7 @@ void map_security_logon(row_writer *w)
     map_copy_text(w, "AccountSid", "TargetUserSid");
     if (success)
         map_copy_long(w, "LogonId", "TargetLogonId");
-    map_copy_text(w, "Protocol", "AuthenticationPackageName");
+    put_protocol(w);
     if (!success)
         put_failure_reason(w);
     size_t len;
