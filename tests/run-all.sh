@@ -33,6 +33,9 @@ record "docs/kql-support.md matches the registry (regenerate: kqlite functions -
 python3 tests/run_cases.py "$kqlite"
 record "golden and end-to-end cases" $?
 
+python3 tests/run_cli.py "$kqlite"
+record "command-line forms and exit statuses (tests/run_cli.py)" $?
+
 python3 tests/run_tuning.py "$kqlite"
 record "exclusions, scheduled alerts and watch (tests/run_tuning.py)" $?
 

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define KQLITE_VERSION "0.1.0"
@@ -26,13 +27,41 @@ static void print_help(FILE *out)
           "Defender streaming-API records, Windows event logs (.evtx, or Sysmon/Security events\n"
           "as JSON in NXLog or evtx_dump form).\n"
           "\n"
-          "Run 'kqlite COMMAND --help' for a command's options.\n"
+          "Run 'kqlite COMMAND --help' for a command's options. The flags -q/--quiet, --strict,\n"
+          "--csv-safe, --all-columns and --wide may also come before COMMAND.\n"
           "Exit status: 0 run completed (with or without hits), 2 usage error, 3 a rule or input failed.\n",
           out);
 }
 
+/* Flags every data-reading command takes, also accepted before the command name. */
+static bool is_leading_flag(const char *arg)
+{
+    static const char *const flags[] = {"-q", "--quiet", "--strict", "--csv-safe", "--all-columns", "--wide"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (strcmp(arg, flags[i]) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Moves flags written before the command name to just after it, so that
+ * "kqlite -q hunt ..." means "kqlite hunt -q ...". Changes argv in place.
+ */
+static void move_leading_flags(int argc, char **argv)
+{
+    int nflags = 1;
+    while (nflags < argc && is_leading_flag(argv[nflags]))
+        nflags++;
+    if (nflags == 1 || nflags == argc)
+        return;
+    char *command = argv[nflags];
+    memmove(argv + 2, argv + 1, (size_t)(nflags - 1) * sizeof *argv);
+    argv[1] = command;
+}
+
 int main(int argc, char **argv)
 {
+    move_leading_flags(argc, argv);
     if (argc < 2) {
         print_help(stderr);
         return KQ_EXIT_USAGE;
