@@ -64,11 +64,12 @@ static void check_rule(rule_verdict *verdict, const kq_rule *rule)
         verdict->tables = kq_xcalloc(query->ntables ? query->ntables : 1, sizeof(char *));
         for (size_t i = 0; i < query->ntables; i++)
             verdict->tables[i] = kq_xstrdup(query->tables[i]);
+        /* A scalar query has no result columns, as the Kusto language service reports it. */
         const kq_schema *schema = &query->root->schema;
-        verdict->ncolumns = schema->count;
+        verdict->ncolumns = query->scalar_result ? 0 : schema->count;
         verdict->column_names = kq_xcalloc(schema->count ? schema->count : 1, sizeof(char *));
         verdict->column_types = kq_xcalloc(schema->count ? schema->count : 1, sizeof(char *));
-        for (uint32_t c = 0; c < schema->count; c++) {
+        for (uint32_t c = 0; c < verdict->ncolumns; c++) {
             verdict->column_names[c] = kq_xstrdup(schema->fields[c].name);
             verdict->column_types[c] = kq_type_name(schema->fields[c].type);
         }

@@ -1013,6 +1013,21 @@ static kq_plan *bind_print(binder *b, const kq_ast *ast)
     return plan;
 }
 
+/* A bare scalar expression as the query, such as asin(0.5). The language service types
+ * the result as that scalar; kqlite returns it as `print` does, one row in a column
+ * print_0. NOTE: Kusto's docs do not name this column. */
+static kq_plan *bind_scalar_query(binder *b, const kq_ast *expression)
+{
+    kq_ast *print = kq_arena_alloc(b->arena, sizeof *print);
+    print->kind = KQ_AST_PRINT;
+    print->start = expression->start;
+    print->end = expression->end;
+    print->kids = kq_arena_alloc(b->arena, sizeof(kq_ast *));
+    print->kids[0] = (kq_ast *)expression;
+    print->nkids = 1;
+    return bind_print(b, print);
+}
+
 static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op);
 
 static kq_plan *bind_operator(binder *b, kq_plan *input, const kq_ast *op)
@@ -1414,18 +1429,8 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
                          "the query has no tabular expression to run (only let statements)");
     } else if (!kq_ast_is_tabular(&b, last_query->kids[0]) &&
                last_query->kids[0]->kind != KQ_AST_PIPE) {
-        kq_expr *scalar = kq_bind_scalar(&b, last_query->kids[0], NULL);
-        if (scalar) {
-            kq_diag *diag = kq_bind_error(&b, last_query->start, last_query->end,
-                                          "the query must be a tabular expression (a table name, a let-bound "
-                                          "table or datatable)");
-            uint32_t len = last_query->end - last_query->start;
-            const char *text = source->text + last_query->start;
-            if (len <= 60 && !memchr(text, '\n', len))
-                kq_diag_set_hint(diag, "to show a scalar value, write print before it: print %.*s", (int)len, text);
-            else
-                kq_diag_set_hint(diag, "to show a scalar value, write print before it");
-        }
+        query->root = bind_scalar_query(&b, last_query->kids[0]);
+        query->scalar_result = query->root != NULL;
     } else {
         query->root = kq_bind_tabular(&b, last_query->kids[0]);
         if (query->root && query->root->kind == KQ_PLAN_GRAPH) {

@@ -296,6 +296,7 @@ typedef struct kq_query {
     int nslots;              /* value-set slots used by list operators */
     const char **tables;     /* distinct table names the query reads */
     size_t ntables;
+    bool scalar_result;      /* the query is a scalar expression; root returns it as print_0 */
 } kq_query;
 
 #endif
