@@ -47,7 +47,8 @@ static const char *const tabular_operators[][2] = {
 static const char *const unsupported[][2] = {
     {"reduce, evaluate plugins, make-graph partitioned-by, graph-to-table options (as, with_node_id)",
      "not implemented yet"},
-    {"externaldata", "kqlite reads no network data; pass the file as a data argument instead"},
+    {"running externaldata, inline_external_table",
+     "kqlite reads no network data: both compile with their declared columns, and running them fails; pass the file as a data argument instead"},
 };
 
 /* Writes a Markdown table cell: '|' inside code or text would end the cell. */

@@ -34,7 +34,8 @@ typedef enum kq_ast_kind {
 
     /* tabular expressions */
     KQ_AST_PIPE,         /* kids[0]: input; kids[1]: operator */
-    KQ_AST_DATATABLE,    /* kids[0..ncolumns-1]: KQ_AST_COLUMN_DECL; rest: values (row-major) */
+    KQ_AST_DATATABLE,    /* flags: ncolumns; kids[0..ncolumns-1]: KQ_AST_COLUMN_DECL; rest: values
+                          * (row-major); text: externaldata or inline_external_table for those */
     KQ_AST_COLUMN_DECL,  /* text: name; value.type: type */
     KQ_AST_PRINT,        /* kids: KQ_AST_ASSIGN or expressions */
 

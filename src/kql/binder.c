@@ -159,6 +159,21 @@ kq_plan *binder_bind_table(binder *b, const kq_ast *ast)
     return plan;
 }
 
+/* externaldata or inline_external_table: the declared columns and no rows. The query
+ * compiles with a warning, and running it fails (kq_op_datatable), because kqlite reads
+ * no network data. */
+static kq_plan *bind_external_data(binder *b, const kq_ast *ast, kq_plan *plan)
+{
+    plan->external_operator = kq_arena_printf(b->arena, "%.*s", (int)ast->text.len, ast->text.ptr);
+    plan->rows = kq_arena_alloc(b->arena, sizeof(kq_value));
+    kq_diag *diag = kq_diags_add(b->diags, b->source, KQ_SEVERITY_WARNING, ast->text_start, ast->text_end,
+                                 "%s reads its rows from storage over the network, which kqlite never "
+                                 "does, so running this query fails", plan->external_operator);
+    kq_diag_set_hint(diag, "download the file, pass it as the data argument TABLE=PATH and use TABLE in "
+                           "place of %s", plan->external_operator);
+    return plan;
+}
+
 static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
 {
     uint32_t ncolumns = ast->flags;
@@ -175,6 +190,8 @@ static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
     }
     kq_plan *plan = binder_new_plan(b, KQ_PLAN_DATATABLE, NULL, ast);
     plan->schema = binder_finish_schema(b, &sb);
+    if (ast->text.len > 0)
+        return bind_external_data(b, ast, plan);
     uint32_t nvalues = ast->nkids - ncolumns;
     if (nvalues % ncolumns != 0) {
         kq_bind_error(b, ast->start, ast->end,

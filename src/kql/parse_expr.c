@@ -379,13 +379,11 @@ static kq_ast *parse_primary(parser *ps)
             }
             if (kq_token_is(token, "datatable") && kq_ps_at(ps, "("))
                 return parse_datatable(ps, token);
-            if ((kq_token_is(token, "externaldata") || kq_token_is(token, "inline_external_table")) && kq_ps_at(ps, "(")) {
-                kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, token->start, token->end,
-                             "%.*s is not supported: kqlite reads no network data; download the "
-                             "file and pass it as a data argument (TABLE=PATH), then use TABLE in the query",
-                             (int)token->text.len, token->text.ptr);
-                longjmp(ps->fail, 1);
-            }
+            if (kq_token_is(token, "externaldata") && kq_ps_at(ps, "("))
+                return kq_parse_externaldata(ps, token);
+            if (kq_token_is(token, "inline_external_table") &&
+                (kq_ps_at(ps, "(") || kq_ps_at(ps, "kind")))
+                return kq_parse_inline_external_table(ps, token);
             if (kq_token_is(token, "print") && starts_operand(kq_ps_peek(ps)))
                 return kq_ps_assignment_list(ps, KQ_AST_PRINT, token);
             if (kq_token_is(token, "union") && !kq_ps_at(ps, "|") && !kq_ps_at(ps, ")") && !kq_ps_at(ps, ";") &&

@@ -77,4 +77,9 @@ kq_ast *kq_parse_graph_match(parser *ps, const kq_token *keyword, bool shortest)
 kq_ast *kq_parse_mark_components(parser *ps, const kq_token *keyword);
 kq_ast *kq_parse_graph_to_table(parser *ps, const kq_token *keyword);
 
+/* parse_external.c: after their keywords; both give a KQ_AST_DATATABLE without rows whose
+ * text is the keyword. */
+kq_ast *kq_parse_externaldata(parser *ps, const kq_token *keyword);
+kq_ast *kq_parse_inline_external_table(parser *ps, const kq_token *keyword);
+
 #endif
