@@ -222,7 +222,9 @@ static bool bind_args(binder *b, const kq_ast *ast, uint32_t first, const kq_sch
             ok = false;
             continue;
         }
-        args[i - first] = kq_bind_scalar(b, ast->kids[i], row);
+        /* A named first argument of bin() (see binder_first_arg_name) binds as its value. */
+        const kq_ast *arg = ast->kids[i]->kind == KQ_AST_ASSIGN ? ast->kids[i]->kids[0] : ast->kids[i];
+        args[i - first] = kq_bind_scalar(b, arg, row);
         if (!args[i - first])
             ok = false;
     }
@@ -518,7 +520,7 @@ static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
     if (function && function->function)
         return kq_bind_function_call(b, function, ast, row);
     for (uint32_t i = 0; i < ast->nkids; i++) {
-        if (ast->kids[i]->kind == KQ_AST_ASSIGN) {
+        if (ast->kids[i]->kind == KQ_AST_ASSIGN && !(i == 0 && binder_is_bin_call(ast))) {
             kq_bind_error(b, ast->kids[i]->text_start, ast->kids[i]->text_end,
                           "'%.*s' takes no named arguments; name = value works for user-defined functions only",
                           (int)ast->text.len, ast->text.ptr);

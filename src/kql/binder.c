@@ -74,15 +74,23 @@ char *binder_ast_name(binder *b, const kq_ast *ast)
     return kq_arena_strndup(b->arena, ast->text.ptr, ast->text.len);
 }
 
-/* Column name of a bare column reference, or of bin(Column, ...) in a summarize key. */
+bool binder_is_bin_call(const kq_ast *ast)
+{
+    return ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
+           (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at") ||
+            kq_str_eq(ast->text, "bin_auto"));
+}
+
+/* Column name of a bare column reference, or of bin(Column, ...) in a summarize key. In
+ * bin(Name = Column, 5m) the name names the key column: the Kusto language service accepts
+ * this form (a hunting query uses bin(5Minutebin=Timestamp, 5m)) and names the column Name. */
 char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
 {
     if (ast->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast);
-    if (allow_bin && ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
-        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at") ||
-         kq_str_eq(ast->text, "bin_auto")) &&
-        ast->kids[0]->kind == KQ_AST_NAME)
+    if (allow_bin && binder_is_bin_call(ast) && ast->kids[0]->kind == KQ_AST_ASSIGN)
+        return binder_ast_name(b, ast->kids[0]);
+    if (allow_bin && binder_is_bin_call(ast) && ast->kids[0]->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast->kids[0]);
     if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)
         return kq_arena_printf(b->arena, "%.*s_%.*s", (int)ast->kids[0]->text.len,

@@ -65,6 +65,8 @@ const char *binder_next_column_name(binder *b, const schema_builder *sb, int *co
 kq_schema binder_finish_schema(binder *b, schema_builder *sb);
 kq_plan *binder_new_plan(binder *b, kq_plan_kind kind, kq_plan *input, const kq_ast *ast);
 char *binder_ast_name(binder *b, const kq_ast *ast);
+/* True for bin(), floor(), bin_at() and bin_auto() calls, whose first argument names a summarize key. */
+bool binder_is_bin_call(const kq_ast *ast);
 char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin);
 void binder_exprs_push(expr_list *list, kq_expr *e);
 kq_expr **binder_exprs_finish(binder *b, expr_list *list);
