@@ -96,6 +96,10 @@ typedef enum kq_ast_kind {
                             kids: KQ_AST_COLUMN_DECL (kids[0]: default, when given), then KQ_AST_SCAN_STEP */
     KQ_AST_SCAN_STEP,    /* text: step name; flags: KQ_SCAN_OUTPUT_*; kids[0]: condition; then KQ_AST_ASSIGN */
     KQ_AST_SET,          /* set name [= value]; text: name; kids[0]: value, when given */
+    KQ_AST_PATTERN,      /* declare pattern: text: name; flags: argument count; value.u.l: 1 when it has a
+                          * path argument; kids: KQ_AST_PATTERN_CASE (none for an empty pattern) */
+    KQ_AST_PATTERN_CASE, /* kids: the argument values, then the path value when the pattern has one,
+                          * then the tabular expression */
     KQ_AST_AS,           /* as Name: text is the name union withsource= reports for these rows */
     KQ_AST_SERIALIZE,    /* serialize [name = expr, ...] (kids[0]: KQ_AST_EXTEND), or render (flags 1) */
     KQ_AST_INVOKE,       /* kids[0]: KQ_AST_CALL; the piped table becomes the first argument */

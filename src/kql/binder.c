@@ -1154,6 +1154,8 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
 
 bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
 {
+    if ((ast->kind == KQ_AST_CALL || ast->kind == KQ_AST_MEMBER) && kq_pattern_of_invocation(b, ast))
+        return true;
     switch (ast->kind) {
     case KQ_AST_PIPE:
     case KQ_AST_DATATABLE:
@@ -1185,6 +1187,10 @@ bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
 
 kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
 {
+    const kq_ast *pattern = ast->kind == KQ_AST_CALL || ast->kind == KQ_AST_MEMBER ? kq_pattern_of_invocation(b, ast)
+                                                                                   : NULL;
+    if (pattern)
+        return kq_bind_pattern_invocation(b, pattern, ast);
     switch (ast->kind) {
     case KQ_AST_PIPE: {
         kq_plan *input = kq_bind_tabular(b, ast->kids[0]);
@@ -1445,6 +1451,8 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
         const kq_ast *statement = script->kids[i];
         if (statement->kind == KQ_AST_LET)
             bind_let(&b, statement);
+        else if (statement->kind == KQ_AST_PATTERN)
+            kq_bind_pattern_declaration(&b, statement);
         else if (statement->kind != KQ_AST_SET)
             last_query = statement;
     }

@@ -16,6 +16,11 @@ typedef struct let_binding {
     struct let_binding *next;
 } let_binding;
 
+typedef struct pattern_binding {
+    const kq_ast *decl;          /* KQ_AST_PATTERN */
+    struct pattern_binding *next;
+} pattern_binding;
+
 typedef struct binder {
     const kq_source *source;
     const kq_catalog *catalog;
@@ -23,6 +28,7 @@ typedef struct binder {
     kq_arena *arena;
     kq_query *query;
     let_binding *lets;
+    pattern_binding *patterns;   /* declare pattern statements, the latest first */
     int depth;
     const char *row_origin;  /* table the current operator's input rows come from, for messages */
     kq_plan *apply_source;   /* inside mv-apply's subquery: the plan its rows come from */
@@ -46,6 +52,12 @@ kq_diag *kq_bind_error(binder *b, uint32_t start, uint32_t end, const char *form
 let_binding *kq_find_let(binder *b, const char *name, size_t len);
 /* Adds "did you mean" for an unknown column when a close name exists in schema. */
 void kq_hint_column(kq_diag *diag, const kq_schema *schema, const char *name, size_t len);
+
+/* bind_pattern.c */
+void kq_bind_pattern_declaration(binder *b, const kq_ast *decl);
+/* The pattern that ast (Name(...) or Name(...).Path) invokes, or NULL. */
+const kq_ast *kq_pattern_of_invocation(binder *b, const kq_ast *ast);
+kq_plan *kq_bind_pattern_invocation(binder *b, const kq_ast *decl, const kq_ast *ast);
 
 /* ---- shared by binder.c and bind_reshape.c ---- */
 

@@ -242,6 +242,44 @@ static kq_ast *parse_join(parser *ps, const kq_token *keyword, bool lookup)
     return n;
 }
 
+/* One union leg: (tabular expression), a table name, a wildcard (Device* or * for every
+ * table: a KQ_AST_NAME with flags 1), or a call of a tabular function or pattern, such as
+ * App('a1').Metrics. */
+static kq_ast *parse_union_leg(parser *ps)
+{
+    if (kq_ps_at(ps, "("))
+        return kq_ps_right_side(ps);
+    if (kq_ps_at(ps, "*")) {
+        const kq_token *star = kq_ps_advance(ps);
+        kq_ast *every = kq_ps_node(ps, KQ_AST_NAME, star->start, star->end);
+        every->text = (kq_str){"", 0};
+        every->flags = 1;
+        return every;
+    }
+    const kq_token *name = kq_ps_expect_name(ps, "a table name or (tabular expression)");
+    if (kq_ps_at(ps, "(") && !kq_ps_peek(ps)->space_before) {
+        kq_ast *call = kq_ps_call(ps, name);
+        if (!kq_ps_at(ps, ".") || !kq_ps_is_ident(kq_ps_peek_at(ps, 1)))
+            return call;
+        kq_ps_advance(ps);
+        const kq_token *member = kq_ps_advance(ps);
+        kq_ast *path = kq_ps_node1(ps, KQ_AST_MEMBER, call->start, member->end, call);
+        path->text = member->text;
+        path->text_start = member->start;
+        path->text_end = member->end;
+        return path;
+    }
+    kq_ast *table = kq_ps_node(ps, KQ_AST_NAME, name->start, name->end);
+    table->text = name->text;
+    table->text_start = name->start;
+    table->text_end = name->end;
+    if (kq_ps_at(ps, "*") && !kq_ps_peek(ps)->space_before) {
+        table->end = kq_ps_advance(ps)->end;
+        table->flags = 1;
+    }
+    return table;
+}
+
 /* union [kind=inner|outer] [withsource=Name] T1, T2, ...; `input` is the piped table or NULL. */
 kq_ast *kq_ps_union(parser *ps, const kq_token *keyword, kq_ast *input)
 {
@@ -277,20 +315,7 @@ kq_ast *kq_ps_union(parser *ps, const kq_token *keyword, kq_ast *input)
     if (input)
         kq_ps_kids_push(ps, &kids, input);
     do {
-        if (kq_ps_at(ps, "(")) {
-            kq_ps_kids_push(ps, &kids, kq_ps_right_side(ps));
-            continue;
-        }
-        const kq_token *name = kq_ps_expect_name(ps, "a table name or (tabular expression)");
-        kq_ast *table = kq_ps_node(ps, KQ_AST_NAME, name->start, name->end);
-        table->text = name->text;
-        table->text_start = name->start;
-        table->text_end = name->end;
-        if (kq_ps_at(ps, "*") && !kq_ps_peek(ps)->space_before) {
-            table->end = kq_ps_advance(ps)->end;
-            table->flags = 1;
-        }
-        kq_ps_kids_push(ps, &kids, table);
+        kq_ps_kids_push(ps, &kids, parse_union_leg(ps));
     } while (kq_ps_accept(ps, ","));
     n->end = kids.items[kids.count - 1]->end;
     kq_ps_kids_attach(ps, n, &kids);

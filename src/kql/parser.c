@@ -5,7 +5,7 @@
  *
  * Grammar outline (precedence from loose to tight):
  *   script     := statement (';' statement)* [';']
- *   statement  := 'let' name '=' expr | expr
+ *   statement  := 'let' name '=' expr | 'set' name ['=' value] | 'declare' 'pattern' ... | expr
  *   expr       := or ('|' operator)*          -- a pipe makes it tabular
  *   or         := and ('or' and)*
  *   and        := compare ('and' compare)*
@@ -312,6 +312,8 @@ static kq_ast *parse_statement(parser *ps)
         }
         return n;
     }
+    if (kq_ps_at(ps, "declare") && kq_token_is(kq_ps_peek_at(ps, 1), "pattern"))
+        return kq_parse_pattern(ps, kq_ps_advance(ps));
     kq_ast *query = kq_ps_expr(ps);
     return kq_ps_node1(ps, KQ_AST_QUERY, query->start, query->end, query);
 }

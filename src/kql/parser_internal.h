@@ -82,4 +82,7 @@ kq_ast *kq_parse_graph_to_table(parser *ps, const kq_token *keyword);
 kq_ast *kq_parse_externaldata(parser *ps, const kq_token *keyword);
 kq_ast *kq_parse_inline_external_table(parser *ps, const kq_token *keyword);
 
+/* parse_pattern.c: declare pattern ..., at declare. */
+kq_ast *kq_parse_pattern(parser *ps, const kq_token *declare);
+
 #endif
