@@ -12,6 +12,7 @@ static const char *const tabular_operators[][2] = {
     {"datatable(Col:type, ...)[values]", "Inline table."},
     {"print name = expr, ...", "One-row table; unnamed columns are print_0, print_1, ..."},
     {"scalar expression as the query", "Runs as print does: one row, column print_0."},
+    {"column_ifexists(\"Name\", default)", "The column when the rows have it (and it is not dynamic), else the default."},
     {"declare pattern Name = (Arg:string, ...)[Path:string] { (\"v\").[\"p\"] = { query }; ... }",
      "Maps string tuples to tabular expressions; Name(\"v\").p runs the case with equal values."},
     {"externaldata (Col:type, ...) [uri, ...] / inline_external_table (...) kind=... (uri, ...)",

@@ -308,6 +308,45 @@ static kq_expr *bind_typeof(binder *b, const kq_ast *ast)
     return e;
 }
 
+/* column_ifexists("Name", default): the column when the rows have it, else the default.
+ * As documented, a dynamic column also gives the default. The language service types the
+ * call as the default; a column of another type is an error here (Kusto's behavior for it
+ * is not documented). */
+static kq_expr *bind_column_ifexists(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (ast->nkids != 2) {
+        kq_bind_error(b, ast->start, ast->end, "column_ifexists takes a column name and a default value");
+        return NULL;
+    }
+    kq_expr *name = kq_bind_scalar(b, ast->kids[0], row);
+    kq_expr *fallback = kq_bind_scalar(b, ast->kids[1], row);
+    if (!name || !fallback)
+        return NULL;
+    if (name->kind != KQ_EXPR_CONST || name->type != KQ_STRING) {
+        kq_bind_error(b, name->start, name->end, "column_ifexists takes the column name as a constant string");
+        return NULL;
+    }
+    int column = row ? kq_schema_find(row, name->constant.u.s.ptr, name->constant.u.s.len) : -1;
+    bool use_column = column >= 0 && row->fields[column].type != KQ_DYNAMIC;
+    /* The latest binding of this call decides its column name (binder_column_name_of). */
+    found_column *found = kq_arena_alloc(b->arena, sizeof *found);
+    found->call = ast;
+    found->name = use_column ? row->fields[column].name : NULL;
+    found->next = b->found_columns;
+    b->found_columns = found;
+    if (!use_column)
+        return fallback;
+    if (row->fields[column].type != fallback->type) {
+        kq_bind_error(b, fallback->start, fallback->end,
+                      "column '%s' is %s, but this default value is %s: give column_ifexists a default of the column's type",
+                      row->fields[column].name, kq_type_name(row->fields[column].type), kq_type_name(fallback->type));
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_COLUMN, row->fields[column].type, ast);
+    e->column = column;
+    return e;
+}
+
 /* column_names_of(T): the column names of a tabular expression, as a constant dynamic array. */
 static kq_expr *bind_column_names_of(binder *b, const kq_ast *ast)
 {
@@ -512,6 +551,8 @@ static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
         return bind_bag_pack_columns(b, ast, row);
     if (kq_str_eq(ast->text, "typeof"))
         return bind_typeof(b, ast);
+    if (kq_str_eq(ast->text, "column_ifexists") || kq_str_eq(ast->text, "columnifexists"))
+        return bind_column_ifexists(b, ast, row);
     if (kq_str_eq(ast->text, "toscalar"))
         return bind_toscalar(b, ast);
     if (kq_str_eq(ast->text, "pack_all"))

@@ -92,6 +92,9 @@ char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
         return binder_ast_name(b, ast->kids[0]);
     if (allow_bin && binder_is_bin_call(ast) && ast->kids[0]->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast->kids[0]);
+    for (const found_column *found = b->found_columns; found; found = found->next)
+        if (found->call == ast)
+            return found->name ? kq_arena_strndup(b->arena, found->name, strlen(found->name)) : NULL;
     if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)
         return kq_arena_printf(b->arena, "%.*s_%.*s", (int)ast->kids[0]->text.len,
                                ast->kids[0]->text.ptr, (int)ast->text.len, ast->text.ptr);

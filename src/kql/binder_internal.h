@@ -21,6 +21,13 @@ typedef struct pattern_binding {
     struct pattern_binding *next;
 } pattern_binding;
 
+/* A column_ifexists() call that found its column: the result column takes that name. */
+typedef struct found_column {
+    const kq_ast *call;
+    const char *name;
+    struct found_column *next;
+} found_column;
+
 typedef struct binder {
     const kq_source *source;
     const kq_catalog *catalog;
@@ -29,6 +36,7 @@ typedef struct binder {
     kq_query *query;
     let_binding *lets;
     pattern_binding *patterns;   /* declare pattern statements, the latest first */
+    found_column *found_columns; /* column_ifexists() calls bound to a column */
     int depth;
     const char *row_origin;  /* table the current operator's input rows come from, for messages */
     kq_plan *apply_source;   /* inside mv-apply's subquery: the plan its rows come from */
