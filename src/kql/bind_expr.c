@@ -222,7 +222,7 @@ static bool bind_args(binder *b, const kq_ast *ast, uint32_t first, const kq_sch
             ok = false;
             continue;
         }
-        /* A named first argument of bin() (see binder_first_arg_name) binds as its value. */
+        /* A named first argument of bin() (see binder_column_name_of) binds as its value. */
         const kq_ast *arg = ast->kids[i]->kind == KQ_AST_ASSIGN ? ast->kids[i]->kids[0] : ast->kids[i];
         args[i - first] = kq_bind_scalar(b, arg, row);
         if (!args[i - first])
@@ -786,6 +786,7 @@ kq_expr *kq_bind_scalar(binder *b, const kq_ast *ast, const kq_schema *row)
     case KQ_AST_CALL: e = bind_call(b, ast, row); break;
     case KQ_AST_BINARY: e = bind_binary(b, ast, row); break;
     case KQ_AST_IN: e = bind_list(b, ast, row); break;
+    case KQ_AST_SEARCH_TERM: e = kq_bind_search_term(b, ast, row); break;
     case KQ_AST_BETWEEN: e = bind_between(b, ast, row); break;
     case KQ_AST_INDEX: e = bind_index(b, ast, row); break;
     case KQ_AST_MEMBER: e = bind_member(b, ast, row); break;

@@ -1086,6 +1086,7 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     kq_plan *plan;
     switch (op->kind) {
     case KQ_AST_WHERE: return bind_where(b, input, op);
+    case KQ_AST_SEARCH: return kq_bind_search(b, input, op);
     case KQ_AST_EXTEND: return bind_extend(b, input, op);
     case KQ_AST_PROJECT: return bind_project(b, input, op);
     case KQ_AST_PROJECT_AWAY:
@@ -1155,6 +1156,11 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     }
 }
 
+kq_plan *binder_bind_operator(binder *b, kq_plan *input, const kq_ast *op)
+{
+    return bind_operator(b, input, op);
+}
+
 bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
 {
     if ((ast->kind == KQ_AST_CALL || ast->kind == KQ_AST_MEMBER) && kq_pattern_of_invocation(b, ast))
@@ -1162,6 +1168,7 @@ bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
     switch (ast->kind) {
     case KQ_AST_PIPE:
     case KQ_AST_DATATABLE:
+    case KQ_AST_SEARCH:
     case KQ_AST_PRINT:
     case KQ_AST_UNION:
     case KQ_AST_RANGE:
@@ -1212,6 +1219,8 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
         return binder_bind_table(b, ast);
     case KQ_AST_DATATABLE:
         return bind_datatable(b, ast);
+    case KQ_AST_SEARCH:
+        return kq_bind_search(b, NULL, ast);
     case KQ_AST_PRINT:
         return bind_print(b, ast);
     case KQ_AST_UNION:
@@ -1420,6 +1429,7 @@ static void bind_let(binder *b, const kq_ast *let)
     const kq_ast *value = let->kids[0];
     if (value->kind == KQ_AST_FUNCTION) {
         binding->function = value;
+        binding->view = let->flags & 1;
         binding->scope = b->lets;
         binding->next = b->lets;
         b->lets = binding;

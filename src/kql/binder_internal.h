@@ -13,6 +13,7 @@ typedef struct let_binding {
     const kq_ast *function;      /* user-defined function (KQ_AST_FUNCTION) */
     struct let_binding *scope;   /* lets visible where the function was defined */
     bool failed;                 /* its value had errors (already reported): uses stay silent */
+    bool view;                   /* let Name = view () { ... }: union * and search read it too */
     struct let_binding *next;
 } let_binding;
 
@@ -66,6 +67,12 @@ void kq_bind_pattern_declaration(binder *b, const kq_ast *decl);
 /* The pattern that ast (Name(...) or Name(...).Path) invokes, or NULL. */
 const kq_ast *kq_pattern_of_invocation(binder *b, const kq_ast *ast);
 kq_plan *kq_bind_pattern_invocation(binder *b, const kq_ast *decl, const kq_ast *ast);
+
+/* bind_search.c: search after '|' (input set) or as a source (input NULL). */
+kq_plan *kq_bind_search(binder *b, kq_plan *input, const kq_ast *search);
+kq_expr *kq_bind_search_term(binder *b, const kq_ast *term, const kq_schema *row);
+/* Binds one tabular operator over input, as after '|'. */
+kq_plan *binder_bind_operator(binder *b, kq_plan *input, const kq_ast *op);
 
 /* ---- shared by binder.c and bind_reshape.c ---- */
 

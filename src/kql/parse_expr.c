@@ -340,6 +340,8 @@ static bool starts_operand(const kq_token *token)
            kq_token_is(token, "[");
 }
 
+static bool starts_search(parser *ps);
+
 static kq_ast *parse_primary(parser *ps)
 {
     const kq_token *token = kq_ps_peek(ps);
@@ -384,6 +386,8 @@ static kq_ast *parse_primary(parser *ps)
             if (kq_token_is(token, "inline_external_table") &&
                 (kq_ps_at(ps, "(") || kq_ps_at(ps, "kind")))
                 return kq_parse_inline_external_table(ps, token);
+            if (kq_token_is(token, "search") && starts_search(ps))
+                return kq_parse_search(ps, token, true);
             if (kq_token_is(token, "print") && starts_operand(kq_ps_peek(ps)))
                 return kq_ps_assignment_list(ps, KQ_AST_PRINT, token);
             if (kq_token_is(token, "union") && !kq_ps_at(ps, "|") && !kq_ps_at(ps, ")") && !kq_ps_at(ps, ";") &&
@@ -556,7 +560,22 @@ static kq_ast *parse_list_operator(parser *ps, const kq_token *op, kq_ast *left)
     return n;
 }
 
-static kq_ast *parse_compare(parser *ps)
+/* True after the word search when it opens the search operator rather than naming a column:
+ * followed by a term, *, kind=, in (...) or a column predicate. */
+static bool starts_search(parser *ps)
+{
+    const kq_token *next = kq_ps_peek(ps);
+    if (next->kind == KQ_TOK_STRING || kq_ps_at(ps, "*") || kq_ps_at(ps, "("))
+        return true;
+    if ((kq_ps_at(ps, "kind") && kq_token_is(kq_ps_peek_at(ps, 1), "=")) ||
+        (kq_ps_at(ps, "in") && kq_token_is(kq_ps_peek_at(ps, 1), "(")))
+        return true;
+    if (!kq_ps_is_ident(next) || next->bracketed || kq_token_is(next, "and") || kq_token_is(next, "or"))
+        return false;
+    return !in_list(next, compare_words, KQ_ARRAY_LEN(compare_words));
+}
+
+kq_ast *kq_ps_compare(parser *ps)
 {
     kq_ast *left = kq_ps_additive(ps);
     const kq_token *op = kq_ps_peek(ps);
@@ -602,7 +621,7 @@ static kq_ast *parse_compare(parser *ps)
 
 /* and/or chains become one node with every operand as a kid, so a rule with thousands of
  * `or` terms (IOC lists) does not nest thousands of levels deep. */
-static kq_ast *parse_chain(parser *ps, const char *word, kq_ast *(*operand)(parser *))
+kq_ast *kq_ps_chain(parser *ps, const char *word, kq_ast *(*operand)(parser *))
 {
     kq_ast *first = operand(ps);
     if (!kq_ps_at(ps, word))
@@ -624,12 +643,12 @@ static kq_ast *parse_chain(parser *ps, const char *word, kq_ast *(*operand)(pars
 
 static kq_ast *parse_and(parser *ps)
 {
-    return parse_chain(ps, "and", parse_compare);
+    return kq_ps_chain(ps, "and", kq_ps_compare);
 }
 
 kq_ast *kq_ps_or(parser *ps)
 {
-    return parse_chain(ps, "or", parse_and);
+    return kq_ps_chain(ps, "or", parse_and);
 }
 
 kq_ast *kq_ps_expr(parser *ps)

@@ -6,6 +6,7 @@
 #include "base/util.h"
 #include "kql/limits.h"
 
+#include <setjmp.h>
 #include <string.h>
 
 static kq_ast *parse_sort_key(parser *ps)
@@ -245,7 +246,7 @@ static kq_ast *parse_join(parser *ps, const kq_token *keyword, bool lookup)
 /* One union leg: (tabular expression), a table name, a wildcard (Device* or * for every
  * table: a KQ_AST_NAME with flags 1), or a call of a tabular function or pattern, such as
  * App('a1').Metrics. */
-static kq_ast *parse_union_leg(parser *ps)
+kq_ast *kq_ps_union_leg(parser *ps)
 {
     if (kq_ps_at(ps, "("))
         return kq_ps_right_side(ps);
@@ -315,7 +316,7 @@ kq_ast *kq_ps_union(parser *ps, const kq_token *keyword, kq_ast *input)
     if (input)
         kq_ps_kids_push(ps, &kids, input);
     do {
-        kq_ps_kids_push(ps, &kids, parse_union_leg(ps));
+        kq_ps_kids_push(ps, &kids, kq_ps_union_leg(ps));
     } while (kq_ps_accept(ps, ","));
     n->end = kids.items[kids.count - 1]->end;
     kq_ps_kids_attach(ps, n, &kids);
@@ -697,12 +698,33 @@ kq_ast *kq_ps_range(parser *ps, const kq_token *keyword)
     return n;
 }
 
+/* evaluate runs plugins, none of which kqlite has. bag_unpack is the one Sentinel rules use
+ * most; its columns are the keys found in the data, which a compiled query cannot know. */
+_Noreturn static void reject_evaluate(parser *ps, const kq_token *keyword)
+{
+    const kq_token *plugin = kq_ps_peek(ps);
+    uint32_t end = kq_ps_is_ident(plugin) ? plugin->end : keyword->end;
+    kq_diag *diag = kq_ps_is_ident(plugin)
+                        ? kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, keyword->start, end,
+                                       "evaluate %.*s is not supported: kqlite has no evaluate plugins",
+                                       (int)plugin->text.len, plugin->text.ptr)
+                        : kq_diags_add(ps->diags, ps->source, KQ_SEVERITY_ERROR, keyword->start, end,
+                                       "evaluate is not supported: kqlite has no evaluate plugins");
+    if (kq_token_is(plugin, "bag_unpack"))
+        kq_diag_set_hint(diag, "bag_unpack's columns are the keys found in the data, and kqlite fixes a query's "
+                               "columns before reading data; extract the keys instead: "
+                               "extend User = tostring(Bag.User)");
+    longjmp(ps->fail, 1);
+}
+
 kq_ast *kq_ps_operator(parser *ps)
 {
     const kq_token *keyword = kq_ps_peek(ps);
     if (!kq_ps_is_ident(keyword) || keyword->bracketed)
         kq_ps_fail_at(ps, keyword, "a query operator (where, extend, project, summarize, ...)");
     kq_ps_advance(ps);
+    if (kq_token_is(keyword, "evaluate"))
+        reject_evaluate(ps, keyword);
     if (kq_token_is(keyword, "where") || kq_token_is(keyword, "filter")) {
         kq_ast *predicate = kq_ps_or(ps);
         return kq_ps_node1(ps, KQ_AST_WHERE, keyword->start, predicate->end, predicate);
@@ -743,6 +765,8 @@ kq_ast *kq_ps_operator(parser *ps)
     }
     if (kq_token_is(keyword, "scan"))
         return parse_scan(ps, keyword);
+    if (kq_token_is(keyword, "search"))
+        return kq_parse_search(ps, keyword, false);
     if (kq_token_is(keyword, "make") && kq_ps_at(ps, "-") && kq_token_is(kq_ps_peek_at(ps, 1), "graph")) {
         kq_ps_advance(ps);
         kq_ps_advance(ps);

@@ -271,11 +271,14 @@ static kq_ast *parse_statement(parser *ps)
         kq_ps_advance(ps);
         const kq_token *name = kq_ps_advance(ps);
         kq_ps_advance(ps);
-        if (kq_ps_at(ps, "view") && kq_token_is(kq_ps_peek_at(ps, 1), "("))
-            kq_ps_advance(ps); /* view() { ... } is a function whose result is also visible to union * */
+        /* view() { ... } is a function whose result union * and search also read. */
+        bool view = kq_ps_at(ps, "view") && kq_token_is(kq_ps_peek_at(ps, 1), "(");
+        if (view)
+            kq_ps_advance(ps);
         if (at_function_definition(ps)) {
             kq_ast *value = parse_function_definition(ps);
             kq_ast *n = kq_ps_node1(ps, KQ_AST_LET, ps->tokens[save].start, value->end, value);
+            n->flags = view ? 1 : 0;
             n->text = name->text;
             n->text_start = name->start;
             n->text_end = name->end;

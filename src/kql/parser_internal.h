@@ -20,6 +20,7 @@ typedef struct parser {
     size_t count;
     size_t pos;
     int depth;
+    bool search_case_sensitive; /* inside search kind=case_sensitive: terms use the _cs operators */
     jmp_buf fail;
 } parser;
 
@@ -54,6 +55,10 @@ kq_ast *kq_ps_pipeline_tail(parser *ps, kq_ast *input);
 kq_ast *kq_ps_expr(parser *ps);
 kq_ast *kq_ps_or(parser *ps);
 kq_ast *kq_ps_additive(parser *ps);
+/* additive [comparison additive], the operand level of and. */
+kq_ast *kq_ps_compare(parser *ps);
+/* operand (word operand)*, such as a chain of and, as one KQ_AST_BINARY. */
+kq_ast *kq_ps_chain(parser *ps, const char *word, kq_ast *(*operand)(parser *));
 kq_ast *kq_ps_literal(parser *ps, const kq_token *token, kq_value value);
 /* name = expr, (a, b) = expr or a bare expr. */
 kq_ast *kq_ps_assignment(parser *ps);
@@ -69,6 +74,8 @@ kq_ast *kq_ps_operator(parser *ps);
 kq_ast *kq_ps_right_side(parser *ps);
 kq_ast *kq_ps_union(parser *ps, const kq_token *keyword, kq_ast *input);
 kq_ast *kq_ps_range(parser *ps, const kq_token *keyword);
+/* One leg of union or search in (...): a table, a wildcard, a call or (tabular expression). */
+kq_ast *kq_ps_union_leg(parser *ps);
 
 /* parse_graph.c: make-graph and graph-match, after their keywords. */
 kq_ast *kq_parse_make_graph(parser *ps, const kq_token *keyword);
@@ -84,5 +91,8 @@ kq_ast *kq_parse_inline_external_table(parser *ps, const kq_token *keyword);
 
 /* parse_pattern.c: declare pattern ..., at declare. */
 kq_ast *kq_parse_pattern(parser *ps, const kq_token *declare);
+
+/* parse_search.c: search, after its keyword; source is false after '|'. */
+kq_ast *kq_parse_search(parser *ps, const kq_token *keyword, bool source);
 
 #endif
