@@ -36,8 +36,8 @@ kq_expr *kq_bind_search_term(binder *b, const kq_ast *term, const kq_schema *row
     any->text = (kq_str){"or", 2};
     for (uint32_t c = 0; c < row->count; c++) {
         kq_type type = row->fields[c].type;
-        if (type != KQ_STRING && type != KQ_DYNAMIC)
-            continue;
+        if ((type != KQ_STRING && type != KQ_DYNAMIC) || strcmp(row->fields[c].name, "$table") == 0)
+            continue; /* $table names the source; search adds it, and terms do not look at it */
         kq_ast *column = new_node(b, KQ_AST_NAME, term, 0);
         column->text = (kq_str){row->fields[c].name, (uint32_t)strlen(row->fields[c].name)};
         if (type == KQ_DYNAMIC) {
