@@ -11,6 +11,14 @@ static const char *const tabular_operators[][2] = {
     {"let name = value;", "Scalar or tabular value bound to a name."},
     {"datatable(Col:type, ...)[values]", "Inline table."},
     {"print name = expr, ...", "One-row table; unnamed columns are print_0, print_1, ..."},
+    {"scalar expression as the query", "Runs as print does: one row, column print_0."},
+    {"[T |] search [kind=case_sensitive] [in (T1, ...)] \"term\" and Column:\"x*\" ...",
+     "Keeps rows matching terms in string and dynamic columns (has; x* hasprefix, *x hassuffix, *x* contains, a*b regex), with a $table column; without T or in, reads every table and view."},
+    {"column_ifexists(\"Name\", default)", "The column when the rows have it (and it is not dynamic), else the default."},
+    {"declare pattern Name = (Arg:string, ...)[Path:string] { (\"v\").[\"p\"] = { query }; ... }",
+     "Maps string tuples to tabular expressions; Name(\"v\").p runs the case with equal values."},
+    {"externaldata (Col:type, ...) [uri, ...] / inline_external_table (...) kind=... (uri, ...)",
+     "Compile with the declared columns; running them fails, as kqlite reads no network data."},
     {"where / filter predicate", "Keeps rows whose predicate is true."},
     {"extend name = expr, ...", "Adds or replaces columns."},
     {"project name = expr, ...", "Selects and computes columns."},
@@ -45,9 +53,9 @@ static const char *const tabular_operators[][2] = {
 };
 
 static const char *const unsupported[][2] = {
-    {"reduce, evaluate plugins, make-graph partitioned-by, graph-to-table options (as, with_node_id)",
+    {"reduce, evaluate plugins (bag_unpack, ...), make-graph partitioned-by, graph-to-table options (as, with_node_id), next()",
      "not implemented yet"},
-    {"externaldata", "kqlite reads no network data; pass the file as a data argument instead"},
+    {"running externaldata, inline_external_table", "kqlite reads no network data; pass the file as a data argument instead"},
 };
 
 /* Writes a Markdown table cell: '|' inside code or text would end the cell. */

@@ -64,11 +64,12 @@ static void check_rule(rule_verdict *verdict, const kq_rule *rule)
         verdict->tables = kq_xcalloc(query->ntables ? query->ntables : 1, sizeof(char *));
         for (size_t i = 0; i < query->ntables; i++)
             verdict->tables[i] = kq_xstrdup(query->tables[i]);
+        /* A scalar query has no result columns, as the Kusto language service reports it. */
         const kq_schema *schema = &query->root->schema;
-        verdict->ncolumns = schema->count;
+        verdict->ncolumns = query->scalar_result ? 0 : schema->count;
         verdict->column_names = kq_xcalloc(schema->count ? schema->count : 1, sizeof(char *));
         verdict->column_types = kq_xcalloc(schema->count ? schema->count : 1, sizeof(char *));
-        for (uint32_t c = 0; c < schema->count; c++) {
+        for (uint32_t c = 0; c < verdict->ncolumns; c++) {
             verdict->column_names[c] = kq_xstrdup(schema->fields[c].name);
             verdict->column_types[c] = kq_type_name(schema->fields[c].type);
         }
@@ -120,19 +121,30 @@ static void write_jsonl(const rule_verdict *v)
     kq_buf error;
     kq_buf_init(&error);
     kq_buf_puts(&out, "\"error\":");
-    if (v->ok || v->diags.count == 0) {
+    const kq_diag *first_error = NULL;
+    for (size_t i = 0; i < v->diags.count && !first_error; i++)
+        if (v->diags.items[i].severity == KQ_SEVERITY_ERROR)
+            first_error = &v->diags.items[i];
+    if (v->ok || !first_error) {
         kq_buf_puts(&out, "null");
     } else {
-        kq_diag_render_short(&v->diags.items[0], &error);
+        kq_diag_render_short(first_error, &error);
         kq_buf_json_string(&out, error.data, error.len);
     }
-    kq_buf_puts(&out, ",\"errors\":[");
-    for (size_t i = 0; i < v->diags.count; i++) {
-        kq_buf_clear(&error);
-        kq_diag_render_short(&v->diags.items[i], &error);
-        if (i)
-            kq_buf_putc(&out, ',');
-        kq_buf_json_string(&out, error.data, error.len);
+    for (int severity = 0; severity < 2; severity++) {
+        kq_severity wanted = severity == 0 ? KQ_SEVERITY_ERROR : KQ_SEVERITY_WARNING;
+        kq_buf_puts(&out, severity == 0 ? ",\"errors\":[" : "],\"warnings\":[");
+        bool first = true;
+        for (size_t i = 0; i < v->diags.count; i++) {
+            if (v->diags.items[i].severity != wanted)
+                continue;
+            kq_buf_clear(&error);
+            kq_diag_render_short(&v->diags.items[i], &error);
+            if (!first)
+                kq_buf_putc(&out, ',');
+            first = false;
+            kq_buf_json_string(&out, error.data, error.len);
+        }
     }
     kq_buf_puts(&out, "]}\n");
     fputs(out.data, stdout);
@@ -153,7 +165,7 @@ static void write_load_error_jsonl(const kq_diag *diag)
     kq_buf_json_string(&out, error.data, error.len);
     kq_buf_puts(&out, ",\"errors\":[");
     kq_buf_json_string(&out, error.data, error.len);
-    kq_buf_puts(&out, "]}\n");
+    kq_buf_puts(&out, "],\"warnings\":[]}\n");
     fputs(out.data, stdout);
     kq_buf_free(&out);
     kq_buf_free(&error);
@@ -270,7 +282,8 @@ int kq_cmd_rules(int argc, char **argv)
             kq_terminal_escape(&line, name, strlen(name));
             puts(line.data);
             kq_buf_free(&line);
-            if (!v->ok) {
+            /* A rule that compiles can still carry warnings, such as externaldata's. */
+            if (v->diags.count > 0) {
                 kq_buf out;
                 kq_buf_init(&out);
                 for (size_t d = 0; d < v->diags.count; d++)

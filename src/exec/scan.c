@@ -67,6 +67,10 @@ static kq_batch *datatable_next(kq_op *op)
 
 kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan)
 {
+    if (plan->external_operator)
+        kq_run_fail(run, "%s is not supported: kqlite reads no network data; download the file and pass it "
+                         "as a data argument (TABLE=PATH), then use TABLE in the query",
+                    plan->external_operator);
     kq_op *op = kq_op_new(run, plan, NULL);
     op->state = kq_xcalloc(1, sizeof(datatable_state));
     op->next = datatable_next;

@@ -1,4 +1,4 @@
-/* Conversion and conditional functions: tostring, tolong, todatetime, parse_json, iff, not, ... */
+/* Conversion and conditional functions: tostring, tolong, todatetime, toguid, parse_json, iff, not, ... */
 #include "functions/registry.h"
 #include "base/util.h"
 
@@ -327,6 +327,54 @@ static kq_value eval_new_guid(kq_eval_ctx *ctx, const kq_value *args, int argc)
 
 static void bind_guid(const kq_type *args, int argc, kq_bind_result *result) { result->type = KQ_GUID; }
 
+/* toguid(): the first 32 hex digits of the text, with hyphens allowed only where a GUID's
+ * 8-4-4-4-12 groups meet, and the rest of the text ignored. A hyphen may be missing: the
+ * docs show 0123456789ab-cdef-0123-456789abcdef converting.
+ * NOTE: the docs list the digits as 0-9 and a-f; A-F are accepted too, as in guid literals. */
+static kq_value eval_toguid(kq_eval_ctx *ctx, const kq_value *args, int argc)
+{
+    (void)argc;
+    kq_str text;
+    if (args[0].null)
+        return kq_null(KQ_GUID);
+    if (args[0].type == KQ_STRING)
+        text = args[0].u.s;
+    else if (args[0].type == KQ_DYNAMIC && args[0].u.d && args[0].u.d->kind == KQ_DYN_STRING)
+        text = args[0].u.d->u.s;
+    else
+        return kq_null(KQ_GUID);
+    char digits[32];
+    size_t count = 0;
+    for (uint32_t i = 0; i < text.len && count < 32; i++) {
+        char c = text.ptr[i];
+        bool group_end = count == 8 || count == 12 || count == 16 || count == 20;
+        if (c == '-' && group_end && i > 0 && text.ptr[i - 1] != '-')
+            continue;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return kq_null(KQ_GUID);
+        digits[count++] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+    }
+    if (count < 32)
+        return kq_null(KQ_GUID);
+    char *out = kq_arena_printf(ctx->arena, "%.8s-%.4s-%.4s-%.4s-%.12s", digits, digits + 8, digits + 12,
+                                digits + 16, digits + 20);
+    kq_value v = kq_string(out, 36);
+    v.type = KQ_GUID;
+    return v;
+}
+
+static void bind_toguid(const kq_type *args, int argc, kq_bind_result *result)
+{
+    (void)argc;
+    if (args[0] != KQ_STRING && args[0] != KQ_DYNAMIC) {
+        snprintf(result->error, sizeof result->error, "toguid takes a string or dynamic value, not %s",
+                 kq_type_name(args[0]));
+        result->error_arg = 0;
+        return;
+    }
+    result->type = KQ_GUID;
+}
+
 static kq_value eval_rand(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     uint64_t bits;
@@ -369,6 +417,7 @@ const kq_function kq_conversion_functions[] = {
     FN("not", 1, 1, bind_not, eval_not, "not(bool) -> bool", "Logical negation; not(null) is null."),
     FN("isnull", 1, 1, kq_bind_bool_result, eval_isnull, "isnull(x) -> bool", "True for a null value (never for a string)."),
     FN("isnotnull", 1, 1, kq_bind_bool_result, eval_isnotnull, "isnotnull(x) -> bool", "Negation of isnull()."),
+    FN("toguid", 1, 1, bind_toguid, eval_toguid, "toguid(string) -> guid", "Converts 32 hex digits (hyphens allowed between the groups) to a guid; null when they do not convert."),
     FN("new_guid", 0, 0, bind_guid, eval_new_guid, "new_guid() -> guid", "A random (version 4) GUID."),
     FN("rand", 0, 1, bind_rand, eval_rand, "rand([n]) -> real or long", "A random real in [0, 1), or a random integer in [0, n)."),
     FN("pack_all", 1, -1, bind_pack_all, eval_pack_all, "pack_all([ignore_null_empty]) -> dynamic", "A property bag of every column of the row."),

@@ -12,7 +12,7 @@
 typedef enum kq_ast_kind {
     /* statements */
     KQ_AST_SCRIPT,       /* kids: statements; the last one without `let` is the query */
-    KQ_AST_LET,          /* text: name; kids[0]: value (scalar expression or tabular) */
+    KQ_AST_LET,          /* text: name; kids[0]: value (scalar expression or tabular); flags 1: a view */
     KQ_AST_QUERY,        /* kids[0]: tabular expression */
 
     /* scalar expressions */
@@ -34,7 +34,8 @@ typedef enum kq_ast_kind {
 
     /* tabular expressions */
     KQ_AST_PIPE,         /* kids[0]: input; kids[1]: operator */
-    KQ_AST_DATATABLE,    /* kids[0..ncolumns-1]: KQ_AST_COLUMN_DECL; rest: values (row-major) */
+    KQ_AST_DATATABLE,    /* flags: ncolumns; kids[0..ncolumns-1]: KQ_AST_COLUMN_DECL; rest: values
+                          * (row-major); text: externaldata or inline_external_table for those */
     KQ_AST_COLUMN_DECL,  /* text: name; value.type: type */
     KQ_AST_PRINT,        /* kids: KQ_AST_ASSIGN or expressions */
 
@@ -95,6 +96,12 @@ typedef enum kq_ast_kind {
                             kids: KQ_AST_COLUMN_DECL (kids[0]: default, when given), then KQ_AST_SCAN_STEP */
     KQ_AST_SCAN_STEP,    /* text: step name; flags: KQ_SCAN_OUTPUT_*; kids[0]: condition; then KQ_AST_ASSIGN */
     KQ_AST_SET,          /* set name [= value]; text: name; kids[0]: value, when given */
+    KQ_AST_SEARCH,       /* search: flags: KQ_SEARCH_*; kids[0]: predicate; kids[1..]: the in (...) legs */
+    KQ_AST_SEARCH_TERM,  /* a bare "term" of a search predicate, over every column; text: the term */
+    KQ_AST_PATTERN,      /* declare pattern: text: name; flags: argument count; value.u.l: 1 when it has a
+                          * path argument; kids: KQ_AST_PATTERN_CASE (none for an empty pattern) */
+    KQ_AST_PATTERN_CASE, /* kids: the argument values, then the path value when the pattern has one,
+                          * then the tabular expression */
     KQ_AST_AS,           /* as Name: text is the name union withsource= reports for these rows */
     KQ_AST_SERIALIZE,    /* serialize [name = expr, ...] (kids[0]: KQ_AST_EXTEND), or render (flags 1) */
     KQ_AST_INVOKE,       /* kids[0]: KQ_AST_CALL; the piped table becomes the first argument */
@@ -118,6 +125,11 @@ enum {
     KQ_SORT_ASC = 1,         /* asc written (default is desc) */
     KQ_SORT_NULLS_FIRST = 2, /* nulls first written */
     KQ_SORT_NULLS_LAST = 4,  /* nulls last written */
+};
+
+enum {
+    KQ_SEARCH_CASE_SENSITIVE = 1, /* kind=case_sensitive */
+    KQ_SEARCH_SOURCE = 2,         /* search opens the query: it reads the in (...) legs, or every table */
 };
 
 /* Flags of a project-reorder pattern (beside the wildcard flag 1). */

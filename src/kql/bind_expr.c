@@ -222,7 +222,9 @@ static bool bind_args(binder *b, const kq_ast *ast, uint32_t first, const kq_sch
             ok = false;
             continue;
         }
-        args[i - first] = kq_bind_scalar(b, ast->kids[i], row);
+        /* A named first argument of bin() (see binder_column_name_of) binds as its value. */
+        const kq_ast *arg = ast->kids[i]->kind == KQ_AST_ASSIGN ? ast->kids[i]->kids[0] : ast->kids[i];
+        args[i - first] = kq_bind_scalar(b, arg, row);
         if (!args[i - first])
             ok = false;
     }
@@ -303,6 +305,45 @@ static kq_expr *bind_typeof(binder *b, const kq_ast *ast)
     }
     kq_expr *e = kq_expr_new(b, KQ_EXPR_CONST, type, ast);
     e->constant = kq_null(type);
+    return e;
+}
+
+/* column_ifexists("Name", default): the column when the rows have it, else the default.
+ * As documented, a dynamic column also gives the default. The language service types the
+ * call as the default; a column of another type is an error here (Kusto's behavior for it
+ * is not documented). */
+static kq_expr *bind_column_ifexists(binder *b, const kq_ast *ast, const kq_schema *row)
+{
+    if (ast->nkids != 2) {
+        kq_bind_error(b, ast->start, ast->end, "column_ifexists takes a column name and a default value");
+        return NULL;
+    }
+    kq_expr *name = kq_bind_scalar(b, ast->kids[0], row);
+    kq_expr *fallback = kq_bind_scalar(b, ast->kids[1], row);
+    if (!name || !fallback)
+        return NULL;
+    if (name->kind != KQ_EXPR_CONST || name->type != KQ_STRING) {
+        kq_bind_error(b, name->start, name->end, "column_ifexists takes the column name as a constant string");
+        return NULL;
+    }
+    int column = row ? kq_schema_find(row, name->constant.u.s.ptr, name->constant.u.s.len) : -1;
+    bool use_column = column >= 0 && row->fields[column].type != KQ_DYNAMIC;
+    /* The latest binding of this call decides its column name (binder_column_name_of). */
+    found_column *found = kq_arena_alloc(b->arena, sizeof *found);
+    found->call = ast;
+    found->name = use_column ? row->fields[column].name : NULL;
+    found->next = b->found_columns;
+    b->found_columns = found;
+    if (!use_column)
+        return fallback;
+    if (row->fields[column].type != fallback->type) {
+        kq_bind_error(b, fallback->start, fallback->end,
+                      "column '%s' is %s, but this default value is %s: give column_ifexists a default of the column's type",
+                      row->fields[column].name, kq_type_name(row->fields[column].type), kq_type_name(fallback->type));
+        return NULL;
+    }
+    kq_expr *e = kq_expr_new(b, KQ_EXPR_COLUMN, row->fields[column].type, ast);
+    e->column = column;
     return e;
 }
 
@@ -510,6 +551,8 @@ static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
         return bind_bag_pack_columns(b, ast, row);
     if (kq_str_eq(ast->text, "typeof"))
         return bind_typeof(b, ast);
+    if (kq_str_eq(ast->text, "column_ifexists") || kq_str_eq(ast->text, "columnifexists"))
+        return bind_column_ifexists(b, ast, row);
     if (kq_str_eq(ast->text, "toscalar"))
         return bind_toscalar(b, ast);
     if (kq_str_eq(ast->text, "pack_all"))
@@ -518,7 +561,7 @@ static kq_expr *bind_call(binder *b, const kq_ast *ast, const kq_schema *row)
     if (function && function->function)
         return kq_bind_function_call(b, function, ast, row);
     for (uint32_t i = 0; i < ast->nkids; i++) {
-        if (ast->kids[i]->kind == KQ_AST_ASSIGN) {
+        if (ast->kids[i]->kind == KQ_AST_ASSIGN && !(i == 0 && binder_is_bin_call(ast))) {
             kq_bind_error(b, ast->kids[i]->text_start, ast->kids[i]->text_end,
                           "'%.*s' takes no named arguments; name = value works for user-defined functions only",
                           (int)ast->text.len, ast->text.ptr);
@@ -743,6 +786,7 @@ kq_expr *kq_bind_scalar(binder *b, const kq_ast *ast, const kq_schema *row)
     case KQ_AST_CALL: e = bind_call(b, ast, row); break;
     case KQ_AST_BINARY: e = bind_binary(b, ast, row); break;
     case KQ_AST_IN: e = bind_list(b, ast, row); break;
+    case KQ_AST_SEARCH_TERM: e = kq_bind_search_term(b, ast, row); break;
     case KQ_AST_BETWEEN: e = bind_between(b, ast, row); break;
     case KQ_AST_INDEX: e = bind_index(b, ast, row); break;
     case KQ_AST_MEMBER: e = bind_member(b, ast, row); break;

@@ -136,6 +136,32 @@ static bool union_leg_missing(binder *b, const kq_ast *ast)
     return kq_builtin_table_find(ast->text.ptr, ast->text.len) == NULL;
 }
 
+/* Adds the views (let Name = view () {...}) whose names match a union wildcard, after the
+ * tables, each once (a later let of the same name shadows an earlier one). */
+static bool bind_matching_views(binder *b, const kq_ast *ast, kq_plan **inputs, uint32_t *count,
+                                const char **names, uint32_t cap, bool *any)
+{
+    for (let_binding *let = b->lets; let && *count < cap; let = let->next) {
+        if (!let->view || kq_find_let(b, let->name.ptr, let->name.len) != let)
+            continue;
+        char *name = kq_arena_strndup(b->arena, let->name.ptr, let->name.len);
+        if (!glob_match(ast->text.ptr, ast->text.len, name))
+            continue;
+        kq_ast fake = *ast;
+        fake.kind = KQ_AST_NAME;
+        fake.text = let->name;
+        fake.flags = 0;
+        fake.nkids = 0;
+        kq_plan *plan = kq_bind_function_table(b, let, &fake);
+        if (!plan)
+            return false;
+        names[*count] = name;
+        inputs[(*count)++] = plan;
+        *any = true;
+    }
+    return true;
+}
+
 static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs, uint32_t *count,
                                  const char **names, uint32_t cap)
 {
@@ -157,6 +183,8 @@ static kq_plan *bind_union_input(binder *b, const kq_ast *ast, kq_plan **inputs,
             inputs[(*count)++] = plan;
             any = true;
         }
+        if (!bind_matching_views(b, ast, inputs, count, names, cap, &any))
+            return NULL;
         if (!any)
             kq_bind_error(b, ast->start, ast->end, "no table matches '%.*s*'", (int)ast->text.len, ast->text.ptr);
         return any ? inputs[*count - 1] : NULL;

@@ -74,16 +74,27 @@ char *binder_ast_name(binder *b, const kq_ast *ast)
     return kq_arena_strndup(b->arena, ast->text.ptr, ast->text.len);
 }
 
-/* Column name of a bare column reference, or of bin(Column, ...) in a summarize key. */
+bool binder_is_bin_call(const kq_ast *ast)
+{
+    return ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
+           (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at") ||
+            kq_str_eq(ast->text, "bin_auto"));
+}
+
+/* Column name of a bare column reference, or of bin(Column, ...) in a summarize key. In
+ * bin(Name = Column, 5m) the name names the key column: the Kusto language service accepts
+ * this form (a hunting query uses bin(5Minutebin=Timestamp, 5m)) and names the column Name. */
 char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin)
 {
     if (ast->kind == KQ_AST_NAME)
         return binder_ast_name(b, ast);
-    if (allow_bin && ast->kind == KQ_AST_CALL && ast->nkids >= 1 &&
-        (kq_str_eq(ast->text, "bin") || kq_str_eq(ast->text, "floor") || kq_str_eq(ast->text, "bin_at") ||
-         kq_str_eq(ast->text, "bin_auto")) &&
-        ast->kids[0]->kind == KQ_AST_NAME)
+    if (allow_bin && binder_is_bin_call(ast) && ast->kids[0]->kind == KQ_AST_ASSIGN)
         return binder_ast_name(b, ast->kids[0]);
+    if (allow_bin && binder_is_bin_call(ast) && ast->kids[0]->kind == KQ_AST_NAME)
+        return binder_ast_name(b, ast->kids[0]);
+    for (const found_column *found = b->found_columns; found; found = found->next)
+        if (found->call == ast)
+            return found->name ? kq_arena_strndup(b->arena, found->name, strlen(found->name)) : NULL;
     if (ast->kind == KQ_AST_MEMBER && ast->kids[0]->kind == KQ_AST_NAME)
         return kq_arena_printf(b->arena, "%.*s_%.*s", (int)ast->kids[0]->text.len,
                                ast->kids[0]->text.ptr, (int)ast->text.len, ast->text.ptr);
@@ -159,6 +170,21 @@ kq_plan *binder_bind_table(binder *b, const kq_ast *ast)
     return plan;
 }
 
+/* externaldata or inline_external_table: the declared columns and no rows. The query
+ * compiles with a warning, and running it fails (kq_op_datatable), because kqlite reads
+ * no network data. */
+static kq_plan *bind_external_data(binder *b, const kq_ast *ast, kq_plan *plan)
+{
+    plan->external_operator = kq_arena_printf(b->arena, "%.*s", (int)ast->text.len, ast->text.ptr);
+    plan->rows = kq_arena_alloc(b->arena, sizeof(kq_value));
+    kq_diag *diag = kq_diags_add(b->diags, b->source, KQ_SEVERITY_WARNING, ast->text_start, ast->text_end,
+                                 "%s reads its rows from storage over the network, which kqlite never "
+                                 "does, so running this query fails", plan->external_operator);
+    kq_diag_set_hint(diag, "download the file, pass it as the data argument TABLE=PATH and use TABLE in "
+                           "place of %s", plan->external_operator);
+    return plan;
+}
+
 static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
 {
     uint32_t ncolumns = ast->flags;
@@ -175,6 +201,8 @@ static kq_plan *bind_datatable(binder *b, const kq_ast *ast)
     }
     kq_plan *plan = binder_new_plan(b, KQ_PLAN_DATATABLE, NULL, ast);
     plan->schema = binder_finish_schema(b, &sb);
+    if (ast->text.len > 0)
+        return bind_external_data(b, ast, plan);
     uint32_t nvalues = ast->nkids - ncolumns;
     if (nvalues % ncolumns != 0) {
         kq_bind_error(b, ast->start, ast->end,
@@ -1013,6 +1041,21 @@ static kq_plan *bind_print(binder *b, const kq_ast *ast)
     return plan;
 }
 
+/* A bare scalar expression as the query, such as asin(0.5). The language service types
+ * the result as that scalar; kqlite returns it as `print` does, one row in a column
+ * print_0. NOTE: Kusto's docs do not name this column. */
+static kq_plan *bind_scalar_query(binder *b, const kq_ast *expression)
+{
+    kq_ast *print = kq_arena_alloc(b->arena, sizeof *print);
+    print->kind = KQ_AST_PRINT;
+    print->start = expression->start;
+    print->end = expression->end;
+    print->kids = kq_arena_alloc(b->arena, sizeof(kq_ast *));
+    print->kids[0] = (kq_ast *)expression;
+    print->nkids = 1;
+    return bind_print(b, print);
+}
+
 static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op);
 
 static kq_plan *bind_operator(binder *b, kq_plan *input, const kq_ast *op)
@@ -1043,6 +1086,7 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     kq_plan *plan;
     switch (op->kind) {
     case KQ_AST_WHERE: return bind_where(b, input, op);
+    case KQ_AST_SEARCH: return kq_bind_search(b, input, op);
     case KQ_AST_EXTEND: return bind_extend(b, input, op);
     case KQ_AST_PROJECT: return bind_project(b, input, op);
     case KQ_AST_PROJECT_AWAY:
@@ -1112,11 +1156,19 @@ static kq_plan *bind_operator_kind(binder *b, kq_plan *input, const kq_ast *op)
     }
 }
 
+kq_plan *binder_bind_operator(binder *b, kq_plan *input, const kq_ast *op)
+{
+    return bind_operator(b, input, op);
+}
+
 bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
 {
+    if ((ast->kind == KQ_AST_CALL || ast->kind == KQ_AST_MEMBER) && kq_pattern_of_invocation(b, ast))
+        return true;
     switch (ast->kind) {
     case KQ_AST_PIPE:
     case KQ_AST_DATATABLE:
+    case KQ_AST_SEARCH:
     case KQ_AST_PRINT:
     case KQ_AST_UNION:
     case KQ_AST_RANGE:
@@ -1145,6 +1197,10 @@ bool kq_ast_is_tabular(binder *b, const kq_ast *ast)
 
 kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
 {
+    const kq_ast *pattern = ast->kind == KQ_AST_CALL || ast->kind == KQ_AST_MEMBER ? kq_pattern_of_invocation(b, ast)
+                                                                                   : NULL;
+    if (pattern)
+        return kq_bind_pattern_invocation(b, pattern, ast);
     switch (ast->kind) {
     case KQ_AST_PIPE: {
         kq_plan *input = kq_bind_tabular(b, ast->kids[0]);
@@ -1163,6 +1219,8 @@ kq_plan *kq_bind_tabular(binder *b, const kq_ast *ast)
         return binder_bind_table(b, ast);
     case KQ_AST_DATATABLE:
         return bind_datatable(b, ast);
+    case KQ_AST_SEARCH:
+        return kq_bind_search(b, NULL, ast);
     case KQ_AST_PRINT:
         return bind_print(b, ast);
     case KQ_AST_UNION:
@@ -1371,6 +1429,7 @@ static void bind_let(binder *b, const kq_ast *let)
     const kq_ast *value = let->kids[0];
     if (value->kind == KQ_AST_FUNCTION) {
         binding->function = value;
+        binding->view = let->flags & 1;
         binding->scope = b->lets;
         binding->next = b->lets;
         b->lets = binding;
@@ -1405,6 +1464,8 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
         const kq_ast *statement = script->kids[i];
         if (statement->kind == KQ_AST_LET)
             bind_let(&b, statement);
+        else if (statement->kind == KQ_AST_PATTERN)
+            kq_bind_pattern_declaration(&b, statement);
         else if (statement->kind != KQ_AST_SET)
             last_query = statement;
     }
@@ -1414,18 +1475,8 @@ kq_query *kq_compile(const kq_source *source, const kq_catalog *catalog, kq_diag
                          "the query has no tabular expression to run (only let statements)");
     } else if (!kq_ast_is_tabular(&b, last_query->kids[0]) &&
                last_query->kids[0]->kind != KQ_AST_PIPE) {
-        kq_expr *scalar = kq_bind_scalar(&b, last_query->kids[0], NULL);
-        if (scalar) {
-            kq_diag *diag = kq_bind_error(&b, last_query->start, last_query->end,
-                                          "the query must be a tabular expression (a table name, a let-bound "
-                                          "table or datatable)");
-            uint32_t len = last_query->end - last_query->start;
-            const char *text = source->text + last_query->start;
-            if (len <= 60 && !memchr(text, '\n', len))
-                kq_diag_set_hint(diag, "to show a scalar value, write print before it: print %.*s", (int)len, text);
-            else
-                kq_diag_set_hint(diag, "to show a scalar value, write print before it");
-        }
+        query->root = bind_scalar_query(&b, last_query->kids[0]);
+        query->scalar_result = query->root != NULL;
     } else {
         query->root = kq_bind_tabular(&b, last_query->kids[0]);
         if (query->root && query->root->kind == KQ_PLAN_GRAPH) {

@@ -13,8 +13,21 @@ typedef struct let_binding {
     const kq_ast *function;      /* user-defined function (KQ_AST_FUNCTION) */
     struct let_binding *scope;   /* lets visible where the function was defined */
     bool failed;                 /* its value had errors (already reported): uses stay silent */
+    bool view;                   /* let Name = view () { ... }: union * and search read it too */
     struct let_binding *next;
 } let_binding;
+
+typedef struct pattern_binding {
+    const kq_ast *decl;          /* KQ_AST_PATTERN */
+    struct pattern_binding *next;
+} pattern_binding;
+
+/* A column_ifexists() call that found its column: the result column takes that name. */
+typedef struct found_column {
+    const kq_ast *call;
+    const char *name;
+    struct found_column *next;
+} found_column;
 
 typedef struct binder {
     const kq_source *source;
@@ -23,6 +36,8 @@ typedef struct binder {
     kq_arena *arena;
     kq_query *query;
     let_binding *lets;
+    pattern_binding *patterns;   /* declare pattern statements, the latest first */
+    found_column *found_columns; /* column_ifexists() calls bound to a column */
     int depth;
     const char *row_origin;  /* table the current operator's input rows come from, for messages */
     kq_plan *apply_source;   /* inside mv-apply's subquery: the plan its rows come from */
@@ -47,6 +62,18 @@ let_binding *kq_find_let(binder *b, const char *name, size_t len);
 /* Adds "did you mean" for an unknown column when a close name exists in schema. */
 void kq_hint_column(kq_diag *diag, const kq_schema *schema, const char *name, size_t len);
 
+/* bind_pattern.c */
+void kq_bind_pattern_declaration(binder *b, const kq_ast *decl);
+/* The pattern that ast (Name(...) or Name(...).Path) invokes, or NULL. */
+const kq_ast *kq_pattern_of_invocation(binder *b, const kq_ast *ast);
+kq_plan *kq_bind_pattern_invocation(binder *b, const kq_ast *decl, const kq_ast *ast);
+
+/* bind_search.c: search after '|' (input set) or as a source (input NULL). */
+kq_plan *kq_bind_search(binder *b, kq_plan *input, const kq_ast *search);
+kq_expr *kq_bind_search_term(binder *b, const kq_ast *term, const kq_schema *row);
+/* Binds one tabular operator over input, as after '|'. */
+kq_plan *binder_bind_operator(binder *b, kq_plan *input, const kq_ast *op);
+
 /* ---- shared by binder.c and bind_reshape.c ---- */
 
 typedef struct schema_builder {
@@ -65,6 +92,8 @@ const char *binder_next_column_name(binder *b, const schema_builder *sb, int *co
 kq_schema binder_finish_schema(binder *b, schema_builder *sb);
 kq_plan *binder_new_plan(binder *b, kq_plan_kind kind, kq_plan *input, const kq_ast *ast);
 char *binder_ast_name(binder *b, const kq_ast *ast);
+/* True for bin(), floor(), bin_at() and bin_auto() calls, whose first argument names a summarize key. */
+bool binder_is_bin_call(const kq_ast *ast);
 char *binder_column_name_of(binder *b, const kq_ast *ast, bool allow_bin);
 void binder_exprs_push(expr_list *list, kq_expr *e);
 kq_expr **binder_exprs_finish(binder *b, expr_list *list);

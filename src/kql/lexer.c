@@ -238,6 +238,12 @@ static void lex_number(lexer *lx, size_t start, bool space)
     if (p > suffix_start) {
         int64_t unit = kq_timespan_suffix_ticks(text + suffix_start, p - suffix_start);
         lx->pos = p;
+        if (unit == 0 && !is_real) {
+            /* Digits and letters that are no timespan form a name, as in Kusto: `print 1a=2`
+             * has a column 1a, and bin(5Minutebin=Timestamp, 5m) names its column 5Minutebin. */
+            push(lx, KQ_TOK_IDENT, start, p, space);
+            return;
+        }
         if (unit == 0) {
             error_at(lx, suffix_start, p, "unknown timespan unit (use d, h, m, s, ms, microsecond, tick, ...)");
             return;

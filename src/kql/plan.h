@@ -217,6 +217,8 @@ struct kq_plan {
     const char *alias;       /* the name `as` gave these rows (union withsource= shows it), or NULL */
     kq_value *rows;          /* DATATABLE: row-major values, schema.count per row */
     uint64_t nrows;
+    const char *external_operator; /* DATATABLE of externaldata or inline_external_table, whose
+                                    * rows are on the network: running it fails; else NULL */
     kq_expr *predicate;      /* WHERE */
     kq_expr **exprs;         /* PROJECT: one per output column; SUMMARIZE: keys */
     bool keeps_input_columns; /* PROJECT of extend, project-away, -rename, -reorder: unnamed input columns stay */
@@ -296,6 +298,7 @@ typedef struct kq_query {
     int nslots;              /* value-set slots used by list operators */
     const char **tables;     /* distinct table names the query reads */
     size_t ntables;
+    bool scalar_result;      /* the query is a scalar expression; root returns it as print_0 */
 } kq_query;
 
 #endif
