@@ -1,11 +1,11 @@
 /*
  * H3 grid traversal: geo_h3cell_neighbors, geo_h3cell_rings and
  * geo_polygon_to_h3cells. Moving one step from a cell rewrites its digits
- * from the finest resolution up, carrying into the base cell when a step
- * leaves the base cell; the tables below give each base cell's neighbor in
- * each direction and the turns into that neighbor's lattice (published
- * constants of Uber's H3 library, version 4; 127 and -1 mark the deleted K
- * direction of a pentagon). Rings follow H3's order: a spiral that starts
+ * from the finest resolution up, and carries into the base cell when the step
+ * leaves the base cell. The tables below give each base cell's neighbor in
+ * each direction and the turns into that neighbor's lattice. They are
+ * published constants of Uber's H3 library (versions 3 and 4), where 127 and -1 mark
+ * the deleted K direction of a pentagon. Rings follow H3's order: a spiral that starts
  * with the neighbor in direction I, or, when the spiral meets a pentagon, a
  * search whose order follows a hash of the cell indexes.
  */
@@ -374,7 +374,17 @@ typedef struct disk {
     uint64_t *cells;
     int *distances;
     uint32_t count, capacity;
+    /* Calls of the depth-first search left before it gives way to the breadth-first one. */
+    uint32_t budget;
 } disk;
+
+/*
+ * Calls of the depth-first search allowed for one disk. H3's search revisits a cell each time it
+ * finds a shorter path. Around a pentagon it makes about 1.6 k calls per cell of a disk of
+ * distance k (measured for k 5 to 60), so about 5 k^3 calls in all. At distance 142 and
+ * resolution 15 that took over a minute, and this budget covers distances up to about 35.
+ */
+#define SEARCH_CALL_BUDGET 250000
 
 static uint32_t disk_size(int k)
 {
@@ -410,24 +420,68 @@ static bool disk_spiral(uint64_t origin, int k, disk *out)
     return true;
 }
 
-/* Depth-first search over a hash table keyed by cell index modulo the table size, revisiting a
- * cell when it is reached by a shorter path. */
-static void disk_search(uint64_t cell, int k, int distance, disk *table)
+/* The slot of a cell in the hash table keyed by cell index modulo the table size, as H3 keys it. */
+static uint32_t disk_slot(const disk *table, uint64_t cell)
 {
     uint32_t slot = (uint32_t)(cell % table->capacity);
     while (table->cells[slot] != 0 && table->cells[slot] != cell)
         slot = (slot + 1) % table->capacity;
+    return slot;
+}
+
+/* H3's depth-first search, revisiting a cell when a shorter path reaches it; false when it runs
+ * out of budget. */
+static bool disk_search(uint64_t cell, int k, int distance, disk *table)
+{
+    if (table->budget == 0)
+        return false;
+    table->budget--;
+    uint32_t slot = disk_slot(table, cell);
     if (table->cells[slot] == cell && table->distances[slot] <= distance)
-        return;
+        return true;
     table->cells[slot] = cell;
     table->distances[slot] = distance;
     if (distance >= k)
-        return;
+        return true;
     for (int side = 0; side < 6; side++) {
         int rotations = 0;
         uint64_t next = neighbor_rotations(cell, ring_sides[side], &rotations);
-        if (next != 0)
-            disk_search(next, k, distance + 1, table);
+        if (next != 0 && !disk_search(next, k, distance + 1, table))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * A breadth-first search into the same hash table: the same cells and distances as H3's search
+ * in one visit per cell.
+ * NOTE: cells that collide in the table may then sit in other slots than H3 would give them, so
+ * the order within a ring can differ from H3's for large rings around a pentagon.
+ */
+static void disk_breadth_first(kq_arena *arena, uint64_t origin, int k, disk *table)
+{
+    uint64_t *queue = kq_arena_alloc(arena, table->capacity * sizeof *queue);
+    uint32_t head = 0, tail = 0;
+    table->cells[disk_slot(table, origin)] = origin;
+    table->distances[disk_slot(table, origin)] = 0;
+    queue[tail++] = origin;
+    while (head < tail) {
+        uint64_t cell = queue[head++];
+        int distance = table->distances[disk_slot(table, cell)];
+        if (distance >= k)
+            continue;
+        for (int side = 0; side < 6; side++) {
+            int rotations = 0;
+            uint64_t next = neighbor_rotations(cell, ring_sides[side], &rotations);
+            if (next == 0)
+                continue;
+            uint32_t slot = disk_slot(table, next);
+            if (table->cells[slot] == next || tail >= table->capacity)
+                continue;
+            table->cells[slot] = next;
+            table->distances[slot] = distance + 1;
+            queue[tail++] = next;
+        }
     }
 }
 
@@ -439,7 +493,11 @@ static void disk_fill(kq_arena *arena, uint64_t origin, int k, disk *out)
     if (disk_spiral(origin, k, out))
         return;
     memset(out->cells, 0, out->capacity * sizeof *out->cells);
-    disk_search(origin, k, 0, out);
+    out->budget = SEARCH_CALL_BUDGET;
+    if (!disk_search(origin, k, 0, out)) {
+        memset(out->cells, 0, out->capacity * sizeof *out->cells);
+        disk_breadth_first(arena, origin, k, out);
+    }
     uint32_t kept = 0;
     for (uint32_t slot = 0; slot < out->capacity; slot++) {
         if (out->cells[slot] == 0)
@@ -474,7 +532,7 @@ kq_value kq_geo_h3cell_neighbors(kq_eval_ctx *ctx, const kq_value *args, int arg
     return kq_dynamic(out);
 }
 
-/* An array of rings 0 to distance; ring d holds the cells d steps away, in H3's order. */
+/* An array of rings 0 to distance, where ring d contains the cells d steps away in H3's order. */
 kq_value kq_geo_h3cell_rings(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     (void)argc;
@@ -503,7 +561,7 @@ kq_value kq_geo_h3cell_rings(kq_eval_ctx *ctx, const kq_value *args, int argc)
 
 /* ---- polygon covers ---- */
 
-/* A hash set of cell indexes that also keeps the order of insertion. */
+/* A hash set of cell indexes with open addressing. */
 typedef struct cell_set {
     uint64_t *slots;
     uint32_t capacity, count;

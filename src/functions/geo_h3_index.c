@@ -7,16 +7,15 @@
  * cells on the faces, 12 of them pentagons on the icosahedron's vertices.
  *
  * Written for kqlite because Debian (bookworm) packages no H3 library (see
- * docs/geo.md). The tables below are the published constants of Uber's H3
- * reference library (version 4): face centers, the azimuth of each face's
- * i axis, the face adjacency, the base cell on each resolution 0 lattice
- * position and each base cell's home face.
+ * docs/geo.md). The tables below are published constants of Uber's H3 library,
+ * the same in its versions 3 and 4. They give the face centers, the azimuth of each face's i axis,
+ * the face adjacency, the base cell at each resolution 0 lattice position and
+ * each base cell's home face.
  */
 #include "functions/geo_h3.h"
 
 #include <float.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #define FACE_COUNT 20
@@ -111,9 +110,9 @@ static const face_orientation face_neighbors[FACE_COUNT][4] = {
     {{19, {0, 0, 0}, 0}, {15, {2, 0, 2}, 1}, {18, {2, 2, 0}, 5}, {14, {0, 2, 2}, 3}},
 };
 
-/* The base cell at each resolution 0 lattice position (i, j, k from 0 to 2, flattened as
- * 9 i + 3 j + k) of each face, and the 60-degree counterclockwise turns from the face's
- * lattice into the base cell's. */
+/* The base cell at each resolution 0 lattice position of each face, with the 60-degree
+ * counterclockwise turns from the face's lattice into the base cell's. Positions have i, j and
+ * k from 0 to 2 and are flattened as 9 i + 3 j + k. */
 static const unsigned char face_ijk_base_cells[20][27][2] = {
     /* face 0 */ {{16,0}, {18,0}, {24,0}, {33,0}, {30,0}, {32,3}, {49,1}, {48,3}, {50,3}, {8,0}, {5,5}, {10,5}, {22,0}, {16,0}, {18,0}, {41,1}, {33,0}, {30,0}, {4,0}, {0,5}, {2,5}, {15,1}, {8,0}, {5,5}, {31,1}, {22,0}, {16,0}},
     /* face 1 */ {{2,0}, {6,0}, {14,0}, {10,0}, {11,0}, {17,3}, {24,1}, {23,3}, {25,3}, {0,0}, {1,5}, {9,5}, {5,0}, {2,0}, {6,0}, {18,1}, {10,0}, {11,0}, {4,1}, {3,5}, {7,5}, {8,1}, {0,0}, {1,5}, {16,1}, {5,0}, {2,0}},
@@ -375,7 +374,11 @@ static double azimuth(double lat1, double lng1, double lat2, double lng2)
 
 static double clamp_unit(double x)
 {
-    return x > 1.0 ? 1.0 : x < -1.0 ? -1.0 : x;
+    if (x > 1.0)
+        return 1.0;
+    if (x < -1.0)
+        return -1.0;
+    return x;
 }
 
 /* The point at a distance (radians of arc) and azimuth from a start point. */
@@ -657,7 +660,7 @@ void kq_h3_to_geo(uint64_t cell, double *lat, double *lng)
 /* ---- cell boundaries ---- */
 
 /* Vertices of the cell at the lattice origin on the substrate grid, counterclockwise from the
- * i axis. A Class II cell's vertices come from an aperture 3 step and its reverse; a Class III
+ * i axis. A Class II cell's vertices come from an aperture 3 step and its reverse. A Class III
  * cell needs a further clockwise aperture 7 step to reach the next Class II grid. */
 static const kq_h3_ijk class2_vertices[6] = {{2, 1, 0}, {1, 2, 0}, {0, 2, 1}, {0, 1, 2}, {1, 0, 2}, {2, 0, 1}};
 static const kq_h3_ijk class3_vertices[6] = {{5, 4, 0}, {1, 5, 0}, {0, 5, 4}, {0, 1, 5}, {4, 0, 5}, {5, 0, 1}};
