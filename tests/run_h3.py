@@ -36,6 +36,9 @@ POLAR_TOLERANCE = 1e-6
 RING_DISTANCE = 2
 WIDE_RING_DISTANCE = 6
 COVER_COUNT = 40
+# Past about distance 35 around a pentagon kqlite switches to a breadth-first search, whose
+# rings contain the same cells as H3's but may list them in another order.
+BREADTH_FIRST_DISTANCE = 45
 
 
 def oracle_dir(kqlite):
@@ -151,6 +154,15 @@ def check_geometry(kqlite, install, cells, distance, failures):
             failures.append(f"geo_h3cell_rings({cell}, {distance}): kqlite {g['rings']}, h3-js {e['rings']}")
 
 
+def check_breadth_first_rings(kqlite, install, failures):
+    pentagon = "8f0800000000000"
+    query = f"print rings = geo_h3cell_rings('{pentagon}', {BREADTH_FIRST_DISTANCE})"
+    got = run_kqlite(kqlite, query)[0]["rings"]
+    expected = ask_oracle(install, [{"op": "cell-geometry", "cell": pentagon, "k": BREADTH_FIRST_DISTANCE}])[0]["rings"]
+    if [sorted(ring) for ring in got] != [sorted(ring) for ring in expected]:
+        failures.append(f"geo_h3cell_rings({pentagon}, {BREADTH_FIRST_DISTANCE}): other cells than h3-js")
+
+
 def random_polygons(rng):
     polygons = []
     for n in range(COVER_COUNT):
@@ -237,6 +249,7 @@ def main():
     pentagons, next_to_pentagons = pentagons_and_neighbors(install)
     check_geometry(kqlite, install, pentagons + next_to_pentagons, WIDE_RING_DISTANCE, failures)
     checked += len(pentagons) + len(next_to_pentagons)
+    check_breadth_first_rings(kqlite, install, failures)
     polygons = random_polygons(rng)
     check_covers(kqlite, install, polygons, failures)
     tokens = hostile_tokens(rng, cells, 2000)

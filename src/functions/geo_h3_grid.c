@@ -458,9 +458,11 @@ static bool disk_search(uint64_t cell, int k, int distance, disk *table)
  * NOTE: cells that collide in the table may then sit in other slots than H3 would give them, so
  * the order within a ring can differ from H3's for large rings around a pentagon.
  */
-static void disk_breadth_first(kq_arena *arena, uint64_t origin, int k, disk *table)
+static bool disk_breadth_first(uint64_t origin, int k, disk *table)
 {
-    uint64_t *queue = kq_arena_alloc(arena, table->capacity * sizeof *queue);
+    uint64_t *queue = malloc(table->capacity * sizeof *queue);
+    if (!queue)
+        return false;
     uint32_t head = 0, tail = 0;
     table->cells[disk_slot(table, origin)] = origin;
     table->distances[disk_slot(table, origin)] = 0;
@@ -483,20 +485,36 @@ static void disk_breadth_first(kq_arena *arena, uint64_t origin, int k, disk *ta
             queue[tail++] = next;
         }
     }
+    free(queue);
+    return true;
 }
 
-static void disk_fill(kq_arena *arena, uint64_t origin, int k, disk *out)
+static void disk_free(disk *table)
+{
+    free(table->cells);
+    free(table->distances);
+}
+
+/* Fills a disk in scratch memory that disk_free releases; false when memory runs out. */
+static bool disk_fill(uint64_t origin, int k, disk *out)
 {
     out->capacity = disk_size(k);
-    out->cells = kq_arena_alloc(arena, out->capacity * sizeof *out->cells);
-    out->distances = kq_arena_alloc(arena, out->capacity * sizeof *out->distances);
+    out->cells = malloc(out->capacity * sizeof *out->cells);
+    out->distances = malloc(out->capacity * sizeof *out->distances);
+    if (!out->cells || !out->distances) {
+        disk_free(out);
+        return false;
+    }
     if (disk_spiral(origin, k, out))
-        return;
+        return true;
     memset(out->cells, 0, out->capacity * sizeof *out->cells);
     out->budget = SEARCH_CALL_BUDGET;
     if (!disk_search(origin, k, 0, out)) {
         memset(out->cells, 0, out->capacity * sizeof *out->cells);
-        disk_breadth_first(arena, origin, k, out);
+        if (!disk_breadth_first(origin, k, out)) {
+            disk_free(out);
+            return false;
+        }
     }
     uint32_t kept = 0;
     for (uint32_t slot = 0; slot < out->capacity; slot++) {
@@ -506,6 +524,7 @@ static void disk_fill(kq_arena *arena, uint64_t origin, int k, disk *out)
         out->distances[kept++] = out->distances[slot];
     }
     out->count = kept;
+    return true;
 }
 
 static const kq_dyn *cell_dyn(kq_arena *arena, uint64_t cell)
@@ -523,12 +542,14 @@ kq_value kq_geo_h3cell_neighbors(kq_eval_ctx *ctx, const kq_value *args, int arg
     if (!kq_h3_cell_arg(&args[0], &cell))
         return kq_null(KQ_DYNAMIC);
     disk found;
-    disk_fill(ctx->arena, cell, 1, &found);
+    if (!disk_fill(cell, 1, &found))
+        return kq_null(KQ_DYNAMIC);
     kq_dyn *out = kq_dynfn_new_array(ctx->arena, found.count);
     out->count = 0;
     for (uint32_t n = 0; n < found.count; n++)
         if (found.distances[n] == 1)
             out->u.items[out->count++] = cell_dyn(ctx->arena, found.cells[n]);
+    disk_free(&found);
     return kq_dynamic(out);
 }
 
@@ -543,7 +564,8 @@ kq_value kq_geo_h3cell_rings(kq_eval_ctx *ctx, const kq_value *args, int argc)
     if (distance < 0 || distance > MAX_RING_DISTANCE)
         return kq_null(KQ_DYNAMIC);
     disk found;
-    disk_fill(ctx->arena, cell, (int)distance, &found);
+    if (!disk_fill(cell, (int)distance, &found))
+        return kq_null(KQ_DYNAMIC);
     kq_dyn *rings = kq_dynfn_new_array(ctx->arena, (uint32_t)distance + 1);
     for (int d = 0; d <= distance; d++) {
         uint32_t size = 0;
@@ -556,6 +578,7 @@ kq_value kq_geo_h3cell_rings(kq_eval_ctx *ctx, const kq_value *args, int argc)
                 ring->u.items[ring->count++] = cell_dyn(ctx->arena, found.cells[n]);
         rings->u.items[d] = ring;
     }
+    disk_free(&found);
     return kq_dynamic(rings);
 }
 
@@ -567,12 +590,13 @@ typedef struct cell_set {
     uint32_t capacity, count;
 } cell_set;
 
-static void set_init(kq_arena *arena, cell_set *set, uint32_t capacity)
+/* Allocates an empty set in scratch memory; false when memory runs out. */
+static bool set_init(cell_set *set, uint32_t capacity)
 {
     set->capacity = capacity;
     set->count = 0;
-    set->slots = kq_arena_alloc(arena, capacity * sizeof *set->slots);
-    memset(set->slots, 0, capacity * sizeof *set->slots);
+    set->slots = calloc(capacity, sizeof *set->slots);
+    return set->slots != NULL;
 }
 
 /* Adds a cell; false when it was already there. The caller keeps count below capacity. */
@@ -687,12 +711,69 @@ static bool cover_shape(kq_eval_ctx *ctx, const kq_value *args, int argc, kq_geo
     return !buffered.null && kq_geo_read_polygons(ctx->arena, kq_dynfn_tree(&buffered), shape);
 }
 
+/* Scratch memory of one cover: the cells along the edges, the cells whose centers were tested,
+ * the cells found (also in order) and the queue of cells whose neighbors are still to test. */
+typedef struct cover_state {
+    cell_set seeds, checked, found;
+    uint64_t *order, *frontier;
+    uint32_t frontier_count;
+} cover_state;
+
+static void cover_free(cover_state *state)
+{
+    free(state->seeds.slots);
+    free(state->checked.slots);
+    free(state->found.slots);
+    free(state->order);
+    free(state->frontier);
+}
+
+static bool cover_init(cover_state *state)
+{
+    memset(state, 0, sizeof *state);
+    bool ok = set_init(&state->seeds, 8 * MAX_COVER_CELLS) && set_init(&state->checked, 16 * MAX_COVER_CELLS) &&
+              set_init(&state->found, 2 * MAX_COVER_CELLS + 1);
+    state->order = ok ? malloc((MAX_COVER_CELLS + 1) * sizeof *state->order) : NULL;
+    state->frontier = ok ? malloc(state->seeds.capacity * sizeof *state->frontier) : NULL;
+    return state->order && state->frontier;
+}
+
+/* Spreads breadth-first from the edge cells: each queued cell's neighbors (and the cell itself)
+ * are tested once, and those whose centers are inside join the result and the queue. Returns
+ * false beyond MAX_COVER_CELLS cells or when the tested set fills. */
+static bool cover_spread(cover_state *state, const flat_shape *shape)
+{
+    for (uint32_t s = 0; s < state->seeds.capacity; s++)
+        if (state->seeds.slots[s] != 0)
+            state->frontier[state->frontier_count++] = state->seeds.slots[s];
+    for (uint32_t next = 0; next < state->frontier_count; next++) {
+        uint64_t cell = state->frontier[next];
+        for (int side = -1; side < 6; side++) {
+            int rotations = 0;
+            uint64_t candidate = side < 0 ? cell : neighbor_rotations(cell, ring_sides[side], &rotations);
+            if (candidate == 0)
+                continue;
+            if (state->checked.count >= state->checked.capacity / 2)
+                return false;
+            if (!set_add(&state->checked, candidate) || !center_inside(shape, candidate))
+                continue;
+            if (state->found.count >= MAX_COVER_CELLS)
+                return false;
+            set_add(&state->found, candidate);
+            state->order[state->found.count - 1] = candidate;
+            if (side >= 0 && state->frontier_count < state->seeds.capacity)
+                state->frontier[state->frontier_count++] = candidate;
+        }
+    }
+    return true;
+}
+
 /*
  * The cells whose centers lie inside a polygon, with its edges taken as straight lines on the
  * longitude/latitude plane (as Kusto documents). The search starts from the cells along the
  * edges and spreads to neighbors whose centers are inside.
  * NOTE: a polygon that crosses the antimeridian or contains a pole is read on the plane too, and
- * the order of the cells is not Kusto's: its order follows no rule that Kusto documents.
+ * the order of the cells is not Kusto's, which Kusto does not document.
  */
 kq_value kq_geo_polygon_to_h3cells(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
@@ -706,40 +787,18 @@ kq_value kq_geo_polygon_to_h3cells(kq_eval_ctx *ctx, const kq_value *args, int a
     flatten(ctx->arena, &polygons, &shape);
     uint64_t first = kq_h3_from_geo(shape.rings[0][0].lat * KQ_GEO_PI / 180.0,
                                     shape.rings[0][0].lng * KQ_GEO_PI / 180.0, (int)resolution);
-    cell_set seeds, checked, found;
-    set_init(ctx->arena, &seeds, 8 * MAX_COVER_CELLS);
-    if (first == 0 || !trace_edges(&shape, (int)resolution, cell_radius_degrees(first) / 3.0, &seeds))
-        return kq_null(KQ_DYNAMIC);
-    set_init(ctx->arena, &checked, 16 * MAX_COVER_CELLS);
-    set_init(ctx->arena, &found, 2 * MAX_COVER_CELLS + 1);
-    uint64_t *order = kq_arena_alloc(ctx->arena, (MAX_COVER_CELLS + 1) * sizeof *order);
-    uint64_t *frontier = kq_arena_alloc(ctx->arena, seeds.capacity * sizeof *frontier);
-    uint32_t frontier_count = 0;
-    for (uint32_t s = 0; s < seeds.capacity; s++)
-        if (seeds.slots[s] != 0)
-            frontier[frontier_count++] = seeds.slots[s];
-    /* Spread breadth-first: each pass checks the neighbors of the last pass's cells. */
-    for (uint32_t next = 0; next < frontier_count; next++) {
-        uint64_t cell = frontier[next];
-        for (int side = -1; side < 6; side++) {
-            int rotations = 0;
-            uint64_t candidate = side < 0 ? cell : neighbor_rotations(cell, ring_sides[side], &rotations);
-            if (candidate == 0 || checked.count >= checked.capacity / 2 || !set_add(&checked, candidate))
-                continue;
-            if (!center_inside(&shape, candidate))
-                continue;
-            if (found.count >= MAX_COVER_CELLS)
-                return kq_null(KQ_DYNAMIC);
-            set_add(&found, candidate);
-            order[found.count - 1] = candidate;
-            if (side >= 0 && frontier_count < seeds.capacity)
-                frontier[frontier_count++] = candidate;
-        }
+    cover_state state;
+    bool ok = first != 0 && cover_init(&state);
+    ok = ok && trace_edges(&shape, (int)resolution, cell_radius_degrees(first) / 3.0, &state.seeds);
+    ok = ok && cover_spread(&state, &shape);
+    kq_value result = kq_null(KQ_DYNAMIC);
+    if (ok) {
+        kq_dyn *out = kq_dynfn_new_array(ctx->arena, state.found.count);
+        for (uint32_t n = 0; n < state.found.count; n++)
+            out->u.items[n] = cell_dyn(ctx->arena, state.order[n]);
+        result = kq_dynamic(out);
     }
-    if (checked.count >= checked.capacity / 2)
-        return kq_null(KQ_DYNAMIC);
-    kq_dyn *out = kq_dynfn_new_array(ctx->arena, found.count);
-    for (uint32_t n = 0; n < found.count; n++)
-        out->u.items[n] = cell_dyn(ctx->arena, order[n]);
-    return kq_dynamic(out);
+    if (first != 0)
+        cover_free(&state);
+    return result;
 }
