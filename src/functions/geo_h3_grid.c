@@ -369,6 +369,35 @@ static uint64_t neighbor_rotations(uint64_t cell, int direction, int *rotations)
     return cell;
 }
 
+/* A hash set of cell indexes with open addressing. */
+typedef struct cell_set {
+    uint64_t *slots;
+    uint32_t capacity, count;
+} cell_set;
+
+/* Allocates an empty set in scratch memory; false when memory runs out. */
+static bool set_init(cell_set *set, uint32_t capacity)
+{
+    set->capacity = capacity;
+    set->count = 0;
+    set->slots = calloc(capacity, sizeof *set->slots);
+    return set->slots != NULL;
+}
+
+/* Adds a cell; false when it was already there. The caller keeps count below capacity. */
+static bool set_add(cell_set *set, uint64_t cell)
+{
+    uint32_t slot = (uint32_t)((cell * UINT64_C(0x9e3779b97f4a7c15)) >> 40) % set->capacity;
+    while (set->slots[slot] != 0) {
+        if (set->slots[slot] == cell)
+            return false;
+        slot = (slot + 1) % set->capacity;
+    }
+    set->slots[slot] = cell;
+    set->count++;
+    return true;
+}
+
 /* Cells within a distance of an origin with their distances, in H3's order. */
 typedef struct disk {
     uint64_t *cells;
@@ -453,40 +482,46 @@ static bool disk_search(uint64_t cell, int k, int distance, disk *table)
 }
 
 /*
- * A breadth-first search into the same hash table: the same cells and distances as H3's search
- * in one visit per cell.
- * NOTE: cells that collide in the table may then sit in other slots than H3 would give them, so
- * the order within a ring can differ from H3's for large rings around a pentagon.
+ * A breadth-first search that fills the disk with the same cells and distances as H3's search,
+ * in the order it finds them, with one visit per cell. It tracks visited cells in a sparse set
+ * of its own, because H3's table is nearly full and its lookups probe long runs.
+ * NOTE: H3 orders the cells of a ring by their slots in its table, so for large rings around a
+ * pentagon the order within a ring differs from H3's.
  */
 static bool disk_breadth_first(uint64_t origin, int k, disk *table)
 {
+    cell_set visited;
     uint64_t *queue = malloc(table->capacity * sizeof *queue);
-    if (!queue)
-        return false;
+    int *queue_distances = malloc(table->capacity * sizeof *queue_distances);
+    bool ok = queue && queue_distances && set_init(&visited, 4 * table->capacity);
     uint32_t head = 0, tail = 0;
-    table->cells[disk_slot(table, origin)] = origin;
-    table->distances[disk_slot(table, origin)] = 0;
-    queue[tail++] = origin;
-    while (head < tail) {
-        uint64_t cell = queue[head++];
-        int distance = table->distances[disk_slot(table, cell)];
-        if (distance >= k)
-            continue;
-        for (int side = 0; side < 6; side++) {
+    if (ok) {
+        set_add(&visited, origin);
+        queue[tail] = origin;
+        queue_distances[tail++] = 0;
+    }
+    while (ok && head < tail) {
+        uint64_t cell = queue[head];
+        int distance = queue_distances[head++];
+        for (int side = 0; side < 6 && distance < k; side++) {
             int rotations = 0;
             uint64_t next = neighbor_rotations(cell, ring_sides[side], &rotations);
-            if (next == 0)
+            if (next == 0 || tail >= table->capacity || !set_add(&visited, next))
                 continue;
-            uint32_t slot = disk_slot(table, next);
-            if (table->cells[slot] == next || tail >= table->capacity)
-                continue;
-            table->cells[slot] = next;
-            table->distances[slot] = distance + 1;
-            queue[tail++] = next;
+            queue[tail] = next;
+            queue_distances[tail++] = distance + 1;
         }
     }
+    for (uint32_t n = 0; ok && n < tail; n++) {
+        table->cells[n] = queue[n];
+        table->distances[n] = queue_distances[n];
+    }
+    table->count = tail;
+    if (ok)
+        free(visited.slots);
     free(queue);
-    return true;
+    free(queue_distances);
+    return ok;
 }
 
 static void disk_free(disk *table)
@@ -510,11 +545,10 @@ static bool disk_fill(uint64_t origin, int k, disk *out)
     memset(out->cells, 0, out->capacity * sizeof *out->cells);
     out->budget = SEARCH_CALL_BUDGET;
     if (!disk_search(origin, k, 0, out)) {
-        memset(out->cells, 0, out->capacity * sizeof *out->cells);
-        if (!disk_breadth_first(origin, k, out)) {
-            disk_free(out);
-            return false;
-        }
+        if (disk_breadth_first(origin, k, out))
+            return true;
+        disk_free(out);
+        return false;
     }
     uint32_t kept = 0;
     for (uint32_t slot = 0; slot < out->capacity; slot++) {
@@ -583,35 +617,6 @@ kq_value kq_geo_h3cell_rings(kq_eval_ctx *ctx, const kq_value *args, int argc)
 }
 
 /* ---- polygon covers ---- */
-
-/* A hash set of cell indexes with open addressing. */
-typedef struct cell_set {
-    uint64_t *slots;
-    uint32_t capacity, count;
-} cell_set;
-
-/* Allocates an empty set in scratch memory; false when memory runs out. */
-static bool set_init(cell_set *set, uint32_t capacity)
-{
-    set->capacity = capacity;
-    set->count = 0;
-    set->slots = calloc(capacity, sizeof *set->slots);
-    return set->slots != NULL;
-}
-
-/* Adds a cell; false when it was already there. The caller keeps count below capacity. */
-static bool set_add(cell_set *set, uint64_t cell)
-{
-    uint32_t slot = (uint32_t)((cell * UINT64_C(0x9e3779b97f4a7c15)) >> 40) % set->capacity;
-    while (set->slots[slot] != 0) {
-        if (set->slots[slot] == cell)
-            return false;
-        slot = (slot + 1) % set->capacity;
-    }
-    set->slots[slot] = cell;
-    set->count++;
-    return true;
-}
 
 /* A polygon's rings as longitude/latitude vertices in degrees, tested as straight lines on the
  * longitude/latitude plane. */

@@ -734,8 +734,14 @@ typedef struct boundary {
     int count;
 } boundary;
 
+/* The most vertices a cell has, those of a Class III pentagon: 5 corners and 5 face edge
+ * crossings. The check guards the caller's arrays should another cell ever produce more. */
+#define MAX_BOUNDARY_VERTICES 10
+
 static void boundary_add(boundary *out, const double point[2], int face, int resolution)
 {
+    if (out->count >= MAX_BOUNDARY_VERTICES)
+        return;
     face_plane_to_geo(point[0], point[1], face, resolution, true, &out->lat[out->count], &out->lng[out->count]);
     out->count++;
 }
