@@ -45,6 +45,9 @@ record "loading only the columns queries read changes no result (tests/run_pushd
 python3 tests/run_hostile.py "$kqlite"
 record "hostile input: no crash, bounded memory, every record accounted for (tests/run_hostile.py)" $?
 
+python3 tests/run_h3.py "$kqlite"
+record "H3 cells, boundaries, rings and covers match h3-js (tests/run_h3.py)" $?
+
 if [ -d "$root/../shared" ]; then
     python3 tests/run_shared.py "$kqlite" "$root/../shared"
     record "checks over ../shared" $?

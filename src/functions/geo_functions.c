@@ -41,6 +41,12 @@ BIND(bind_point_to_cell, "nni", "this geo function", KQ_STRING)
 BIND(bind_h3cell_level, "s", "geo_h3cell_level", KQ_INT)
 BIND(bind_h3cell_parent, "si", "geo_h3cell_parent", KQ_STRING)
 BIND(bind_h3cell_children, "si", "geo_h3cell_children", KQ_DYNAMIC)
+BIND(bind_h3cell_rings, "si", "geo_h3cell_rings", KQ_DYNAMIC)
+BIND(bind_point_to_h3cell, "nni", "geo_point_to_h3cell", KQ_STRING)
+BIND(bind_h3cell_to_central_point, "s", "geo_h3cell_to_central_point", KQ_DYNAMIC)
+BIND(bind_h3cell_to_polygon, "s", "geo_h3cell_to_polygon", KQ_DYNAMIC)
+BIND(bind_h3cell_neighbors, "s", "geo_h3cell_neighbors", KQ_DYNAMIC)
+BIND(bind_polygon_to_h3cells, "din", "geo_polygon_to_h3cells", KQ_DYNAMIC)
 BIND(bind_simplify, "dn", "this geo function", KQ_DYNAMIC)
 BIND(bind_point_buffer, "nnnn", "geo_point_buffer", KQ_DYNAMIC)
 BIND(bind_shape_buffer, "dnn", "this geo function", KQ_DYNAMIC)
@@ -545,6 +551,21 @@ const kq_function kq_geo_functions[] = {
     FN("geo_h3cell_children", 1, 2, bind_h3cell_children, kq_geo_h3cell_children,
        "geo_h3cell_children(h3cell[, resolution]) -> dynamic",
        "The H3 cell's descendants at resolution (1..15, at most 5 finer, default one finer)."),
+    FN("geo_point_to_h3cell", 2, 3, bind_point_to_h3cell, kq_geo_point_to_h3cell,
+       "geo_point_to_h3cell(lng, lat[, resolution]) -> string",
+       "Index of the H3 cell at resolution (0..15, default 6) that contains the point; empty when invalid."),
+    FN("geo_h3cell_to_central_point", 1, 1, bind_h3cell_to_central_point, kq_geo_h3cell_to_central_point,
+       "geo_h3cell_to_central_point(h3cell) -> dynamic", "Center of an H3 cell as a GeoJSON Point."),
+    FN("geo_h3cell_to_polygon", 1, 1, bind_h3cell_to_polygon, kq_geo_h3cell_to_polygon,
+       "geo_h3cell_to_polygon(h3cell) -> dynamic", "An H3 cell as a GeoJSON Polygon."),
+    FN("geo_h3cell_neighbors", 1, 1, bind_h3cell_neighbors, kq_geo_h3cell_neighbors,
+       "geo_h3cell_neighbors(h3cell) -> dynamic", "The 6 H3 cells (5 for a pentagon) that share an edge with a cell."),
+    FN("geo_h3cell_rings", 2, 2, bind_h3cell_rings, kq_geo_h3cell_rings,
+       "geo_h3cell_rings(h3cell, distance) -> dynamic",
+       "Arrays of the H3 cells 0 to distance (0..142) steps from a cell, one array per distance."),
+    FN("geo_polygon_to_h3cells", 1, 3, bind_polygon_to_h3cells, kq_geo_polygon_to_h3cells,
+       "geo_polygon_to_h3cells(polygon[, resolution[, radius]]) -> dynamic",
+       "H3 cells at resolution (0..15, default 6) whose centers lie in the polygon grown by radius meters; null beyond 61,680 cells."),
     FN("geo_point_buffer", 3, 4, bind_point_buffer, kq_geo_point_buffer,
        "geo_point_buffer(lng, lat, radius[, tolerance]) -> dynamic",
        "Polygon containing every point within radius meters (> 0) of the point, within tolerance meters (default 10)."),

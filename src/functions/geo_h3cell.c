@@ -7,12 +7,10 @@
  * cell's resolution and 7 after it. Twelve base cells are pentagons, whose cells have no
  * child in direction 1 (the deleted K axis).
  *
- * The functions that need cell geometry (geo_point_to_h3cell and the
- * polygon, center, ring and neighbor functions) are not implemented: they
- * need the H3 library's icosahedron and base cell tables, and Debian has no
- * package of the H3 library.
+ * The functions that need cell geometry are in geo_h3_index.c (points,
+ * centers, boundaries) and geo_h3_grid.c (neighbors, rings, polygon covers).
  */
-#include "functions/geo_internal.h"
+#include "functions/geo_h3.h"
 #include "functions/dynamic_internal.h"
 
 #include <stdio.h>
@@ -25,34 +23,34 @@
 
 static const int pentagon_base_cells[] = {4, 14, 24, 38, 49, 58, 63, 72, 83, 97, 107, 117};
 
-static int cell_resolution(uint64_t cell)
+int kq_h3_resolution(uint64_t cell)
 {
     return (int)((cell >> 52) & 15);
 }
 
-static int cell_base(uint64_t cell)
+int kq_h3_base_cell(uint64_t cell)
 {
     return (int)((cell >> 45) & 127);
 }
 
 /* The digit of the cell at resolution 1 to 15. */
-static int cell_digit(uint64_t cell, int resolution)
+int kq_h3_digit(uint64_t cell, int resolution)
 {
     return (int)((cell >> (3 * (MAX_RESOLUTION - resolution))) & 7);
 }
 
-static uint64_t set_digit(uint64_t cell, int resolution, int digit)
+uint64_t kq_h3_set_digit(uint64_t cell, int resolution, int digit)
 {
     int shift = 3 * (MAX_RESOLUTION - resolution);
     return (cell & ~(UINT64_C(7) << shift)) | ((uint64_t)digit << shift);
 }
 
-static uint64_t set_resolution(uint64_t cell, int resolution)
+uint64_t kq_h3_set_resolution(uint64_t cell, int resolution)
 {
     return (cell & ~(UINT64_C(15) << 52)) | ((uint64_t)resolution << 52);
 }
 
-static bool base_is_pentagon(int base)
+bool kq_h3_base_is_pentagon(int base)
 {
     for (size_t i = 0; i < sizeof pentagon_base_cells / sizeof pentagon_base_cells[0]; i++)
         if (pentagon_base_cells[i] == base)
@@ -60,16 +58,16 @@ static bool base_is_pentagon(int base)
     return false;
 }
 
-static bool cell_valid(uint64_t cell)
+bool kq_h3_cell_valid(uint64_t cell)
 {
     if ((cell >> 63) != 0 || ((cell >> 59) & 15) != 1 || ((cell >> 56) & 7) != 0)
         return false;
-    if (cell_base(cell) >= BASE_CELL_COUNT)
+    if (kq_h3_base_cell(cell) >= BASE_CELL_COUNT)
         return false;
-    int resolution = cell_resolution(cell);
-    bool pentagon = base_is_pentagon(cell_base(cell)), leading_zeros = true;
+    int resolution = kq_h3_resolution(cell);
+    bool pentagon = kq_h3_base_is_pentagon(kq_h3_base_cell(cell)), leading_zeros = true;
     for (int r = 1; r <= MAX_RESOLUTION; r++) {
-        int digit = cell_digit(cell, r);
+        int digit = kq_h3_digit(cell, r);
         if (r > resolution) {
             if (digit != 7)
                 return false;
@@ -83,13 +81,13 @@ static bool cell_valid(uint64_t cell)
     return true;
 }
 
-static bool cell_arg(const kq_value *v, uint64_t *cell)
+bool kq_h3_cell_arg(const kq_value *v, uint64_t *cell)
 {
     kq_str token;
-    return !v->null && kq_dynfn_string_arg(v, &token) && kq_geo_parse_hex(token, cell) && cell_valid(*cell);
+    return !v->null && kq_dynfn_string_arg(v, &token) && kq_geo_parse_hex(token, cell) && kq_h3_cell_valid(*cell);
 }
 
-static void cell_to_token(uint64_t cell, char text[17])
+void kq_h3_token(uint64_t cell, char text[17])
 {
     snprintf(text, 17, "%llx", (unsigned long long)cell);
 }
@@ -97,9 +95,9 @@ static void cell_to_token(uint64_t cell, char text[17])
 /* The ancestor of a valid cell at a resolution no finer than the cell's own. */
 static uint64_t cell_parent(uint64_t cell, int resolution)
 {
-    for (int r = resolution + 1; r <= cell_resolution(cell); r++)
-        cell = set_digit(cell, r, 7);
-    return set_resolution(cell, resolution);
+    for (int r = resolution + 1; r <= kq_h3_resolution(cell); r++)
+        cell = kq_h3_set_digit(cell, r, 7);
+    return kq_h3_set_resolution(cell, resolution);
 }
 
 kq_value kq_geo_h3cell_level(kq_eval_ctx *ctx, const kq_value *args, int argc)
@@ -107,23 +105,23 @@ kq_value kq_geo_h3cell_level(kq_eval_ctx *ctx, const kq_value *args, int argc)
     (void)ctx;
     (void)argc;
     uint64_t cell;
-    if (!cell_arg(&args[0], &cell))
+    if (!kq_h3_cell_arg(&args[0], &cell))
         return kq_null(KQ_INT);
-    return kq_int(cell_resolution(cell));
+    return kq_int(kq_h3_resolution(cell));
 }
 
 kq_value kq_geo_h3cell_parent(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     uint64_t cell;
-    if (!cell_arg(&args[0], &cell))
+    if (!kq_h3_cell_arg(&args[0], &cell))
         return kq_string("", 0);
-    int64_t resolution = cell_resolution(cell) - 1;
+    int64_t resolution = kq_h3_resolution(cell) - 1;
     if (argc > 1 && !kq_dynfn_int_arg(&args[1], &resolution))
         return kq_string("", 0);
-    if (resolution < 0 || resolution > MAX_RESOLUTION - 1 || resolution > cell_resolution(cell))
+    if (resolution < 0 || resolution > MAX_RESOLUTION - 1 || resolution > kq_h3_resolution(cell))
         return kq_string("", 0);
     char text[17];
-    cell_to_token(cell_parent(cell, (int)resolution), text);
+    kq_h3_token(cell_parent(cell, (int)resolution), text);
     return kq_string(kq_arena_strdup(ctx->arena, text), strlen(text));
 }
 
@@ -131,7 +129,7 @@ kq_value kq_geo_h3cell_parent(kq_eval_ctx *ctx, const kq_value *args, int argc)
 static bool digits_all_zero(uint64_t cell, int resolution)
 {
     for (int r = 1; r <= resolution; r++)
-        if (cell_digit(cell, r) != 0)
+        if (kq_h3_digit(cell, r) != 0)
             return false;
     return true;
 }
@@ -141,15 +139,15 @@ static void append_children(kq_arena *arena, kq_dyn *out, uint64_t cell, int res
 {
     if (resolution == target) {
         char text[17];
-        cell_to_token(cell, text);
+        kq_h3_token(cell, text);
         out->u.items[out->count++] = kq_geo_string_dyn(arena, text);
         return;
     }
-    bool pentagon = base_is_pentagon(cell_base(cell)) && digits_all_zero(cell, resolution);
+    bool pentagon = kq_h3_base_is_pentagon(kq_h3_base_cell(cell)) && digits_all_zero(cell, resolution);
     for (int digit = 0; digit < 7; digit++) {
         if (pentagon && digit == 1)
             continue;
-        uint64_t child = set_resolution(set_digit(cell, resolution + 1, digit), resolution + 1);
+        uint64_t child = kq_h3_set_resolution(kq_h3_set_digit(cell, resolution + 1, digit), resolution + 1);
         append_children(arena, out, child, resolution + 1, target);
     }
 }
@@ -157,9 +155,9 @@ static void append_children(kq_arena *arena, kq_dyn *out, uint64_t cell, int res
 kq_value kq_geo_h3cell_children(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     uint64_t cell;
-    if (!cell_arg(&args[0], &cell))
+    if (!kq_h3_cell_arg(&args[0], &cell))
         return kq_null(KQ_DYNAMIC);
-    int level = cell_resolution(cell);
+    int level = kq_h3_resolution(cell);
     int64_t resolution = level + 1;
     if (argc > 1 && !kq_dynfn_int_arg(&args[1], &resolution))
         return kq_null(KQ_DYNAMIC);

@@ -171,6 +171,12 @@ kq_value kq_geo_polygon_to_s2cells(kq_eval_ctx *ctx, const kq_value *args, int a
 kq_value kq_geo_h3cell_level(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_h3cell_parent(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_h3cell_children(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_point_to_h3cell(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_h3cell_to_central_point(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_h3cell_to_polygon(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_h3cell_neighbors(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_h3cell_rings(kq_eval_ctx *ctx, const kq_value *args, int argc);
+kq_value kq_geo_polygon_to_h3cells(kq_eval_ctx *ctx, const kq_value *args, int argc);
 
 kq_value kq_geo_line_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
 kq_value kq_geo_polygon_simplify(kq_eval_ctx *ctx, const kq_value *args, int argc);
