@@ -7,21 +7,62 @@
 typedef struct scan_state {
     const kq_table *table;
     size_t next_batch;
+    /* The where clause right after the scan (kq_scan_skip_unless), or NULL. */
+    const kq_expr *predicate;
+    kq_arena *scratch;
 } scan_state;
 
+/*
+ * Returns the next batch. Batches of an on-disk store are read here, except
+ * those the following where clause rejects from their term filters and time
+ * ranges alone: those are skipped unread.
+ */
 static kq_batch *scan_next(kq_op *op)
 {
     scan_state *state = op->state;
-    if (!state->table || state->next_batch >= state->table->nbatches)
-        return NULL;
-    kq_batch *batch = state->table->batches[state->next_batch++];
-    kq_batch_retain(batch);
-    return batch;
+    while (state->table && state->next_batch < state->table->nbatches) {
+        kq_batch *batch = state->table->batches[state->next_batch++];
+        if (!batch->loader) {
+            kq_batch_retain(batch);
+            return batch;
+        }
+        if (state->predicate) {
+            kq_arena_reset(state->scratch);
+            if (kq_batch_verdict(op->run, state->predicate, batch, state->scratch) == KQ_VERDICT_NONE)
+                continue;
+        }
+        char error[512];
+        if (!kq_batch_load(batch, error, sizeof error)) {
+            kq_run_fail(op->run, "%s", error);
+            return NULL;
+        }
+        kq_batch_retain(batch);
+        return batch;
+    }
+    return NULL;
 }
 
 static void free_state(kq_op *op)
 {
     free(op->state);
+}
+
+static void free_scan_state(kq_op *op)
+{
+    scan_state *state = op->state;
+    if (state->scratch)
+        kq_arena_free(state->scratch);
+    free(state);
+}
+
+void kq_scan_skip_unless(kq_op *scan, const kq_expr *predicate)
+{
+    if (scan->next != scan_next)
+        return;
+    scan_state *state = scan->state;
+    state->predicate = predicate;
+    if (!state->scratch)
+        state->scratch = kq_arena_new(64 * 1024);
 }
 
 kq_op *kq_op_scan(kq_run *run, const kq_plan *plan)
@@ -34,7 +75,7 @@ kq_op *kq_op_scan(kq_run *run, const kq_plan *plan)
         kq_run_fail(run, "table %s changed after the query was compiled", name);
     op->state = state;
     op->next = scan_next;
-    op->close = free_state;
+    op->close = free_scan_state;
     return op;
 }
 

@@ -67,6 +67,8 @@ kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input)
     /* Window functions carry state from row to row, so every batch must be evaluated. */
     if (kq_expr_has_window(plan->predicate))
         state->every_row = true;
+    if (!state->every_row)
+        kq_scan_skip_unless(input, plan->predicate);
     op->state = state;
     op->next = where_next;
     op->close = where_close;

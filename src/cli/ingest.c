@@ -1,0 +1,125 @@
+/* kqlite ingest: load DATA and append its tables to an on-disk store (src/store). */
+#include "cli/cli.h"
+#include "base/util.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_help(FILE *out)
+{
+    fputs("Usage: kqlite ingest [--timezone ZONE] [-q] DATA... -o STORE\n"
+          "\n"
+          "Loads DATA (as query and hunt do, with every column) and appends its tables to\n"
+          "the store folder STORE, creating it when it does not exist. Then\n"
+          "'kqlite hunt --store STORE' and 'kqlite query --store STORE' read the store in\n"
+          "place of the files: only the columns and blocks a query needs are read.\n"
+          "\n"
+          "A file whose size and CRC-32 match a file already in the store is skipped\n"
+          "(reported as 'already in the store'), so ingesting the same export twice does\n"
+          "not duplicate its rows. A file that grew since it was ingested is a new file:\n"
+          "all of its rows are added again.\n"
+          "\n"
+          "Options:\n"
+          "  -o, --output STORE    the store folder (required)\n"
+          "  --timezone ZONE       zone of datetimes written without one (default UTC)\n"
+          "  -q, --quiet           no per-file load report on stderr\n"
+          "\n"
+          "'kqlite tables --store STORE' lists what a store holds.\n",
+          out);
+}
+
+/* Loads the data and writes it; returns the exit status. */
+static int ingest(const char *store, char **data, int ndata, const char *timezone, bool quiet)
+{
+    char *error = NULL;
+    kq_store_file_check *check = kq_store_ingest_begin(store, &error);
+    if (!check) {
+        fprintf(stderr, "kqlite ingest: %s\n", error);
+        free(error);
+        return KQ_EXIT_FAILED;
+    }
+    kq_catalog *catalog = kq_catalog_new();
+    kq_load_options options = {.timezone = timezone, .file_check = kq_store_check_file, .file_check_user = check};
+    kq_load_report report;
+    kq_load_report_init(&report);
+    bool ok = true;
+    for (int i = 0; i < ndata; i++)
+        if (kq_load_data_argument(catalog, data[i], &options, &report) != 0)
+            ok = false;
+    kq_catalog_finish(catalog);
+    uint64_t rows = 0;
+    for (size_t i = 0; i < report.count; i++) {
+        const kq_file_report *file = &report.files[i];
+        rows += file->records_loaded;
+        if (quiet && !file->error)
+            continue;
+        fprintf(stderr, "kqlite ingest: %s: ", file->path);
+        if (file->error)
+            fprintf(stderr, "error: %s\n", file->error);
+        else if (file->skipped)
+            fprintf(stderr, "skipped: %s\n", file->skipped);
+        else
+            fprintf(stderr, "%s -> %s: %llu loaded, %llu skipped\n", file->format ? file->format : "?",
+                    file->tables ? file->tables : "(no table)", (unsigned long long)file->records_loaded,
+                    (unsigned long long)file->records_skipped);
+    }
+    if (!ok) {
+        fprintf(stderr, "kqlite ingest: %s is unchanged because an input failed (see above)\n", store);
+        kq_store_ingest_abort(check);
+    } else if (!kq_store_ingest_finish(check, catalog, &report, &error)) {
+        fprintf(stderr, "kqlite ingest: %s; %s is unchanged\n", error, store);
+        free(error);
+        ok = false;
+    } else if (!quiet) {
+        fprintf(stderr, "kqlite ingest: %llu rows added to %s\n", (unsigned long long)rows, store);
+    }
+    kq_load_report_free(&report);
+    kq_catalog_free(catalog);
+    return ok ? KQ_EXIT_OK : KQ_EXIT_FAILED;
+}
+
+int kq_cmd_ingest(int argc, char **argv)
+{
+    const char *store = NULL, *timezone = NULL;
+    bool quiet = false;
+    char **data = kq_xcalloc((size_t)argc + 1, sizeof(char *));
+    int ndata = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help(stdout);
+            free(data);
+            return KQ_EXIT_OK;
+        }
+        if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 || strcmp(arg, "--timezone") == 0) {
+            if (i + 1 >= argc) {
+                kq_cli_usage_error("ingest", "%s needs a value", arg);
+                free(data);
+                return KQ_EXIT_USAGE;
+            }
+            *(strcmp(arg, "--timezone") == 0 ? &timezone : &store) = argv[++i];
+        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            quiet = true;
+        } else if (arg[0] == '-' && arg[1] == '-') {
+            kq_cli_usage_error("ingest", "unknown option '%s'", arg);
+            free(data);
+            return KQ_EXIT_USAGE;
+        } else {
+            data[ndata++] = (char *)arg;
+        }
+    }
+    int status = KQ_EXIT_USAGE;
+    if (!store || !*store)
+        kq_cli_usage_error("ingest", "missing -o STORE: the store folder to write");
+    else if (ndata == 0)
+        kq_cli_usage_error("ingest", "missing DATA: give log files or folders to ingest");
+    else if (timezone && !kq_timezone_valid(timezone))
+        kq_cli_usage_error("ingest", "--timezone needs a zone such as UTC, Europe/Berlin or +02:00, got '%s'",
+                           timezone);
+    else
+        status = ingest(store, data, ndata, timezone, quiet);
+    free(data);
+    return status;
+}
