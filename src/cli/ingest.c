@@ -49,7 +49,7 @@ static int ingest(const char *store, char **data, int ndata, const char *timezon
         if (kq_load_data_argument(catalog, data[i], &options, &report) != 0)
             ok = false;
     kq_catalog_finish(catalog);
-    uint64_t rows = 0;
+    uint64_t rows = 0, failures = 0;
     for (size_t i = 0; i < report.count; i++) {
         const kq_file_report *file = &report.files[i];
         rows += file->records_loaded;
@@ -61,19 +61,24 @@ static int ingest(const char *store, char **data, int ndata, const char *timezon
         else if (file->skipped)
             fprintf(stderr, "skipped: %s\n", file->skipped);
         else
-            fprintf(stderr, "%s -> %s: %llu loaded, %llu skipped\n", file->format ? file->format : "?",
-                    file->tables ? file->tables : "(no table)", (unsigned long long)file->records_loaded,
-                    (unsigned long long)file->records_skipped);
+            fprintf(stderr, "%s -> %s: %llu loaded, %llu skipped, %llu values did not convert to their column's "
+                            "type\n", file->format ? file->format : "?", file->tables ? file->tables : "(no table)",
+                    (unsigned long long)file->records_loaded, (unsigned long long)file->records_skipped,
+                    (unsigned long long)file->conversion_failures);
     }
     if (!ok) {
         fprintf(stderr, "kqlite ingest: %s is unchanged because an input failed (see above)\n", store);
         kq_store_ingest_abort(check);
-    } else if (!kq_store_ingest_finish(check, catalog, &report, &error)) {
+    } else if (!kq_store_ingest_finish(check, catalog, &report, &failures, &error)) {
         fprintf(stderr, "kqlite ingest: %s; %s is unchanged\n", error, store);
         free(error);
         ok = false;
-    } else if (!quiet) {
-        fprintf(stderr, "kqlite ingest: %llu rows added to %s\n", (unsigned long long)rows, store);
+    } else {
+        if (failures)
+            fprintf(stderr, "kqlite ingest: warning: %llu values did not convert to the type their column has in "
+                            "the store and are stored as null\n", (unsigned long long)failures);
+        if (!quiet)
+            fprintf(stderr, "kqlite ingest: %llu rows added to %s\n", (unsigned long long)rows, store);
     }
     kq_load_report_free(&report);
     kq_catalog_free(catalog);

@@ -40,19 +40,20 @@ char *kq_store_segment_path(const char *dir, uint32_t segment)
 
 void kq_store_manifest_free(kq_store_manifest *manifest)
 {
-    for (uint32_t i = 0; i < manifest->nsources; i++) {
+    /* Counts are set before their arrays while parsing, so a failed parse can leave an array NULL. */
+    for (uint32_t i = 0; manifest->sources && i < manifest->nsources; i++) {
         free(manifest->sources[i].path);
         free(manifest->sources[i].format);
         free(manifest->sources[i].tables);
     }
     free(manifest->sources);
-    for (uint32_t t = 0; t < manifest->ntables; t++) {
+    for (uint32_t t = 0; manifest->tables && t < manifest->ntables; t++) {
         kq_store_table *table = &manifest->tables[t];
         free(table->name);
-        for (uint32_t c = 0; c < table->ncols; c++)
+        for (uint32_t c = 0; table->fields && c < table->ncols; c++)
             free((char *)table->fields[c].name);
         free(table->fields);
-        for (uint32_t b = 0; b < table->nblocks; b++)
+        for (uint32_t b = 0; table->blocks && b < table->nblocks; b++)
             free(table->blocks[b].cols);
         free(table->blocks);
     }
@@ -112,7 +113,8 @@ void kq_store_manifest_write(const kq_store_manifest *manifest, kq_buf *out)
     kq_buf_init(&body);
     kq_put_u32(&body, manifest->segments);
     kq_put_u32(&body, manifest->nsources);
-    for (uint32_t i = 0; i < manifest->nsources; i++) {
+    /* Counts are set before their arrays while parsing, so a failed parse can leave an array NULL. */
+    for (uint32_t i = 0; manifest->sources && i < manifest->nsources; i++) {
         const kq_store_source *source = &manifest->sources[i];
         put_string(&body, source->path);
         put_string(&body, source->format);
@@ -277,7 +279,8 @@ static bool parse_sources(parser *p, kq_store_manifest *manifest)
         return parse_fail(p, "invalid source file count");
     manifest->sources = kq_xcalloc(manifest->nsources ? manifest->nsources : 1, sizeof *manifest->sources);
     manifest->sources_cap = manifest->nsources;
-    for (uint32_t i = 0; i < manifest->nsources; i++) {
+    /* Counts are set before their arrays while parsing, so a failed parse can leave an array NULL. */
+    for (uint32_t i = 0; manifest->sources && i < manifest->nsources; i++) {
         kq_store_source *source = &manifest->sources[i];
         if (!(source->path = parse_string(p, "source path")) || !(source->format = parse_string(p, "format")) ||
             !(source->tables = parse_string(p, "table list")))

@@ -50,10 +50,10 @@ static void store_release(open_store *store)
 {
     if (__atomic_sub_fetch(&store->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
-    for (uint32_t s = 1; s <= store->manifest.segments; s++)
+    for (uint32_t s = 1; store->segment_fds && s <= store->manifest.segments; s++)
         if (store->segment_fds[s] >= 0)
             close(store->segment_fds[s]);
-    for (uint32_t t = 0; t < store->manifest.ntables; t++)
+    for (uint32_t t = 0; store->wanted && t < store->manifest.ntables; t++)
         free(store->wanted[t]);
     free(store->wanted);
     free(store->segment_fds);

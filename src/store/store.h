@@ -29,11 +29,14 @@ kq_store_file_check *kq_store_ingest_begin(const char *path, char **error);
 char *kq_store_check_file(void *check, const char *path);
 /*
  * Appends the catalog's tables to the store as new blocks, records the loaded
- * files of report, and replaces the manifest. Returns false with a message in
- * *error; the store is then unchanged. Frees check (and releases the lock).
+ * files of report, and replaces the manifest. A column keeps the type of its
+ * first ingest: later values of another type are converted, and
+ * *conversion_failures counts those that did not convert (stored as null).
+ * Returns false with a message in *error; the store is then unchanged. Frees
+ * check (and releases the lock).
  */
 bool kq_store_ingest_finish(kq_store_file_check *check, const kq_catalog *catalog, const kq_load_report *report,
-                            char **error);
+                            uint64_t *conversion_failures, char **error);
 void kq_store_ingest_abort(kq_store_file_check *check);
 
 /* Decides which columns to read: the same filter the loaders take (NULL reads every column). */

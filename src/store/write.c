@@ -261,9 +261,8 @@ static bool write_column(segment_writer *w, const kq_column *column, uint32_t nr
     return ok;
 }
 
-/* Finds or adds the store table for a catalog table; NULL with a message when a column's type differs. */
-static kq_store_table *store_table_for(kq_store_manifest *manifest, const kq_table *table, const char *dir,
-                                       char **error)
+/* Finds or adds the store table for a catalog table and adds the columns the store lacks. */
+static kq_store_table *store_table_for(kq_store_manifest *manifest, const kq_table *table)
 {
     kq_store_table *st = NULL;
     for (uint32_t t = 0; t < manifest->ntables && !st; t++)
@@ -280,23 +279,49 @@ static kq_store_table *store_table_for(kq_store_manifest *manifest, const kq_tab
         uint32_t i = 0;
         while (i < st->ncols && strcmp(st->fields[i].name, field->name) != 0)
             i++;
-        if (i < st->ncols) {
-            if (st->fields[i].type != field->type) {
-                *error = message("column %s.%s is %s in the store %s but %s in the new data; a column keeps one "
-                                 "type, so ingest this data into a new store",
-                                 table->name, field->name, kq_type_name(st->fields[i].type), dir,
-                                 kq_type_name(field->type));
-                return NULL;
-            }
+        if (i < st->ncols)
             continue;
-        }
         st->fields = kq_xrealloc(st->fields, (st->ncols + 1) * sizeof *st->fields);
         st->fields[st->ncols++] = (kq_field){kq_xstrdup(field->name), field->type};
     }
     return st;
 }
 
-static bool write_table(segment_writer *w, kq_store_table *st, const kq_table *table, uint32_t segment)
+/*
+ * Returns a one-column batch with the column converted to type, the way the
+ * table builder converts a cell to a declared type; counts in *failures the
+ * values that did not convert and became null.
+ */
+static kq_batch *convert_column(const kq_column *column, uint32_t nrows, kq_type type, uint64_t *failures)
+{
+    kq_batch *out = kq_batch_new(1, &type, nrows);
+    out->nrows = nrows;
+    for (uint32_t r = 0; r < nrows; r++) {
+        kq_value v = kq_column_get(column, r);
+        kq_value converted = v;
+        if (!v.null) {
+            const kq_dyn *dyn = kq_dyn_from_value(out->arena, &v);
+            converted = kq_dyn_to_value(dyn, type == KQ_GUID ? KQ_STRING : type, out->arena);
+        }
+        if (converted.null) {
+            *failures += !v.null && !kq_store_is_text(type);
+            kq_column_set_null(out, 0, r);
+            continue;
+        }
+        converted.type = type;
+        kq_batch_set(out, 0, r, converted);
+    }
+    return out;
+}
+
+/*
+ * Writes a table's batches as blocks. A column keeps the type the store gave
+ * it first: values of another type (a later export where inference chose bool
+ * for a column that was long) are converted, and those that do not convert
+ * become null and are counted in *failures.
+ */
+static bool write_table(segment_writer *w, kq_store_table *st, const kq_table *table, uint32_t segment,
+                        uint64_t *failures)
 {
     int *map = kq_xmalloc((st->ncols ? st->ncols : 1) * sizeof *map);
     for (uint32_t i = 0; i < st->ncols; i++)
@@ -311,10 +336,16 @@ static bool write_table(segment_writer *w, kq_store_table *st, const kq_table *t
         *block = (kq_store_block){segment, batch->nrows, st->ncols, kq_xcalloc(st->ncols ? st->ncols : 1,
                                                                                 sizeof *block->cols)};
         for (uint32_t i = 0; i < st->ncols && ok; i++) {
-            if (map[i] < 0)
+            if (map[i] < 0) {
                 block->cols[i].flags = KQ_STORE_ANY_NULL;
-            else
+            } else if (batch->cols[map[i]].type != st->fields[i].type) {
+                kq_batch *converted = convert_column(&batch->cols[map[i]], batch->nrows, st->fields[i].type,
+                                                     failures);
+                ok = write_column(w, &converted->cols[0], batch->nrows, &block->cols[i]);
+                kq_batch_release(converted);
+            } else {
                 ok = write_column(w, &batch->cols[map[i]], batch->nrows, &block->cols[i]);
+            }
         }
         st->nrows += batch->nrows;
     }
@@ -399,10 +430,22 @@ static bool close_segment(segment_writer *w, char **error)
 }
 
 bool kq_store_ingest_finish(kq_store_file_check *check, const kq_catalog *catalog, const kq_load_report *report,
-                            char **error)
+                            uint64_t *conversion_failures, char **error)
 {
     *error = NULL;
+    *conversion_failures = 0;
     kq_store_manifest *manifest = &check->manifest;
+    uint64_t rows = 0;
+    for (size_t t = 0; t < kq_catalog_count(catalog); t++)
+        rows += kq_catalog_table_at(catalog, t) ? kq_catalog_table_at(catalog, t)->nrows : 0;
+    char *manifest_path = kq_store_path(check->dir, KQ_STORE_MANIFEST);
+    bool exists = access(manifest_path, F_OK) == 0;
+    free(manifest_path);
+    if (rows == 0 && exists) {
+        /* Nothing new (every file was already in the store): the store stays as it is. */
+        kq_store_ingest_abort(check);
+        return true;
+    }
     uint32_t segment = manifest->segments + 1;
     segment_writer w = {0};
     bool ok = open_segment(&w, check->dir, segment, error);
@@ -410,9 +453,9 @@ bool kq_store_ingest_finish(kq_store_file_check *check, const kq_catalog *catalo
         const kq_table *table = kq_catalog_table_at(catalog, t);
         if (!table || table->nrows == 0)
             continue;
-        kq_store_table *st = store_table_for(manifest, table, check->dir, error);
-        ok = st && write_table(&w, st, table, segment);
-        if (st && !ok && !*error)
+        kq_store_table *st = store_table_for(manifest, table);
+        ok = write_table(&w, st, table, segment, conversion_failures);
+        if (!ok && !*error)
             *error = message("a dynamic value in table %s is nested more than %d levels deep; it cannot be stored",
                              table->name, KQ_STORE_MAX_DYN_DEPTH);
     }
