@@ -125,6 +125,15 @@ def flip(offset):
     return edit
 
 
+def flip_every(step):
+    """Flips a bit in every step-th byte after the segment header, so every chunk a query reads is damaged."""
+    def edit(data):
+        for offset in range(16, len(data), step):
+            data[offset] ^= 0x40
+        return data
+    return edit
+
+
 HOSTILE = [
     ("manifest truncated", "manifest.kqs", lambda d: d[: len(d) // 2], "truncated"),
     ("manifest header only", "manifest.kqs", lambda d: d[:24], "truncated"),
@@ -132,7 +141,7 @@ HOSTILE = [
     ("manifest byte flipped", "manifest.kqs", flip(100), "CRC-32"),
     ("manifest wrong version", "manifest.kqs", lambda d: d[:8] + b"\x63\x00\x00\x00" + d[12:], "version 99"),
     ("segment truncated", "segment-000001.kqd", lambda d: d[: len(d) - 10], "truncated"),
-    ("segment byte flipped", "segment-000001.kqd", flip(-50), "CRC-32"),
+    ("segment bytes flipped", "segment-000001.kqd", flip_every(13), "CRC-32"),
     ("segment header damaged", "segment-000001.kqd", lambda d: b"XXXXXXXX" + d[8:], "header"),
 ]
 

@@ -96,6 +96,9 @@ static const struct kq_term_bloom *column_bloom(kq_batch *batch, uint32_t col)
         batch->term_blooms = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->term_blooms);
     if (batch->term_blooms[col])
         return batch->term_blooms[col];
+    /* A batch of an on-disk store reads the filter stored with it (its columns may not be read yet). */
+    if (batch->loader && batch->loader->term_filter(batch->loader, batch, col) && batch->term_blooms[col])
+        return batch->term_blooms[col];
     const kq_column *column = &batch->cols[col];
     size_t terms = 0;
     for (uint32_t r = 0; r < batch->nrows; r++)

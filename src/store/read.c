@@ -1,10 +1,10 @@
 /*
  * Opening a store for queries. Every table gets one batch per block that holds
- * only nulls at first, with the block's term filters (for the string columns a
- * query reads) and datetime ranges set from the store. A scan asks the batch's
- * loader for the columns (kq_batch_load) only when the where clause after it
- * cannot rule the block out from those, so skipped blocks are never read or
- * decompressed. Columns the queries do not read stay null, as when loading
+ * only nulls at first, with the block's datetime ranges set from the manifest
+ * and its term filters read when a where clause first asks for one. A scan asks
+ * the batch's loader for the columns (kq_batch_load) only when the where
+ * clauses after it cannot rule the block out from those, so skipped blocks are
+ * never read or decompressed. Columns the queries do not read stay null, as when loading
  * from files with a column filter.
  */
 #include "store/store.h"
@@ -35,6 +35,7 @@ typedef struct block_loader {
     const bool *wanted; /* per table column */
     pthread_mutex_t lock;
     bool loaded;
+    char *error; /* a term filter that could not be read: load reports it */
 } block_loader;
 
 /* State shared by the batches of one opened store; freed with the last batch. */
@@ -44,7 +45,27 @@ struct open_store {
     int *segment_fds; /* index: segment number */
     bool **wanted;    /* per table */
     int refs;
+    /* Decompression contexts not in use: creating one per chunk costs more than small chunks' decoding. */
+    pthread_mutex_t contexts_lock;
+    ZSTD_DCtx **contexts;
+    size_t ncontexts, contexts_cap;
 };
+
+static ZSTD_DCtx *take_context(open_store *store)
+{
+    pthread_mutex_lock(&store->contexts_lock);
+    ZSTD_DCtx *context = store->ncontexts ? store->contexts[--store->ncontexts] : NULL;
+    pthread_mutex_unlock(&store->contexts_lock);
+    return context ? context : ZSTD_createDCtx();
+}
+
+static void return_context(open_store *store, ZSTD_DCtx *context)
+{
+    pthread_mutex_lock(&store->contexts_lock);
+    kq_grow((void **)&store->contexts, &store->contexts_cap, store->ncontexts + 1, sizeof *store->contexts);
+    store->contexts[store->ncontexts++] = context;
+    pthread_mutex_unlock(&store->contexts_lock);
+}
 
 static void store_release(open_store *store)
 {
@@ -56,6 +77,10 @@ static void store_release(open_store *store)
     for (uint32_t t = 0; store->wanted && t < store->manifest.ntables; t++)
         free(store->wanted[t]);
     free(store->wanted);
+    for (size_t i = 0; i < store->ncontexts; i++)
+        ZSTD_freeDCtx(store->contexts[i]);
+    free(store->contexts);
+    pthread_mutex_destroy(&store->contexts_lock);
     free(store->segment_fds);
     kq_store_manifest_free(&store->manifest);
     free(store->dir);
@@ -79,7 +104,9 @@ static uint8_t *read_chunk(open_store *store, uint32_t segment, const kq_store_c
                               "the data again into a new store", path, (unsigned long long)chunk->offset);
     } else {
         raw = kq_xmalloc(chunk->raw_size ? chunk->raw_size : 1);
-        size_t n = ZSTD_decompress(raw, chunk->raw_size, packed, chunk->size);
+        ZSTD_DCtx *context = take_context(store);
+        size_t n = ZSTD_decompressDCtx(context, raw, chunk->raw_size, packed, chunk->size);
+        return_context(store, context);
         if (ZSTD_isError(n) || n != chunk->raw_size) {
             snprintf(error, size, "%s: the chunk at offset %llu does not decompress to its recorded size (%s)",
                      path, (unsigned long long)chunk->offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size");
@@ -125,45 +152,65 @@ static bool block_load(kq_batch_loader *self, kq_batch *batch, char *error, size
 {
     block_loader *loader = (block_loader *)self;
     pthread_mutex_lock(&loader->lock);
-    bool ok = loader->loaded || load_columns(loader, batch, error, size);
+    bool ok = loader->loaded;
+    if (!ok && loader->error)
+        snprintf(error, size, "%s", loader->error);
+    else if (!ok)
+        ok = load_columns(loader, batch, error, size);
     loader->loaded = ok;
     pthread_mutex_unlock(&loader->lock);
     return ok;
+}
+
+/*
+ * kq_batch_loader.term_filter: installs the stored filter of a string column.
+ * A filter that cannot be read is replaced by one with every bit set, which
+ * rules nothing out, and the error is kept for load to report, so a damaged
+ * filter never drops rows.
+ */
+static bool block_term_filter(kq_batch_loader *self, kq_batch *batch, uint32_t col)
+{
+    block_loader *loader = (block_loader *)self;
+    const kq_store_block *block = loader->block;
+    if (col >= block->ncols || !(block->cols[col].flags & KQ_STORE_PRESENT) ||
+        !kq_store_is_text(loader->table->fields[col].type))
+        return false;
+    const kq_store_column_block *column = &block->cols[col];
+    pthread_mutex_lock(&loader->lock);
+    char error[512];
+    uint8_t *raw = read_chunk(loader->store, block->segment, &column->bloom, error, sizeof error);
+    size_t words = column->bloom.raw_size / 8;
+    uint64_t *bits = kq_arena_alloc(batch->arena, words * sizeof *bits);
+    kq_reader r = {raw, raw ? column->bloom.raw_size : 0, 0, false};
+    for (size_t i = 0; i < words; i++)
+        bits[i] = raw ? kq_read_u64(&r) : UINT64_MAX;
+    if (!raw && !loader->error)
+        loader->error = kq_xstrdup(error);
+    free(raw);
+    kq_batch_set_term_bloom(batch, col, bits, (uint64_t)words * 64);
+    pthread_mutex_unlock(&loader->lock);
+    return true;
 }
 
 static void block_release(kq_batch_loader *self)
 {
     block_loader *loader = (block_loader *)self;
     pthread_mutex_destroy(&loader->lock);
+    free(loader->error);
     open_store *store = loader->store;
     free(loader);
     store_release(store);
 }
 
-/* Sets the block's term filters and datetime ranges on a batch that holds nulls. */
-static bool set_facts(open_store *store, const kq_store_table *table, const kq_store_block *block,
-                      const bool *wanted, kq_batch *batch, char *error, size_t size)
+/* Sets the block's datetime ranges on a batch that holds nulls. */
+static void set_time_ranges(const kq_store_table *table, const kq_store_block *block, kq_batch *batch)
 {
     for (uint32_t c = 0; c < block->ncols; c++) {
         const kq_store_column_block *col = &block->cols[c];
-        kq_type type = table->fields[c].type;
-        if (type == KQ_DATETIME && (col->flags & KQ_STORE_PRESENT))
+        if (table->fields[c].type == KQ_DATETIME && (col->flags & KQ_STORE_PRESENT))
             kq_batch_set_time_range(batch, c, col->min, col->max, (col->flags & KQ_STORE_ANY_VALUE) != 0,
                                     (col->flags & KQ_STORE_ANY_NULL) != 0);
-        if (!kq_store_is_text(type) || !wanted[c] || !(col->flags & KQ_STORE_PRESENT))
-            continue;
-        uint8_t *raw = read_chunk(store, block->segment, &col->bloom, error, size);
-        if (!raw)
-            return false;
-        size_t words = col->bloom.raw_size / 8;
-        uint64_t *bits = kq_arena_alloc(batch->arena, words * sizeof *bits);
-        kq_reader r = {raw, col->bloom.raw_size, 0, false};
-        for (size_t i = 0; i < words; i++)
-            bits[i] = kq_read_u64(&r);
-        free(raw);
-        kq_batch_set_term_bloom(batch, c, bits, (uint64_t)words * 64);
     }
-    return true;
 }
 
 /* Opens every segment file and checks that each chunk lies inside its file. */
@@ -220,7 +267,7 @@ static bool open_segments(open_store *store, char *error, size_t size)
     return ok;
 }
 
-static kq_table *open_table(open_store *store, uint32_t t, char *error, size_t size)
+static kq_table *open_table(open_store *store, uint32_t t)
 {
     const kq_store_table *st = &store->manifest.tables[t];
     kq_schema schema = {st->ncols, st->fields};
@@ -231,25 +278,20 @@ static kq_table *open_table(open_store *store, uint32_t t, char *error, size_t s
         types[c] = st->fields[c].type;
         absent[c] = true;
     }
-    bool ok = true;
-    for (uint32_t b = 0; b < st->nblocks && ok; b++) {
+    for (uint32_t b = 0; b < st->nblocks; b++) {
         const kq_store_block *block = &st->blocks[b];
         kq_batch *batch = kq_batch_new_sparse(st->ncols, types, block->nrows, absent);
         batch->nrows = block->nrows;
         block_loader *loader = kq_xcalloc(1, sizeof *loader);
-        *loader = (block_loader){{block_load, block_release}, store, st, block, store->wanted[t], .loaded = false};
+        *loader = (block_loader){{block_load, block_term_filter, block_release}, store, st, block, store->wanted[t]};
         pthread_mutex_init(&loader->lock, NULL);
         __atomic_add_fetch(&store->refs, 1, __ATOMIC_ACQ_REL);
         batch->loader = &loader->base;
-        ok = set_facts(store, st, block, store->wanted[t], batch, error, size);
+        set_time_ranges(st, block, batch);
         kq_table_append(table, batch);
     }
     free(types);
     free(absent);
-    if (!ok) {
-        kq_table_free(table);
-        return NULL;
-    }
     return table;
 }
 
@@ -259,6 +301,7 @@ bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_op
     open_store *store = kq_xcalloc(1, sizeof *store);
     store->dir = kq_xstrdup(path);
     store->refs = 1;
+    pthread_mutex_init(&store->contexts_lock, NULL);
     if (!kq_store_manifest_load(path, &store->manifest, message, sizeof message) ||
         !open_segments(store, message, sizeof message)) {
         *error = kq_xstrdup(message);
@@ -276,15 +319,8 @@ bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_op
                                   options->column_filter(options->column_filter_user, st->name, name, strlen(name));
         }
     }
-    bool ok = true;
-    for (uint32_t t = 0; t < m->ntables && ok; t++) {
-        kq_table *table = open_table(store, t, message, sizeof message);
-        if (table)
-            kq_catalog_add_table(catalog, table);
-        ok = table != NULL;
-    }
-    if (!ok)
-        *error = kq_xstrdup(message);
+    for (uint32_t t = 0; t < m->ntables; t++)
+        kq_catalog_add_table(catalog, open_table(store, t));
     store_release(store); /* the batches hold the remaining references */
-    return ok;
+    return true;
 }

@@ -37,13 +37,16 @@ typedef struct kq_batch kq_batch;
 /*
  * Fills the columns of a batch whose data is still on disk (an on-disk store,
  * src/store). Such a batch starts with only nulls in its columns and with its
- * term filters and time ranges already set, so where clauses can skip it before
- * load reads anything. load is safe to call from several threads and more than
- * once; on failure it returns false with a message in error. release runs
- * when the batch is freed.
+ * time ranges set; term_filter installs a string column's stored term filter
+ * when a where clause first asks for it. So where clauses can skip the batch
+ * before load reads any column. load is safe to call from several threads and
+ * more than once; on failure it returns false with a message in error.
+ * term_filter returns false when it installed nothing: the filter is then
+ * built from the column's values. release runs when the batch is freed.
  */
 typedef struct kq_batch_loader {
     bool (*load)(struct kq_batch_loader *self, kq_batch *batch, char *error, size_t size);
+    bool (*term_filter)(struct kq_batch_loader *self, kq_batch *batch, uint32_t col);
     void (*release)(struct kq_batch_loader *self);
 } kq_batch_loader;
 
