@@ -128,6 +128,8 @@ kq_table_builder *kq_context_builder(kq_load_context *ctx, const char *table)
     kq_table_builder *builder = kq_catalog_builder(ctx->catalog, name);
     if (ctx->options && ctx->options->column_filter)
         kq_table_builder_set_filter(builder, ctx->options->column_filter, ctx->options->column_filter_user);
+    if (ctx->options && ctx->options->flush)
+        kq_table_builder_set_flush(builder, ctx->options->flush_rows, ctx->options->flush, ctx->options->flush_user);
     return builder;
 }
 

@@ -17,16 +17,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct kq_store_file_check kq_store_file_check;
+/* An ingest in progress: the store's lock, its manifest and the segment being written. */
+typedef struct kq_store_ingest kq_store_ingest;
 
 /*
  * Opens the state for an ingest into the store at path (which need not exist):
  * it takes the store's lock and reads the manifest so that files already in
  * the store can be skipped. Returns NULL with a message in *error.
  */
-kq_store_file_check *kq_store_ingest_begin(const char *path, char **error);
+kq_store_ingest *kq_store_ingest_begin(const char *path, char **error);
 /* The kq_load_options.file_check callback: skips a file whose size and CRC-32 match an ingested one. */
-char *kq_store_check_file(void *check, const char *path);
+char *kq_store_check_file(void *ingest, const char *path);
+/* The kq_load_options.flush callback: writes the rows to the new segment and frees the table. */
+void kq_store_flush_table(void *ingest, kq_table *table);
 /*
  * Appends the catalog's tables to the store as new blocks, records the loaded
  * files of report, and replaces the manifest. A column keeps the type of its
@@ -35,9 +38,9 @@ char *kq_store_check_file(void *check, const char *path);
  * Returns false with a message in *error; the store is then unchanged. Frees
  * check (and releases the lock).
  */
-bool kq_store_ingest_finish(kq_store_file_check *check, const kq_catalog *catalog, const kq_load_report *report,
+bool kq_store_ingest_finish(kq_store_ingest *check, const kq_catalog *catalog, const kq_load_report *report,
                             uint64_t *conversion_failures, char **error);
-void kq_store_ingest_abort(kq_store_file_check *check);
+void kq_store_ingest_abort(kq_store_ingest *check);
 
 /* Decides which columns to read: the same filter the loaders take (NULL reads every column). */
 typedef struct kq_store_read_options {

@@ -32,13 +32,30 @@ typedef struct seen_file {
     uint32_t crc;
 } seen_file;
 
-struct kq_store_file_check {
+/* The segment being written. */
+typedef struct segment_writer {
+    FILE *file;
+    char *path;
+    uint64_t offset;
+    ZSTD_CCtx *cctx;
+    kq_buf scratch;
+    bool failed;
+} segment_writer;
+
+/* One ingest: the store's manifest as it will be written, and the new segment. */
+struct kq_store_ingest {
     char *dir;
     int lock_fd;
     kq_store_manifest manifest;
     seen_file *seen;
     size_t nseen, seen_cap;
+    segment_writer segment; /* opened with the first rows */
+    uint64_t rows, conversion_failures;
+    char *error;    /* the first write error; the ingest then fails */
+    bool committed; /* the manifest that lists the segment is in place */
 };
+
+static bool close_segment(segment_writer *w, char **error);
 
 static char *message(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
@@ -72,7 +89,7 @@ static bool folder_usable(const char *dir)
     return usable;
 }
 
-kq_store_file_check *kq_store_ingest_begin(const char *path, char **error)
+kq_store_ingest *kq_store_ingest_begin(const char *path, char **error)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -84,7 +101,7 @@ kq_store_file_check *kq_store_ingest_begin(const char *path, char **error)
         *error = message("%s exists and is not a folder; a store is a folder (choose a new path)", path);
         return NULL;
     }
-    kq_store_file_check *check = kq_xcalloc(1, sizeof *check);
+    kq_store_ingest *check = kq_xcalloc(1, sizeof *check);
     check->dir = kq_xstrdup(path);
     char *lock_path = kq_store_path(path, KQ_STORE_LOCK);
     check->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
@@ -114,10 +131,18 @@ kq_store_file_check *kq_store_ingest_begin(const char *path, char **error)
     return check;
 }
 
-void kq_store_ingest_abort(kq_store_file_check *check)
+void kq_store_ingest_abort(kq_store_ingest *check)
 {
     if (!check)
         return;
+    /* A segment the manifest does not list is removed: the store stays as it was. */
+    char *ignored = NULL;
+    close_segment(&check->segment, &ignored);
+    free(ignored);
+    if (check->segment.path && !check->committed)
+        unlink(check->segment.path);
+    free(check->segment.path);
+    free(check->error);
     if (check->lock_fd >= 0)
         close(check->lock_fd);
     kq_store_manifest_free(&check->manifest);
@@ -151,7 +176,7 @@ static bool file_identity(const char *path, uint64_t *size, uint32_t *crc)
 
 char *kq_store_check_file(void *user, const char *path)
 {
-    kq_store_file_check *check = user;
+    kq_store_ingest *check = user;
     uint64_t size;
     uint32_t crc;
     if (!file_identity(path, &size, &crc))
@@ -174,15 +199,6 @@ char *kq_store_check_file(void *user, const char *path)
     return NULL;
 }
 
-/* The segment being written. */
-typedef struct segment_writer {
-    FILE *file;
-    char *path;
-    uint64_t offset;
-    ZSTD_CCtx *cctx;
-    kq_buf scratch;
-    bool failed;
-} segment_writer;
 
 /* Compresses raw and appends it to the segment as one chunk. */
 static void write_chunk(segment_writer *w, const void *raw, size_t raw_size, kq_store_chunk *chunk)
@@ -354,7 +370,7 @@ static bool write_table(segment_writer *w, kq_store_table *st, const kq_table *t
 }
 
 /* Records the files this ingest loaded (skipped and failed files are not recorded). */
-static void add_sources(kq_store_file_check *check, const kq_load_report *report, uint32_t segment)
+static void add_sources(kq_store_ingest *check, const kq_load_report *report, uint32_t segment)
 {
     kq_store_manifest *manifest = &check->manifest;
     int64_t now = (int64_t)time(NULL);
@@ -417,11 +433,15 @@ static bool open_segment(segment_writer *w, const char *dir, uint32_t segment, c
     return true;
 }
 
+/* Closes the segment file (if open); false with a message in *error (unless one is set) on failure. */
 static bool close_segment(segment_writer *w, char **error)
 {
+    if (!w->file)
+        return true;
     bool ok = !w->failed && fflush(w->file) == 0 && fsync(fileno(w->file)) == 0;
     if (fclose(w->file) != 0)
         ok = false;
+    w->file = NULL;
     if (!ok && !*error)
         *error = message("cannot write %s: %s", w->path, errno ? strerror(errno) : "compression failed");
     ZSTD_freeCCtx(w->cctx);
@@ -429,52 +449,71 @@ static bool close_segment(segment_writer *w, char **error)
     return ok;
 }
 
-bool kq_store_ingest_finish(kq_store_file_check *check, const kq_catalog *catalog, const kq_load_report *report,
+/* Writes a table's rows to the new segment, opening it first; false (with check->error set) on failure. */
+static bool append_table(kq_store_ingest *check, const kq_table *table)
+{
+    if (check->error)
+        return false;
+    if (!table || table->nrows == 0)
+        return true;
+    uint32_t segment = check->manifest.segments + 1;
+    if (!check->segment.file && !open_segment(&check->segment, check->dir, segment, &check->error))
+        return false;
+    kq_store_table *st = store_table_for(&check->manifest, table);
+    if (!write_table(&check->segment, st, table, segment, &check->conversion_failures)) {
+        check->error = check->segment.failed
+                           ? message("cannot write %s: %s", check->segment.path, strerror(errno))
+                           : message("a dynamic value in table %s is nested more than %d levels deep; it cannot be "
+                                     "stored", table->name, KQ_STORE_MAX_DYN_DEPTH);
+        return false;
+    }
+    check->rows += table->nrows;
+    return true;
+}
+
+void kq_store_flush_table(void *user, kq_table *table)
+{
+    append_table(user, table);
+    kq_table_free(table);
+}
+
+bool kq_store_ingest_finish(kq_store_ingest *check, const kq_catalog *catalog, const kq_load_report *report,
                             uint64_t *conversion_failures, char **error)
 {
     *error = NULL;
-    *conversion_failures = 0;
-    kq_store_manifest *manifest = &check->manifest;
-    uint64_t rows = 0;
     for (size_t t = 0; t < kq_catalog_count(catalog); t++)
-        rows += kq_catalog_table_at(catalog, t) ? kq_catalog_table_at(catalog, t)->nrows : 0;
+        append_table(check, kq_catalog_table_at(catalog, t));
+    *conversion_failures = check->conversion_failures;
+    kq_store_manifest *manifest = &check->manifest;
     char *manifest_path = kq_store_path(check->dir, KQ_STORE_MANIFEST);
     bool exists = access(manifest_path, F_OK) == 0;
     free(manifest_path);
-    if (rows == 0 && exists) {
+    bool ok = !check->error;
+    if (ok && check->rows == 0 && exists) {
         /* Nothing new (every file was already in the store): the store stays as it is. */
         kq_store_ingest_abort(check);
         return true;
     }
-    uint32_t segment = manifest->segments + 1;
-    segment_writer w = {0};
-    bool ok = open_segment(&w, check->dir, segment, error);
-    for (size_t t = 0; ok && t < kq_catalog_count(catalog); t++) {
-        const kq_table *table = kq_catalog_table_at(catalog, t);
-        if (!table || table->nrows == 0)
-            continue;
-        kq_store_table *st = store_table_for(manifest, table);
-        ok = write_table(&w, st, table, segment, conversion_failures);
-        if (!ok && !*error)
-            *error = message("a dynamic value in table %s is nested more than %d levels deep; it cannot be stored",
-                             table->name, KQ_STORE_MAX_DYN_DEPTH);
-    }
-    if (w.file && !close_segment(&w, error))
+    if (ok && !check->segment.file)
+        ok = open_segment(&check->segment, check->dir, manifest->segments + 1, &check->error);
+    if (!close_segment(&check->segment, &check->error))
         ok = false;
     if (ok) {
-        manifest->segments = segment;
-        add_sources(check, report, segment);
+        manifest->segments++;
+        add_sources(check, report, manifest->segments);
         kq_buf out;
         kq_buf_init(&out);
         kq_store_manifest_write(manifest, &out);
         char *path = kq_store_path(check->dir, KQ_STORE_MANIFEST);
-        ok = replace_file(path, out.data, out.len, error);
+        ok = replace_file(path, out.data, out.len, &check->error);
+        check->committed = ok;
         free(path);
         kq_buf_free(&out);
     }
-    if (!ok && w.path)
-        unlink(w.path);
-    free(w.path);
+    if (!ok) {
+        *error = check->error;
+        check->error = NULL;
+    }
     kq_store_ingest_abort(check);
     return ok;
 }
