@@ -15,9 +15,10 @@ ingested whole and in parts of 1,000 rows (--flush-rows).
 It also checks appending (a store built by two ingests answers like one built
 by one), that ingesting a file again adds no rows, and that damaged stores
 (truncated, flipped bytes, wrong version, missing segment) fail with an error
-naming the file instead of crashing.
+naming the file instead of crashing, and that misuse (--store with DATA, a
+folder that is not a store, a store another ingest holds) fails with a message.
 """
-import json
+import fcntl
 import os
 import pathlib
 import re
@@ -180,6 +181,39 @@ def check_hostile(kqlite, folder):
     return len(cases), failures
 
 
+def check_cli(kqlite, folder):
+    """Misuse gets a message and exit status 3: --store with DATA, a folder that is not a store, a locked store."""
+    failures = 0
+    store = folder / "cli"
+    ingest(kqlite, [str(ROOT / "examples" / "sysmon")], str(store))
+    other = folder / "not-a-store"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me\n")
+    plain_file = folder / "plain-file"
+    plain_file.write_text("x\n")
+    sysmon = str(ROOT / "examples" / "sysmon")
+    cases = [
+        (["query", "-q", "DeviceProcessEvents | count", "--store", str(store), sysmon], "either --store or DATA"),
+        (["ingest", "-q", sysmon, "-o", str(other)], "other files"),
+        (["ingest", "-q", sysmon, "-o", str(plain_file)], "not a folder"),
+    ]
+    for args, expected in cases:
+        proc = kq(kqlite, args)
+        if proc.returncode != 3 or expected not in proc.stderr:
+            print(f"FAIL kqlite {' '.join(args)}: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
+            failures += 1
+    if (other / "notes.txt").read_text() != "keep me\n":
+        print("FAIL ingest into a folder that is not a store changed its files")
+        failures += 1
+    with open(store / "lock", "r+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = kq(kqlite, ["ingest", "-q", str(ROOT / "examples" / "defender-export"), "-o", str(store)])
+    if proc.returncode != 3 or "another kqlite ingest" not in proc.stderr:
+        print(f"FAIL ingest into a locked store: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
+        failures += 1
+    return failures
+
+
 def main():
     kqlite = sys.argv[1]
     shared = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -208,8 +242,9 @@ def main():
         failed += check_append(kqlite, folder)
         nhostile, hostile_failed = check_hostile(kqlite, folder)
         failed += hostile_failed
+        failed += check_cli(kqlite, folder)
     print(f"store: {len(cases)} queries and the bundled pack over three stores, {ngolden} golden and end-to-end cases, "
-          f"appending, {nhostile} damaged stores: {failed} failed")
+          f"appending, {nhostile} damaged stores, misuse: {failed} failed")
     return 1 if failed else 0
 
 

@@ -41,13 +41,42 @@ static void print_help(FILE *out)
           out);
 }
 
+/* Prints "kqlite ingest: TEXT" with control characters escaped: file names and messages can hold them. */
+static void print_line(const char *text)
+{
+    kq_buf line;
+    kq_buf_init(&line);
+    kq_buf_puts(&line, "kqlite ingest: ");
+    kq_terminal_escape(&line, text, strlen(text));
+    fprintf(stderr, "%s\n", line.data);
+    kq_buf_free(&line);
+}
+
+static void print_file_report(const kq_file_report *file)
+{
+    kq_buf text;
+    kq_buf_init(&text);
+    kq_buf_printf(&text, "%s: ", file->path);
+    if (file->error)
+        kq_buf_printf(&text, "error: %s", file->error);
+    else if (file->skipped)
+        kq_buf_printf(&text, "skipped: %s", file->skipped);
+    else
+        kq_buf_printf(&text, "%s -> %s: %llu loaded, %llu skipped, %llu values did not convert to their column's type",
+                      file->format ? file->format : "?", file->tables ? file->tables : "(no table)",
+                      (unsigned long long)file->records_loaded, (unsigned long long)file->records_skipped,
+                      (unsigned long long)file->conversion_failures);
+    print_line(text.data);
+    kq_buf_free(&text);
+}
+
 /* Loads the data and writes it; returns the exit status. */
 static int ingest(const char *store, char **data, int ndata, const char *timezone, uint64_t flush_rows, bool quiet)
 {
     char *error = NULL;
     kq_store_ingest *check = kq_store_ingest_begin(store, &error);
     if (!check) {
-        fprintf(stderr, "kqlite ingest: %s\n", error);
+        print_line(error);
         free(error);
         return KQ_EXIT_FAILED;
     }
@@ -65,24 +94,15 @@ static int ingest(const char *store, char **data, int ndata, const char *timezon
     for (size_t i = 0; i < report.count; i++) {
         const kq_file_report *file = &report.files[i];
         rows += file->records_loaded;
-        if (quiet && !file->error)
-            continue;
-        fprintf(stderr, "kqlite ingest: %s: ", file->path);
-        if (file->error)
-            fprintf(stderr, "error: %s\n", file->error);
-        else if (file->skipped)
-            fprintf(stderr, "skipped: %s\n", file->skipped);
-        else
-            fprintf(stderr, "%s -> %s: %llu loaded, %llu skipped, %llu values did not convert to their column's "
-                            "type\n", file->format ? file->format : "?", file->tables ? file->tables : "(no table)",
-                    (unsigned long long)file->records_loaded, (unsigned long long)file->records_skipped,
-                    (unsigned long long)file->conversion_failures);
+        if (!quiet || file->error)
+            print_file_report(file);
     }
     if (!ok) {
-        fprintf(stderr, "kqlite ingest: %s is unchanged because an input failed (see above)\n", store);
+        fprintf(stderr, "kqlite ingest: the store is unchanged because an input failed (see above)\n");
         kq_store_ingest_abort(check);
     } else if (!kq_store_ingest_finish(check, catalog, &report, &failures, &error)) {
-        fprintf(stderr, "kqlite ingest: %s; %s is unchanged\n", error, store);
+        print_line(error);
+        fprintf(stderr, "kqlite ingest: the store is unchanged\n");
         free(error);
         ok = false;
     } else {
@@ -90,7 +110,7 @@ static int ingest(const char *store, char **data, int ndata, const char *timezon
             fprintf(stderr, "kqlite ingest: warning: %llu values did not convert to the type their column has in "
                             "the store and are stored as null\n", (unsigned long long)failures);
         if (!quiet)
-            fprintf(stderr, "kqlite ingest: %llu rows added to %s\n", (unsigned long long)rows, store);
+            fprintf(stderr, "kqlite ingest: %llu rows added\n", (unsigned long long)rows);
     }
     kq_load_report_free(&report);
     kq_catalog_free(catalog);

@@ -49,9 +49,11 @@ typedef struct kq_store_read_options {
 } kq_store_read_options;
 
 /*
- * Adds the store's tables to the catalog. Their batches hold only term filters
- * and time ranges until a scan reads them (kq_batch_load). Returns false with
- * a message in *error when the store is missing or damaged.
+ * Adds the store's tables to the catalog. Their batches hold only nulls and
+ * time ranges until a scan reads them (kq_batch_load); term filters are read
+ * when a where clause first asks for one. Returns false with a message in
+ * *error when the store is missing or its manifest or segment headers are
+ * damaged. Damage inside a chunk is reported when a query reads it.
  */
 bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_options *options, char **error);
 
