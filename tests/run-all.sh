@@ -42,6 +42,9 @@ record "exclusions, scheduled alerts and watch (tests/run_tuning.py)" $?
 python3 tests/run_pushdown.py "$kqlite" "$root/../shared"
 record "loading only the columns queries read changes no result (tests/run_pushdown.py)" $?
 
+python3 tests/run_store.py "$kqlite" "$root/../shared"
+record "reading tables from a store changes no result; damaged stores fail cleanly (tests/run_store.py)" $?
+
 python3 tests/run_hostile.py "$kqlite"
 record "hostile input: no crash, bounded memory, every record accounted for (tests/run_hostile.py)" $?
 

@@ -29,6 +29,7 @@ typedef struct kq_cli_common {
     bool csv_safe;        /* --csv-safe: quote CSV cells that spreadsheets would run as formulas */
     bool all_columns;     /* --all-columns: load every column, also those no query reads */
     const struct kq_column_use *column_use; /* load only these columns (NULL: all) */
+    const char *store;    /* --store: read tables from this store (kqlite ingest) instead of DATA */
 } kq_cli_common;
 
 /*
@@ -50,7 +51,7 @@ struct kq_column_use *kq_cli_plan_columns(const kq_cli_common *common, const kq_
 void kq_cli_free_columns(struct kq_column_use *use);
 
 /*
- * Loads every data argument; prints the per-file report to stderr. Returns false
+ * Loads every data argument, or with --store the store's tables; prints the per-file report to stderr. Returns false
  * when any input failed, and with --strict also when a record or file was
  * skipped or a value did not convert (a line on stderr names the cause).
  */
@@ -72,6 +73,7 @@ int kq_cmd_hunt(int argc, char **argv);
 int kq_cmd_rules(int argc, char **argv);
 int kq_cmd_tables(int argc, char **argv);
 int kq_cmd_functions(int argc, char **argv);
+int kq_cmd_ingest(int argc, char **argv);
 int kq_cmd_watch(int argc, char **argv);
 
 #endif

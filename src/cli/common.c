@@ -3,6 +3,7 @@
 #include "kql/compile.h"
 #include "base/util.h"
 #include "exec/budget.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -93,6 +94,15 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
         }
         return 1;
     }
+    if (is_option(arg, "--store")) {
+        const char *value = option_value(argc, argv, index, "--store");
+        if (!value || !*value) {
+            kq_cli_usage_error(command, "--store needs the folder of a store written by kqlite ingest");
+            return -1;
+        }
+        common->store = value;
+        return 1;
+    }
     if (strcmp(arg, "--strict") == 0) {
         common->strict = true;
         return 1;
@@ -117,6 +127,8 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
 }
 
 const char kq_cli_limit_options_help[] =
+    "  --store STORE         read the tables of a store that kqlite ingest wrote, in place of\n"
+    "                        DATA (only the blocks and columns the queries need are read)\n"
     "  --max-memory SIZE     memory the query's operators (summarize, sort, join, mv-apply) may\n"
     "                        hold, such as 512M or 2G (default: half of physical memory)\n"
     "  --strict              fail (exit status 3) when any record or file was skipped or any\n"
@@ -225,8 +237,35 @@ void kq_cli_free_columns(kq_column_use *use)
     free(use);
 }
 
+static bool load_store(kq_catalog *catalog, int count, const kq_cli_common *common)
+{
+    if (count > 0) {
+        fprintf(stderr, "kqlite: give either --store or DATA, not both; to add DATA to the store, run "
+                        "kqlite ingest DATA -o %s\n", common->store);
+        return false;
+    }
+    kq_store_read_options options = {0};
+    if (common->column_use) {
+        options.column_filter = column_read_by_queries;
+        options.column_filter_user = (void *)common->column_use;
+    }
+    char *error = NULL;
+    if (!kq_store_open(common->store, catalog, &options, &error)) {
+        kq_buf line;
+        kq_buf_init(&line);
+        put_escaped(&line, error);
+        fprintf(stderr, "kqlite: %s\n", line.data);
+        kq_buf_free(&line);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
 bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq_cli_common *common)
 {
+    if (common->store)
+        return load_store(catalog, count, common);
     kq_load_options options = {.timezone = common->timezone};
     if (common->column_use) {
         options.column_filter = column_read_by_queries;

@@ -731,8 +731,8 @@ int kq_cmd_hunt(int argc, char **argv)
         status = KQ_EXIT_USAGE;
         goto done;
     }
-    if (ndata == 0) {
-        kq_cli_usage_error("hunt", "missing DATA: give log files or folders to hunt in");
+    if (ndata == 0 && !session.common.store) {
+        kq_cli_usage_error("hunt", "missing DATA: give log files or folders to hunt in, or --store STORE");
         status = KQ_EXIT_USAGE;
         goto done;
     }

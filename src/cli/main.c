@@ -20,6 +20,7 @@ static void print_help(FILE *out)
           "  kqlite watch [--rules PATH]... --state DIR [options] DATA...\n"
           "                                           follow growing logs and run rules on their schedule\n"
           "  kqlite tables [DATA...]                  list built-in or loaded tables and their columns\n"
+          "  kqlite ingest DATA... -o STORE           write DATA's tables to an on-disk store (appends)\n"
           "  kqlite functions [--markdown]            list the supported functions and aggregates\n"
           "\n"
           "DATA is a file or folder (format and table detected from the content) or TABLE=PATH.\n"
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
         return kq_cmd_tables(argc - 1, argv + 1);
     if (strcmp(command, "watch") == 0)
         return kq_cmd_watch(argc - 1, argv + 1);
+    if (strcmp(command, "ingest") == 0)
+        return kq_cmd_ingest(argc - 1, argv + 1);
     if (strcmp(command, "functions") == 0)
         return kq_cmd_functions(argc - 1, argv + 1);
     fprintf(stderr, "kqlite: unknown command '%s'\nRun 'kqlite --help' for the commands.\n", command);

@@ -1,6 +1,7 @@
 /* kqlite tables: list the built-in table schemas, or the tables loaded from DATA. */
 #include "cli/cli.h"
 #include "base/util.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,25 @@ static void print_schema(const char *name, const kq_field *fields, uint32_t coun
     kq_buf_free(&line);
 }
 
+static int describe_store(const char *path)
+{
+    kq_buf out, escaped;
+    kq_buf_init(&out);
+    kq_buf_init(&escaped);
+    char *error = NULL;
+    bool ok = kq_store_describe(path, &out, &error);
+    /* Table names and file paths come from the store's files, so they are escaped. */
+    kq_terminal_escape_lines(&escaped, ok ? out.data : error, ok ? out.len : strlen(error));
+    if (ok)
+        fputs(escaped.data ? escaped.data : "", stdout);
+    else
+        fprintf(stderr, "kqlite: %s\n", escaped.data ? escaped.data : "");
+    kq_buf_free(&out);
+    kq_buf_free(&escaped);
+    free(error);
+    return ok ? KQ_EXIT_OK : KQ_EXIT_FAILED;
+}
+
 int kq_cmd_tables(int argc, char **argv)
 {
     kq_cli_common common;
@@ -31,9 +51,11 @@ int kq_cmd_tables(int argc, char **argv)
     int ndata = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            puts("Usage: kqlite tables [--timezone ZONE] [DATA...]\n\n"
+            puts("Usage: kqlite tables [--timezone ZONE] [DATA...]\n"
+                 "       kqlite tables --store STORE\n\n"
                  "Without DATA, lists the built-in tables and their columns. With DATA, lists\n"
-                 "the tables loaded from it, their row counts and column types.");
+                 "the tables loaded from it, their row counts and column types. With --store,\n"
+                 "lists what a store holds: tables, rows, blocks, time ranges and ingested files.");
             free(data);
             return KQ_EXIT_OK;
         }
@@ -49,6 +71,10 @@ int kq_cmd_tables(int argc, char **argv)
         }
         if (!used)
             data[ndata++] = argv[i];
+    }
+    if (common.store && ndata == 0) {
+        free(data);
+        return describe_store(common.store);
     }
     if (ndata == 0) {
         size_t count;

@@ -9,6 +9,7 @@
  * only the batches that straddle an edge are evaluated per row.
  */
 #include "exec/exec.h"
+#include "exec/batch_facts.h"
 #include "base/util.h"
 
 #include <string.h>
@@ -152,4 +153,13 @@ kq_verdict kq_batch_verdict(kq_run *run, const kq_expr *e, kq_batch *batch, kq_a
         return and ? KQ_VERDICT_ALL : KQ_VERDICT_NONE;
     }
     return call_verdict(run, e, batch, arena);
+}
+
+void kq_batch_set_time_range(kq_batch *batch, uint32_t col, int64_t min, int64_t max, bool any, bool has_null)
+{
+    if (!batch->time_ranges)
+        batch->time_ranges = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->time_ranges);
+    struct kq_time_range *range = kq_arena_alloc(batch->arena, sizeof *range);
+    *range = (struct kq_time_range){min, max, any, has_null};
+    batch->time_ranges[col] = range;
 }

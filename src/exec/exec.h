@@ -86,6 +86,8 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
 
 /* Operator constructors, one per file. */
 kq_op *kq_op_scan(kq_run *run, const kq_plan *plan);
+/* When scan is a table scan, lets it skip unread the on-disk batches on which predicate is false on every row. */
+void kq_scan_skip_unless(kq_op *scan, const kq_expr *predicate);
 kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input);
 /* Returns true when e has one value on every row (constants, and calls on them other than rand and new_guid). */

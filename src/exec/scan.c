@@ -4,24 +4,79 @@
 
 #include <string.h>
 
+/* Where clauses in a row after a scan that may skip its on-disk batches; more are evaluated as usual. */
+#define SCAN_MAX_PREDICATES 8
+
 typedef struct scan_state {
     const kq_table *table;
     size_t next_batch;
+    /* The where clauses right after the scan (kq_scan_skip_unless). */
+    const kq_expr *predicates[SCAN_MAX_PREDICATES];
+    int npredicates;
+    kq_arena *scratch;
 } scan_state;
 
+/* True when a where clause after the scan is false on every row of the batch, from its filters and ranges. */
+static bool batch_ruled_out(kq_op *op, scan_state *state, kq_batch *batch)
+{
+    for (int i = 0; i < state->npredicates; i++) {
+        kq_arena_reset(state->scratch);
+        if (kq_batch_verdict(op->run, state->predicates[i], batch, state->scratch) == KQ_VERDICT_NONE)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Returns the next batch. Batches of an on-disk store are read here, except
+ * those a following where clause rejects from their term filters and time
+ * ranges alone: those are skipped unread.
+ */
 static kq_batch *scan_next(kq_op *op)
 {
     scan_state *state = op->state;
-    if (!state->table || state->next_batch >= state->table->nbatches)
-        return NULL;
-    kq_batch *batch = state->table->batches[state->next_batch++];
-    kq_batch_retain(batch);
-    return batch;
+    while (state->table && state->next_batch < state->table->nbatches) {
+        kq_batch *batch = state->table->batches[state->next_batch++];
+        if (!batch->loader) {
+            kq_batch_retain(batch);
+            return batch;
+        }
+        if (batch_ruled_out(op, state, batch))
+            continue;
+        char error[512];
+        if (!kq_batch_load(batch, error, sizeof error)) {
+            kq_run_fail(op->run, "%s", error);
+            return NULL;
+        }
+        kq_batch_retain(batch);
+        return batch;
+    }
+    return NULL;
 }
 
 static void free_state(kq_op *op)
 {
     free(op->state);
+}
+
+static void free_scan_state(kq_op *op)
+{
+    scan_state *state = op->state;
+    if (state->scratch)
+        kq_arena_free(state->scratch);
+    free(state);
+}
+
+void kq_scan_skip_unless(kq_op *scan, const kq_expr *predicate)
+{
+    if (scan->next != scan_next)
+        return;
+    scan_state *state = scan->state;
+    if (state->npredicates == SCAN_MAX_PREDICATES)
+        return;
+    state->predicates[state->npredicates++] = predicate;
+    if (!state->scratch)
+        state->scratch = kq_arena_new(64 * 1024);
 }
 
 kq_op *kq_op_scan(kq_run *run, const kq_plan *plan)
@@ -34,7 +89,7 @@ kq_op *kq_op_scan(kq_run *run, const kq_plan *plan)
         kq_run_fail(run, "table %s changed after the query was compiled", name);
     op->state = state;
     op->next = scan_next;
-    op->close = free_state;
+    op->close = free_scan_state;
     return op;
 }
 

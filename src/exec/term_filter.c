@@ -13,6 +13,7 @@
  * matching row. batch_verdict.c combines this with time ranges over and / or.
  */
 #include "exec/exec.h"
+#include "exec/batch_facts.h"
 #include "base/util.h"
 
 #include <stdlib.h>
@@ -95,6 +96,9 @@ static const struct kq_term_bloom *column_bloom(kq_batch *batch, uint32_t col)
         batch->term_blooms = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->term_blooms);
     if (batch->term_blooms[col])
         return batch->term_blooms[col];
+    /* A batch of an on-disk store reads the filter stored with it (its columns may not be read yet). */
+    if (batch->loader && batch->loader->term_filter(batch->loader, batch, col) && batch->term_blooms[col])
+        return batch->term_blooms[col];
     const kq_column *column = &batch->cols[col];
     size_t terms = 0;
     for (uint32_t r = 0; r < batch->nrows; r++)
@@ -172,4 +176,25 @@ bool kq_terms_exclude(const kq_expr *e, kq_batch *batch)
     if (e->kind == KQ_EXPR_LIST_OP)
         return list_never_true(e, batch);
     return false;
+}
+
+size_t kq_term_hash_each(const char *text, size_t len, void (*add)(void *, uint64_t), void *user)
+{
+    return for_each_term(text, len, add, user);
+}
+
+void kq_term_bloom_set(uint64_t *bits, uint64_t nbits, uint64_t hash)
+{
+    struct kq_term_bloom bloom = {bits, nbits - 1};
+    bloom_add(&bloom, hash);
+}
+
+void kq_batch_set_term_bloom(kq_batch *batch, uint32_t col, uint64_t *bits, uint64_t nbits)
+{
+    if (!batch->term_blooms)
+        batch->term_blooms = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->term_blooms);
+    struct kq_term_bloom *bloom = kq_arena_alloc(batch->arena, sizeof *bloom);
+    bloom->bits = bits;
+    bloom->mask = nbits - 1;
+    batch->term_blooms[col] = bloom;
 }

@@ -67,6 +67,13 @@ kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input)
     /* Window functions carry state from row to row, so every batch must be evaluated. */
     if (kq_expr_has_window(plan->predicate))
         state->every_row = true;
+    /* Where clauses do not change the schema, so a chain of them can all skip the scan's batches; one
+     * that evaluates every row (window functions) must see every batch, so the chain stops there. */
+    kq_op *source = input;
+    while (source->next == where_next && !((where_state *)source->state)->every_row)
+        source = source->input;
+    if (!state->every_row)
+        kq_scan_skip_unless(source, plan->predicate);
     op->state = state;
     op->next = where_next;
     op->close = where_close;

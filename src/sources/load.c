@@ -128,6 +128,8 @@ kq_table_builder *kq_context_builder(kq_load_context *ctx, const char *table)
     kq_table_builder *builder = kq_catalog_builder(ctx->catalog, name);
     if (ctx->options && ctx->options->column_filter)
         kq_table_builder_set_filter(builder, ctx->options->column_filter, ctx->options->column_filter_user);
+    if (ctx->options && ctx->options->flush)
+        kq_table_builder_set_flush(builder, ctx->options->flush_rows, ctx->options->flush, ctx->options->flush_user);
     return builder;
 }
 
@@ -392,6 +394,19 @@ static int flush_evtx_batch(evtx_batch *batch, kq_catalog *catalog, const char *
     return status;
 }
 
+/* Returns false after adding a report for a file that options->file_check skips. */
+static bool file_wanted(const char *path, const kq_load_options *options, kq_load_report *report)
+{
+    if (!options || !options->file_check)
+        return true;
+    char *reason = options->file_check(options->file_check_user, path);
+    if (!reason)
+        return true;
+    kq_file_report *file = add_file_report(report, path);
+    file->skipped = reason;
+    return false;
+}
+
 /* Walks a folder in name order so table row order is the same on every run. */
 static int load_folder(kq_catalog *catalog, const char *path, const char *forced_table,
                        const kq_load_options *options, kq_load_report *report, int depth)
@@ -423,6 +438,10 @@ static int load_folder(kq_catalog *catalog, const char *path, const char *forced
         free(names[i]);
         uint64_t size;
         if (is_evtx_file(child, &size)) {
+            if (!file_wanted(child, options, report)) {
+                free(child);
+                continue;
+            }
             bool full = batch.bytes + size > KQ_EVTX_BATCH_BYTES || batch.count >= KQ_EVTX_BATCH_FILES;
             if (full && flush_evtx_batch(&batch, catalog, forced_table, options, report) != 0)
                 status = -1;
@@ -474,6 +493,8 @@ static int load_path(kq_catalog *catalog, const char *path, const char *forced_t
         set_error(file, "%s is not a regular file or folder", path);
         return depth == 0 ? -1 : 0;
     }
+    if (!file_wanted(path, options, report))
+        return 0;
     return load_file(catalog, path, forced_table, options, report, depth == 0);
 }
 

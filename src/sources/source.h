@@ -22,6 +22,15 @@ typedef struct kq_load_options {
     /* Columns to keep (NULL: all); the queries about to run decide, see kq_column_use. */
     kq_column_filter column_filter;
     void *column_filter_user;
+    /* Called with each regular file's path before it is read (NULL: read all). Returning a
+     * message skips the file: the message becomes the report's `skipped` text, and the
+     * loader frees it. kqlite ingest uses it to skip files a store already holds. */
+    char *(*file_check)(void *user, const char *path);
+    void *file_check_user;
+    /* When set, every table builder hands over its rows each flush_rows rows (kq_table_builder_set_flush). */
+    kq_builder_flush flush;
+    void *flush_user;
+    uint64_t flush_rows;
 } kq_load_options;
 
 /* Distinct skip reasons kept per file (a Windows log can hold dozens of unmapped event ids);

@@ -71,6 +71,9 @@ struct kq_table_builder {
     kq_column_filter filter; /* NULL: every column is kept */
     void *filter_user;
     kq_builder_stats stats;
+    uint64_t flush_rows; /* 0: no flushing (kq_table_builder_set_flush) */
+    kq_builder_flush flush;
+    void *flush_user;
 };
 
 static uint64_t hash_name(const char *name, size_t len)
@@ -554,11 +557,27 @@ void kq_table_builder_set_datetime(kq_table_builder *b, int column, int64_t tick
     kq_table_builder_set_value(b, column, kq_datetime(ticks));
 }
 
+static kq_table *build_table(kq_table_builder *b);
+
 void kq_table_builder_end_row(kq_table_builder *b)
 {
     b->stats.conversion_failures += b->row_failures;
     b->row_failures = 0;
     b->stats.rows++;
+    if (b->flush_rows && b->stats.rows >= b->flush_rows) {
+        /* Columns keep their indexes (readers hold them); only the cells go. */
+        kq_table *table = build_table(b);
+        free_cells(b);
+        b->stats.rows = 0;
+        b->flush(b->flush_user, table);
+    }
+}
+
+void kq_table_builder_set_flush(kq_table_builder *b, uint64_t rows, kq_builder_flush flush, void *user)
+{
+    b->flush_rows = flush ? rows : 0;
+    b->flush = flush;
+    b->flush_user = user;
 }
 
 void kq_table_builder_discard_row(kq_table_builder *b)
@@ -833,7 +852,8 @@ static void fill_batch(kq_table_builder *b, kq_batch *batch, const kq_type *type
     }
 }
 
-kq_table *kq_table_builder_finish(kq_table_builder *b)
+/* Builds a table of the rows staged so far; the caller clears the cells. */
+static kq_table *build_table(kq_table_builder *b)
 {
     size_t nrows = (size_t)b->stats.rows;
     kq_type *types = kq_xcalloc(b->ncolumns + 1, sizeof(kq_type));
@@ -873,7 +893,12 @@ kq_table *kq_table_builder_finish(kq_table_builder *b)
     kq_batch_release(holder);
     free(absent);
     free(types);
+    return table;
+}
 
+kq_table *kq_table_builder_finish(kq_table_builder *b)
+{
+    kq_table *table = build_table(b);
     /* Reset: keep the built-in columns, drop the extra ones and every cell. */
     free_cells(b);
     b->ncolumns = b->schema_count;

@@ -65,6 +65,15 @@ void kq_table_builder_end_row(kq_table_builder *builder);
 /* Drops the cells set so far in the current row (a record the reader skips). */
 void kq_table_builder_discard_row(kq_table_builder *builder);
 
+/*
+ * Receives the rows staged so far as a table (the callee owns it). Types of
+ * columns outside the built-in schema are then inferred from those rows
+ * alone, so two flushes of one file can type such a column differently.
+ */
+typedef void (*kq_builder_flush)(void *user, kq_table *table);
+/* Hands every `rows` rows to flush as they end, so a very large input need not be held whole. */
+void kq_table_builder_set_flush(kq_table_builder *builder, uint64_t rows, kq_builder_flush flush, void *user);
+
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *builder);
 /* Builds the table and resets the builder to empty. */
 kq_table *kq_table_builder_finish(kq_table_builder *builder);

@@ -179,3 +179,15 @@ kq_table *kq_catalog_table_at(const kq_catalog *catalog, size_t index)
     }
     return NULL;
 }
+
+bool kq_catalog_load_tables(const kq_catalog *catalog, const char *const *tables, size_t ntables, char *error,
+                            size_t size)
+{
+    for (size_t i = 0; i < ntables; i++) {
+        kq_table *table = kq_catalog_table(catalog, tables[i], strlen(tables[i]));
+        for (size_t b = 0; table && b < table->nbatches; b++)
+            if (!kq_batch_load(table->batches[b], error, size))
+                return false;
+    }
+    return true;
+}

@@ -26,6 +26,13 @@ void kq_catalog_finish(kq_catalog *catalog);
 /* Adds a finished table; the catalog takes ownership. Replaces a table of the same name. */
 void kq_catalog_add_table(kq_catalog *catalog, kq_table *table);
 kq_table *kq_catalog_table(const kq_catalog *catalog, const char *name, size_t len);
+/*
+ * Reads every batch of the named tables that is still on disk (an on-disk store),
+ * for code that reads table batches directly instead of through a scan. Returns
+ * false with a message in error when a batch cannot be read.
+ */
+bool kq_catalog_load_tables(const kq_catalog *catalog, const char *const *tables, size_t ntables, char *error,
+                            size_t size);
 size_t kq_catalog_count(const kq_catalog *catalog);
 kq_table *kq_catalog_table_at(const kq_catalog *catalog, size_t index);
 

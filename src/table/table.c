@@ -107,8 +107,17 @@ void kq_batch_release(kq_batch *batch)
     for (uint32_t i = 0; i < batch->nborrowed; i++)
         kq_batch_release(batch->borrowed[i]);
     free(batch->borrowed);
+    if (batch->loader && batch->loader->release)
+        batch->loader->release(batch->loader);
     kq_arena_free(batch->arena);
     free(batch);
+}
+
+bool kq_batch_load(kq_batch *batch, char *error, size_t size)
+{
+    if (!batch->loader)
+        return true;
+    return batch->loader->load(batch->loader, batch, error, size);
 }
 
 void kq_batch_borrow(kq_batch *batch, kq_batch *source)

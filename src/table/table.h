@@ -34,6 +34,22 @@ typedef struct kq_column {
 
 typedef struct kq_batch kq_batch;
 
+/*
+ * Fills the columns of a batch whose data is still on disk (an on-disk store,
+ * src/store). Such a batch starts with only nulls in its columns and with its
+ * time ranges set; term_filter installs a string column's stored term filter
+ * when a where clause first asks for it. So where clauses can skip the batch
+ * before load reads any column. load is safe to call from several threads and
+ * more than once; on failure it returns false with a message in error.
+ * term_filter returns false when it installed nothing: the filter is then
+ * built from the column's values. release runs when the batch is freed.
+ */
+typedef struct kq_batch_loader {
+    bool (*load)(struct kq_batch_loader *self, kq_batch *batch, char *error, size_t size);
+    bool (*term_filter)(struct kq_batch_loader *self, kq_batch *batch, uint32_t col);
+    void (*release)(struct kq_batch_loader *self);
+} kq_batch_loader;
+
 struct kq_batch {
     uint32_t nrows;
     uint32_t capacity;
@@ -49,6 +65,8 @@ struct kq_batch {
     struct kq_term_bloom **term_blooms;
     /* Per column, the range of a datetime column's values, likewise (exec/batch_verdict.c). */
     struct kq_time_range **time_ranges;
+    /* Set while the columns are on disk: call kq_batch_load before reading them. */
+    kq_batch_loader *loader;
 };
 
 typedef struct kq_field {
@@ -72,6 +90,8 @@ kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity);
 kq_batch *kq_batch_new_sparse(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent);
 void kq_batch_retain(kq_batch *batch);
 void kq_batch_release(kq_batch *batch);
+/* Reads a lazily loaded batch's columns (no-op for other batches); false with a message on failure. */
+bool kq_batch_load(kq_batch *batch, char *error, size_t size);
 /* Records that `batch` reads memory owned by `source`; `source` stays alive while `batch` does. */
 void kq_batch_borrow(kq_batch *batch, kq_batch *source);
 /* Allocates the null bytes of a column on first use and marks the row. */

@@ -34,6 +34,7 @@ for target in "$build"/fuzz_*; do
         fuzz_csv) seeds="$root/tests/fixtures/sources $root/examples" ;;
         fuzz_json) seeds="$root/tests/fixtures/sources $root/examples" ;;
         fuzz_rules_yaml) seeds="$root/tests/fixtures/rules $root/rules/rmm" ;;
+        fuzz_store) seeds="$root/tests/fuzz/store-seeds" ;;
         fuzz_evtx) seeds="" ; [ -d "$root/../shared/data/sigma-regression" ] && seeds="$root/../shared/data/sigma-regression" ;;
         *) seeds="" ;;
     esac

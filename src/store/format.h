@@ -1,0 +1,126 @@
+/*
+ * The store's on-disk layout (docs/store.md) and the helpers its reader and
+ * writer share. All integers are little-endian.
+ */
+#ifndef KQ_STORE_FORMAT_H
+#define KQ_STORE_FORMAT_H
+
+#include "base/buf.h"
+#include "table/table.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KQ_STORE_MANIFEST "manifest.kqs"
+#define KQ_STORE_LOCK "lock"
+#define KQ_STORE_MAGIC "KQSTORE1"   /* 8 bytes, then the format version */
+#define KQ_SEGMENT_MAGIC "KQSEGMT1" /* 8 bytes, then the format version and the segment number */
+#define KQ_STORE_VERSION 1u
+#define KQ_STORE_HEADER_BYTES 24    /* magic, u32 version, u64 body length, u32 body CRC-32 */
+#define KQ_SEGMENT_HEADER_BYTES 16  /* magic, u32 version, u32 segment number */
+
+/* Limits a reader checks before trusting a count or size from a file. */
+#define KQ_STORE_MAX_NAME 4096
+#define KQ_STORE_MAX_COLUMNS 10000
+#define KQ_STORE_MAX_CHUNK (UINT32_C(1) << 30)
+#define KQ_STORE_MAX_DYN_DEPTH 4096
+#define KQ_STORE_MIN_BLOOM_LOG2 9
+#define KQ_STORE_MAX_BLOOM_LOG2 24
+
+/* Column block flags. */
+#define KQ_STORE_PRESENT 1u   /* the block holds this column (else: every cell null) */
+#define KQ_STORE_ANY_VALUE 2u /* some cell is not null: min and max are set */
+#define KQ_STORE_ANY_NULL 4u  /* some cell is null */
+
+/* A compressed byte range of a segment file. */
+typedef struct kq_store_chunk {
+    uint64_t offset;
+    uint32_t size;     /* compressed bytes */
+    uint32_t raw_size; /* bytes after decompression */
+    uint32_t crc;      /* CRC-32 of the compressed bytes */
+} kq_store_chunk;
+
+typedef struct kq_store_column_block {
+    uint8_t flags;
+    kq_store_chunk data;
+    int64_t min, max;     /* int, long, datetime and timespan columns */
+    uint8_t bloom_log2;   /* string and guid columns: the term filter has 2^bloom_log2 bits */
+    kq_store_chunk bloom;
+} kq_store_column_block;
+
+typedef struct kq_store_block {
+    uint32_t segment;
+    uint32_t nrows;
+    uint32_t ncols; /* columns 0..ncols-1 of the table; later ones were added by a later ingest */
+    kq_store_column_block *cols;
+} kq_store_block;
+
+typedef struct kq_store_table {
+    char *name;
+    uint32_t ncols;
+    kq_field *fields; /* names owned by the manifest */
+    uint64_t nrows;
+    uint32_t nblocks;
+    size_t blocks_cap;
+    kq_store_block *blocks;
+} kq_store_table;
+
+typedef struct kq_store_source {
+    char *path, *format, *tables;
+    uint64_t size;
+    uint32_t crc;
+    uint64_t records;
+    int64_t ingested; /* Unix seconds */
+    uint32_t segment;
+} kq_store_source;
+
+typedef struct kq_store_manifest {
+    uint32_t segments; /* segment files 1..segments exist */
+    uint32_t nsources;
+    size_t sources_cap;
+    kq_store_source *sources;
+    uint32_t ntables;
+    kq_store_table *tables;
+} kq_store_manifest;
+
+static inline bool kq_store_is_int64(kq_type type)
+{
+    return type == KQ_INT || type == KQ_LONG || type == KQ_DATETIME || type == KQ_TIMESPAN;
+}
+
+static inline bool kq_store_is_text(kq_type type)
+{
+    return type == KQ_STRING || type == KQ_GUID;
+}
+
+/* manifest.c */
+void kq_store_manifest_free(kq_store_manifest *manifest);
+/* Serializes the manifest with its header. */
+void kq_store_manifest_write(const kq_store_manifest *manifest, kq_buf *out);
+/*
+ * Parses a manifest file's bytes; on failure returns false and writes what is
+ * wrong and at which offset to error. Never reads outside data.
+ */
+bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_store_manifest *manifest, char *error,
+                             size_t size);
+/* Reads path's manifest; false with a message (a missing file is reported as not a store). */
+bool kq_store_manifest_load(const char *dir, kq_store_manifest *manifest, char *error, size_t size);
+/* Returns the path of a file in the store folder (caller frees). */
+char *kq_store_path(const char *dir, const char *name);
+char *kq_store_segment_path(const char *dir, uint32_t segment);
+
+/* encode.c */
+/* Appends the raw (uncompressed) encoding of rows 0..nrows-1 of a column. False when a dynamic value is nested too deeply. */
+bool kq_store_encode_column(const kq_column *column, uint32_t nrows, kq_buf *out);
+/*
+ * Decodes a column's raw encoding into column (type set by the caller), with
+ * its data in arena. False with a message when the bytes do not match the type
+ * and row count.
+ */
+bool kq_store_decode_column(const uint8_t *data, size_t len, uint32_t nrows, kq_column *column, kq_arena *arena,
+                            char *error, size_t size);
+/* Computes a string column's term filter: returns the bits (malloc'd) and sets *log2 to its size. */
+uint64_t *kq_store_build_bloom(const kq_column *column, uint32_t nrows, uint8_t *log2);
+
+#endif

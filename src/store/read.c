@@ -1,0 +1,326 @@
+/*
+ * Opening a store for queries. Every table gets one batch per block that holds
+ * only nulls at first, with the block's datetime ranges set from the manifest
+ * and its term filters read when a where clause first asks for one. A scan asks
+ * the batch's loader for the columns (kq_batch_load) only when the where
+ * clauses after it cannot rule the block out from those, so skipped blocks are
+ * never read or decompressed. Columns the queries do not read stay null, as when loading
+ * from files with a column filter.
+ */
+#include "store/store.h"
+#include "store/format.h"
+#include "store/bytes.h"
+#include "base/util.h"
+#include "exec/batch_facts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+typedef struct open_store open_store;
+
+/* The loader of one block: the batch's kq_batch_loader. */
+typedef struct block_loader {
+    kq_batch_loader base;
+    open_store *store;
+    const kq_store_table *table;
+    const kq_store_block *block;
+    const bool *wanted; /* per table column */
+    pthread_mutex_t lock;
+    bool loaded;
+    char *error; /* a term filter that could not be read: load reports it */
+} block_loader;
+
+/* State shared by the batches of one opened store; freed with the last batch. */
+struct open_store {
+    char *dir;
+    kq_store_manifest manifest;
+    int *segment_fds; /* index: segment number */
+    bool **wanted;    /* per table */
+    int refs;
+    /* Decompression contexts not in use: creating one per chunk costs more than small chunks' decoding. */
+    pthread_mutex_t contexts_lock;
+    ZSTD_DCtx **contexts;
+    size_t ncontexts, contexts_cap;
+};
+
+static ZSTD_DCtx *take_context(open_store *store)
+{
+    pthread_mutex_lock(&store->contexts_lock);
+    ZSTD_DCtx *context = store->ncontexts ? store->contexts[--store->ncontexts] : NULL;
+    pthread_mutex_unlock(&store->contexts_lock);
+    return context ? context : ZSTD_createDCtx();
+}
+
+static void return_context(open_store *store, ZSTD_DCtx *context)
+{
+    pthread_mutex_lock(&store->contexts_lock);
+    kq_grow((void **)&store->contexts, &store->contexts_cap, store->ncontexts + 1, sizeof *store->contexts);
+    store->contexts[store->ncontexts++] = context;
+    pthread_mutex_unlock(&store->contexts_lock);
+}
+
+static void store_release(open_store *store)
+{
+    if (__atomic_sub_fetch(&store->refs, 1, __ATOMIC_ACQ_REL) > 0)
+        return;
+    for (uint32_t s = 1; store->segment_fds && s <= store->manifest.segments; s++)
+        if (store->segment_fds[s] >= 0)
+            close(store->segment_fds[s]);
+    for (uint32_t t = 0; store->wanted && t < store->manifest.ntables; t++)
+        free(store->wanted[t]);
+    free(store->wanted);
+    for (size_t i = 0; i < store->ncontexts; i++)
+        ZSTD_freeDCtx(store->contexts[i]);
+    free(store->contexts);
+    pthread_mutex_destroy(&store->contexts_lock);
+    free(store->segment_fds);
+    kq_store_manifest_free(&store->manifest);
+    free(store->dir);
+    free(store);
+}
+
+/* Reads, checks and decompresses a chunk into a new malloc'd buffer; NULL with a message. */
+static uint8_t *read_chunk(open_store *store, uint32_t segment, const kq_store_chunk *chunk, char *error,
+                           size_t size)
+{
+    char *path = kq_store_segment_path(store->dir, segment);
+    uint8_t *packed = kq_xmalloc(chunk->size);
+    uint8_t *raw = NULL;
+    ssize_t got = pread(store->segment_fds[segment], packed, chunk->size, (off_t)chunk->offset);
+    if (got != (ssize_t)chunk->size) {
+        snprintf(error, size, "%s: cannot read %u bytes at offset %llu (%s); the store is damaged, so ingest the "
+                              "data again into a new store", path, chunk->size, (unsigned long long)chunk->offset,
+                 got < 0 ? strerror(errno) : "the file is truncated");
+    } else if ((uint32_t)crc32_z(0, packed, chunk->size) != chunk->crc) {
+        snprintf(error, size, "%s: CRC-32 mismatch in the chunk at offset %llu; the store is damaged, so ingest "
+                              "the data again into a new store", path, (unsigned long long)chunk->offset);
+    } else {
+        raw = kq_xmalloc(chunk->raw_size ? chunk->raw_size : 1);
+        ZSTD_DCtx *context = take_context(store);
+        size_t n = ZSTD_decompressDCtx(context, raw, chunk->raw_size, packed, chunk->size);
+        return_context(store, context);
+        if (ZSTD_isError(n) || n != chunk->raw_size) {
+            snprintf(error, size, "%s: the chunk at offset %llu does not decompress to its recorded size (%s)",
+                     path, (unsigned long long)chunk->offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size");
+            free(raw);
+            raw = NULL;
+        }
+    }
+    free(packed);
+    free(path);
+    return raw;
+}
+
+static bool load_columns(block_loader *loader, kq_batch *batch, char *error, size_t size)
+{
+    const kq_store_block *block = loader->block;
+    for (uint32_t c = 0; c < block->ncols; c++) {
+        const kq_store_column_block *col = &block->cols[c];
+        if (!loader->wanted[c] || !(col->flags & KQ_STORE_PRESENT))
+            continue;
+        uint8_t *raw = read_chunk(loader->store, block->segment, &col->data, error, size);
+        if (!raw)
+            return false;
+        kq_column column = {.type = batch->cols[c].type};
+        char why[200];
+        bool ok = kq_store_decode_column(raw, col->data.raw_size, block->nrows, &column, batch->arena, why,
+                                         sizeof why);
+        free(raw);
+        if (!ok) {
+            char *path = kq_store_segment_path(loader->store->dir, block->segment);
+            snprintf(error, size, "%s: column %s of table %s, chunk at offset %llu: %s", path,
+                     loader->table->fields[c].name, loader->table->name, (unsigned long long)col->data.offset,
+                     why);
+            free(path);
+            return false;
+        }
+        batch->cols[c] = column;
+    }
+    return true;
+}
+
+/* kq_batch_loader.load: a failed load is tried again on the next call and fails the same way. */
+static bool block_load(kq_batch_loader *self, kq_batch *batch, char *error, size_t size)
+{
+    block_loader *loader = (block_loader *)self;
+    pthread_mutex_lock(&loader->lock);
+    bool ok = loader->loaded;
+    if (!ok && loader->error)
+        snprintf(error, size, "%s", loader->error);
+    else if (!ok)
+        ok = load_columns(loader, batch, error, size);
+    loader->loaded = ok;
+    pthread_mutex_unlock(&loader->lock);
+    return ok;
+}
+
+/*
+ * kq_batch_loader.term_filter: installs the stored filter of a string column.
+ * A filter that cannot be read is replaced by one with every bit set, which
+ * rules nothing out, and the error is kept for load to report, so a damaged
+ * filter never drops rows.
+ */
+static bool block_term_filter(kq_batch_loader *self, kq_batch *batch, uint32_t col)
+{
+    block_loader *loader = (block_loader *)self;
+    const kq_store_block *block = loader->block;
+    if (col >= block->ncols || !(block->cols[col].flags & KQ_STORE_PRESENT) ||
+        !kq_store_is_text(loader->table->fields[col].type))
+        return false;
+    const kq_store_column_block *column = &block->cols[col];
+    pthread_mutex_lock(&loader->lock);
+    char error[512];
+    uint8_t *raw = read_chunk(loader->store, block->segment, &column->bloom, error, sizeof error);
+    size_t words = column->bloom.raw_size / 8;
+    uint64_t *bits = kq_arena_alloc(batch->arena, words * sizeof *bits);
+    kq_reader r = {raw, raw ? column->bloom.raw_size : 0, 0, false};
+    for (size_t i = 0; i < words; i++)
+        bits[i] = raw ? kq_read_u64(&r) : UINT64_MAX;
+    if (!raw && !loader->error)
+        loader->error = kq_xstrdup(error);
+    free(raw);
+    kq_batch_set_term_bloom(batch, col, bits, (uint64_t)words * 64);
+    pthread_mutex_unlock(&loader->lock);
+    return true;
+}
+
+static void block_release(kq_batch_loader *self)
+{
+    block_loader *loader = (block_loader *)self;
+    pthread_mutex_destroy(&loader->lock);
+    free(loader->error);
+    open_store *store = loader->store;
+    free(loader);
+    store_release(store);
+}
+
+/* Sets the block's datetime ranges on a batch that holds nulls. */
+static void set_time_ranges(const kq_store_table *table, const kq_store_block *block, kq_batch *batch)
+{
+    for (uint32_t c = 0; c < block->ncols; c++) {
+        const kq_store_column_block *col = &block->cols[c];
+        if (table->fields[c].type == KQ_DATETIME && (col->flags & KQ_STORE_PRESENT))
+            kq_batch_set_time_range(batch, c, col->min, col->max, (col->flags & KQ_STORE_ANY_VALUE) != 0,
+                                    (col->flags & KQ_STORE_ANY_NULL) != 0);
+    }
+}
+
+/* Opens every segment file and checks that each chunk lies inside its file. */
+static bool open_segments(open_store *store, char *error, size_t size)
+{
+    const kq_store_manifest *m = &store->manifest;
+    store->segment_fds = kq_xmalloc(((size_t)m->segments + 1) * sizeof(int));
+    uint64_t *needed = kq_xcalloc((size_t)m->segments + 1, sizeof *needed);
+    for (uint32_t s = 0; s <= m->segments; s++)
+        store->segment_fds[s] = -1;
+    for (uint32_t t = 0; t < m->ntables; t++)
+        for (uint32_t b = 0; b < m->tables[t].nblocks; b++) {
+            const kq_store_block *block = &m->tables[t].blocks[b];
+            for (uint32_t c = 0; c < block->ncols; c++) {
+                const kq_store_column_block *col = &block->cols[c];
+                if (!(col->flags & KQ_STORE_PRESENT))
+                    continue;
+                uint64_t end = col->data.offset + col->data.size;
+                if (col->bloom.size && col->bloom.offset + col->bloom.size > end)
+                    end = col->bloom.offset + col->bloom.size;
+                if (end > needed[block->segment])
+                    needed[block->segment] = end;
+            }
+        }
+    bool ok = true;
+    for (uint32_t s = 1; s <= m->segments && ok; s++) {
+        if (!needed[s])
+            continue;
+        char *path = kq_store_segment_path(store->dir, s);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        unsigned char header[KQ_SEGMENT_HEADER_BYTES];
+        kq_reader r = {header, sizeof header, 8, false};
+        if (fd < 0 || fstat(fd, &st) != 0) {
+            snprintf(error, size, "cannot open %s: %s; the store is incomplete, so ingest the data again into a "
+                                  "new store", path, strerror(errno));
+            ok = false;
+        } else if ((uint64_t)st.st_size < needed[s]) {
+            snprintf(error, size, "%s is %lld bytes but the manifest refers to bytes up to %llu: the file is "
+                                  "truncated; ingest the data again into a new store",
+                     path, (long long)st.st_size, (unsigned long long)needed[s]);
+            ok = false;
+        } else if (pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header ||
+                   memcmp(header, KQ_SEGMENT_MAGIC, 8) != 0 || kq_read_u32(&r) != KQ_STORE_VERSION ||
+                   kq_read_u32(&r) != s) {
+            snprintf(error, size, "%s is not segment %u of a version %u store (its header differs)", path, s,
+                     KQ_STORE_VERSION);
+            ok = false;
+        }
+        store->segment_fds[s] = fd;
+        free(path);
+    }
+    free(needed);
+    return ok;
+}
+
+static kq_table *open_table(open_store *store, uint32_t t)
+{
+    const kq_store_table *st = &store->manifest.tables[t];
+    kq_schema schema = {st->ncols, st->fields};
+    kq_table *table = kq_table_new(st->name, &schema);
+    kq_type *types = kq_xmalloc((st->ncols ? st->ncols : 1) * sizeof *types);
+    bool *absent = kq_xmalloc(st->ncols ? st->ncols : 1);
+    for (uint32_t c = 0; c < st->ncols; c++) {
+        types[c] = st->fields[c].type;
+        absent[c] = true;
+    }
+    for (uint32_t b = 0; b < st->nblocks; b++) {
+        const kq_store_block *block = &st->blocks[b];
+        kq_batch *batch = kq_batch_new_sparse(st->ncols, types, block->nrows, absent);
+        batch->nrows = block->nrows;
+        block_loader *loader = kq_xcalloc(1, sizeof *loader);
+        *loader = (block_loader){{block_load, block_term_filter, block_release}, store, st, block, store->wanted[t]};
+        pthread_mutex_init(&loader->lock, NULL);
+        __atomic_add_fetch(&store->refs, 1, __ATOMIC_ACQ_REL);
+        batch->loader = &loader->base;
+        set_time_ranges(st, block, batch);
+        kq_table_append(table, batch);
+    }
+    free(types);
+    free(absent);
+    return table;
+}
+
+bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_options *options, char **error)
+{
+    char message[700];
+    open_store *store = kq_xcalloc(1, sizeof *store);
+    store->dir = kq_xstrdup(path);
+    store->refs = 1;
+    pthread_mutex_init(&store->contexts_lock, NULL);
+    if (!kq_store_manifest_load(path, &store->manifest, message, sizeof message) ||
+        !open_segments(store, message, sizeof message)) {
+        *error = kq_xstrdup(message);
+        store_release(store);
+        return false;
+    }
+    const kq_store_manifest *m = &store->manifest;
+    store->wanted = kq_xcalloc(m->ntables ? m->ntables : 1, sizeof *store->wanted);
+    for (uint32_t t = 0; t < m->ntables; t++) {
+        const kq_store_table *st = &m->tables[t];
+        store->wanted[t] = kq_xmalloc(st->ncols ? st->ncols : 1);
+        for (uint32_t c = 0; c < st->ncols; c++) {
+            const char *name = st->fields[c].name;
+            store->wanted[t][c] = !options || !options->column_filter ||
+                                  options->column_filter(options->column_filter_user, st->name, name, strlen(name));
+        }
+    }
+    for (uint32_t t = 0; t < m->ntables; t++)
+        kq_catalog_add_table(catalog, open_table(store, t));
+    store_release(store); /* the batches hold the remaining references */
+    return true;
+}
