@@ -89,12 +89,16 @@ def same_structure(a, b, as_set):
 
 def clean_cell(text):
     """Undoes the docs' table formatting: <br> line breaks, (null), the infinity sign,
-    and the angle brackets of a Markdown autolink (<https://...>)."""
+    the angle brackets of a Markdown autolink (<https://...>) and a Markdown link
+    whose text is its own address ([https://...](https://...))."""
     text = text.replace("<br>", " ").strip()
     if text in ("(null)", "null"):
         return ""
     if re.match(r"^<[a-z][a-z0-9+.-]*://[^<>\s]*>$", text):
         text = text[1:-1]
+    link = re.match(r"^\[([a-z][a-z0-9+.-]*://[^\s\]]*)\]\(([^\s)]*)\)$", text)
+    if link and link.group(1) == link.group(2):
+        text = link.group(1)
     return text.replace("∞", "Infinity")
 
 

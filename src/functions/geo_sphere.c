@@ -160,12 +160,16 @@ bool kq_geo_edges_intersect(kq_geo_vec a, kq_geo_vec b, kq_geo_vec c, kq_geo_vec
         return true;
     }
     kq_geo_vec n1 = kq_geo_cross(a, b), n2 = kq_geo_cross(c, d);
-    if (kq_geo_norm(n1) == 0 || kq_geo_norm(n2) == 0)
+    double shorter = fmin(kq_geo_norm(n1), kq_geo_norm(n2));
+    if (shorter == 0)
         return collinear_edges_touch(a, b, c, d, at);
     n1 = kq_geo_normalize(n1);
     n2 = kq_geo_normalize(n2);
     kq_geo_vec x = kq_geo_cross(n1, n2);
-    if (kq_geo_norm(x) < 1e-15)
+    /* The normal of an edge of length L radians has a rounding error of roughly 1e-16 / L
+     * (an estimate), so normals closer than a hundred times that make one great circle.
+     * Edges on one great circle meet only where an end point of one lies on the other. */
+    if (kq_geo_norm(x) < 1e-14 / shorter)
         return collinear_edges_touch(a, b, c, d, at);
     x = kq_geo_normalize(x);
     for (int side = 0; side < 2; side++) {
