@@ -113,6 +113,25 @@ char *kq_arena_printf(kq_arena *arena, const char *format, ...)
     return text;
 }
 
+void kq_arena_adopt(kq_arena *dst, kq_arena *src)
+{
+    if (!src)
+        return;
+    arena_block *last = src->head;
+    while (last && last->next)
+        last = last->next;
+    if (last) {
+        if (dst->head) {
+            last->next = dst->head->next;
+            dst->head->next = src->head;
+        } else {
+            dst->head = src->head;
+        }
+    }
+    dst->total_used += src->total_used;
+    free(src);
+}
+
 size_t kq_arena_used(const kq_arena *arena)
 {
     return arena->total_used;

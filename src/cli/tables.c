@@ -26,7 +26,8 @@ static void print_schema(const char *name, const kq_field *fields, uint32_t coun
 int kq_cmd_tables(int argc, char **argv)
 {
     kq_cli_common common;
-    kq_cli_common_init(&common);
+    if (kq_cli_common_init(&common, "tables") != 0)
+        return KQ_EXIT_USAGE;
     char **data = kq_xcalloc((size_t)argc, sizeof(char *));
     int ndata = 0;
     for (int i = 1; i < argc; i++) {

@@ -22,6 +22,8 @@ typedef struct kq_load_options {
     /* Columns to keep (NULL: all); the queries about to run decide, see kq_column_use. */
     kq_column_filter column_filter;
     void *column_filter_user;
+    /* Threads that parse CSV files; 0 means one per online CPU and 1 parses on the calling thread only. */
+    int threads;
 } kq_load_options;
 
 /* Distinct skip reasons kept per file (a Windows log can hold dozens of unmapped event ids);

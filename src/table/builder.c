@@ -19,11 +19,16 @@
 #include "base/util.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Kusto's limit on columns per table; a file with more distinct keys is cut off there. */
 #define BUILDER_MAX_COLUMNS 10000
+/* Maximum number of threads that fill batches at finish. */
+#define BUILDER_MAX_THREADS 64
 
 typedef enum cell_kind {
     CELL_NULL = 0,
@@ -71,6 +76,7 @@ struct kq_table_builder {
     kq_column_filter filter; /* NULL: every column is kept */
     void *filter_user;
     kq_builder_stats stats;
+    int threads; /* threads that fill batches at finish; 0 = one per online CPU */
 };
 
 static uint64_t hash_name(const char *name, size_t len)
@@ -574,6 +580,52 @@ void kq_table_builder_discard_row(kq_table_builder *b)
     b->row_failures = 0;
 }
 
+kq_table_builder *kq_table_builder_fork(const kq_table_builder *b)
+{
+    kq_table_builder *part = kq_table_builder_new(b->table_name, NULL);
+    /* A fork stages one piece of a file: blocks below malloc's mmap threshold keep
+     * its arena out of mmap and munmap system calls. */
+    kq_arena_free(part->values);
+    part->values = kq_arena_new(64 * 1024);
+    for (size_t i = 0; i < b->ncolumns; i++) {
+        const builder_column *col = &b->columns[i];
+        add_column(part, col->name, col->name_len, col->declared);
+        part->columns[i].skipped = col->skipped;
+    }
+    part->schema_count = b->schema_count;
+    part->filter = b->filter;
+    part->filter_user = b->filter_user;
+    return part;
+}
+
+void kq_table_builder_append(kq_table_builder *b, kq_table_builder *part)
+{
+    size_t first = (size_t)b->stats.rows;
+    size_t ncolumns = part->ncolumns < b->ncolumns ? part->ncolumns : b->ncolumns;
+    for (size_t c = 0; c < ncolumns; c++) {
+        builder_column *dst = &b->columns[c];
+        const builder_column *src = &part->columns[c];
+        size_t n = src->ncells < (size_t)part->stats.rows ? src->ncells : (size_t)part->stats.rows;
+        if (n == 0)
+            continue;
+        if (first + n > dst->cap) {
+            size_t old_cap = dst->cap;
+            kq_grow((void **)&dst->cells, &dst->cap, first + n, sizeof(cell));
+            memset(dst->cells + old_cap, 0, (dst->cap - old_cap) * sizeof(cell));
+        }
+        /* Rows between dst's last cell and first are null: zeroed when the cells grew. */
+        memcpy(dst->cells + first, src->cells, n * sizeof(cell));
+        dst->ncells = first + n;
+    }
+    b->stats.rows += part->stats.rows;
+    b->stats.conversion_failures += part->stats.conversion_failures;
+    if (part->stats.conversion_failures)
+        memcpy(b->stats.last_failure, part->stats.last_failure, sizeof b->stats.last_failure);
+    kq_arena_adopt(b->values, part->values);
+    part->values = NULL;
+    kq_table_builder_free(part);
+}
+
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *b)
 {
     return &b->stats;
@@ -833,6 +885,61 @@ static void fill_batch(kq_table_builder *b, kq_batch *batch, const kq_type *type
     }
 }
 
+typedef struct fill_job {
+    kq_table_builder *builder;
+    kq_batch **batches;
+    size_t nbatches;
+    const kq_type *types;
+    int ts, tg;
+    atomic_size_t next;
+} fill_job;
+
+/* Fills batches until none is left; each batch writes only its own columns and arena. */
+static void *fill_worker(void *arg)
+{
+    fill_job *job = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->nbatches)
+            return NULL;
+        kq_batch *batch = job->batches[i];
+        fill_batch(job->builder, batch, job->types, i * KQ_BATCH_ROWS, batch->nrows, job->ts, job->tg);
+    }
+}
+
+static int fill_threads(const kq_table_builder *b, size_t nbatches)
+{
+    long threads = b->threads > 0 ? b->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    if (threads > BUILDER_MAX_THREADS)
+        threads = BUILDER_MAX_THREADS;
+    if ((size_t)threads > nbatches)
+        threads = nbatches ? (long)nbatches : 1;
+    return (int)threads;
+}
+
+/* Converts the staged cells of every batch, on the builder's threads and the calling thread. */
+static void fill_batches(kq_table_builder *b, kq_batch **batches, size_t nbatches, const kq_type *types)
+{
+    fill_job job = {b, batches, nbatches, types, find_column(b, "Timestamp", 9), find_column(b, "TimeGenerated", 13)};
+    atomic_init(&job.next, 0);
+    pthread_t ids[BUILDER_MAX_THREADS];
+    int started = 0;
+    int workers = fill_threads(b, nbatches) - 1;
+    for (int i = 0; i < workers; i++)
+        if (pthread_create(&ids[started], NULL, fill_worker, &job) == 0)
+            started++;
+    fill_worker(&job);
+    for (int i = 0; i < started; i++)
+        pthread_join(ids[i], NULL);
+}
+
+void kq_table_builder_set_threads(kq_table_builder *b, int threads)
+{
+    b->threads = threads;
+}
+
 kq_table *kq_table_builder_finish(kq_table_builder *b)
 {
     size_t nrows = (size_t)b->stats.rows;
@@ -857,19 +964,22 @@ kq_table *kq_table_builder_finish(kq_table_builder *b)
     holder->arena = b->values;
     b->values = kq_arena_new(256 * 1024);
 
-    int ts = find_column(b, "Timestamp", 9);
-    int tg = find_column(b, "TimeGenerated", 13);
     bool *absent = kq_xcalloc(b->ncolumns + 1, sizeof *absent);
     for (size_t c = 0; c < b->ncolumns; c++)
         absent[c] = b->columns[c].skipped;
-    for (size_t first = 0; first < nrows; first += KQ_BATCH_ROWS) {
+    size_t nbatches = (nrows + KQ_BATCH_ROWS - 1) / KQ_BATCH_ROWS;
+    kq_batch **batches = kq_xcalloc(nbatches ? nbatches : 1, sizeof *batches);
+    for (size_t i = 0; i < nbatches; i++) {
+        size_t first = i * KQ_BATCH_ROWS;
         uint32_t n = (uint32_t)(nrows - first < KQ_BATCH_ROWS ? nrows - first : KQ_BATCH_ROWS);
-        kq_batch *batch = kq_batch_new_sparse((uint32_t)b->ncolumns, types, n, absent);
-        fill_batch(b, batch, types, first, n, ts, tg);
-        batch->nrows = n;
-        kq_batch_borrow(batch, holder);
-        kq_table_append(table, batch);
+        batches[i] = kq_batch_new_sparse((uint32_t)b->ncolumns, types, n, absent);
+        batches[i]->nrows = n;
+        kq_batch_borrow(batches[i], holder);
     }
+    fill_batches(b, batches, nbatches, types);
+    for (size_t i = 0; i < nbatches; i++)
+        kq_table_append(table, batches[i]);
+    free(batches);
     kq_batch_release(holder);
     free(absent);
     free(types);

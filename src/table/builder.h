@@ -65,8 +65,23 @@ void kq_table_builder_end_row(kq_table_builder *builder);
 /* Drops the cells set so far in the current row (a record the reader skips). */
 void kq_table_builder_discard_row(kq_table_builder *builder);
 
+/*
+ * Creates an empty builder with the columns, types and column filter of
+ * builder, so that a worker thread can stage rows that kq_table_builder_append
+ * later adds to it. Columns added to builder afterwards are not in the fork.
+ */
+kq_table_builder *kq_table_builder_fork(const kq_table_builder *builder);
+/*
+ * Appends the rows of part (a fork of builder with no columns added since)
+ * after builder's rows, adds its statistics and takes over its staged
+ * strings. Frees part.
+ */
+void kq_table_builder_append(kq_table_builder *builder, kq_table_builder *part);
+
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *builder);
-/* Builds the table and resets the builder to empty. */
+/* Sets the threads that kq_table_builder_finish fills batches on (0: one per online CPU, the default). */
+void kq_table_builder_set_threads(kq_table_builder *builder, int threads);
+/* Builds the table and resets the builder to empty. The batches are the same for any thread count. */
 kq_table *kq_table_builder_finish(kq_table_builder *builder);
 
 #endif
