@@ -51,8 +51,9 @@ void kq_arena_reset(kq_arena *arena)
         return;
     free_blocks(arena->head->next);
     arena->head->next = NULL;
+    /* Bytes past `used` were never handed out and are still zero, so only the used part needs clearing. */
+    memset(arena->head->data, 0, arena->head->used);
     arena->head->used = 0;
-    memset(arena->head->data, 0, arena->head->size);
     arena->total_used = 0;
 }
 

@@ -11,16 +11,11 @@
  * next where clause sees a new batch). Two threads never touch the same batch.
  */
 #include "exec/exec.h"
+#include "base/parallel.h"
 #include "base/util.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* Maximum number of threads that build batch facts. */
-#define PREPARE_MAX_THREADS 64
 
 /* A chain of where clauses directly over a scan, outermost last. */
 typedef struct where_chain {
@@ -41,7 +36,8 @@ typedef struct prepare_job {
     size_t ntables, tables_cap;
     size_t *first_item;       /* per table: index of its first batch among all work items */
     size_t nitems;
-    atomic_size_t next_item;
+    kq_run *runs;             /* per thread, one per query, set up on first use */
+    kq_arena **scratch;       /* per thread */
 } prepare_job;
 
 static void add_table(prepare_job *job, const kq_table *table)
@@ -109,27 +105,18 @@ static void prepare_batch(const prepare_job *job, kq_run *runs, kq_arena *scratc
     }
 }
 
-static void *prepare_worker(void *arg)
+/* Prepares work item `item`: one batch of one of the tables. */
+static void prepare_item(void *user, size_t item, int thread)
 {
-    prepare_job *job = arg;
-    kq_run *runs = kq_xcalloc(job->nqueries, sizeof(kq_run));
-    kq_arena *scratch = kq_arena_new(64 * 1024);
-    for (;;) {
-        size_t item = atomic_fetch_add(&job->next_item, 1);
-        if (item >= job->nitems)
-            break;
-        size_t t = 0;
-        while (t + 1 < job->ntables && job->first_item[t + 1] <= item)
-            t++;
-        const kq_table *table = job->tables[t];
-        prepare_batch(job, runs, scratch, table, table->batches[item - job->first_item[t]]);
-    }
-    for (size_t q = 0; q < job->nqueries; q++)
-        if (runs[q].arena)
-            kq_run_free(&runs[q]);
-    free(runs);
-    kq_arena_free(scratch);
-    return NULL;
+    prepare_job *job = user;
+    size_t t = 0;
+    while (t + 1 < job->ntables && job->first_item[t + 1] <= item)
+        t++;
+    const kq_table *table = job->tables[t];
+    if (!job->scratch[thread])
+        job->scratch[thread] = kq_arena_new(64 * 1024);
+    prepare_batch(job, &job->runs[(size_t)thread * job->nqueries], job->scratch[thread], table,
+                  table->batches[item - job->first_item[t]]);
 }
 
 void kq_prepare_batch_facts(const kq_query *const *queries, size_t count, const kq_catalog *catalog, int64_t now,
@@ -147,22 +134,18 @@ void kq_prepare_batch_facts(const kq_query *const *queries, size_t count, const 
         job.first_item[t] = job.nitems;
         job.nitems += job.tables[t]->nbatches;
     }
-    atomic_init(&job.next_item, 0);
+    int nthreads = kq_thread_count(threads);
+    job.runs = kq_xcalloc((size_t)nthreads * (count ? count : 1), sizeof(kq_run));
+    job.scratch = kq_xcalloc((size_t)nthreads, sizeof(kq_arena *));
+    kq_parallel_for(job.nitems, nthreads, prepare_item, &job);
 
-    long wanted = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
-    if (wanted > PREPARE_MAX_THREADS)
-        wanted = PREPARE_MAX_THREADS;
-    if ((size_t)wanted > job.nitems)
-        wanted = (long)job.nitems;
-    pthread_t ids[PREPARE_MAX_THREADS];
-    int started = 0;
-    for (long i = 1; i < wanted; i++)
-        if (pthread_create(&ids[started], NULL, prepare_worker, &job) == 0)
-            started++;
-    if (job.nitems)
-        prepare_worker(&job);
-    for (int i = 0; i < started; i++)
-        pthread_join(ids[i], NULL);
+    for (size_t r = 0; r < (size_t)nthreads * count; r++)
+        if (job.runs[r].arena)
+            kq_run_free(&job.runs[r]);
+    for (int i = 0; i < nthreads; i++)
+        kq_arena_free(job.scratch[i]);
+    free(job.runs);
+    free(job.scratch);
 
     for (size_t c = 0; c < job.nchains; c++)
         free(job.chains[c].predicates);

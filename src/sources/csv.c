@@ -15,18 +15,16 @@
 #include "sources/source_internal.h"
 #include "base/buf.h"
 #include "base/limits.h"
+#include "base/parallel.h"
 #include "base/util.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Records scanned for a day-first or month-first numeric date before the default applies. */
 #define CSV_DATE_ORDER_SCAN_RECORDS 5000
@@ -558,9 +556,6 @@ static void report_unterminated(kq_load_context *ctx, const csv_reader *r)
  * the chunks are merged, so reports match the serial reader's.
  */
 
-/* Maximum number of threads that parse one CSV file. */
-#define CSV_MAX_THREADS 64
-
 typedef struct csv_skip {
     const char *reason; /* a constant, or owned when it is the chunk's unterminated reason */
     int line;           /* relative to the chunk's first line (1) */
@@ -587,16 +582,11 @@ typedef struct csv_block {
     bool eof; /* data ends where the file ends, so the last record is complete */
     csv_chunk *chunks;
     size_t nchunks;
-    atomic_size_t next_chunk;
 } csv_block;
 
-/* Returns the number of threads the options ask for: 0 means one per online CPU. */
 static int csv_threads(const kq_load_context *ctx)
 {
-    long threads = ctx->options && ctx->options->threads > 0 ? ctx->options->threads : sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 1)
-        threads = 1;
-    return threads > CSV_MAX_THREADS ? CSV_MAX_THREADS : (int)threads;
+    return kq_thread_count(ctx->options ? ctx->options->threads : 0);
 }
 
 /*
@@ -683,15 +673,11 @@ static void parse_chunk(const csv_block *block, csv_chunk *chunk)
     reader_free(&r);
 }
 
-static void *chunk_worker(void *arg)
+static void parse_chunk_at(void *user, size_t index, int thread)
 {
-    csv_block *block = arg;
-    for (;;) {
-        size_t index = atomic_fetch_add(&block->next_chunk, 1);
-        if (index >= block->nchunks)
-            return NULL;
-        parse_chunk(block, &block->chunks[index]);
-    }
+    (void)thread;
+    csv_block *block = user;
+    parse_chunk(block, &block->chunks[index]);
 }
 
 /* Cuts data[start..len) into chunks that start after a line break. */
@@ -724,7 +710,7 @@ static void free_chunk(csv_chunk *chunk)
     free(chunk->unterminated);
 }
 
-/* Adds one parsed chunk to the file's builder and report; line is the absolute line where it starts. */
+/* Adds the counts and skips of a parsed chunk to the file's report; line is the absolute line where it starts. */
 static void merge_chunk(csv_file *f, csv_chunk *chunk, int line)
 {
     kq_file_report *report = f->ctx->file;
@@ -734,8 +720,6 @@ static void merge_chunk(csv_file *f, csv_chunk *chunk, int line)
         snprintf(location, sizeof location, "line %d", line + chunk->skips[i].line - 1);
         kq_file_report_skip(report, chunk->skips[i].reason, location);
     }
-    kq_table_builder_append(f->builder, chunk->part);
-    chunk->part = NULL;
     report->records_loaded += chunk->records_loaded;
     report->conversion_failures += chunk->conversion_failures;
     if (chunk->first_failure && !report->first_conversion_failure) {
@@ -753,28 +737,24 @@ static size_t load_block(csv_file *f, const csv_reader *r, size_t start, bool eo
 {
     csv_block block = {.file = f, .keep = r->keep, .nkeep = r->nkeep, .data = r->data, .len = r->len, .eof = eof};
     split_block(&block, start);
-    atomic_init(&block.next_chunk, 0);
-    int workers = threads - 1 < (int)block.nchunks - 1 ? threads - 1 : (int)block.nchunks - 1;
-    pthread_t ids[CSV_MAX_THREADS];
-    int started = 0;
-    for (int i = 0; i < workers; i++)
-        if (pthread_create(&ids[started], NULL, chunk_worker, &block) == 0)
-            started++;
-    /* The calling thread parses chunks too; with no worker started it parses them all. */
-    chunk_worker(&block);
-    for (int i = 0; i < started; i++)
-        pthread_join(ids[i], NULL);
+    kq_parallel_for(block.nchunks, threads, parse_chunk_at, &block);
 
     size_t pos = start;
+    kq_table_builder **parts = kq_xcalloc(block.nchunks + 1, sizeof *parts);
+    size_t nparts = 0;
     for (size_t i = 0; i < block.nchunks; i++) {
         csv_chunk *chunk = &block.chunks[i];
         if (chunk->start == pos) {
             merge_chunk(f, chunk, *line);
             *line += chunk->lines;
             pos = chunk->stop;
+            parts[nparts++] = chunk->part;
+            chunk->part = NULL;
         }
         free_chunk(chunk);
     }
+    kq_table_builder_append_parts(f->builder, parts, nparts, threads);
+    free(parts);
     free(block.chunks);
     return pos;
 }

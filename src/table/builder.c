@@ -16,19 +16,15 @@
  * text), so a load needs memory for all of its rows at once.
  */
 #include "table/builder.h"
+#include "base/parallel.h"
 #include "base/util.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Kusto's limit on columns per table; a file with more distinct keys is cut off there. */
 #define BUILDER_MAX_COLUMNS 10000
-/* Maximum number of threads that fill batches at finish. */
-#define BUILDER_MAX_THREADS 64
 
 typedef enum cell_kind {
     CELL_NULL = 0,
@@ -598,32 +594,95 @@ kq_table_builder *kq_table_builder_fork(const kq_table_builder *b)
     return part;
 }
 
-void kq_table_builder_append(kq_table_builder *b, kq_table_builder *part)
+/* Cells a part staged in a column, up to its row count. */
+static size_t part_cells(const kq_table_builder *part, size_t column)
 {
-    size_t first = (size_t)b->stats.rows;
-    size_t ncolumns = part->ncolumns < b->ncolumns ? part->ncolumns : b->ncolumns;
-    for (size_t c = 0; c < ncolumns; c++) {
-        builder_column *dst = &b->columns[c];
-        const builder_column *src = &part->columns[c];
-        size_t n = src->ncells < (size_t)part->stats.rows ? src->ncells : (size_t)part->stats.rows;
-        if (n == 0)
+    const builder_column *col = &part->columns[column];
+    return col->ncells < (size_t)part->stats.rows ? col->ncells : (size_t)part->stats.rows;
+}
+
+typedef struct append_job {
+    kq_table_builder *builder;
+    kq_table_builder **parts;
+    const size_t *first; /* per part: the builder row its first row becomes */
+    const bool *grown;   /* per column: the column's cells cover every appended row */
+    size_t ncolumns;
+} append_job;
+
+/* Copies part i's cells to its rows of the builder; each part writes only its own rows. */
+static void copy_part(void *user, size_t i, int thread)
+{
+    (void)thread;
+    append_job *job = user;
+    const kq_table_builder *part = job->parts[i];
+    size_t rows = (size_t)part->stats.rows;
+    for (size_t c = 0; c < job->ncolumns; c++) {
+        if (!job->grown[c])
             continue;
-        if (first + n > dst->cap) {
-            size_t old_cap = dst->cap;
-            kq_grow((void **)&dst->cells, &dst->cap, first + n, sizeof(cell));
-            memset(dst->cells + old_cap, 0, (dst->cap - old_cap) * sizeof(cell));
-        }
-        /* Rows between dst's last cell and first are null: zeroed when the cells grew. */
-        memcpy(dst->cells + first, src->cells, n * sizeof(cell));
-        dst->ncells = first + n;
+        cell *dst = job->builder->columns[c].cells + job->first[i];
+        size_t n = part_cells(part, c);
+        if (n)
+            memcpy(dst, part->columns[c].cells, n * sizeof(cell));
+        /* The rows the part left null, which may be fresh memory. */
+        memset(dst + n, 0, (rows - n) * sizeof(cell));
     }
-    b->stats.rows += part->stats.rows;
-    b->stats.conversion_failures += part->stats.conversion_failures;
-    if (part->stats.conversion_failures)
-        memcpy(b->stats.last_failure, part->stats.last_failure, sizeof b->stats.last_failure);
-    kq_arena_adopt(b->values, part->values);
-    part->values = NULL;
-    kq_table_builder_free(part);
+}
+
+/* Sizes every column that has cells, or gets some from parts, to hold all rows up to `total`. */
+static bool *grow_columns(kq_table_builder *b, kq_table_builder **parts, size_t count, size_t total)
+{
+    bool *grown = kq_xcalloc(b->ncolumns + 1, sizeof *grown);
+    size_t first = (size_t)b->stats.rows;
+    for (size_t c = 0; c < b->ncolumns; c++) {
+        builder_column *col = &b->columns[c];
+        bool any = col->cap > 0;
+        for (size_t i = 0; i < count && !any && c < parts[i]->ncolumns; i++)
+            any = part_cells(parts[i], c) > 0;
+        if (!any)
+            continue;
+        grown[c] = true;
+        if (total > col->cap) {
+            /* Exact sizes, so no spare tail needs zeroing: glibc's realloc grows a large
+             * array by remapping its pages instead of copying them. */
+            size_t old_cap = col->cap;
+            col->cells = kq_xrealloc(col->cells, total * sizeof(cell));
+            col->cap = total;
+            if (old_cap < first)
+                memset(col->cells + old_cap, 0, (first - old_cap) * sizeof(cell));
+        }
+        if (col->ncells < total)
+            col->ncells = total;
+    }
+    return grown;
+}
+
+void kq_table_builder_append_parts(kq_table_builder *b, kq_table_builder **parts, size_t count, int threads)
+{
+    size_t *first = kq_xcalloc(count + 1, sizeof *first);
+    size_t total = (size_t)b->stats.rows;
+    for (size_t i = 0; i < count; i++) {
+        first[i] = total;
+        total += (size_t)parts[i]->stats.rows;
+    }
+    bool *grown = grow_columns(b, parts, count, total);
+    append_job job = {b, parts, first, grown, b->ncolumns};
+    for (size_t i = 0; i < count; i++)
+        if (parts[i]->ncolumns < job.ncolumns)
+            job.ncolumns = parts[i]->ncolumns;
+    kq_parallel_for(count, threads, copy_part, &job);
+
+    for (size_t i = 0; i < count; i++) {
+        kq_table_builder *part = parts[i];
+        b->stats.rows += part->stats.rows;
+        b->stats.conversion_failures += part->stats.conversion_failures;
+        if (part->stats.conversion_failures)
+            memcpy(b->stats.last_failure, part->stats.last_failure, sizeof b->stats.last_failure);
+        kq_arena_adopt(b->values, part->values);
+        part->values = NULL;
+        kq_table_builder_free(part);
+    }
+    free(grown);
+    free(first);
 }
 
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *b)
@@ -888,51 +947,17 @@ static void fill_batch(kq_table_builder *b, kq_batch *batch, const kq_type *type
 typedef struct fill_job {
     kq_table_builder *builder;
     kq_batch **batches;
-    size_t nbatches;
     const kq_type *types;
     int ts, tg;
-    atomic_size_t next;
 } fill_job;
 
-/* Fills batches until none is left; each batch writes only its own columns and arena. */
-static void *fill_worker(void *arg)
+/* Fills batch i; each batch writes only its own columns and arena. */
+static void fill_batch_at(void *user, size_t i, int thread)
 {
-    fill_job *job = arg;
-    for (;;) {
-        size_t i = atomic_fetch_add(&job->next, 1);
-        if (i >= job->nbatches)
-            return NULL;
-        kq_batch *batch = job->batches[i];
-        fill_batch(job->builder, batch, job->types, i * KQ_BATCH_ROWS, batch->nrows, job->ts, job->tg);
-    }
-}
-
-static int fill_threads(const kq_table_builder *b, size_t nbatches)
-{
-    long threads = b->threads > 0 ? b->threads : sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 1)
-        threads = 1;
-    if (threads > BUILDER_MAX_THREADS)
-        threads = BUILDER_MAX_THREADS;
-    if ((size_t)threads > nbatches)
-        threads = nbatches ? (long)nbatches : 1;
-    return (int)threads;
-}
-
-/* Converts the staged cells of every batch, on the builder's threads and the calling thread. */
-static void fill_batches(kq_table_builder *b, kq_batch **batches, size_t nbatches, const kq_type *types)
-{
-    fill_job job = {b, batches, nbatches, types, find_column(b, "Timestamp", 9), find_column(b, "TimeGenerated", 13)};
-    atomic_init(&job.next, 0);
-    pthread_t ids[BUILDER_MAX_THREADS];
-    int started = 0;
-    int workers = fill_threads(b, nbatches) - 1;
-    for (int i = 0; i < workers; i++)
-        if (pthread_create(&ids[started], NULL, fill_worker, &job) == 0)
-            started++;
-    fill_worker(&job);
-    for (int i = 0; i < started; i++)
-        pthread_join(ids[i], NULL);
+    (void)thread;
+    fill_job *job = user;
+    kq_batch *batch = job->batches[i];
+    fill_batch(job->builder, batch, job->types, i * KQ_BATCH_ROWS, batch->nrows, job->ts, job->tg);
 }
 
 void kq_table_builder_set_threads(kq_table_builder *b, int threads)
@@ -976,7 +1001,8 @@ kq_table *kq_table_builder_finish(kq_table_builder *b)
         batches[i]->nrows = n;
         kq_batch_borrow(batches[i], holder);
     }
-    fill_batches(b, batches, nbatches, types);
+    fill_job job = {b, batches, types, find_column(b, "Timestamp", 9), find_column(b, "TimeGenerated", 13)};
+    kq_parallel_for(nbatches, b->threads, fill_batch_at, &job);
     for (size_t i = 0; i < nbatches; i++)
         kq_table_append(table, batches[i]);
     free(batches);

@@ -67,16 +67,17 @@ void kq_table_builder_discard_row(kq_table_builder *builder);
 
 /*
  * Creates an empty builder with the columns, types and column filter of
- * builder, so that a worker thread can stage rows that kq_table_builder_append
+ * builder, so that a worker thread can stage rows that kq_table_builder_append_parts
  * later adds to it. Columns added to builder afterwards are not in the fork.
  */
 kq_table_builder *kq_table_builder_fork(const kq_table_builder *builder);
 /*
- * Appends the rows of part (a fork of builder with no columns added since)
- * after builder's rows, adds its statistics and takes over its staged
- * strings. Frees part.
+ * Appends the rows of parts (forks of builder with no columns added since),
+ * in order, after builder's rows: their cells are copied on `threads` threads
+ * (at least 1), and their statistics and staged strings move to builder.
+ * Frees the parts.
  */
-void kq_table_builder_append(kq_table_builder *builder, kq_table_builder *part);
+void kq_table_builder_append_parts(kq_table_builder *builder, kq_table_builder **parts, size_t count, int threads);
 
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *builder);
 /* Sets the threads that kq_table_builder_finish fills batches on (0: one per online CPU, the default). */
