@@ -44,6 +44,13 @@ record "loading only the columns queries read changes no result (tests/run_pushd
 
 python3 tests/run_store.py "$kqlite" "$root/../shared"
 record "reading tables from a store changes no result; damaged stores fail cleanly (tests/run_store.py)" $?
+python3 tests/run_threads.py "$kqlite" "$root/../shared"
+record "loading and filtering on 1, 2 and 3 threads give the same results (tests/run_threads.py)" $?
+
+# The golden cases again with three threads, and CSV files cut into pieces of a few
+# dozen bytes so that the pieces split records and quoted fields.
+KQLITE_THREADS=3 KQLITE_CSV_CHUNK_BYTES=37 python3 tests/run_cases.py "$kqlite" >/dev/null
+record "golden and end-to-end cases on three threads" $?
 
 python3 tests/run_hostile.py "$kqlite"
 record "hostile input: no crash, bounded memory, every record accounted for (tests/run_hostile.py)" $?

@@ -51,8 +51,9 @@ void kq_arena_reset(kq_arena *arena)
         return;
     free_blocks(arena->head->next);
     arena->head->next = NULL;
+    /* Bytes past `used` were never handed out and are still zero, so only the used part needs clearing. */
+    memset(arena->head->data, 0, arena->head->used);
     arena->head->used = 0;
-    memset(arena->head->data, 0, arena->head->size);
     arena->total_used = 0;
 }
 
@@ -111,6 +112,25 @@ char *kq_arena_printf(kq_arena *arena, const char *format, ...)
     vsnprintf(text, (size_t)len + 1, format, args);
     va_end(args);
     return text;
+}
+
+void kq_arena_adopt(kq_arena *dst, kq_arena *src)
+{
+    if (!src)
+        return;
+    arena_block *last = src->head;
+    while (last && last->next)
+        last = last->next;
+    if (last) {
+        if (dst->head) {
+            last->next = dst->head->next;
+            dst->head->next = src->head;
+        } else {
+            dst->head = src->head;
+        }
+    }
+    dst->total_used += src->total_used;
+    free(src);
 }
 
 size_t kq_arena_used(const kq_arena *arena)

@@ -23,6 +23,12 @@ char *kq_arena_strndup(kq_arena *arena, const char *text, size_t len);
 char *kq_arena_strdup(kq_arena *arena, const char *text);
 char *kq_arena_printf(kq_arena *arena, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * Moves every block of src into dst and frees src. Memory allocated from src
+ * stays valid and now lives as long as dst; dst's newest block keeps serving
+ * new allocations.
+ */
+void kq_arena_adopt(kq_arena *dst, kq_arena *src);
 /* Bytes handed out so far, for memory accounting. */
 size_t kq_arena_used(const kq_arena *arena);
 

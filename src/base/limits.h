@@ -105,4 +105,11 @@
  */
 #define KQ_CSV_WINDOW_BYTES (16u * 1024 * 1024)
 
+/*
+ * Bytes of a CSV file that one thread parses as one piece when a file is
+ * loaded on several threads. Smaller pieces balance the threads better at the
+ * end of each window; each piece costs a table builder of its own.
+ */
+#define KQ_CSV_CHUNK_BYTES (1u * 1024 * 1024)
+
 #endif

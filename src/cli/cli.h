@@ -28,6 +28,7 @@ typedef struct kq_cli_common {
     bool strict;          /* --strict: a skipped record or file, or an unconverted value, fails the run */
     bool csv_safe;        /* --csv-safe: quote CSV cells that spreadsheets would run as formulas */
     bool all_columns;     /* --all-columns: load every column, also those no query reads */
+    int threads;          /* --threads or KQLITE_THREADS; 0 = one per online CPU */
     const struct kq_column_use *column_use; /* load only these columns (NULL: all) */
     const char *store;    /* --store: read tables from this store (kqlite ingest) instead of DATA */
 } kq_cli_common;
@@ -38,7 +39,8 @@ typedef struct kq_cli_common {
  * -1 after printing a usage error.
  */
 int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *index);
-void kq_cli_common_init(kq_cli_common *common);
+/* Sets the defaults and reads KQLITE_THREADS; returns -1 after printing a usage error for an invalid value. */
+int kq_cli_common_init(kq_cli_common *common, const char *command);
 
 /*
  * Works out which columns the queries read by compiling them against the

@@ -25,14 +25,38 @@ void kq_cli_usage_error(const char *command, const char *format, ...)
     va_end(args);
 }
 
-void kq_cli_common_init(kq_cli_common *common)
+/* Maximum thread count that --threads and KQLITE_THREADS accept. */
+#define CLI_MAX_THREADS 64
+
+/* Parses a thread count: a whole number from 1 to CLI_MAX_THREADS. */
+static bool parse_threads(const char *text, int *threads)
+{
+    if (!text || *text < '0' || *text > '9')
+        return false;
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (*end != '\0' || errno || value < 1 || value > CLI_MAX_THREADS)
+        return false;
+    *threads = (int)value;
+    return true;
+}
+
+int kq_cli_common_init(kq_cli_common *common, const char *command)
 {
     memset(common, 0, sizeof *common);
+    const char *threads = getenv("KQLITE_THREADS");
+    if (threads && *threads && !parse_threads(threads, &common->threads)) {
+        kq_cli_usage_error(command, "KQLITE_THREADS needs a whole number from 1 to %d, got '%s'", CLI_MAX_THREADS,
+                           threads);
+        return -1;
+    }
     common->format = KQ_FORMAT_TABLE;
     common->max_width = 80;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     common->now = KQ_UNIX_EPOCH_TICKS + (int64_t)now.tv_sec * KQ_TICKS_PER_SECOND + now.tv_nsec / 100;
+    return 0;
 }
 
 /* Returns the option's value: "--name=value" or the next argument. */
@@ -103,6 +127,15 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
         common->store = value;
         return 1;
     }
+    if (is_option(arg, "--threads")) {
+        const char *value = option_value(argc, argv, index, "--threads");
+        if (!parse_threads(value, &common->threads)) {
+            kq_cli_usage_error(command, "--threads needs a whole number from 1 to %d, got '%s'", CLI_MAX_THREADS,
+                               value ? value : "");
+            return -1;
+        }
+        return 1;
+    }
     if (strcmp(arg, "--strict") == 0) {
         common->strict = true;
         return 1;
@@ -137,7 +170,9 @@ const char kq_cli_limit_options_help[] =
     "                        with ' so spreadsheets do not run them as formulas (numbers such\n"
     "                        as -12 stay as they are)\n"
     "  --all-columns         load every column of the data, also those no query reads\n"
-    "                        (by default they are skipped while loading)\n";
+    "                        (by default they are skipped while loading)\n"
+    "  --threads N           threads that parse CSV and EVTX files, 1 to 64 (default: the\n"
+    "                        KQLITE_THREADS environment variable, else one per online CPU)\n";
 
 /* Appends text from a file or a log record, escaped: file names, table names taken from a
  * Type column and skip reasons naming event providers can all hold escape sequences. */
@@ -266,7 +301,7 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
 {
     if (common->store)
         return load_store(catalog, count, common);
-    kq_load_options options = {.timezone = common->timezone};
+    kq_load_options options = {.timezone = common->timezone, .threads = common->threads};
     if (common->column_use) {
         options.column_filter = column_read_by_queries;
         options.column_filter_user = (void *)common->column_use;
@@ -277,6 +312,7 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
     for (int i = 0; i < count; i++)
         if (kq_load_data_argument(catalog, arguments[i], &options, &report) != 0)
             ok = false;
+    kq_catalog_set_threads(catalog, common->threads);
     kq_catalog_finish(catalog);
     load_totals totals = {0};
     for (size_t i = 0; i < report.count; i++) {

@@ -568,8 +568,33 @@ static bool check_option_combinations(const hunt_session *session)
     return true;
 }
 
+/*
+ * Builds the batch facts the rules' where clauses read (term filters, time
+ * ranges) on every thread before the rules run one after another. The rules
+ * are compiled here only for that: run_rule compiles them again and reports
+ * their errors in rule order.
+ */
+static void prepare_batch_facts(hunt_session *session, const kq_rule_set *set)
+{
+    if (session->common.threads == 1)
+        return;
+    kq_query **queries = kq_xcalloc(set->count + 1, sizeof *queries);
+    for (size_t i = 0; i < set->count; i++) {
+        kq_diags diags;
+        kq_diags_init(&diags);
+        queries[i] = kq_compile(&set->rules[i]->query_source, session->catalog, &diags);
+        kq_diags_free(&diags);
+    }
+    kq_prepare_batch_facts((const kq_query *const *)queries, set->count, session->catalog, session->common.now,
+                           session->common.threads);
+    for (size_t i = 0; i < set->count; i++)
+        kq_query_free(queries[i]);
+    free(queries);
+}
+
 static void run_all_rules(hunt_session *session, const kq_rule_set *set, kq_buf *skipped_tables)
 {
+    prepare_batch_facts(session, set);
     for (size_t i = 0; i < set->count; i++) {
         char *missing = NULL;
         int outcome = run_rule(session, set->rules[i], &missing);
@@ -698,7 +723,8 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
 int kq_cmd_hunt(int argc, char **argv)
 {
     hunt_session session = {.first_json = true};
-    kq_cli_common_init(&session.common);
+    if (kq_cli_common_init(&session.common, "hunt") != 0)
+        return KQ_EXIT_USAGE;
     char **rule_paths = kq_xcalloc((size_t)argc, sizeof(char *));
     char **exclusion_paths = kq_xcalloc((size_t)argc, sizeof(char *));
     char **data = kq_xcalloc((size_t)argc, sizeof(char *));

@@ -48,7 +48,8 @@ static bool syntax_ok(const kq_source *source)
 int kq_cmd_query(int argc, char **argv)
 {
     kq_cli_common common;
-    kq_cli_common_init(&common);
+    if (kq_cli_common_init(&common, "query") != 0)
+        return KQ_EXIT_USAGE;
     const char *query_file = NULL;
     char **positional = kq_xcalloc((size_t)argc, sizeof(char *));
     int npositional = 0;
@@ -132,6 +133,8 @@ int kq_cmd_query(int argc, char **argv)
                 fprintf(stderr, "kqlite: warning: no input provided table %s, so it is empty; "
                                 "name the file's table with %s=PATH if it was detected as another table\n",
                         query->tables[i], query->tables[i]);
+        if (common.threads != 1)
+            kq_prepare_batch_facts((const kq_query *const *)&query, 1, catalog, common.now, common.threads);
         char *error = NULL;
         kq_exec_limits limits = {.max_memory = common.max_memory};
         kq_result *result = kq_execute_limited(query, catalog, common.now, &limits, &error);

@@ -46,7 +46,8 @@ static int describe_store(const char *path)
 int kq_cmd_tables(int argc, char **argv)
 {
     kq_cli_common common;
-    kq_cli_common_init(&common);
+    if (kq_cli_common_init(&common, "tables") != 0)
+        return KQ_EXIT_USAGE;
     char **data = kq_xcalloc((size_t)argc, sizeof(char *));
     int ndata = 0;
     for (int i = 1; i < argc; i++) {

@@ -67,8 +67,23 @@ kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, 
 void kq_exec_set_default_limits(const kq_exec_limits *limits);
 void kq_result_free(kq_result *result);
 
+/*
+ * Builds, on `threads` threads (0: one per online CPU), the term filters and
+ * datetime ranges that the where clauses of queries read from table batches
+ * (batch_verdict.c, term_filter.c), the same ones the queries would build on
+ * first use. Later runs only read them, so they no longer build them one
+ * batch at a time on one thread. Results do not change.
+ */
+void kq_prepare_batch_facts(const kq_query *const *queries, size_t count, const kq_catalog *catalog, int64_t now,
+                            int threads);
+
 /* ---- used by the operator files ---- */
 
+/* Sets up a run of query (limits: as for kq_execute_limited); kq_execute does this itself. */
+void kq_run_init(kq_run *run, const kq_query *query, const kq_catalog *catalog, int64_t now,
+                 const kq_exec_limits *limits);
+/* Frees a run set up by kq_run_init, with its error message. */
+void kq_run_free(kq_run *run);
 kq_op *kq_op_build(kq_run *run, const kq_plan *plan);
 void kq_op_close(kq_op *op);
 kq_op *kq_op_new(kq_run *run, const kq_plan *plan, kq_op *input);

@@ -93,6 +93,32 @@ kq_value *kq_run_collect_column(kq_run *run, const kq_plan *plan, size_t *count)
 
 static kq_exec_limits default_limits;
 
+void kq_run_init(kq_run *run, const kq_query *query, const kq_catalog *catalog, int64_t now,
+                 const kq_exec_limits *limits)
+{
+    memset(run, 0, sizeof *run);
+    run->catalog = catalog;
+    run->query = query;
+    run->now = now;
+    kq_budget_init(&run->budget, limits);
+    size_t slots = query->nslots ? (size_t)query->nslots : 1;
+    run->arena = kq_arena_new(64 * 1024);
+    run->sets = kq_arena_alloc(run->arena, slots * sizeof(kq_value_set *));
+    run->scalars = kq_arena_alloc(run->arena, slots * sizeof(kq_value));
+    run->scalar_done = kq_arena_alloc(run->arena, slots * sizeof(bool));
+    run->apply_rows = kq_arena_alloc(run->arena, slots * sizeof(kq_batch *));
+    run->windows = kq_arena_alloc(run->arena, slots * sizeof(kq_window_state *));
+}
+
+void kq_run_free(kq_run *run)
+{
+    kq_window_free_all(run);
+    kq_arena_free(run->arena);
+    free(run->error);
+    run->arena = NULL;
+    run->error = NULL;
+}
+
 void kq_exec_set_default_limits(const kq_exec_limits *limits)
 {
     default_limits = limits ? *limits : (kq_exec_limits){0};
@@ -106,14 +132,8 @@ kq_result *kq_execute(const kq_query *query, const kq_catalog *catalog, int64_t 
 kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, int64_t now,
                               const kq_exec_limits *limits, char **error)
 {
-    kq_run run = {.catalog = catalog, .query = query, .now = now};
-    kq_budget_init(&run.budget, limits);
-    run.arena = kq_arena_new(64 * 1024);
-    run.sets = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value_set *));
-    run.scalars = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value));
-    run.scalar_done = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(bool));
-    run.apply_rows = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_batch *));
-    run.windows = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_window_state *));
+    kq_run run;
+    kq_run_init(&run, query, catalog, now, limits);
     kq_result *result = kq_xcalloc(1, sizeof *result);
     result->arena = kq_arena_new(4096);
     result->schema = kq_schema_copy(result->arena, &query->root->schema);

@@ -15,6 +15,7 @@
 #include "sources/source_internal.h"
 #include "base/buf.h"
 #include "base/limits.h"
+#include "base/parallel.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -420,7 +421,9 @@ typedef struct csv_file {
     kq_table_builder *builder;
     csv_header header;
     kq_date_order order;
+    /* Copies of the zones, because parsing fills their caches: each thread has its own. */
     kq_tz utc;
+    kq_tz local;
     bool too_wide; /* more columns than a table holds: every record is skipped, not cut */
 } csv_file;
 
@@ -435,7 +438,7 @@ static void set_cell(csv_file *f, size_t i, const char *text, size_t len)
         if (is_invalid_date(text, len))
             return;
         if (datetime || may_be_datetime(text, len)) {
-            kq_tz *zone = h->zones[i] == ZONE_UTC ? &f->utc : &f->ctx->tz;
+            kq_tz *zone = h->zones[i] == ZONE_UTC ? &f->utc : &f->local;
             int64_t ticks;
             if (kq_export_datetime_parse(text, len, f->order, zone, &ticks)) {
                 kq_table_builder_set_datetime(f->builder, column, ticks);
@@ -446,36 +449,43 @@ static void set_cell(csv_file *f, size_t i, const char *text, size_t len)
     kq_table_builder_set_text(f->builder, column, text, len);
 }
 
-static void load_record(csv_file *f, const csv_reader *r)
+/* Returns why a record cannot be loaded, or NULL when it can. */
+static const char *record_skip_reason(const csv_file *f, const csv_reader *r)
 {
-    kq_file_report *report = f->ctx->file;
-    char location[32];
-    snprintf(location, sizeof location, "line %d", r->record_line);
-    report->records_read++;
-    if (f->too_wide) {
-        kq_file_report_skip(report, "the file has more than 10,000 columns, the most a table holds", location);
-        return;
-    }
-    if (r->nfields != f->header.count) {
-        kq_file_report_skip(report, r->nfields > f->header.count ? "more fields than the header"
-                                                                 : "fewer fields than the header",
-                            location);
-        return;
-    }
+    if (f->too_wide)
+        return "the file has more than 10,000 columns, the most a table holds";
+    if (r->nfields != f->header.count)
+        return r->nfields > f->header.count ? "more fields than the header" : "fewer fields than the header";
     /* base/limits.h: what one record may cost the table builder. */
-    const char *too_long = r->text.len > KQ_MAX_RECORD_BYTES ? "record longer than 64 MiB (KQ_MAX_RECORD_BYTES)" : NULL;
-    for (size_t i = 0; i < r->nfields && !too_long; i++)
+    if (r->text.len > KQ_MAX_RECORD_BYTES)
+        return "record longer than 64 MiB (KQ_MAX_RECORD_BYTES)";
+    for (size_t i = 0; i < r->nfields; i++)
         if (r->lens[i] > KQ_MAX_FIELD_BYTES)
-            too_long = "field longer than 16 MiB (KQ_MAX_FIELD_BYTES)";
-    if (too_long) {
-        kq_file_report_skip(report, too_long, location);
-        return;
-    }
+            return "field longer than 16 MiB (KQ_MAX_FIELD_BYTES)";
+    return NULL;
+}
+
+static void set_cells(csv_file *f, const csv_reader *r)
+{
     for (size_t i = 0; i < r->nfields; i++) {
         size_t len;
         const char *text = field(r, i, &len);
         set_cell(f, i, text, len);
     }
+}
+
+static void load_record(csv_file *f, const csv_reader *r)
+{
+    kq_file_report *report = f->ctx->file;
+    report->records_read++;
+    const char *reason = record_skip_reason(f, r);
+    if (reason) {
+        char location[32];
+        snprintf(location, sizeof location, "line %d", r->record_line);
+        kq_file_report_skip(report, reason, location);
+        return;
+    }
+    set_cells(f, r);
     kq_context_row_loaded(f->ctx, f->builder);
 }
 
@@ -511,6 +521,16 @@ static void bind_table(csv_file *f, const csv_reader *first)
     free(table);
 }
 
+/* Formats the skip reason for an opening quote that no quote closes before the end of the input. */
+static void format_unterminated(const csv_reader *r, char *reason, size_t size)
+{
+    /* A line break at the very end ends the last line rather than starting another. */
+    int last = r->line - (r->len > 0 && r->data[r->len - 1] == '\n');
+    int lines = last >= r->record_line ? last - r->record_line + 1 : 1;
+    snprintf(reason, size, "unterminated quoted field: the rest of the file (%d line%s) is not loaded", lines,
+             lines == 1 ? "" : "s");
+}
+
 /* Reports the rest of the file after an opening quote as one unreadable record, with the lines it swallowed. */
 static void report_unterminated(kq_load_context *ctx, const csv_reader *r)
 {
@@ -518,12 +538,248 @@ static void report_unterminated(kq_load_context *ctx, const csv_reader *r)
     snprintf(location, sizeof location, "line %d", r->record_line);
     ctx->file->records_read++;
     char reason[160];
-    /* A line break at the very end ends the last line rather than starting another. */
-    int last = r->line - (r->len > 0 && r->data[r->len - 1] == '\n');
-    int lines = last >= r->record_line ? last - r->record_line + 1 : 1;
-    snprintf(reason, sizeof reason, "unterminated quoted field: the rest of the file (%d line%s) is not loaded", lines,
-             lines == 1 ? "" : "s");
+    format_unterminated(r, reason, sizeof reason);
     kq_file_report_skip(ctx->file, reason, location);
+}
+
+/* ---- loading on several threads ----
+ *
+ * The bytes after the first record are cut into chunks of about
+ * csv_chunk_bytes(), each starting after a line break, and threads parse the
+ * chunks into builders of their own. A line break inside a quoted field can
+ * fool a cut, so the chunks are checked in file order: a chunk counts only if
+ * the chunk before it stopped exactly where it starts. Parsing is a function
+ * of the position of a record's start, so a chunk that passes this check contains
+ * exactly the records the serial reader reads there. Chunks after a failed
+ * check are dropped and parsed again in the next round, starting at the true
+ * record boundary. Line numbers are counted per chunk and made absolute when
+ * the chunks are merged, so reports match the serial reader's.
+ */
+
+typedef struct csv_skip {
+    const char *reason; /* a constant, or owned when it is the chunk's unterminated reason */
+    int line;           /* relative to the chunk's first line (1) */
+} csv_skip;
+
+typedef struct csv_chunk {
+    size_t start, end;   /* offsets in the block: the chunk parses the records that start in [start, end) */
+    size_t stop;         /* offset where parsing stopped: the start of the first record it did not read */
+    int lines;           /* line ends between start and stop */
+    kq_table_builder *part;
+    uint64_t records_read, records_loaded, conversion_failures;
+    char *first_failure; /* the chunk's first conversion failure, for the file report */
+    csv_skip *skips;
+    size_t nskips, skips_cap;
+    char *unterminated;  /* skip reason when the chunk ended at an unterminated quoted field */
+} csv_chunk;
+
+typedef struct csv_block {
+    const csv_file *file;
+    const bool *keep;
+    size_t nkeep;
+    const char *data;
+    size_t len;
+    bool eof; /* data ends where the file ends, so the last record is complete */
+    csv_chunk *chunks;
+    size_t nchunks;
+} csv_block;
+
+static int csv_threads(const kq_load_context *ctx)
+{
+    return kq_thread_count(ctx->options ? ctx->options->threads : 0);
+}
+
+/*
+ * Returns the target chunk size. KQLITE_CSV_CHUNK_BYTES overrides it, so tests
+ * can cut small files into many chunks and place cuts inside quoted fields.
+ */
+static size_t csv_chunk_bytes(void)
+{
+    const char *value = getenv("KQLITE_CSV_CHUNK_BYTES");
+    if (value && *value) {
+        char *end;
+        unsigned long long bytes = strtoull(value, &end, 10);
+        if (*end == '\0' && bytes > 0)
+            return (size_t)bytes;
+    }
+    return KQ_CSV_CHUNK_BYTES;
+}
+
+static bool csv_worth_splitting(const csv_reader *r)
+{
+    return r->file != NULL || r->len - r->pos >= 2 * csv_chunk_bytes();
+}
+
+static void chunk_add_skip(csv_chunk *chunk, const char *reason, int line)
+{
+    kq_grow((void **)&chunk->skips, &chunk->skips_cap, chunk->nskips + 1, sizeof(csv_skip));
+    chunk->skips[chunk->nskips++] = (csv_skip){reason, line};
+}
+
+static void chunk_load_record(csv_file *f, csv_chunk *chunk, const csv_reader *r)
+{
+    chunk->records_read++;
+    const char *reason = record_skip_reason(f, r);
+    if (reason) {
+        chunk_add_skip(chunk, reason, r->record_line);
+        return;
+    }
+    set_cells(f, r);
+    const kq_builder_stats *stats = kq_table_builder_stats(f->builder);
+    uint64_t failures_before = stats->conversion_failures;
+    kq_table_builder_end_row(f->builder);
+    chunk->records_loaded++;
+    uint64_t failures = stats->conversion_failures - failures_before;
+    chunk->conversion_failures += failures;
+    if (failures && !chunk->first_failure)
+        chunk->first_failure = kq_xstrdup(stats->last_failure);
+}
+
+/* Parses the records that start in the chunk into a fork of the file's builder; runs on any thread. */
+static void parse_chunk(const csv_block *block, csv_chunk *chunk)
+{
+    csv_file f = *block->file;
+    f.builder = chunk->part = kq_table_builder_fork(block->file->builder);
+    csv_reader r;
+    reader_init(&r, block->data, block->len, chunk->start, 1);
+    r.keep = block->keep;
+    r.nkeep = block->nkeep;
+    while (r.pos < chunk->end) {
+        size_t record_start = r.pos;
+        csv_status status = next_record(&r);
+        if (status == CSV_END)
+            break;
+        /* A record that reaches the end of the block may go on in the file: the next block reads it. */
+        if (!block->eof && r.pos >= r.len) {
+            r.pos = record_start;
+            r.line = r.record_line;
+            break;
+        }
+        if (status == CSV_UNTERMINATED) {
+            char reason[160];
+            format_unterminated(&r, reason, sizeof reason);
+            chunk->unterminated = kq_xstrdup(reason);
+            chunk->records_read++;
+            chunk_add_skip(chunk, chunk->unterminated, r.record_line);
+            r.pos = r.len;
+            break;
+        }
+        if (!is_blank_record(&r))
+            chunk_load_record(&f, chunk, &r);
+    }
+    chunk->stop = r.pos;
+    chunk->lines = r.line - 1;
+    r.keep = NULL;
+    reader_free(&r);
+}
+
+static void parse_chunk_at(void *user, size_t index, int thread)
+{
+    (void)thread;
+    csv_block *block = user;
+    parse_chunk(block, &block->chunks[index]);
+}
+
+/* Cuts data[start..len) into chunks that start after a line break. */
+static void split_block(csv_block *block, size_t start)
+{
+    size_t target = csv_chunk_bytes();
+    size_t max_chunks = (block->len - start) / target + 1;
+    block->chunks = kq_xcalloc(max_chunks, sizeof(csv_chunk));
+    block->nchunks = 0;
+    size_t pos = start;
+    while (pos < block->len) {
+        csv_chunk *chunk = &block->chunks[block->nchunks++];
+        chunk->start = pos;
+        chunk->end = block->len;
+        if (block->len - pos <= target)
+            break;
+        const char *newline = memchr(block->data + pos + target, '\n', block->len - pos - target);
+        if (!newline || (size_t)(newline - block->data) + 1 >= block->len)
+            break;
+        chunk->end = (size_t)(newline - block->data) + 1;
+        pos = chunk->end;
+    }
+}
+
+static void free_chunk(csv_chunk *chunk)
+{
+    kq_table_builder_free(chunk->part);
+    free(chunk->first_failure);
+    free(chunk->skips);
+    free(chunk->unterminated);
+}
+
+/* Adds the counts and skips of a parsed chunk to the file's report; line is the absolute line where it starts. */
+static void merge_chunk(csv_file *f, csv_chunk *chunk, int line)
+{
+    kq_file_report *report = f->ctx->file;
+    report->records_read += chunk->records_read;
+    for (size_t i = 0; i < chunk->nskips; i++) {
+        char location[32];
+        snprintf(location, sizeof location, "line %d", line + chunk->skips[i].line - 1);
+        kq_file_report_skip(report, chunk->skips[i].reason, location);
+    }
+    report->records_loaded += chunk->records_loaded;
+    report->conversion_failures += chunk->conversion_failures;
+    if (chunk->first_failure && !report->first_conversion_failure) {
+        report->first_conversion_failure = chunk->first_failure;
+        chunk->first_failure = NULL;
+    }
+}
+
+/*
+ * Parses data[start..len) on threads and merges the chunks that the check
+ * accepts, in file order. Returns the offset of the first record not loaded;
+ * *line goes from the line at start to the line there.
+ */
+static size_t load_block(csv_file *f, const csv_reader *r, size_t start, bool eof, int threads, int *line)
+{
+    csv_block block = {.file = f, .keep = r->keep, .nkeep = r->nkeep, .data = r->data, .len = r->len, .eof = eof};
+    split_block(&block, start);
+    kq_parallel_for(block.nchunks, threads, parse_chunk_at, &block);
+
+    size_t pos = start;
+    kq_table_builder **parts = kq_xcalloc(block.nchunks + 1, sizeof *parts);
+    size_t nparts = 0;
+    for (size_t i = 0; i < block.nchunks; i++) {
+        csv_chunk *chunk = &block.chunks[i];
+        if (chunk->start == pos) {
+            merge_chunk(f, chunk, *line);
+            *line += chunk->lines;
+            pos = chunk->stop;
+            parts[nparts++] = chunk->part;
+            chunk->part = NULL;
+        }
+        free_chunk(chunk);
+    }
+    kq_table_builder_append_parts(f->builder, parts, nparts, threads);
+    free(parts);
+    free(block.chunks);
+    return pos;
+}
+
+/*
+ * Loads every record from r->pos on, a record boundary, on `threads` threads.
+ * In window mode each round parses the unread bytes and refills the window;
+ * a record longer than the window makes refill double it.
+ */
+static void load_parallel(csv_file *f, csv_reader *r, int threads)
+{
+    bool stalled = false;
+    for (;;) {
+        if (r->file && (stalled || r->pos > 0 || r->len < r->window_cap))
+            refill(r);
+        bool eof = r->file == NULL;
+        if (r->pos >= r->len)
+            break;
+        size_t before = r->pos;
+        r->pos = load_block(f, r, r->pos, eof, threads, &r->line);
+        stalled = r->pos == before;
+        /* At the end of the file every record is complete, so a round always advances. */
+        if (eof && (stalled || r->pos >= r->len))
+            break;
+    }
 }
 
 /* Reads the header and every record from r, whose data may start with a UTF-8 byte order mark. */
@@ -531,7 +787,7 @@ static void load_records(kq_load_context *ctx, csv_reader *r)
 {
     if (r->len >= 3 && memcmp(r->data, "\xEF\xBB\xBF", 3) == 0)
         r->pos = 3;
-    csv_file f = {.ctx = ctx};
+    csv_file f = {.ctx = ctx, .local = ctx->tz};
     kq_tz_init(&f.utc, NULL);
     kq_file_report_set_format(ctx->file, "csv");
 
@@ -563,6 +819,7 @@ static void load_records(kq_load_context *ctx, csv_reader *r)
     if (r->shifted == body_shift)
         f.order = scan_date_order(&f.header, r->data, r->len, body, body_line);
 
+    int threads = csv_threads(ctx);
     for (; status != CSV_END; status = next_record(r)) {
         if (status == CSV_UNTERMINATED) {
             report_unterminated(ctx, r);
@@ -570,6 +827,11 @@ static void load_records(kq_load_context *ctx, csv_reader *r)
         }
         if (!is_blank_record(r))
             load_record(&f, r);
+        /* The records after the first are split between threads when there are enough of them. */
+        if (threads > 1 && csv_worth_splitting(r)) {
+            load_parallel(&f, r, threads);
+            break;
+        }
     }
     r->keep = NULL;
     free(keep);

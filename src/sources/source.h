@@ -31,6 +31,8 @@ typedef struct kq_load_options {
     kq_builder_flush flush;
     void *flush_user;
     uint64_t flush_rows;
+    /* Threads that parse CSV files; 0 means one per online CPU and 1 parses on the calling thread only. */
+    int threads;
 } kq_load_options;
 
 /* Distinct skip reasons kept per file (a Windows log can hold dozens of unmapped event ids);

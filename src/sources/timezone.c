@@ -8,6 +8,7 @@
 #include "sources/source_internal.h"
 #include "base/util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +86,12 @@ bool kq_tz_init(kq_tz *tz, const char *spec)
  * later instant); in the skipped hour it applies the offset from before the
  * change.
  *
- * NOTE: this swaps the process-wide TZ variable during the call. It must not
- * run while another thread formats local times.
+ * NOTE: this swaps the process-wide TZ variable during the call. A lock keeps
+ * the CSV reader's threads from swapping it at once, but nothing else in the
+ * process may format local times meanwhile.
  */
+static pthread_mutex_t tz_swap_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int64_t named_offset(const kq_tz *tz, int64_t local_ticks)
 {
     kq_civil_time civil;
@@ -101,6 +105,7 @@ static int64_t named_offset(const kq_tz *tz, int64_t local_ticks)
     tm.tm_sec = civil.second;
     tm.tm_isdst = -1;
 
+    pthread_mutex_lock(&tz_swap_lock);
     const char *old = getenv("TZ");
     char *saved = old ? kq_xstrdup(old) : NULL;
     setenv("TZ", tz->name, 1);
@@ -113,6 +118,7 @@ static int64_t named_offset(const kq_tz *tz, int64_t local_ticks)
         unsetenv("TZ");
     }
     tzset();
+    pthread_mutex_unlock(&tz_swap_lock);
     if (utc == (time_t)-1)
         return 0;
     int64_t local_seconds = (local_ticks - KQ_UNIX_EPOCH_TICKS) / KQ_TICKS_PER_SECOND;

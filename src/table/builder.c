@@ -16,6 +16,7 @@
  * text), so a load needs memory for all of its rows at once.
  */
 #include "table/builder.h"
+#include "base/parallel.h"
 #include "base/util.h"
 
 #include <math.h>
@@ -71,6 +72,7 @@ struct kq_table_builder {
     kq_column_filter filter; /* NULL: every column is kept */
     void *filter_user;
     kq_builder_stats stats;
+    int threads; /* threads that fill batches at finish; 0 = one per online CPU */
     uint64_t flush_rows; /* 0: no flushing (kq_table_builder_set_flush) */
     kq_builder_flush flush;
     void *flush_user;
@@ -559,11 +561,9 @@ void kq_table_builder_set_datetime(kq_table_builder *b, int column, int64_t tick
 
 static kq_table *build_table(kq_table_builder *b);
 
-void kq_table_builder_end_row(kq_table_builder *b)
+/* Hands the staged rows to the flush callback once there are flush_rows of them. */
+static void flush_if_full(kq_table_builder *b)
 {
-    b->stats.conversion_failures += b->row_failures;
-    b->row_failures = 0;
-    b->stats.rows++;
     if (b->flush_rows && b->stats.rows >= b->flush_rows) {
         /* Columns keep their indexes (readers hold them); only the cells go. */
         kq_table *table = build_table(b);
@@ -571,6 +571,14 @@ void kq_table_builder_end_row(kq_table_builder *b)
         b->stats.rows = 0;
         b->flush(b->flush_user, table);
     }
+}
+
+void kq_table_builder_end_row(kq_table_builder *b)
+{
+    b->stats.conversion_failures += b->row_failures;
+    b->row_failures = 0;
+    b->stats.rows++;
+    flush_if_full(b);
 }
 
 void kq_table_builder_set_flush(kq_table_builder *b, uint64_t rows, kq_builder_flush flush, void *user)
@@ -591,6 +599,116 @@ void kq_table_builder_discard_row(kq_table_builder *b)
         }
     }
     b->row_failures = 0;
+}
+
+kq_table_builder *kq_table_builder_fork(const kq_table_builder *b)
+{
+    kq_table_builder *part = kq_table_builder_new(b->table_name, NULL);
+    /* A fork stages one piece of a file: blocks below malloc's mmap threshold keep
+     * its arena out of mmap and munmap system calls. */
+    kq_arena_free(part->values);
+    part->values = kq_arena_new(64 * 1024);
+    for (size_t i = 0; i < b->ncolumns; i++) {
+        const builder_column *col = &b->columns[i];
+        add_column(part, col->name, col->name_len, col->declared);
+        part->columns[i].skipped = col->skipped;
+    }
+    part->schema_count = b->schema_count;
+    part->filter = b->filter;
+    part->filter_user = b->filter_user;
+    return part;
+}
+
+/* Cells a part staged in a column, up to its row count. */
+static size_t part_cells(const kq_table_builder *part, size_t column)
+{
+    const builder_column *col = &part->columns[column];
+    return col->ncells < (size_t)part->stats.rows ? col->ncells : (size_t)part->stats.rows;
+}
+
+typedef struct append_job {
+    kq_table_builder *builder;
+    kq_table_builder **parts;
+    const size_t *first; /* per part: the builder row its first row becomes */
+    const bool *grown;   /* per column: the column's cells cover every appended row */
+    size_t ncolumns;
+} append_job;
+
+/* Copies part i's cells to its rows of the builder; each part writes only its own rows. */
+static void copy_part(void *user, size_t i, int thread)
+{
+    (void)thread;
+    append_job *job = user;
+    const kq_table_builder *part = job->parts[i];
+    size_t rows = (size_t)part->stats.rows;
+    for (size_t c = 0; c < job->ncolumns; c++) {
+        if (!job->grown[c])
+            continue;
+        cell *dst = job->builder->columns[c].cells + job->first[i];
+        size_t n = part_cells(part, c);
+        if (n)
+            memcpy(dst, part->columns[c].cells, n * sizeof(cell));
+        /* The rows the part left null, which may be fresh memory. */
+        memset(dst + n, 0, (rows - n) * sizeof(cell));
+    }
+}
+
+/* Sizes every column that has cells, or gets some from parts, to hold all rows up to `total`. */
+static bool *grow_columns(kq_table_builder *b, kq_table_builder **parts, size_t count, size_t total)
+{
+    bool *grown = kq_xcalloc(b->ncolumns + 1, sizeof *grown);
+    size_t first = (size_t)b->stats.rows;
+    for (size_t c = 0; c < b->ncolumns; c++) {
+        builder_column *col = &b->columns[c];
+        bool any = col->cap > 0;
+        for (size_t i = 0; i < count && !any && c < parts[i]->ncolumns; i++)
+            any = part_cells(parts[i], c) > 0;
+        if (!any)
+            continue;
+        grown[c] = true;
+        if (total > col->cap) {
+            /* Exact sizes, so no spare tail needs zeroing: glibc's realloc grows a large
+             * array by remapping its pages instead of copying them. */
+            size_t old_cap = col->cap;
+            col->cells = kq_xrealloc(col->cells, total * sizeof(cell));
+            col->cap = total;
+            if (old_cap < first)
+                memset(col->cells + old_cap, 0, (first - old_cap) * sizeof(cell));
+        }
+        if (col->ncells < total)
+            col->ncells = total;
+    }
+    return grown;
+}
+
+void kq_table_builder_append_parts(kq_table_builder *b, kq_table_builder **parts, size_t count, int threads)
+{
+    size_t *first = kq_xcalloc(count + 1, sizeof *first);
+    size_t total = (size_t)b->stats.rows;
+    for (size_t i = 0; i < count; i++) {
+        first[i] = total;
+        total += (size_t)parts[i]->stats.rows;
+    }
+    bool *grown = grow_columns(b, parts, count, total);
+    append_job job = {b, parts, first, grown, b->ncolumns};
+    for (size_t i = 0; i < count; i++)
+        if (parts[i]->ncolumns < job.ncolumns)
+            job.ncolumns = parts[i]->ncolumns;
+    kq_parallel_for(count, threads, copy_part, &job);
+
+    for (size_t i = 0; i < count; i++) {
+        kq_table_builder *part = parts[i];
+        b->stats.rows += part->stats.rows;
+        b->stats.conversion_failures += part->stats.conversion_failures;
+        if (part->stats.conversion_failures)
+            memcpy(b->stats.last_failure, part->stats.last_failure, sizeof b->stats.last_failure);
+        kq_arena_adopt(b->values, part->values);
+        part->values = NULL;
+        kq_table_builder_free(part);
+    }
+    free(grown);
+    free(first);
+    flush_if_full(b);
 }
 
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *b)
@@ -852,6 +970,27 @@ static void fill_batch(kq_table_builder *b, kq_batch *batch, const kq_type *type
     }
 }
 
+typedef struct fill_job {
+    kq_table_builder *builder;
+    kq_batch **batches;
+    const kq_type *types;
+    int ts, tg;
+} fill_job;
+
+/* Fills batch i; each batch writes only its own columns and arena. */
+static void fill_batch_at(void *user, size_t i, int thread)
+{
+    (void)thread;
+    fill_job *job = user;
+    kq_batch *batch = job->batches[i];
+    fill_batch(job->builder, batch, job->types, i * KQ_BATCH_ROWS, batch->nrows, job->ts, job->tg);
+}
+
+void kq_table_builder_set_threads(kq_table_builder *b, int threads)
+{
+    b->threads = threads;
+}
+
 /* Builds a table of the rows staged so far; the caller clears the cells. */
 static kq_table *build_table(kq_table_builder *b)
 {
@@ -877,19 +1016,23 @@ static kq_table *build_table(kq_table_builder *b)
     holder->arena = b->values;
     b->values = kq_arena_new(256 * 1024);
 
-    int ts = find_column(b, "Timestamp", 9);
-    int tg = find_column(b, "TimeGenerated", 13);
     bool *absent = kq_xcalloc(b->ncolumns + 1, sizeof *absent);
     for (size_t c = 0; c < b->ncolumns; c++)
         absent[c] = b->columns[c].skipped;
-    for (size_t first = 0; first < nrows; first += KQ_BATCH_ROWS) {
+    size_t nbatches = (nrows + KQ_BATCH_ROWS - 1) / KQ_BATCH_ROWS;
+    kq_batch **batches = kq_xcalloc(nbatches ? nbatches : 1, sizeof *batches);
+    for (size_t i = 0; i < nbatches; i++) {
+        size_t first = i * KQ_BATCH_ROWS;
         uint32_t n = (uint32_t)(nrows - first < KQ_BATCH_ROWS ? nrows - first : KQ_BATCH_ROWS);
-        kq_batch *batch = kq_batch_new_sparse((uint32_t)b->ncolumns, types, n, absent);
-        fill_batch(b, batch, types, first, n, ts, tg);
-        batch->nrows = n;
-        kq_batch_borrow(batch, holder);
-        kq_table_append(table, batch);
+        batches[i] = kq_batch_new_sparse((uint32_t)b->ncolumns, types, n, absent);
+        batches[i]->nrows = n;
+        kq_batch_borrow(batches[i], holder);
     }
+    fill_job job = {b, batches, types, find_column(b, "Timestamp", 9), find_column(b, "TimeGenerated", 13)};
+    kq_parallel_for(nbatches, b->threads, fill_batch_at, &job);
+    for (size_t i = 0; i < nbatches; i++)
+        kq_table_append(table, batches[i]);
+    free(batches);
     kq_batch_release(holder);
     free(absent);
     free(types);

@@ -73,9 +73,24 @@ void kq_table_builder_discard_row(kq_table_builder *builder);
 typedef void (*kq_builder_flush)(void *user, kq_table *table);
 /* Hands every `rows` rows to flush as they end, so a very large input need not be held whole. */
 void kq_table_builder_set_flush(kq_table_builder *builder, uint64_t rows, kq_builder_flush flush, void *user);
+/*
+ * Creates an empty builder with the columns, types and column filter of
+ * builder, so that a worker thread can stage rows that kq_table_builder_append_parts
+ * later adds to it. Columns added to builder afterwards are not in the fork.
+ */
+kq_table_builder *kq_table_builder_fork(const kq_table_builder *builder);
+/*
+ * Appends the rows of parts (forks of builder with no columns added since),
+ * in order, after builder's rows: their cells are copied on `threads` threads
+ * (at least 1), and their statistics and staged strings move to builder.
+ * Frees the parts.
+ */
+void kq_table_builder_append_parts(kq_table_builder *builder, kq_table_builder **parts, size_t count, int threads);
 
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *builder);
-/* Builds the table and resets the builder to empty. */
+/* Sets the threads that kq_table_builder_finish fills batches on (0: one per online CPU, the default). */
+void kq_table_builder_set_threads(kq_table_builder *builder, int threads);
+/* Builds the table and resets the builder to empty. The batches are the same for any thread count. */
 kq_table *kq_table_builder_finish(kq_table_builder *builder);
 
 #endif

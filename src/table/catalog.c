@@ -14,6 +14,7 @@ typedef struct catalog_entry {
 struct kq_catalog {
     catalog_entry *entries;
     size_t count, cap;
+    int threads; /* for kq_table_builder_set_threads; 0 = one per online CPU */
 };
 
 kq_catalog *kq_catalog_new(void)
@@ -123,12 +124,18 @@ static kq_table *merge_tables(kq_table *old, kq_table *added)
     return merged;
 }
 
+void kq_catalog_set_threads(kq_catalog *catalog, int threads)
+{
+    catalog->threads = threads;
+}
+
 void kq_catalog_finish(kq_catalog *catalog)
 {
     for (size_t i = 0; i < catalog->count; i++) {
         catalog_entry *entry = &catalog->entries[i];
         if (!entry->builder)
             continue;
+        kq_table_builder_set_threads(entry->builder, catalog->threads);
         kq_table *built = kq_table_builder_finish(entry->builder);
         if (entry->table && built->nrows == 0) {
             kq_table_free(built);

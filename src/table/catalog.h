@@ -21,6 +21,8 @@ void kq_catalog_free(kq_catalog *catalog);
 
 /* Returns the builder for a table, creating it (with the built-in schema, if any) on first use. */
 kq_table_builder *kq_catalog_builder(kq_catalog *catalog, const char *table_name);
+/* Sets the threads kq_catalog_finish builds tables on (0: one per online CPU, the default). */
+void kq_catalog_set_threads(kq_catalog *catalog, int threads);
 void kq_catalog_finish(kq_catalog *catalog);
 
 /* Adds a finished table; the catalog takes ownership. Replaces a table of the same name. */

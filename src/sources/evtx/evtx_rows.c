@@ -235,7 +235,8 @@ void kq_evtx_load_files(kq_load_context **contexts, const char **data, const siz
             report_missing_chunks(ctx, inputs[i].data, inputs[i].len);
         }
     }
-    evtx_decode_files(inputs, count, NULL, load_chunk, contexts);
+    evtx_decode_options options = {.threads = count && contexts[0]->options ? contexts[0]->options->threads : 0};
+    evtx_decode_files(inputs, count, &options, load_chunk, contexts);
     for (size_t i = 0; i < count; i++) {
         kq_file_report *file = contexts[i]->file;
         /* One record can feed several tables; the report counts records, not rows. */

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Check that loading and filtering on several threads changes no result.
+
+Usage: tests/run_threads.py KQLITE [SHARED_DIR]
+
+Every case runs with --threads 1, 2 and 3, and the outputs must be identical.
+That covers the rows on stdout and the per-file load report on stderr: its
+counts, skip reasons and line numbers must not depend on how a file was split.
+KQLITE_CSV_CHUNK_BYTES makes the CSV reader cut small files into many
+pieces, at sizes chosen so that cuts fall inside records and inside quoted
+fields that hold line breaks.
+
+The data sets:
+- the bundled examples;
+- 120 copies of the example process export an hour apart (tests/run_pushdown.py),
+  so rows span several batches and time windows cut through them;
+- a process export whose command lines hold quoted line breaks (CRLF, LF and
+  a bare CR), doubled quotes and commas, with blank lines, records with too
+  many or too few fields, and a file that ends inside an unterminated quoted field;
+- with a C compiler, 30,000 rows from the benchmark's data generator
+  (bench/hunt/gen.c), more than two 16 MiB windows of the CSV reader.
+
+The cases are the queries of tests/run_pushdown.py, the bundled rule pack
+through hunt and, with SHARED_DIR, the Defender hunting corpus on the 120
+copies. Golden cases run with several threads through run_cases.py:
+tests/run-all.sh runs them with KQLITE_THREADS set.
+"""
+import csv
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import run_pushdown  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOW = run_pushdown.NOW
+# Thread count and CSV piece size per run; the first run is the reference. Pieces of a
+# few bytes cut nearly every record and quoted field, but each piece costs a table
+# builder, so the larger data sets get larger pieces.
+SMALL_SETTINGS = [(1, None), (2, None), (2, 4096), (3, 1000), (3, 61)]
+LARGE_SETTINGS = [(1, None), (2, None), (3, 20011)]
+GENERATED_ROWS = 30000
+
+
+def write_quoted_export(folder):
+    """Writes the example process export with line breaks, quotes and damage in it, as two files."""
+    source = ROOT / "examples" / "defender-export" / "DeviceProcessEvents.csv"
+    with open(source, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    command = header.index("ProcessCommandLine")
+    breaks = ["\r\n", "\n", "\r", "\n\n"]
+    with open(folder / "quoted-DeviceProcessEvents.csv", "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f, lineterminator="\r\n")
+        out.writerow(header)
+        for copy_index in range(60):
+            for i, row in enumerate(body):
+                copy = list(row)
+                if (i + copy_index) % 3 == 0:
+                    copy[command] = (copy[command] + breaks[i % len(breaks)] + f'-arg "{copy_index}", more'
+                                     + breaks[copy_index % len(breaks)])
+                out.writerow(copy)
+                if i == 5:
+                    f.write("\r\n")                   # a blank line
+                    out.writerow(copy + ["extra"])    # more fields than the header
+                if i == 9:
+                    out.writerow(copy[:4])            # fewer fields than the header
+    with open(folder / "unterminated-DeviceProcessEvents.csv", "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(header)
+        for row in body * 20:
+            out.writerow(row)
+        last = list(body[0])
+        f.write(",".join(last[:command]) + ',"never closed\n' + "\n".join(["tail, line"] * 40) + "\n")
+
+
+def write_generated_export(folder):
+    """Builds the benchmark's data generator and writes GENERATED_ROWS rows into a new folder.
+
+    Returns the folder, False when there is no C compiler, or None when the generator does not build.
+    """
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        return False
+    generator = folder / "gen"
+    build = subprocess.run([compiler, "-O2", "-std=c11", "-o", str(generator), str(ROOT / "bench" / "hunt" / "gen.c"),
+                            "-lm"], capture_output=True, text=True)
+    if build.returncode != 0:
+        print(f"FAIL building bench/hunt/gen.c: {build.stderr.strip()}")
+        return None
+    data = folder / "generated"
+    data.mkdir()
+    subprocess.run([str(generator), str(GENERATED_ROWS), str(data / "DeviceProcessEvents.csv")], check=True,
+                   capture_output=True)
+    generator.unlink()
+    return data
+
+
+def run(kqlite, args, data, command, threads, chunk_bytes):
+    env = dict(os.environ)
+    env.pop("KQLITE_THREADS", None)
+    env.pop("KQLITE_CSV_CHUNK_BYTES", None)
+    if chunk_bytes:
+        env["KQLITE_CSV_CHUNK_BYTES"] = str(chunk_bytes)
+    proc = subprocess.run([kqlite, command, "--threads", str(threads), "--now", NOW, "--format", "jsonl"]
+                          + args + data, capture_output=True, text=True, env=env)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def compare(kqlite, name, args, data, settings, command="query"):
+    """Runs one case with every setting; returns (changed, has_rows)."""
+    reference = run(kqlite, args, data, command, *settings[0])
+    for threads, chunk_bytes in settings[1:]:
+        got = run(kqlite, args, data, command, threads, chunk_bytes)
+        if got != reference:
+            what = "exit status" if got[0] != reference[0] else "rows" if got[1] != reference[1] else "load report"
+            print(f"FAIL {name} over {' '.join(data)}: the {what} changes with --threads {threads}"
+                  f"{f' and {chunk_bytes}-byte pieces' if chunk_bytes else ''}")
+            if what == "load report":
+                print("  one thread:\n    " + reference[2].strip().replace("\n", "\n    "))
+                print(f"  {threads} threads:\n    " + got[2].strip().replace("\n", "\n    "))
+            return True, False
+    return False, reference[0] == 0 and bool(reference[1].strip())
+
+
+def check_invalid_counts(kqlite):
+    """Returns the number of invalid thread counts that kqlite did not reject with a usage error."""
+    failed = 0
+    data = str(ROOT / "examples")
+    cases = [([kqlite, command, "--threads", value, "--now", NOW, "DeviceProcessEvents | count", data], {}, value)
+             for command in ("query",) for value in ("0", "65", "two", "", "-1", "2x")]
+    cases.append(([kqlite, "hunt", "--threads=0", "--now", NOW, data], {}, "0"))
+    cases += [([kqlite, "query", "--now", NOW, "DeviceProcessEvents | count", data], {"KQLITE_THREADS": value}, value)
+              for value in ("0", "many", "100")]
+    for argv, extra_env, value in cases:
+        env = dict(os.environ)
+        env.pop("KQLITE_THREADS", None)
+        env.update(extra_env)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+        source = "KQLITE_THREADS" if extra_env else "--threads"
+        if proc.returncode != 2 or f"{source} needs a whole number from 1 to 64, got '{value}'" not in proc.stderr:
+            print(f"FAIL {source} {value!r}: exit {proc.returncode}, stderr {proc.stderr.strip()!r}")
+            failed += 1
+    # --threads wins over the environment.
+    env = dict(os.environ, KQLITE_THREADS="3")
+    proc = subprocess.run([kqlite, "query", "--threads", "1", "--now", NOW, "DeviceProcessEvents | count", data],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        print(f"FAIL --threads 1 with KQLITE_THREADS=3: exit {proc.returncode}, stderr {proc.stderr.strip()!r}")
+        failed += 1
+    return failed
+
+
+def corpus_cases(shared):
+    cases = []
+    folder = shared / "rules" / "m365d-hunting" if shared else None
+    if not folder or not folder.is_dir():
+        return cases
+    for path in sorted(folder.glob("*.kql")):
+        # rand() and new_guid() give other values on every run.
+        if re.search(r"\b(rand|new_guid)\s*\(", path.read_text(encoding="utf-8")):
+            continue
+        cases.append((path.name, ["--query-file", str(path)]))
+    return cases
+
+
+def main():
+    kqlite = sys.argv[1]
+    shared = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    queries = [(q, [q]) for q in run_pushdown.QUERIES]
+    corpus = corpus_cases(shared)
+    failed = check_invalid_counts(kqlite)
+    answered = runs = 0
+    with tempfile.TemporaryDirectory() as temp:
+        temp = pathlib.Path(temp)
+        copies = temp / "copies"
+        quoted = temp / "quoted"
+        copies.mkdir()
+        quoted.mkdir()
+        run_pushdown.write_large_export(copies)
+        write_quoted_export(quoted)
+        generated = write_generated_export(temp)
+        if generated is None:
+            return 1
+        datasets = [([str(ROOT / "examples")], SMALL_SETTINGS, False), ([str(quoted)], SMALL_SETTINGS, False),
+                    ([str(copies)], LARGE_SETTINGS, True)]
+        if generated:
+            datasets.append(([str(generated)], LARGE_SETTINGS, False))
+        else:
+            print("SKIP the generated export: no C compiler")
+        for data, settings, with_corpus in datasets:
+            cases = queries + (corpus if with_corpus else [])
+            for name, args in cases:
+                changed, rows = compare(kqlite, name, args, data, settings)
+                failed += changed
+                answered += rows
+                runs += 1
+            changed, rows = compare(kqlite, "hunt with the bundled pack", [], data, settings, command="hunt")
+            if not changed and not rows:
+                print(f"FAIL hunt with the bundled pack over {' '.join(data)}: no hits to compare")
+            failed += changed or not rows
+            runs += 1
+    print(f"threads: {runs} cases over {len(datasets)} data sets, each with --threads 1, 2 and 3, "
+          f"{answered} with rows, {failed} results changed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
