@@ -1,7 +1,7 @@
 /*
  * mv-apply: runs the subquery once per input row. The row is handed to the
  * subquery's APPLY_ROW leaf through the run's apply slot; the subquery's
- * output rows are joined back to the row's own columns.
+ * output rows are joined back to the row's columns that were not expanded.
  */
 #include "exec/exec.h"
 #include "base/util.h"
@@ -41,8 +41,8 @@ static kq_batch *apply_row(kq_op *op, apply_state *s, kq_batch *out, uint32_t ro
                     break;
             }
             uint32_t c = 0;
-            for (uint32_t i = 0; i < s->input->ncols; i++, c++)
-                kq_batch_set(out, c, out->nrows, kq_column_get(&s->input->cols[i], row));
+            for (uint32_t i = 0; i < plan->nleft_out; i++, c++)
+                kq_batch_set(out, c, out->nrows, kq_column_get(&s->input->cols[plan->left_out[i]], row));
             for (uint32_t i = 0; i < plan->nright_out; i++, c++)
                 kq_batch_set(out, c, out->nrows, kq_column_get(&result->cols[plan->right_out[i]], r));
             out->nrows++;

@@ -299,17 +299,34 @@ static void list_add(value_list *list, const kq_value *v, kq_agg_ctx *ctx)
     list_push(list, kq_dyn_from_value(ctx->arena, &copy), ctx);
 }
 
+/*
+ * Adds the value, or each element of a dynamic array, as make_set does. The docs'
+ * examples rely on it: geo_h3cell_rings' example lists the cells of every ring in
+ * one flat array, and geo_point_in_polygon's wraps each polygon in pack_array()
+ * so that make_list yields a MultiPolygon's coordinates.
+ */
+static void list_add_elements(value_list *list, const kq_value *v, kq_agg_ctx *ctx)
+{
+    if (v->null || v->type != KQ_DYNAMIC || !v->u.d || v->u.d->kind != KQ_DYN_ARRAY) {
+        list_add(list, v, ctx);
+        return;
+    }
+    const kq_dyn *array = kq_dyn_copy(ctx->arena, v->u.d);
+    for (uint32_t i = 0; i < array->count && list->count < list->limit; i++)
+        list_push(list, array->u.items[i], ctx);
+}
+
 static void make_list_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx)
 {
     read_limit(state, args, argc, 1);
-    list_add(state, &args[0], ctx);
+    list_add_elements(state, &args[0], ctx);
 }
 
 static void make_list_if_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx)
 {
     read_limit(state, args, argc, 2);
     if (!args[1].null && args[1].u.b)
-        list_add(state, &args[0], ctx);
+        list_add_elements(state, &args[0], ctx);
 }
 
 static kq_value list_finish(void *state, kq_type type, kq_agg_ctx *ctx)
@@ -457,7 +474,7 @@ const kq_aggregate kq_aggregates[] = {
     AGG("make_set_if", 2, 3, bind_dynamic_if, "set", true, value_list, list_init, make_set_if_update, list_finish,
         "make_set_if(x, condition [, maxSize]) -> dynamic", "make_set() over the rows where the condition is true."),
     AGG("make_list", 1, 2, bind_dynamic, "list", true, value_list, list_init, make_list_update, list_finish,
-        "make_list(x [, maxSize]) -> dynamic", "All non-null values in input order."),
+        "make_list(x [, maxSize]) -> dynamic", "All non-null values in input order; an array adds its elements."),
     AGG("makelist", 1, 2, bind_dynamic, "list", true, value_list, list_init, make_list_update, list_finish,
         "makelist(x [, maxSize]) -> dynamic", "Deprecated name of make_list()."),
     AGG("make_list_if", 2, 3, bind_dynamic_if, "list", true, value_list, list_init, make_list_if_update, list_finish,

@@ -839,8 +839,11 @@ kq_plan *binder_range(binder *b, const kq_ast *ast)
 /* ---- mv-apply ---- */
 
 /*
- * mv-apply: for each input row, the expanded rows go through the subquery; the output is
- * the input row's columns followed by the subquery's columns that are not input columns.
+ * mv-apply: for each input row, the expanded rows go through the subquery. As Kusto
+ * documents, the output is the subquery's result plus the input columns that were not
+ * expanded: those columns first (left_out), then the subquery's columns that are not
+ * among them (right_out). A column expanded under its own name comes from the subquery
+ * or not at all, so `mv-apply x on (summarize make_list(x))` drops the array x.
  */
 kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op)
 {
@@ -864,12 +867,23 @@ kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op)
     plan->right = subquery;
     plan->apply_slot = row->apply_slot;
     schema_builder sb = {0};
-    for (uint32_t i = 0; i < input->schema.count; i++)
+    plan->left_out = kq_arena_alloc(b->arena, (input->schema.count + 1) * sizeof(int));
+    for (uint32_t i = 0; i < input->schema.count; i++) {
+        bool expanded_here = false;
+        for (uint32_t k = 0; k < expand.nkids; k++)
+            expanded_here |= expanded->expand_columns[k] == (int)i;
+        if (expanded_here)
+            continue;
+        plan->left_out[plan->nleft_out++] = (int)i;
         binder_add_field(b, &sb, input->schema.fields[i].name, input->schema.fields[i].type);
+    }
     plan->right_out = kq_arena_alloc(b->arena, (subquery->schema.count + 1) * sizeof(int));
     for (uint32_t i = 0; i < subquery->schema.count; i++) {
         const kq_field *f = &subquery->schema.fields[i];
-        if (kq_schema_find(&input->schema, f->name, strlen(f->name)) >= 0)
+        bool kept = false;
+        for (uint32_t k = 0; k < plan->nleft_out; k++)
+            kept |= strcmp(input->schema.fields[plan->left_out[k]].name, f->name) == 0;
+        if (kept)
             continue;
         plan->right_out[plan->nright_out++] = (int)i;
         binder_add_field(b, &sb, f->name, f->type);

@@ -274,8 +274,9 @@ struct kq_plan {
 
     /* RANGE: exprs[0..2] are from, to, step. */
 
-    /* MV_APPLY: output = the input's columns, then right-side columns right_out[]; APPLY_ROW and
-     * MV_APPLY share apply_slot, where the run keeps the current row. */
+    /* MV_APPLY: output = the input's columns left_out[] (those not expanded), then the
+     * subquery's columns right_out[]; APPLY_ROW and MV_APPLY share apply_slot, where the
+     * run keeps the current row. */
     int apply_slot;
     int partition_column;
 
