@@ -6,8 +6,9 @@ Usage: tests/run_conformance.py KQLITE CONFORMANCE_DIR [--list-failures | --prun
 Each NAME.kql runs through `kqlite query --format jsonl`; NAME.expected is the doc's
 output table as CSV. Values compare by meaning, not text (the doc tables are formatted
 for reading): rows as a multiset unless the query sorts, datetimes as instants,
-reals numerically, dynamic values structurally with make_set/make_bag contents as
-sets, and an empty cell matches null or "". Pairs listed in
+reals numerically, bools also as the 1 and 0 that Kusto documents as their
+encoding, dynamic values structurally with make_set/make_bag contents as sets, and
+an empty cell matches null or "". Pairs listed in
 tests/conformance-known-failures.txt are expected to fail (each with its reason);
 the run fails when a listed pair passes (remove it) or an unlisted pair fails.
 """
@@ -131,7 +132,9 @@ def cell_matches(actual, expected, as_set):
     if actual is None:
         return expected.lower() in ("", "null")
     if isinstance(actual, bool):
-        return expected.lower() == str(actual).lower()
+        # Kusto documents bool as internally encoded 1 and 0 (scalar-data-types/bool.md),
+        # and some doc tables print that encoding.
+        return expected.lower() in ((str(actual).lower(), "1") if actual else (str(actual).lower(), "0"))
     if isinstance(actual, (int, float)):
         try:
             value = float(expected.replace(",", ""))
