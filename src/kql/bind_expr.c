@@ -72,6 +72,11 @@ int kq_name_distance(const char *a, size_t alen, const char *b, size_t blen)
  * column that ends with the name (AccountUpn -> InitiatingProcessAccountUpn). */
 void kq_hint_column(kq_diag *diag, const kq_schema *schema, const char *name, size_t len)
 {
+    /* A name such as 5x is most often a timespan literal with a unit kqlite does not know. */
+    if (len > 1 && name[0] >= '0' && name[0] <= '9') {
+        kq_diag_set_hint(diag, "if this is a timespan, give it a unit such as d, h, m, s or ms (5d, 30m)");
+        return;
+    }
     if (!schema)
         return;
     const char *best = NULL;
