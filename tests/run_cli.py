@@ -29,6 +29,9 @@ CASES = [
     ("quiet before command", ["-q", "query", "--format", "csv", SEED, str(EXPORT)], 0, "n\n", ""),
     ("two flags before command", ["--quiet", "--strict", "query", "--format", "csv", "print y=2"], 0, "y\n2\n", ""),
     ("flag without command", ["-q"], 2, "", "unknown command"),
+    ("threads before command", ["--threads", "2", "-q", "query", "--format", "csv", "print z=3"], 0, "z\n3\n", ""),
+    ("help for a command", ["help", "ingest"], 0, "Usage: kqlite ingest", ""),
+    ("help for an unknown command", ["help", "frobnicate"], 2, "", "unknown command 'frobnicate'"),
 ]
 
 

@@ -196,10 +196,14 @@ def check_cli(kqlite, folder):
         (["query", "-q", "DeviceProcessEvents | count", "--store", str(store), sysmon], "either --store or DATA"),
         (["ingest", "-q", sysmon, "-o", str(other)], "other files"),
         (["ingest", "-q", sysmon, "-o", str(plain_file)], "not a folder"),
+        (["query", "-q", "DeviceProcessEvents | count", "--store", str(plain_file)], "is a file, not a kqlite store"),
+        (["query", "-q", "DeviceProcessEvents | count", "--store", str(other)], "is not a kqlite store"),
+        (["hunt", "-q", "--format", "json", "--store", str(other)], "is not a kqlite store"),
     ]
     for args, expected in cases:
         proc = kq(kqlite, args)
-        if proc.returncode != 3 or expected not in proc.stderr:
+        # A store that cannot be opened means no data: nothing may reach stdout as a result.
+        if proc.returncode != 3 or expected not in proc.stderr or (args[0] != "ingest" and proc.stdout):
             print(f"FAIL kqlite {' '.join(args)}: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
             failures += 1
     if (other / "notes.txt").read_text() != "keep me\n":

@@ -224,16 +224,19 @@ static void print_file_report(const kq_file_report *file)
 /* Load totals over every file report, for the summary line and --strict. */
 typedef struct load_totals {
     uint64_t read, loaded, skipped, skipped_files, conversion_failures;
+    uint64_t damaged_files; /* files with a skip reason, such as a truncated EVTX header or chunk */
 } load_totals;
 
 /* Prints why --strict fails the run; returns false when it does. */
 static bool strict_check(const load_totals *totals)
 {
-    if (!totals->skipped && !totals->skipped_files && !totals->conversion_failures)
+    if (!totals->skipped && !totals->skipped_files && !totals->conversion_failures && !totals->damaged_files)
         return true;
-    fprintf(stderr, "kqlite: --strict: %llu record%s skipped, %llu file%s skipped as not log files, %llu value%s "
-                    "did not convert; the run fails (exit status 3). The lines above name each file and reason\n",
+    fprintf(stderr, "kqlite: --strict: %llu record%s skipped, %llu file%s with skipped or damaged parts, %llu file%s "
+                    "skipped as not log files, %llu value%s did not convert; the run fails (exit status 3). The "
+                    "lines above name each file and reason\n",
             (unsigned long long)totals->skipped, totals->skipped == 1 ? "" : "s",
+            (unsigned long long)totals->damaged_files, totals->damaged_files == 1 ? "" : "s",
             (unsigned long long)totals->skipped_files, totals->skipped_files == 1 ? "" : "s",
             (unsigned long long)totals->conversion_failures, totals->conversion_failures == 1 ? "" : "s");
     return false;
@@ -321,10 +324,11 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
             ok = false;
         /* --strict names every file it fails on, so it prints the reports even with --quiet. */
         bool troubled = file->error || (common->strict && (file->skipped || file->records_skipped ||
-                                                           file->conversion_failures));
+                                                           file->nreasons || file->conversion_failures));
         if (!common->quiet || troubled)
             print_file_report(file);
         totals.skipped_files += file->skipped != NULL;
+        totals.damaged_files += file->nreasons > 0;
         totals.read += file->records_read;
         totals.loaded += file->records_loaded;
         totals.skipped += file->records_skipped;

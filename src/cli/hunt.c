@@ -696,6 +696,11 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
         bool inputs_ok = kq_cli_load_data(session->catalog, data, ndata, &session->common);
         session->common.column_use = NULL;
         kq_cli_free_columns(use);
+        if (!inputs_ok && session->common.store) {
+            /* No store, no data: running the rules would report a clean hunt. */
+            kq_catalog_free(session->catalog);
+            goto finished;
+        }
         if (session->common.format == KQ_FORMAT_JSON)
             fputc('[', stdout);
         if (session->common.format == KQ_FORMAT_CSV)
@@ -711,6 +716,7 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
         status = session->counts.failed || !inputs_ok || !rules_ok ? KQ_EXIT_FAILED : KQ_EXIT_OK;
         kq_catalog_free(session->catalog);
     }
+finished:
     if (session->has_state)
         kq_schedule_state_close(&session->state);
     kq_exclusion_set_free(&session->exclusions);

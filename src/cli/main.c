@@ -28,20 +28,27 @@ static void print_help(FILE *out)
           "Defender streaming-API records, Windows event logs (.evtx, or Sysmon/Security events\n"
           "as JSON in NXLog or evtx_dump form).\n"
           "\n"
-          "Run 'kqlite COMMAND --help' for a command's options. The flags -q/--quiet, --strict,\n"
-          "--csv-safe, --all-columns and --wide may also come before COMMAND.\n"
+          "Run 'kqlite help COMMAND' or 'kqlite COMMAND --help' for a command's options. The flags\n"
+          "-q/--quiet, --strict, --csv-safe, --all-columns, --wide and --threads N may also come\n"
+          "before COMMAND.\n"
           "Exit status: 0 run completed (with or without hits), 2 usage error, 3 a rule or input failed.\n",
           out);
 }
 
-/* Flags every data-reading command takes, also accepted before the command name. */
-static bool is_leading_flag(const char *arg)
+/*
+ * Returns how many arguments a flag written before the command name takes up
+ * (1, or 2 for a flag with a value), or 0 when arg is not such a flag. These
+ * are the flags every data-reading command takes.
+ */
+static int leading_flag_width(const char *arg)
 {
     static const char *const flags[] = {"-q", "--quiet", "--strict", "--csv-safe", "--all-columns", "--wide"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (strcmp(arg, flags[i]) == 0)
-            return true;
-    return false;
+            return 1;
+    if (strcmp(arg, "--threads") == 0)
+        return 2;
+    return strncmp(arg, "--threads=", 10) == 0 ? 1 : 0;
 }
 
 /*
@@ -50,14 +57,39 @@ static bool is_leading_flag(const char *arg)
  */
 static void move_leading_flags(int argc, char **argv)
 {
-    int nflags = 1;
-    while (nflags < argc && is_leading_flag(argv[nflags]))
-        nflags++;
-    if (nflags == 1 || nflags == argc)
+    int nflags = 1, width;
+    while (nflags < argc && (width = leading_flag_width(argv[nflags])) > 0)
+        nflags += width;
+    if (nflags == 1 || nflags >= argc)
         return;
     char *command = argv[nflags];
     memmove(argv + 2, argv + 1, (size_t)(nflags - 1) * sizeof *argv);
     argv[1] = command;
+}
+
+/* "kqlite help COMMAND" prints the command's own help, as "kqlite COMMAND --help" does. */
+static int help_for(const char *command, int (*run)(int, char **))
+{
+    char *args[] = {(char *)command, "--help", NULL};
+    return run(2, args);
+}
+
+typedef struct command_entry {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} command_entry;
+
+static const command_entry commands[] = {
+    {"query", kq_cmd_query}, {"hunt", kq_cmd_hunt},     {"rules", kq_cmd_rules},         {"tables", kq_cmd_tables},
+    {"watch", kq_cmd_watch}, {"ingest", kq_cmd_ingest}, {"functions", kq_cmd_functions},
+};
+
+static const command_entry *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -68,6 +100,13 @@ int main(int argc, char **argv)
         return KQ_EXIT_USAGE;
     }
     const char *command = argv[1];
+    if (strcmp(command, "help") == 0 && argc > 2) {
+        const command_entry *entry = find_command(argv[2]);
+        if (entry)
+            return help_for(entry->name, entry->run);
+        fprintf(stderr, "kqlite: unknown command '%s'\nRun 'kqlite --help' for the commands.\n", argv[2]);
+        return KQ_EXIT_USAGE;
+    }
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 || strcmp(command, "help") == 0) {
         print_help(stdout);
         return KQ_EXIT_OK;
@@ -76,20 +115,9 @@ int main(int argc, char **argv)
         puts("kqlite " KQLITE_VERSION);
         return KQ_EXIT_OK;
     }
-    if (strcmp(command, "query") == 0)
-        return kq_cmd_query(argc - 1, argv + 1);
-    if (strcmp(command, "hunt") == 0)
-        return kq_cmd_hunt(argc - 1, argv + 1);
-    if (strcmp(command, "rules") == 0)
-        return kq_cmd_rules(argc - 1, argv + 1);
-    if (strcmp(command, "tables") == 0)
-        return kq_cmd_tables(argc - 1, argv + 1);
-    if (strcmp(command, "watch") == 0)
-        return kq_cmd_watch(argc - 1, argv + 1);
-    if (strcmp(command, "ingest") == 0)
-        return kq_cmd_ingest(argc - 1, argv + 1);
-    if (strcmp(command, "functions") == 0)
-        return kq_cmd_functions(argc - 1, argv + 1);
+    const command_entry *entry = find_command(command);
+    if (entry)
+        return entry->run(argc - 1, argv + 1);
     fprintf(stderr, "kqlite: unknown command '%s'\nRun 'kqlite --help' for the commands.\n", command);
     return KQ_EXIT_USAGE;
 }

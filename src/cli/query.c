@@ -116,6 +116,13 @@ int kq_cmd_query(int argc, char **argv)
     bool inputs_ok = kq_cli_load_data(catalog, positional + first_data, npositional - first_data, &common);
     common.column_use = NULL;
     kq_cli_free_columns(use);
+    if (!inputs_ok && common.store) {
+        /* The store could not be opened, so there is no data: an empty result would read as a clean one. */
+        kq_catalog_free(catalog);
+        free(query_text);
+        free(positional);
+        return KQ_EXIT_FAILED;
+    }
 
     kq_diags diags;
     kq_diags_init(&diags);

@@ -360,7 +360,10 @@ bool kq_store_manifest_load(const char *dir, kq_store_manifest *manifest, char *
     size_t len;
     char *data = kq_read_file(path, &len);
     if (!data) {
-        if (errno == ENOENT || errno == ENOTDIR)
+        if (errno == ENOTDIR)
+            snprintf(error, size, "%s is a file, not a kqlite store folder; pass it as DATA, or ingest it with "
+                                  "kqlite ingest %s -o STORE and give that folder to --store", dir, dir);
+        else if (errno == ENOENT)
             snprintf(error, size, "%s is not a kqlite store (%s not found); create one with kqlite ingest DATA "
                                   "-o %s", dir, KQ_STORE_MANIFEST, dir);
         else
