@@ -206,6 +206,15 @@ def check_cli(kqlite, folder):
         if proc.returncode != 3 or expected not in proc.stderr or (args[0] != "ingest" and proc.stdout):
             print(f"FAIL kqlite {' '.join(args)}: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
             failures += 1
+    grown = folder / "grown.csv"
+    source = (ROOT / "examples" / "defender-export" / "DeviceProcessEvents.csv").read_bytes()
+    grown.write_bytes(source)
+    ingest(kqlite, [str(grown)], str(folder / "grown-store"))
+    grown.write_bytes(source + source.splitlines(keepends=True)[-1])
+    proc = kq(kqlite, ["ingest", "-q", str(grown), "-o", str(folder / "grown-store")])
+    if proc.returncode != 0 or "changed since it was ingested" not in proc.stderr:
+        print(f"FAIL ingest of a grown file warns of doubled rows: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
+        failures += 1
     if (other / "notes.txt").read_text() != "keep me\n":
         print("FAIL ingest into a folder that is not a store changed its files")
         failures += 1

@@ -96,6 +96,17 @@ static int ingest(const char *store, char **data, int ndata, const char *timezon
         rows += file->records_loaded;
         if (!quiet || file->error)
             print_file_report(file);
+        int64_t before = file->skipped ? -1 : kq_store_ingested_size(check, file->path);
+        if (before >= 0) {
+            /* A log that grew since: the store cannot tell its old rows from the new ones. */
+            kq_buf text;
+            kq_buf_init(&text);
+            kq_buf_printf(&text, "warning: %s changed since it was ingested (%lld bytes then); all its rows are "
+                                 "added again, so the rows it held then are now in the store twice",
+                          file->path, (long long)before);
+            print_line(text.data);
+            kq_buf_free(&text);
+        }
     }
     if (!ok) {
         fprintf(stderr, "kqlite ingest: the store is unchanged because an input failed (see above)\n");

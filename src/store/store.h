@@ -28,6 +28,11 @@ typedef struct kq_store_ingest kq_store_ingest;
 kq_store_ingest *kq_store_ingest_begin(const char *path, char **error);
 /* The kq_load_options.file_check callback: skips a file whose size and CRC-32 match an ingested one. */
 char *kq_store_check_file(void *ingest, const char *path);
+/*
+ * Returns the size in bytes that the file at path had when the store last
+ * ingested it under that path, or -1 when it never did.
+ */
+int64_t kq_store_ingested_size(const kq_store_ingest *ingest, const char *path);
 /* The kq_load_options.flush callback: writes the rows to the new segment and frees the table. */
 void kq_store_flush_table(void *ingest, kq_table *table);
 /*

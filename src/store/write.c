@@ -199,6 +199,14 @@ char *kq_store_check_file(void *user, const char *path)
     return NULL;
 }
 
+int64_t kq_store_ingested_size(const kq_store_ingest *check, const char *path)
+{
+    int64_t size = -1;
+    for (uint32_t i = 0; i < check->manifest.nsources; i++)
+        if (strcmp(check->manifest.sources[i].path, path) == 0)
+            size = (int64_t)check->manifest.sources[i].size;
+    return size;
+}
 
 /* Compresses raw and appends it to the segment as one chunk. */
 static void write_chunk(segment_writer *w, const void *raw, size_t raw_size, kq_store_chunk *chunk)
