@@ -230,12 +230,7 @@ def check_cli(kqlite, folder):
 def main():
     kqlite = sys.argv[1]
     shared = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
-    cases = [(q, [q]) for q in run_pushdown.QUERIES]
-    if shared and (shared / "rules" / "m365d-hunting").is_dir():
-        for path in sorted((shared / "rules" / "m365d-hunting").glob("*.kql")):
-            if re.search(r"\b(rand|new_guid)\s*\(", path.read_text(encoding="utf-8")):
-                continue
-            cases.append((path.name, ["--query-file", str(path)]))
+    cases = [(q, [q]) for q in run_pushdown.QUERIES] + run_pushdown.corpus_cases(shared, kqlite)[0]
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)

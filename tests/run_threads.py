@@ -28,7 +28,6 @@ tests/run-all.sh runs them with KQLITE_THREADS set.
 import csv
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import sys
@@ -156,24 +155,11 @@ def check_invalid_counts(kqlite):
     return failed
 
 
-def corpus_cases(shared):
-    cases = []
-    folder = shared / "rules" / "m365d-hunting" if shared else None
-    if not folder or not folder.is_dir():
-        return cases
-    for path in sorted(folder.glob("*.kql")):
-        # rand() and new_guid() give other values on every run.
-        if re.search(r"\b(rand|new_guid)\s*\(", path.read_text(encoding="utf-8")):
-            continue
-        cases.append((path.name, ["--query-file", str(path)]))
-    return cases
-
-
 def main():
     kqlite = sys.argv[1]
     shared = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
     queries = [(q, [q]) for q in run_pushdown.QUERIES]
-    corpus = corpus_cases(shared)
+    corpus, _ = run_pushdown.corpus_cases(shared, kqlite)
     failed = check_invalid_counts(kqlite)
     answered = runs = 0
     with tempfile.TemporaryDirectory() as temp:
