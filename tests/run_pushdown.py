@@ -72,12 +72,17 @@ def portal_time(moment):
     return f"{month} {int(day.rstrip(','))}, {year} {int(clock.split(':')[0])}:{clock.split(':', 1)[1]} {half}"
 
 
-def write_large_export(folder):
-    """Writes 120 copies of the example process export, each an hour older, newest first."""
+def read_example_export():
+    """Returns (header, rows) of the bundled example process export."""
     source = ROOT / "examples" / "defender-export" / "DeviceProcessEvents.csv"
     with open(source, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
+    return rows[0], rows[1:]
+
+
+def write_large_export(folder):
+    """Writes 120 copies of the example process export, each an hour older, newest first."""
+    header, body = read_example_export()
     stamp = header.index("Timestamp")
     with open(folder / "DeviceProcessEvents.csv", "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)

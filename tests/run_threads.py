@@ -48,10 +48,7 @@ GENERATED_ROWS = 30000
 
 def write_quoted_export(folder):
     """Writes the example process export with line breaks, quotes and damage in it, as two files."""
-    source = ROOT / "examples" / "defender-export" / "DeviceProcessEvents.csv"
-    with open(source, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
+    header, body = run_pushdown.read_example_export()
     command = header.index("ProcessCommandLine")
     breaks = ["\r\n", "\n", "\r", "\n\n"]
     with open(folder / "quoted-DeviceProcessEvents.csv", "w", newline="", encoding="utf-8") as f:
@@ -117,10 +114,14 @@ def compare(kqlite, name, args, data, settings, command="query"):
     for threads, chunk_bytes in settings[1:]:
         got = run(kqlite, args, data, command, threads, chunk_bytes)
         if got != reference:
-            what = "exit status" if got[0] != reference[0] else "rows" if got[1] != reference[1] else "load report"
-            print(f"FAIL {name} over {' '.join(data)}: the {what} changes with --threads {threads}"
+            part = "load report"
+            if got[0] != reference[0]:
+                part = "exit status"
+            elif got[1] != reference[1]:
+                part = "rows"
+            print(f"FAIL {name} over {' '.join(data)}: the {part} changes with --threads {threads}"
                   f"{f' and {chunk_bytes}-byte pieces' if chunk_bytes else ''}")
-            if what == "load report":
+            if part == "load report":
                 print("  one thread:\n    " + reference[2].strip().replace("\n", "\n    "))
                 print(f"  {threads} threads:\n    " + got[2].strip().replace("\n", "\n    "))
             return True, False

@@ -139,9 +139,9 @@ static void expand_level(kq_op *op, nested_state *s, uint32_t level, const uint3
                 rest[nrest++] = groups[g].rows[r];
             }
         kq_eval(op->run, plan->level_others[level], NULL, NULL, 1, &prefix[2 * level], s->arena);
-        /* The language service accepts an others value of another type than the key
-         * ("other" for a long key); convert it as todynamic() and back would, so a
-         * value that does not fit becomes null rather than bytes of the wrong type. */
+        /* The language service accepts an others value whose type differs from the key's,
+         * such as "other" for a long key. It is converted through dynamic, so a value that
+         * does not fit the key's type becomes null. */
         kq_type key_type = plan->schema.fields[2 * level].type;
         if (!prefix[2 * level].null && prefix[2 * level].type != key_type)
             prefix[2 * level] = kq_dyn_to_value(kq_dyn_from_value(s->arena, &prefix[2 * level]), key_type, s->arena);

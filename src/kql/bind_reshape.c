@@ -880,10 +880,10 @@ kq_plan *binder_mv_apply(binder *b, kq_plan *input, const kq_ast *op)
     plan->right_out = kq_arena_alloc(b->arena, (subquery->schema.count + 1) * sizeof(int));
     for (uint32_t i = 0; i < subquery->schema.count; i++) {
         const kq_field *f = &subquery->schema.fields[i];
-        bool kept = false;
+        bool from_input = false;
         for (uint32_t k = 0; k < plan->nleft_out; k++)
-            kept |= strcmp(input->schema.fields[plan->left_out[k]].name, f->name) == 0;
-        if (kept)
+            from_input |= strcmp(input->schema.fields[plan->left_out[k]].name, f->name) == 0;
+        if (from_input)
             continue;
         plan->right_out[plan->nright_out++] = (int)i;
         binder_add_field(b, &sb, f->name, f->type);

@@ -1,7 +1,7 @@
 /*
  * KQL parser: recursive descent over the token list, building kq_ast nodes. This file
- * holds the token and node helpers, statements and the entry point; parse_expr.c holds
- * the expression grammar below and parse_operators.c the tabular operators.
+ * contains the token and node helpers, statements and the entry point. parse_expr.c
+ * contains the expression grammar below, and parse_operators.c the tabular operators.
  *
  * Grammar outline (precedence from loose to tight):
  *   script     := statement (';' statement)* [';']

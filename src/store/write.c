@@ -72,7 +72,7 @@ static char *message(const char *format, ...)
     return kq_buf_detach(&buf);
 }
 
-/* True when dir holds nothing but what a store holds (a new store may be created there). */
+/* Returns true when dir contains only store files, so a new store may be created there. */
 static bool folder_usable(const char *dir)
 {
     DIR *d = opendir(dir);

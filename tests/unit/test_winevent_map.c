@@ -167,7 +167,7 @@ static void logon_events(void **state)
     /* An unknown status is kept as its code; "-" address and port are no value. */
     assert_string_equal(text_cell(events, LOGONS, "FailureReason", 2), "0xC0000999");
     assert_string_equal(text_cell(events, LOGONS, "LogonType", 2), "Unknown");
-    /* MSV1_0 checks local accounts with NTLM, so Protocol says NTLM. */
+    /* MSV1_0 checks local accounts with NTLM, so Protocol is NTLM. */
     assert_string_equal(text_cell(events, LOGONS, "Protocol", 2), "NTLM");
     assert_string_equal(text_cell(events, LOGONS, "RemoteIP", 2), "");
     assert_true(cell(events, LOGONS, "RemotePort", 2).null);
