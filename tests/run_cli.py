@@ -32,6 +32,10 @@ CASES = [
     ("threads before command", ["--threads", "2", "-q", "query", "--format", "csv", "print z=3"], 0, "z\n3\n", ""),
     ("help for a command", ["help", "ingest"], 0, "Usage: kqlite ingest", ""),
     ("help for an unknown command", ["help", "frobnicate"], 2, "", "unknown command 'frobnicate'"),
+    ("query timer", ["query", "--timer", "-q", "--format", "csv", SEED, str(EXPORT)], 0, "n\n",
+     "kqlite: timer: total "),
+    ("hunt timer", ["hunt", "--timer", "-q", "--rules", str(ROOT / "rules" / "rmm" / "Ammyy"), "--format", "jsonl",
+                    str(EXPORT)], 0, "Ammyy", "kqlite: timer: rules "),
 ]
 
 
@@ -49,6 +53,14 @@ def main():
             problems.append(f"stderr lacks {err_text!r}: {proc.stderr[:200]!r}")
         if label.startswith("quiet") and proc.stderr:
             problems.append(f"--quiet still printed {proc.stderr[:200]!r}")
+        if label.endswith("timer"):
+            # --timer only adds lines to stderr: the rows must equal those of the same run without it.
+            plain = subprocess.run([kqlite] + [a for a in args if a != "--timer"], capture_output=True, text=True,
+                                   timeout=120)
+            if plain.stdout != proc.stdout:
+                problems.append("--timer changed stdout")
+            if "kqlite: timer: load " not in proc.stderr:
+                problems.append(f"stderr lacks the load time: {proc.stderr[:300]!r}")
         if problems:
             failed += 1
             print(f"FAIL {label}: " + "; ".join(problems))

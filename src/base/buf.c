@@ -56,19 +56,25 @@ void kq_buf_putc(kq_buf *buf, char c)
     buf->data[buf->len] = '\0';
 }
 
+void kq_buf_vprintf(kq_buf *buf, const char *format, va_list args)
+{
+    va_list copy;
+    va_copy(copy, args);
+    int len = vsnprintf(NULL, 0, format, copy);
+    va_end(copy);
+    if (len < 0)
+        return;
+    reserve(buf, (size_t)len);
+    vsnprintf(buf->data + buf->len, (size_t)len + 1, format, args);
+    buf->len += (size_t)len;
+}
+
 void kq_buf_printf(kq_buf *buf, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    int len = vsnprintf(NULL, 0, format, args);
+    kq_buf_vprintf(buf, format, args);
     va_end(args);
-    if (len < 0)
-        return;
-    reserve(buf, (size_t)len);
-    va_start(args, format);
-    vsnprintf(buf->data + buf->len, (size_t)len + 1, format, args);
-    va_end(args);
-    buf->len += (size_t)len;
 }
 
 void kq_buf_json_string(kq_buf *buf, const char *text, size_t len)

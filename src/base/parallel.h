@@ -26,4 +26,15 @@ int kq_thread_count(int requested);
  */
 void kq_parallel_for(size_t count, int threads, void (*work)(void *user, size_t index, int thread), void *user);
 
+/*
+ * Like kq_parallel_for, and also calls done(user, index) on the calling
+ * thread in index order: for each index as soon as its work and the work of
+ * every earlier index has returned. Work starts at most `window` indexes
+ * ahead of the next done call, which bounds what the finished but not yet
+ * done items hold. The calling thread does work too while it waits, so with
+ * one thread every item runs work then done, in order.
+ */
+void kq_parallel_ordered(size_t count, int threads, size_t window, void (*work)(void *user, size_t index, int thread),
+                         void (*done)(void *user, size_t index), void *user);
+
 #endif

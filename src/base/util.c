@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 _Noreturn void kq_die(const char *format, ...)
 {
@@ -110,6 +111,13 @@ int kq_ascii_icmp(const char *a, size_t alen, const char *b, size_t blen)
             return ca - cb;
     }
     return KQ_COMPARE(alen, blen);
+}
+
+double kq_monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 char *kq_read_file(const char *path, size_t *len_out)

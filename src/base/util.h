@@ -42,6 +42,9 @@ bool kq_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
 int kq_ascii_icmp(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Reads a whole file; returns NULL and sets errno on failure. */
+/* Seconds on the monotonic clock, for measuring how long a step took. */
+double kq_monotonic_seconds(void);
+
 char *kq_read_file(const char *path, size_t *len_out);
 
 #endif

@@ -31,7 +31,12 @@ typedef struct kq_cli_common {
     int threads;          /* --threads or KQLITE_THREADS; 0 = one per online CPU */
     const struct kq_column_use *column_use; /* load only these columns (NULL: all) */
     const char *store;    /* --store: read tables from this store (kqlite ingest) instead of DATA */
+    bool timer;           /* --timer: print how long each step took to stderr */
+    double started;       /* monotonic seconds when the command started, for --timer */
 } kq_cli_common;
+
+/* With --timer, prints "kqlite: timer: " and the formatted text to stderr. */
+void kq_cli_timer(const kq_cli_common *common, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Parses an option shared by query and hunt at argv[*index]. Returns 1 when it

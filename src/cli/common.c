@@ -53,6 +53,7 @@ int kq_cli_common_init(kq_cli_common *common, const char *command)
     }
     common->format = KQ_FORMAT_TABLE;
     common->max_width = 80;
+    common->started = kq_monotonic_seconds();
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     common->now = KQ_UNIX_EPOCH_TICKS + (int64_t)now.tv_sec * KQ_TICKS_PER_SECOND + now.tv_nsec / 100;
@@ -148,6 +149,10 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
         common->all_columns = true;
         return 1;
     }
+    if (strcmp(arg, "--timer") == 0) {
+        common->timer = true;
+        return 1;
+    }
     if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
         common->quiet = true;
         return 1;
@@ -171,8 +176,29 @@ const char kq_cli_limit_options_help[] =
     "                        as -12 stay as they are)\n"
     "  --all-columns         load every column of the data, also those no query reads\n"
     "                        (by default they are skipped while loading)\n"
-    "  --threads N           threads that parse CSV and EVTX files, 1 to 64 (default: the\n"
-    "                        KQLITE_THREADS environment variable, else one per online CPU)\n";
+    "  --threads N           threads that parse CSV and EVTX files and run hunt's rules, 1 to 64\n"
+    "                        (default: the KQLITE_THREADS environment variable, else one per\n"
+    "                        online CPU)\n"
+    "  --timer               print to stderr how long loading, each query or rule and the\n"
+    "                        whole command took (wall-clock seconds)\n";
+
+void kq_cli_timer(const kq_cli_common *common, const char *format, ...)
+{
+    if (!common->timer)
+        return;
+    kq_buf line;
+    kq_buf_init(&line);
+    va_list args;
+    va_start(args, format);
+    kq_buf_vprintf(&line, format, args);
+    va_end(args);
+    kq_buf escaped;
+    kq_buf_init(&escaped);
+    kq_terminal_escape(&escaped, line.data, line.len);
+    fprintf(stderr, "kqlite: timer: %s\n", escaped.data ? escaped.data : "");
+    kq_buf_free(&escaped);
+    kq_buf_free(&line);
+}
 
 /* Appends text from a file or a log record, escaped: file names, table names taken from a
  * Type column and skip reasons naming event providers can all hold escape sequences. */

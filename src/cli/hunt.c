@@ -1,5 +1,6 @@
 /* kqlite hunt: run every rule of one or more rule packs over the loaded data. */
 #include "cli/cli.h"
+#include "base/parallel.h"
 #include "base/util.h"
 #include "exec/exec.h"
 #include "kql/compile.h"
@@ -382,17 +383,13 @@ static int run_scheduled(hunt_session *session, const kq_rule *rule, const kq_qu
     return status;
 }
 
-/* Compiles a rule; returns NULL after printing its errors, or with *missing set when a table is absent. */
-static kq_query *compile_rule(hunt_session *session, const kq_rule *rule, char **missing)
+/*
+ * Compiles a rule; returns NULL with its errors in diags, or with *missing
+ * set when a table is absent.
+ */
+static kq_query *compile_rule(hunt_session *session, const kq_rule *rule, char **missing, kq_diags *diags)
 {
-    kq_diags diags;
-    kq_diags_init(&diags);
-    kq_query *query = kq_compile(&rule->query_source, session->catalog, &diags);
-    if (!query) {
-        print_rule_problem(rule, " does not compile:");
-        kq_cli_print_diags(&diags);
-    }
-    kq_diags_free(&diags);
+    kq_query *query = kq_compile(&rule->query_source, session->catalog, diags);
     for (size_t i = 0; query && i < query->ntables; i++)
         if (!kq_catalog_table(session->catalog, query->tables[i], strlen(query->tables[i]))) {
             *missing = kq_xstrdup(query->tables[i]);
@@ -403,37 +400,106 @@ static kq_query *compile_rule(hunt_session *session, const kq_rule *rule, char *
 }
 
 /*
- * Runs one rule; returns 1 with results (or alerts), 0 without, -1 failed,
- * -2 skipped for a missing table, -3 already run (--state).
+ * One rule of a hunt. A worker thread compiles and runs it (rule_work); the
+ * calling thread then prints what it produced, in rule order (rule_done).
  */
-static int run_rule(hunt_session *session, const kq_rule *rule, char **missing)
+typedef struct rule_slot {
+    const kq_rule *rule;
+    const kq_exclusion **entries; /* the exclusions that apply, and their indexes in the set */
+    size_t nentries;
+    size_t *indexes;
+    kq_query *query;
+    char *missing;                /* a table the rule reads that no input provides */
+    kq_diags compile_diags, run_diags;
+    bool ran;                     /* run holds the result */
+    kq_rule_run run;
+    double seconds;               /* compiling and running it, for --timer */
+} rule_slot;
+
+typedef struct rule_batch {
+    hunt_session *session;
+    const kq_rule_set *set;
+    rule_slot *slots;
+    kq_buf *skipped_tables;
+} rule_batch;
+
+static void rule_work(void *user, size_t index, int thread)
 {
-    kq_query *query = compile_rule(session, rule, missing);
+    (void)thread;
+    rule_batch *batch = user;
+    hunt_session *session = batch->session;
+    rule_slot *slot = &batch->slots[index];
+    double start = kq_monotonic_seconds();
+    slot->query = compile_rule(session, slot->rule, &slot->missing, &slot->compile_diags);
+    if (slot->query) {
+        const kq_rule *rule = slot->rule;
+        slot->ran = kq_rule_run_with_exclusions(slot->query, session->catalog, session->common.now, slot->entries,
+                                                slot->nentries, rule->name ? rule->name : rule->file, rule->file,
+                                                session->show_suppressed, &slot->run, &slot->run_diags);
+    }
+    slot->seconds = kq_monotonic_seconds() - start;
+}
+
+/* Prints one rule's rows and messages and counts its outcome; on the calling thread, in rule order. */
+static void rule_done(void *user, size_t index)
+{
+    rule_batch *batch = user;
+    hunt_session *session = batch->session;
+    rule_slot *slot = &batch->slots[index];
+    hunt_counts *counts = &session->counts;
+    if (slot->missing) {
+        counts->skipped++;
+        if (!batch->skipped_tables->data || !strstr(batch->skipped_tables->data, slot->missing)) {
+            kq_buf_puts(batch->skipped_tables, batch->skipped_tables->len ? ", " : "");
+            kq_buf_puts(batch->skipped_tables, slot->missing);
+        }
+    } else if (!slot->query) {
+        print_rule_problem(slot->rule, " does not compile:");
+        kq_cli_print_diags(&slot->compile_diags);
+        counts->failed++;
+    } else {
+        kq_cli_print_diags(&slot->run_diags);
+        kq_cli_timer(&session->common, "%.4f s rule '%s' (%s)", slot->seconds,
+                     slot->rule->name ? slot->rule->name : "?", slot->rule->file);
+        if (slot->ran) {
+            print_rows(session, slot->rule, &slot->run, slot->entries);
+            record_uses(session, slot->rule, slot->indexes, slot->run.suppressed, slot->nentries);
+            counts->run++;
+            counts->with_results += slot->run.result->nrows > 0;
+            kq_rule_run_free(&slot->run);
+        } else {
+            counts->failed++;
+        }
+    }
+    kq_query_free(slot->query);
+    kq_diags_free(&slot->compile_diags);
+    kq_diags_free(&slot->run_diags);
+    free(slot->missing);
+    free(slot->entries);
+    free(slot->indexes);
+}
+
+/*
+ * Runs one rule as a scheduled run (--format alerts); returns 1 with alerts,
+ * 0 without, -1 failed, -2 skipped for a missing table, -3 already run
+ * (--state).
+ */
+static int run_scheduled_rule(hunt_session *session, const kq_rule *rule, char **missing)
+{
+    kq_diags diags;
+    kq_diags_init(&diags);
+    kq_query *query = compile_rule(session, rule, missing, &diags);
+    if (!query && !*missing) {
+        print_rule_problem(rule, " does not compile:");
+        kq_cli_print_diags(&diags);
+    }
+    kq_diags_free(&diags);
     if (!query)
         return *missing ? -2 : -1;
     size_t nentries, *indexes;
     const kq_exclusion **entries = applicable_exclusions(session, rule, &nentries, &indexes);
     uint64_t *suppressed = kq_xcalloc(nentries + 1, sizeof *suppressed);
-    int status = -1;
-    if (session->alerts) {
-        status = run_scheduled(session, rule, query, entries, nentries, suppressed);
-    } else {
-        kq_diags diags;
-        kq_diags_init(&diags);
-        kq_rule_run run;
-        bool ok = kq_rule_run_with_exclusions(query, session->catalog, session->common.now, entries, nentries,
-                                              rule->name ? rule->name : rule->file, rule->file,
-                                              session->show_suppressed, &run,
-                                              &diags);
-        kq_cli_print_diags(&diags);
-        kq_diags_free(&diags);
-        if (ok) {
-            status = run.result->nrows > 0;
-            print_rows(session, rule, &run, entries);
-            memcpy(suppressed, run.suppressed, nentries * sizeof *suppressed);
-            kq_rule_run_free(&run);
-        }
-    }
+    int status = run_scheduled(session, rule, query, entries, nentries, suppressed);
     if (status >= 0)
         record_uses(session, rule, indexes, suppressed, nentries);
     free(suppressed);
@@ -570,9 +636,11 @@ static bool check_option_combinations(const hunt_session *session)
 
 /*
  * Builds the batch facts the rules' where clauses read (term filters, time
- * ranges) on every thread before the rules run one after another. The rules
- * are compiled here only for that: run_rule compiles them again and reports
- * their errors in rule order.
+ * ranges) on every thread, one batch per thread at a time, before the rules
+ * run. Rules that ran first would otherwise build them one batch after
+ * another while the others wait on the batch's lock. The rules are compiled
+ * here only for that: rule_work compiles them again and reports their errors
+ * in rule order.
  */
 static void prepare_batch_facts(hunt_session *session, const kq_rule_set *set)
 {
@@ -592,12 +660,12 @@ static void prepare_batch_facts(hunt_session *session, const kq_rule_set *set)
     free(queries);
 }
 
-static void run_all_rules(hunt_session *session, const kq_rule_set *set, kq_buf *skipped_tables)
+/* Runs the rules as scheduled runs (--format alerts), one after another: each saves its state before the next. */
+static void run_scheduled_rules(hunt_session *session, const kq_rule_set *set, kq_buf *skipped_tables)
 {
-    prepare_batch_facts(session, set);
     for (size_t i = 0; i < set->count; i++) {
         char *missing = NULL;
-        int outcome = run_rule(session, set->rules[i], &missing);
+        int outcome = run_scheduled_rule(session, set->rules[i], &missing);
         if (outcome == -2) {
             session->counts.skipped++;
             if (!skipped_tables->data || !strstr(skipped_tables->data, missing)) {
@@ -614,6 +682,41 @@ static void run_all_rules(hunt_session *session, const kq_rule_set *set, kq_buf 
             session->counts.with_results += outcome == 1;
         }
     }
+}
+
+/* Rules that may be finished but not yet printed, per thread: bounds the results held at once. */
+#define RULES_AHEAD_PER_THREAD 4
+
+/*
+ * Runs every rule. The rules run on every thread at once over the shared
+ * tables, and their rows are printed in rule order as they finish.
+ */
+static void run_all_rules(hunt_session *session, const kq_rule_set *set, kq_buf *skipped_tables)
+{
+    double start = kq_monotonic_seconds();
+    prepare_batch_facts(session, set);
+    double rules_start = kq_monotonic_seconds();
+    kq_cli_timer(&session->common, "batch facts %.4f s", rules_start - start);
+    if (session->alerts) {
+        run_scheduled_rules(session, set, skipped_tables);
+        kq_cli_timer(&session->common, "rules %.4f s, one after another", kq_monotonic_seconds() - rules_start);
+        return;
+    }
+    rule_slot *slots = kq_xcalloc(set->count + 1, sizeof *slots);
+    for (size_t i = 0; i < set->count; i++) {
+        rule_slot *slot = &slots[i];
+        slot->rule = set->rules[i];
+        slot->entries = applicable_exclusions(session, slot->rule, &slot->nentries, &slot->indexes);
+        kq_diags_init(&slot->compile_diags);
+        kq_diags_init(&slot->run_diags);
+    }
+    rule_batch batch = {session, set, slots, skipped_tables};
+    int threads = kq_thread_count(session->common.threads);
+    kq_parallel_ordered(set->count, threads, (size_t)threads * RULES_AHEAD_PER_THREAD, rule_work, rule_done,
+                        &batch);
+    free(slots);
+    kq_cli_timer(&session->common, "rules %.4f s on %d thread%s", kq_monotonic_seconds() - rules_start, threads,
+                 threads == 1 ? "" : "s");
 }
 
 static void print_summary(hunt_session *session, const kq_rule_set *set, const kq_buf *skipped_tables)
@@ -682,6 +785,8 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
     for (int i = 0; i < nrule_paths; i++)
         kq_rules_load_path(rule_paths[i], &set, &load_diags);
     kq_cli_print_diags(&load_diags);
+    kq_cli_timer(&session->common, "loading %zu rules %.4f s", set.count,
+                 kq_monotonic_seconds() - session->common.started);
     bool rules_ok = load_diags.errors == 0;
     session->rule_files_failed = load_diags.errors;
     kq_diags_free(&load_diags);
@@ -691,11 +796,13 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
     if (prepare(session, exclusions_ok)) {
         kq_exec_set_default_limits(&(kq_exec_limits){.max_memory = session->common.max_memory});
         session->catalog = kq_catalog_new();
+        double load_start = kq_monotonic_seconds();
         kq_column_use *use = plan_column_use(session, &set);
         session->common.column_use = use;
         bool inputs_ok = kq_cli_load_data(session->catalog, data, ndata, &session->common);
         session->common.column_use = NULL;
         kq_cli_free_columns(use);
+        kq_cli_timer(&session->common, "load %.4f s", kq_monotonic_seconds() - load_start);
         if (!inputs_ok && session->common.store) {
             /* No store, no data: running the rules would report a clean hunt. */
             kq_catalog_free(session->catalog);
@@ -712,6 +819,7 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
         if (session->common.format == KQ_FORMAT_JSON)
             fputs(session->first_json ? "]\n" : "\n]\n", stdout);
         print_summary(session, &set, &skipped_tables);
+        kq_cli_timer(&session->common, "total %.4f s", kq_monotonic_seconds() - session->common.started);
         kq_buf_free(&skipped_tables);
         status = session->counts.failed || !inputs_ok || !rules_ok ? KQ_EXIT_FAILED : KQ_EXIT_OK;
         kq_catalog_free(session->catalog);

@@ -110,12 +110,14 @@ int kq_cmd_query(int argc, char **argv)
         return KQ_EXIT_FAILED;
     }
     kq_catalog *catalog = kq_catalog_new();
+    double load_start = kq_monotonic_seconds();
     const kq_source *sources[] = {&source};
     kq_column_use *use = kq_cli_plan_columns(&common, sources, 1);
     common.column_use = use;
     bool inputs_ok = kq_cli_load_data(catalog, positional + first_data, npositional - first_data, &common);
     common.column_use = NULL;
     kq_cli_free_columns(use);
+    kq_cli_timer(&common, "load %.4f s", kq_monotonic_seconds() - load_start);
     if (!inputs_ok && common.store) {
         /* The store could not be opened, so there is no data: an empty result would read as a clean one. */
         kq_catalog_free(catalog);
@@ -140,11 +142,15 @@ int kq_cmd_query(int argc, char **argv)
                 fprintf(stderr, "kqlite: warning: no input provided table %s, so it is empty; "
                                 "name the file's table with %s=PATH if it was detected as another table\n",
                         query->tables[i], query->tables[i]);
+        double facts_start = kq_monotonic_seconds();
         if (common.threads != 1)
             kq_prepare_batch_facts((const kq_query *const *)&query, 1, catalog, common.now, common.threads);
+        double query_start = kq_monotonic_seconds();
         char *error = NULL;
         kq_exec_limits limits = {.max_memory = common.max_memory};
         kq_result *result = kq_execute_limited(query, catalog, common.now, &limits, &error);
+        kq_cli_timer(&common, "batch facts %.4f s, query %.4f s", query_start - facts_start,
+                     kq_monotonic_seconds() - query_start);
         if (!result) {
             kq_buf escaped;
             kq_buf_init(&escaped);
@@ -168,5 +174,6 @@ int kq_cmd_query(int argc, char **argv)
         perror("kqlite: writing the result failed");
         return KQ_EXIT_FAILED;
     }
+    kq_cli_timer(&common, "total %.4f s", kq_monotonic_seconds() - common.started);
     return status;
 }

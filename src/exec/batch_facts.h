@@ -16,9 +16,16 @@
 size_t kq_term_hash_each(const char *text, size_t len, void (*add)(void *, uint64_t), void *user);
 /* Sets a term's bits in a filter of nbits bits (a power of two, at least 64). */
 void kq_term_bloom_set(uint64_t *bits, uint64_t nbits, uint64_t hash);
-/* Installs a column's term filter; bits must live as long as the batch (its arena). */
+/*
+ * Installs a column's term filter; bits must live as long as the batch (its
+ * arena). Called from kq_batch_loader.term_filter, which runs under the
+ * batch's facts lock (kq_batch_lock_facts).
+ */
 void kq_batch_set_term_bloom(kq_batch *batch, uint32_t col, uint64_t *bits, uint64_t nbits);
-/* Installs a datetime column's range: any = some value is not null, has_null = some value is null. */
+/*
+ * Installs a datetime column's range: any = some value is not null, has_null
+ * = some value is null. Takes the batch's facts lock itself.
+ */
 void kq_batch_set_time_range(kq_batch *batch, uint32_t col, int64_t min, int64_t max, bool any, bool has_null);
 
 #endif

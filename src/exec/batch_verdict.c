@@ -20,27 +20,47 @@ struct kq_time_range {
     bool has_null; /* at least one null: never all rows true */
 };
 
+/* The slot array of time ranges, allocated on first use; the caller holds the batch's facts lock. */
+static struct kq_time_range **range_slots(kq_batch *batch)
+{
+    if (!batch->time_ranges) {
+        struct kq_time_range **slots =
+            kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->time_ranges);
+        memset(slots, 0, (batch->ncols ? batch->ncols : 1) * sizeof *slots);
+        __atomic_store_n(&batch->time_ranges, slots, __ATOMIC_RELEASE);
+    }
+    return batch->time_ranges;
+}
+
+/* The range of a datetime column, computed on the first look and kept with the batch. */
 static const struct kq_time_range *column_range(kq_batch *batch, uint32_t col)
 {
-    if (!batch->time_ranges)
-        batch->time_ranges = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->time_ranges);
-    if (batch->time_ranges[col])
-        return batch->time_ranges[col];
-    struct kq_time_range *range = kq_arena_alloc(batch->arena, sizeof *range);
-    const kq_column *column = &batch->cols[col];
-    for (uint32_t r = 0; r < batch->nrows; r++) {
-        if (column->nulls && column->nulls[r]) {
-            range->has_null = true;
-            continue;
+    struct kq_time_range **slots = __atomic_load_n(&batch->time_ranges, __ATOMIC_ACQUIRE);
+    const struct kq_time_range *known = slots ? __atomic_load_n(&slots[col], __ATOMIC_ACQUIRE) : NULL;
+    if (known)
+        return known;
+    kq_batch_lock_facts(batch);
+    slots = range_slots(batch);
+    struct kq_time_range *range = slots[col];
+    if (!range) {
+        range = kq_arena_alloc(batch->arena, sizeof *range);
+        memset(range, 0, sizeof *range);
+        const kq_column *column = &batch->cols[col];
+        for (uint32_t r = 0; r < batch->nrows; r++) {
+            if (column->nulls && column->nulls[r]) {
+                range->has_null = true;
+                continue;
+            }
+            int64_t v = column->v.l[r];
+            if (!range->any || v < range->min)
+                range->min = v;
+            if (!range->any || v > range->max)
+                range->max = v;
+            range->any = true;
         }
-        int64_t v = column->v.l[r];
-        if (!range->any || v < range->min)
-            range->min = v;
-        if (!range->any || v > range->max)
-            range->max = v;
-        range->any = true;
+        __atomic_store_n(&slots[col], range, __ATOMIC_RELEASE);
     }
-    batch->time_ranges[col] = range;
+    kq_batch_unlock_facts(batch);
     return range;
 }
 
@@ -157,9 +177,10 @@ kq_verdict kq_batch_verdict(kq_run *run, const kq_expr *e, kq_batch *batch, kq_a
 
 void kq_batch_set_time_range(kq_batch *batch, uint32_t col, int64_t min, int64_t max, bool any, bool has_null)
 {
-    if (!batch->time_ranges)
-        batch->time_ranges = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->time_ranges);
+    kq_batch_lock_facts(batch);
+    struct kq_time_range **slots = range_slots(batch);
     struct kq_time_range *range = kq_arena_alloc(batch->arena, sizeof *range);
     *range = (struct kq_time_range){min, max, any, has_null};
-    batch->time_ranges[col] = range;
+    __atomic_store_n(&slots[col], range, __ATOMIC_RELEASE);
+    kq_batch_unlock_facts(batch);
 }

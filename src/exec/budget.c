@@ -75,7 +75,7 @@ uint64_t kq_budget_batch_bytes(const kq_batch *batch)
 {
     /* A batch someone else also references (a table's batch, a shared subquery result)
      * stays alive without this operator, so taking it costs nothing extra. */
-    return batch->refcount == 1 ? (uint64_t)kq_arena_used(batch->arena) : 0;
+    return __atomic_load_n(&batch->refcount, __ATOMIC_RELAXED) == 1 ? (uint64_t)kq_arena_used(batch->arena) : 0;
 }
 
 bool kq_size_parse(const char *text, uint64_t *bytes)

@@ -89,16 +89,21 @@ static bool bloom_has(const struct kq_term_bloom *bloom, uint64_t h)
     return true;
 }
 
-/* Builds (once) the filter of a string column, in the batch's arena: 8 bits per term occurrence. */
-static const struct kq_term_bloom *column_bloom(kq_batch *batch, uint32_t col)
+/* The slot array of term filters, allocated on first use; the caller holds the batch's facts lock. */
+static struct kq_term_bloom **bloom_slots(kq_batch *batch)
 {
-    if (!batch->term_blooms)
-        batch->term_blooms = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->term_blooms);
-    if (batch->term_blooms[col])
-        return batch->term_blooms[col];
-    /* A batch of an on-disk store reads the filter stored with it (its columns may not be read yet). */
-    if (batch->loader && batch->loader->term_filter(batch->loader, batch, col) && batch->term_blooms[col])
-        return batch->term_blooms[col];
+    if (!batch->term_blooms) {
+        struct kq_term_bloom **slots =
+            kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->term_blooms);
+        memset(slots, 0, (batch->ncols ? batch->ncols : 1) * sizeof *slots);
+        __atomic_store_n(&batch->term_blooms, slots, __ATOMIC_RELEASE);
+    }
+    return batch->term_blooms;
+}
+
+/* Builds the filter of a string column in the batch's arena, 8 bits per term occurrence; under the facts lock. */
+static struct kq_term_bloom *build_bloom(kq_batch *batch, uint32_t col)
+{
     const kq_column *column = &batch->cols[col];
     size_t terms = 0;
     for (uint32_t r = 0; r < batch->nrows; r++)
@@ -108,10 +113,29 @@ static const struct kq_term_bloom *column_bloom(kq_batch *batch, uint32_t col)
         nbits <<= 1;
     struct kq_term_bloom *bloom = kq_arena_alloc(batch->arena, sizeof *bloom);
     bloom->bits = kq_arena_alloc(batch->arena, nbits / 8);
+    memset(bloom->bits, 0, nbits / 8);
     bloom->mask = nbits - 1;
     for (uint32_t r = 0; r < batch->nrows; r++)
         for_each_term(column->v.s[r].ptr, column->v.s[r].len, bloom_add, bloom);
-    batch->term_blooms[col] = bloom;
+    return bloom;
+}
+
+/* The filter of a string column: built (once) on the first look, or read from the store that holds the batch. */
+static const struct kq_term_bloom *column_bloom(kq_batch *batch, uint32_t col)
+{
+    struct kq_term_bloom **slots = __atomic_load_n(&batch->term_blooms, __ATOMIC_ACQUIRE);
+    const struct kq_term_bloom *known = slots ? __atomic_load_n(&slots[col], __ATOMIC_ACQUIRE) : NULL;
+    if (known)
+        return known;
+    kq_batch_lock_facts(batch);
+    slots = bloom_slots(batch);
+    /* A batch of an on-disk store reads the filter stored with it (its columns may not be read yet). */
+    if (!slots[col] && batch->loader)
+        batch->loader->term_filter(batch->loader, batch, col);
+    if (!slots[col])
+        __atomic_store_n(&slots[col], build_bloom(batch, col), __ATOMIC_RELEASE);
+    const struct kq_term_bloom *bloom = slots[col];
+    kq_batch_unlock_facts(batch);
     return bloom;
 }
 
@@ -191,10 +215,9 @@ void kq_term_bloom_set(uint64_t *bits, uint64_t nbits, uint64_t hash)
 
 void kq_batch_set_term_bloom(kq_batch *batch, uint32_t col, uint64_t *bits, uint64_t nbits)
 {
-    if (!batch->term_blooms)
-        batch->term_blooms = kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->term_blooms);
+    struct kq_term_bloom **slots = bloom_slots(batch);
     struct kq_term_bloom *bloom = kq_arena_alloc(batch->arena, sizeof *bloom);
     bloom->bits = bits;
     bloom->mask = nbits - 1;
-    batch->term_blooms[col] = bloom;
+    __atomic_store_n(&slots[col], bloom, __ATOMIC_RELEASE);
 }

@@ -142,7 +142,9 @@ static bool load_columns(block_loader *loader, kq_batch *batch, char *error, siz
             free(path);
             return false;
         }
-        batch->cols[c] = column;
+        /* Only the data: where clauses on other threads read the column's type while this runs. */
+        batch->cols[c].nulls = column.nulls;
+        batch->cols[c].v = column.v;
     }
     return true;
 }

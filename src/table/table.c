@@ -95,14 +95,47 @@ kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity)
     return kq_batch_new_sparse(ncols, types, capacity, NULL);
 }
 
+/*
+ * Batches of a loaded table are shared by every query over it, and hunt runs
+ * its rules on several threads: the count is atomic, and the parts of a batch
+ * built on first use (term filters, time ranges, columns read from a store)
+ * are built under one of these locks, chosen by the batch's address.
+ */
+#define FACT_LOCKS 64
+static pthread_mutex_t fact_locks[FACT_LOCKS];
+static pthread_once_t fact_locks_once = PTHREAD_ONCE_INIT;
+
+static void init_fact_locks(void)
+{
+    for (int i = 0; i < FACT_LOCKS; i++)
+        pthread_mutex_init(&fact_locks[i], NULL);
+}
+
+static pthread_mutex_t *fact_lock(const kq_batch *batch)
+{
+    pthread_once(&fact_locks_once, init_fact_locks);
+    uint64_t h = (uint64_t)(uintptr_t)batch * UINT64_C(0x9E3779B97F4A7C15);
+    return &fact_locks[h >> 58];
+}
+
+void kq_batch_lock_facts(const kq_batch *batch)
+{
+    pthread_mutex_lock(fact_lock(batch));
+}
+
+void kq_batch_unlock_facts(const kq_batch *batch)
+{
+    pthread_mutex_unlock(fact_lock(batch));
+}
+
 void kq_batch_retain(kq_batch *batch)
 {
-    batch->refcount++;
+    __atomic_add_fetch(&batch->refcount, 1, __ATOMIC_RELAXED);
 }
 
 void kq_batch_release(kq_batch *batch)
 {
-    if (!batch || --batch->refcount > 0)
+    if (!batch || __atomic_sub_fetch(&batch->refcount, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     for (uint32_t i = 0; i < batch->nborrowed; i++)
         kq_batch_release(batch->borrowed[i]);
@@ -117,7 +150,10 @@ bool kq_batch_load(kq_batch *batch, char *error, size_t size)
 {
     if (!batch->loader)
         return true;
-    return batch->loader->load(batch->loader, batch, error, size);
+    kq_batch_lock_facts(batch);
+    bool ok = batch->loader->load(batch->loader, batch, error, size);
+    kq_batch_unlock_facts(batch);
+    return ok;
 }
 
 void kq_batch_borrow(kq_batch *batch, kq_batch *source)

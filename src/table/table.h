@@ -60,8 +60,8 @@ struct kq_batch {
     kq_batch **borrowed;
     uint32_t nborrowed, borrowed_cap;
     /* Per column, the term filter where clauses build on first use (exec/term_filter.c);
-     * NULL until then. Built by whichever query reads the batch first, so batches
-     * must not be read by two threads at once while it is filled. */
+     * NULL until then. Built by whichever query reads the batch first, under
+     * kq_batch_lock_facts, so queries on several threads can share the batch. */
     struct kq_term_bloom **term_blooms;
     /* Per column, the range of a datetime column's values, likewise (exec/batch_verdict.c). */
     struct kq_time_range **time_ranges;
@@ -90,6 +90,14 @@ kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity);
 kq_batch *kq_batch_new_sparse(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent);
 void kq_batch_retain(kq_batch *batch);
 void kq_batch_release(kq_batch *batch);
+/*
+ * Guard the parts of a shared batch that are built on first use (term
+ * filters, time ranges, columns of a store batch): a builder takes the lock,
+ * checks again, allocates in the batch's arena and publishes the pointer
+ * with a release store; readers load it with acquire and take no lock.
+ */
+void kq_batch_lock_facts(const kq_batch *batch);
+void kq_batch_unlock_facts(const kq_batch *batch);
 /* Reads a lazily loaded batch's columns (no-op for other batches); false with a message on failure. */
 bool kq_batch_load(kq_batch *batch, char *error, size_t size);
 /* Records that `batch` reads memory owned by `source`; `source` stays alive while `batch` does. */
