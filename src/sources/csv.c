@@ -19,6 +19,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -760,19 +761,116 @@ static size_t load_block(csv_file *f, const csv_reader *r, size_t start, bool eo
 }
 
 /*
+ * Reading a file's next bytes on a thread of its own while the threads parse
+ * the current window, so they do not wait for the read. Each buffer keeps
+ * room in front for the unread tail of the window before it: usually part of
+ * a record, which is copied there so that the records stay contiguous.
+ */
+#define READ_AHEAD_HEADROOM ((size_t)1 << 20)
+
+typedef struct read_ahead {
+    FILE *file;
+    char *buffers[2]; /* READ_AHEAD_HEADROOM + cap bytes each */
+    int next;         /* the buffer the thread reads into */
+    size_t cap, got;
+    int error;        /* errno of a failed read */
+    pthread_t thread;
+    bool running;
+} read_ahead;
+
+static void *read_ahead_run(void *arg)
+{
+    read_ahead *ahead = arg;
+    ahead->got = fread(ahead->buffers[ahead->next] + READ_AHEAD_HEADROOM, 1, ahead->cap, ahead->file);
+    if (ahead->got == 0 && ferror(ahead->file))
+        ahead->error = errno ? errno : EIO;
+    return NULL;
+}
+
+/* Starts reading the window's size of bytes after the current window; without a thread the reader refills itself. */
+static void read_ahead_start(read_ahead *ahead, const csv_reader *r)
+{
+    ahead->file = r->file;
+    if (ahead->cap != r->window_cap) {
+        ahead->cap = r->window_cap;
+        for (int i = 0; i < 2; i++) {
+            free(ahead->buffers[i]);
+            ahead->buffers[i] = kq_xmalloc(READ_AHEAD_HEADROOM + ahead->cap + 1);
+        }
+    }
+    ahead->got = 0;
+    ahead->error = 0;
+    ahead->running = pthread_create(&ahead->thread, NULL, read_ahead_run, ahead) == 0;
+}
+
+/*
+ * Refills r with the bytes read ahead: the unread tail goes in front of them.
+ * A tail longer than the headroom (a record longer than the window) goes with
+ * the new bytes into the reader's own window, which grows to hold both.
+ */
+static bool read_ahead_refill(read_ahead *ahead, csv_reader *r)
+{
+    if (!ahead->running)
+        return refill(r);
+    pthread_join(ahead->thread, NULL);
+    ahead->running = false;
+    if (ahead->got == 0) {
+        r->read_error = ahead->error;
+        r->file = NULL;
+        return false;
+    }
+    size_t unread = r->len - r->pos;
+    const char *fresh = ahead->buffers[ahead->next] + READ_AHEAD_HEADROOM;
+    char *data;
+    if (unread <= READ_AHEAD_HEADROOM) {
+        data = ahead->buffers[ahead->next] + READ_AHEAD_HEADROOM - unread;
+        memmove(data, r->data + r->pos, unread);
+        ahead->next ^= 1;
+    } else {
+        if (unread + ahead->got > r->window_cap) {
+            r->window_cap = unread + ahead->got;
+            char *window = kq_xmalloc(r->window_cap + 1);
+            memcpy(window, r->data + r->pos, unread);
+            free(r->window);
+            r->window = window;
+        } else {
+            memmove(r->window, r->data + r->pos, unread);
+        }
+        data = r->window;
+        memcpy(data + unread, fresh, ahead->got);
+    }
+    r->shifted += r->pos;
+    r->data = data;
+    r->pos = 0;
+    r->len = unread + ahead->got;
+    return true;
+}
+
+static void read_ahead_free(read_ahead *ahead)
+{
+    if (ahead->running)
+        pthread_join(ahead->thread, NULL);
+    free(ahead->buffers[0]);
+    free(ahead->buffers[1]);
+}
+
+/*
  * Loads every record from r->pos on, a record boundary, on `threads` threads.
- * In window mode each round parses the unread bytes and refills the window;
- * a record longer than the window makes refill double it.
+ * In window mode each round parses the unread bytes while a thread reads the
+ * next window's worth; a record longer than the window makes the window grow.
  */
 static void load_parallel(csv_file *f, csv_reader *r, int threads)
 {
     bool stalled = false;
+    read_ahead ahead = {0};
     for (;;) {
         if (r->file && (stalled || r->pos > 0 || r->len < r->window_cap))
-            refill(r);
+            read_ahead_refill(&ahead, r);
         bool eof = r->file == NULL;
         if (r->pos >= r->len)
             break;
+        if (!eof)
+            read_ahead_start(&ahead, r);
         size_t before = r->pos;
         r->pos = load_block(f, r, r->pos, eof, threads, &r->line);
         stalled = r->pos == before;
@@ -780,6 +878,7 @@ static void load_parallel(csv_file *f, csv_reader *r, int threads)
         if (eof && (stalled || r->pos >= r->len))
             break;
     }
+    read_ahead_free(&ahead);
 }
 
 /* Reads the header and every record from r, whose data may start with a UTF-8 byte order mark. */
