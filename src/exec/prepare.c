@@ -84,10 +84,16 @@ static void find_chains(prepare_job *job, size_t query, const kq_plan *plan, boo
         find_chains(job, query, plan->inputs[i], false);
 }
 
-/* Asks each chain over the batch's table what the run would ask, in the run's order. */
+/*
+ * Asks each chain over the batch's table what the run would ask, in the run's
+ * order. A batch of an on-disk store that some chain does not rule out is
+ * read here too, so that its chunks are decompressed on every thread; a read
+ * that fails is left for the run, which tries again and reports the error.
+ */
 static void prepare_batch(const prepare_job *job, kq_run *runs, kq_arena *scratch, const kq_table *table,
                           kq_batch *batch)
 {
+    bool needed = false;
     for (size_t c = 0; c < job->nchains; c++) {
         const where_chain *chain = &job->chains[c];
         if (chain->table != table)
@@ -95,13 +101,22 @@ static void prepare_batch(const prepare_job *job, kq_run *runs, kq_arena *scratc
         kq_run *run = &runs[chain->query];
         if (!run->arena)
             kq_run_init(run, job->queries[chain->query], job->catalog, job->now, NULL);
+        bool ruled_out = false;
         for (size_t i = 0; i < chain->count; i++) {
             if (kq_expr_has_window(chain->predicates[i]))
                 break;
             kq_arena_reset(scratch);
-            if (kq_batch_verdict(run, chain->predicates[i], batch, scratch) != KQ_VERDICT_ALL)
+            kq_verdict verdict = kq_batch_verdict(run, chain->predicates[i], batch, scratch);
+            ruled_out = verdict == KQ_VERDICT_NONE;
+            /* The scan of a store asks every clause before it reads a batch (scan.c). */
+            if (ruled_out || (verdict == KQ_VERDICT_SOME && !batch->loader))
                 break;
         }
+        needed |= !ruled_out;
+    }
+    if (needed && batch->loader) {
+        char error[512];
+        (void)kq_batch_load(batch, error, sizeof error);
     }
 }
 
