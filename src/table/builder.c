@@ -944,12 +944,51 @@ static void add_missing_time_column(kq_table_builder *b, kq_type *types)
     types[added] = KQ_DATETIME;
 }
 
+/*
+ * Fills a string or guid column: text cells are stored as they are, which is
+ * what cell_to_value and kq_batch_set would do one call at a time.
+ */
+static void fill_text_column(const builder_column *col, kq_batch *batch, uint32_t c, kq_type type, size_t first_row,
+                             uint32_t nrows)
+{
+    kq_str *out = batch->cols[c].v.s;
+    for (uint32_t r = 0; r < nrows; r++) {
+        const cell *in = cell_at(col, first_row + r);
+        if (in->kind == CELL_TEXT || in->kind == CELL_JSON_STRING || in->kind == CELL_STRING)
+            out[r] = in->u.s;
+        else
+            kq_batch_set(batch, c, r, cell_to_value(in, type, batch->arena));
+    }
+}
+
+/* Fills a datetime or timespan column: cells converted while loading are stored directly. */
+static void fill_ticks_column(const builder_column *col, kq_batch *batch, uint32_t c, kq_type type, size_t first_row,
+                              uint32_t nrows)
+{
+    cell_kind same = type == KQ_DATETIME ? CELL_DATETIME : CELL_TIMESPAN;
+    for (uint32_t r = 0; r < nrows; r++) {
+        const cell *in = cell_at(col, first_row + r);
+        if (in->kind == same && !batch->cols[c].nulls)
+            batch->cols[c].v.l[r] = in->u.l;
+        else
+            kq_batch_set(batch, c, r, cell_to_value(in, type, batch->arena));
+    }
+}
+
 static void fill_batch(kq_table_builder *b, kq_batch *batch, const kq_type *types, size_t first_row,
                        uint32_t nrows, int ts, int tg)
 {
     for (size_t c = 0; c < b->ncolumns; c++) {
         if (b->columns[c].skipped)
             continue; /* shares the batch's read-only null block */
+        if (types[c] == KQ_STRING || types[c] == KQ_GUID) {
+            fill_text_column(&b->columns[c], batch, (uint32_t)c, types[c], first_row, nrows);
+            continue;
+        }
+        if (types[c] == KQ_DATETIME || types[c] == KQ_TIMESPAN) {
+            fill_ticks_column(&b->columns[c], batch, (uint32_t)c, types[c], first_row, nrows);
+            continue;
+        }
         for (uint32_t r = 0; r < nrows; r++) {
             kq_value v = cell_to_value(cell_at(&b->columns[c], first_row + r), types[c], batch->arena);
             kq_batch_set(batch, (uint32_t)c, r, v);
