@@ -124,7 +124,7 @@ def compare(kqlite, name, args, data, settings, command="query", require_success
     """Runs one case with every setting; returns (changed, has_rows).
 
     has_rows needs a successful exit unless require_success is false: the
-    corpus as a pack holds queries that do not compile as one rule (several
+    corpus as a pack contains queries that do not compile as one rule (several
     queries in one file), and hunt then exits 3 after running the others.
     """
     reference = run(kqlite, args, data, command, *settings[0])

@@ -411,7 +411,7 @@ typedef struct rule_slot {
     kq_query *query;
     char *missing;                /* a table the rule reads that no input provides */
     kq_diags compile_diags, run_diags;
-    bool ran;                     /* run holds the result */
+    bool ran;                     /* run contains the result */
     kq_rule_run run;
     double seconds;               /* compiling and running it, for --timer */
 } rule_slot;
@@ -480,9 +480,9 @@ static void rule_done(void *user, size_t index)
 }
 
 /*
- * Runs one rule as a scheduled run (--format alerts); returns 1 with alerts,
- * 0 without, -1 failed, -2 skipped for a missing table, -3 already run
- * (--state).
+ * Runs one rule as a scheduled run (--format alerts). Returns 1 with alerts,
+ * 0 without, -1 when it failed, -2 when it was skipped for a missing table,
+ * and -3 when it already ran (--state).
  */
 static int run_scheduled_rule(hunt_session *session, const kq_rule *rule, char **missing)
 {

@@ -87,8 +87,8 @@ static void find_chains(prepare_job *job, size_t query, const kq_plan *plan, boo
 /*
  * Asks each chain over the batch's table what the run would ask, in the run's
  * order. A batch of an on-disk store that some chain does not rule out is
- * read here too, so that its chunks are decompressed on every thread; a read
- * that fails is left for the run, which tries again and reports the error.
+ * read here too, so that its chunks are decompressed on every thread. A read
+ * that fails is left to the run, which tries again and reports the error.
  */
 static void prepare_batch(const prepare_job *job, kq_run *runs, kq_arena *scratch, const kq_table *table,
                           kq_batch *batch)
@@ -108,7 +108,7 @@ static void prepare_batch(const prepare_job *job, kq_run *runs, kq_arena *scratc
             kq_arena_reset(scratch);
             kq_verdict verdict = kq_batch_verdict(run, chain->predicates[i], batch, scratch);
             ruled_out = verdict == KQ_VERDICT_NONE;
-            /* The scan of a store asks every clause before it reads a batch (scan.c). */
+            /* The scan of a store evaluates every clause before it reads a batch (scan.c). */
             if (ruled_out || (verdict == KQ_VERDICT_SOME && !batch->loader))
                 break;
         }

@@ -857,7 +857,7 @@ static void read_ahead_free(read_ahead *ahead)
 /*
  * Loads every record from r->pos on, a record boundary, on `threads` threads.
  * In window mode each round parses the unread bytes while a thread reads the
- * next window's worth; a record longer than the window makes the window grow.
+ * next window's worth. A record longer than the window makes the window grow.
  */
 static void load_parallel(csv_file *f, csv_reader *r, int threads)
 {
