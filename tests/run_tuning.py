@@ -24,6 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "e2e-tuning"
 SHIPPED = ROOT / "rules" / "exclusions" / "ammyy-false-positives.yaml"
 BUNDLED = ROOT / "rules" / "rmm" / "Ammyy" / "Ammyy_process.yaml"
+ALL_TOOLS = ROOT / "rules" / "rmm" / "all-tools"
 SEED = CASES / "exclusions" / "seed-rule.yaml"
 SCENARIO_DATA = CASES / "exclusions" / "DeviceProcessEvents.csv"
 REPLAY_RULE = CASES / "replay" / "rule.yaml"
@@ -102,6 +103,7 @@ def check_exclusions():
           and sum(1 for l in lines[1:] if not l.endswith(',""')) == 9, proc.stdout[:300])
     check_expiry()
     check_exclusion_errors()
+    check_source_scope_with_summarize()
 
 
 def write(path, text):
@@ -122,6 +124,20 @@ def check_expiry():
                   (len(lab) == 0) == applied, proc.stderr)
         check("exclusions: the summary says when an entry expired", "expired on 2026-11-30; not applied" in proc.stderr,
               proc.stderr)
+
+
+def check_source_scope_with_summarize():
+    """A source-scope entry on a rule that summarizes runs its prefix with the normal limits, not zero."""
+    with tempfile.TemporaryDirectory() as folder:
+        entry = ("exclusions:\n  - name: chrome\n    rules: 0eb541d5-dc0e-539a-89ec-31bfaee6600d\n"
+                 "    scope: source\n    where: InitiatingProcessFileName =~ \"chrome.exe\"\n    reason: browser\n")
+        path = write(pathlib.Path(folder) / "chrome.yaml", entry)
+        proc = kqlite("hunt", "-q", "--now", NOW, "--format", "jsonl", "--rules", ALL_TOOLS, "--exclusions", path,
+                      ROOT / "examples")
+        check("exclusions: source scope before a summarize exits 0", proc.returncode == 0, proc.stderr)
+        check("exclusions: source scope before a summarize suppresses rows",
+              "'chrome' (" in proc.stderr and "2 rows in 'RMM tools - network connection to any known RMM host'"
+              in proc.stderr, proc.stderr)
 
 
 def check_exclusion_errors():

@@ -65,6 +65,8 @@ kq_result *kq_execute_limited(const kq_query *query, const kq_catalog *catalog, 
  * before any query runs: the setting is not synchronized with running threads.
  */
 void kq_exec_set_default_limits(const kq_exec_limits *limits);
+/* The limits kq_execute uses; runs set up elsewhere (exclusions) take them too. */
+const kq_exec_limits *kq_exec_default_limits(void);
 void kq_result_free(kq_result *result);
 
 /*

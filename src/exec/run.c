@@ -124,6 +124,11 @@ void kq_exec_set_default_limits(const kq_exec_limits *limits)
     default_limits = limits ? *limits : (kq_exec_limits){0};
 }
 
+const kq_exec_limits *kq_exec_default_limits(void)
+{
+    return &default_limits;
+}
+
 kq_result *kq_execute(const kq_query *query, const kq_catalog *catalog, int64_t now, char **error)
 {
     return kq_execute_limited(query, catalog, now, &default_limits, error);

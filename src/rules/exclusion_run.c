@@ -92,9 +92,8 @@ static kq_query *compile_predicate(const kq_exclusion *entry, const char *table_
 static bool mark_rows(const kq_query *predicate, const kq_catalog *catalog, int64_t now, kq_batch *const *batches,
                       size_t nbatches, uint8_t *row_entry, uint8_t entry_number, char **error)
 {
-    kq_run run = {.catalog = catalog, .query = predicate, .now = now};
-    run.arena = kq_arena_new(16 * 1024);
-    run.sets = kq_arena_alloc(run.arena, (predicate->nslots ? predicate->nslots : 1) * sizeof(kq_value_set *));
+    kq_run run;
+    kq_run_init(&run, predicate, catalog, now, kq_exec_default_limits());
     kq_arena *scratch = kq_arena_new(64 * 1024);
     uint32_t *rows = kq_xmalloc(KQ_BATCH_ROWS * sizeof *rows);
     kq_value *values = kq_xmalloc(KQ_BATCH_ROWS * sizeof *values);
@@ -117,21 +116,20 @@ static bool mark_rows(const kq_query *predicate, const kq_catalog *catalog, int6
     free(rows);
     free(values);
     kq_arena_free(scratch);
-    kq_arena_free(run.arena);
-    if (run.error) {
-        *error = run.error;
-        return false;
-    }
-    return true;
+    bool ok = run.error == NULL;
+    *error = ok ? NULL : run.error;
+    run.error = NULL;
+    kq_run_free(&run);
+    return ok;
 }
 
 /* Runs one node of a compiled plan (a prefix of the rule) to the end. */
 static kq_result *execute_plan(const kq_query *query, const kq_plan *plan, const kq_catalog *catalog, int64_t now,
                                char **error)
 {
-    kq_run run = {.catalog = catalog, .query = query, .now = now};
-    run.arena = kq_arena_new(16 * 1024);
-    run.sets = kq_arena_alloc(run.arena, (query->nslots ? query->nslots : 1) * sizeof(kq_value_set *));
+    /* kq_run_init sets the memory and row limits: a run without them fails at its first group. */
+    kq_run run;
+    kq_run_init(&run, query, catalog, now, kq_exec_default_limits());
     kq_result *result = kq_xcalloc(1, sizeof *result);
     result->arena = kq_arena_new(4096);
     result->schema = kq_schema_copy(result->arena, &plan->schema);
@@ -147,9 +145,11 @@ static kq_result *execute_plan(const kq_query *query, const kq_plan *plan, const
         result->nrows += batch->nrows;
     }
     kq_op_close(root);
-    kq_arena_free(run.arena);
-    if (run.error) {
-        *error = run.error;
+    char *failure = run.error;
+    run.error = NULL;
+    kq_run_free(&run);
+    if (failure) {
+        *error = failure;
         kq_result_free(result);
         return NULL;
     }
