@@ -59,7 +59,7 @@ def main():
                                    timeout=120)
             if plain.stdout != proc.stdout:
                 problems.append("--timer changed stdout")
-            if "kqlite: timer: load " not in proc.stderr:
+            if "kqlite: timer: loading data " not in proc.stderr:
                 problems.append(f"stderr lacks the load time: {proc.stderr[:300]!r}")
         if problems:
             failed += 1

@@ -171,7 +171,7 @@ def kqlite_rows(jsonl):
     return {k: sorted(v) for k, v in by_rule.items()}
 
 
-TIMER_STEP = re.compile(r"^kqlite: timer: (load|batch facts|rules) ([0-9.]+) s", re.M)
+TIMER_STEP = re.compile(r"^kqlite: timer: (loading data|batch facts|rules)(?: \([^)]*\))? ([0-9.]+) s", re.M)
 
 
 def run_kqlite(args, csv, rules, store=None, threads=None):
@@ -184,7 +184,8 @@ def run_kqlite(args, csv, rules, store=None, threads=None):
     steps = {name: float(value) for name, value in TIMER_STEP.findall(err)}
     # The query over loaded data: building the batch facts it reads, then running the rules.
     query = steps.get("batch facts", float("nan")) + steps.get("rules", float("nan"))
-    return {"seconds": seconds, "rss_mib": rss, "cpu_percent": cpu, "load_seconds": steps.get("load", float("nan")),
+    return {"seconds": seconds, "rss_mib": rss, "cpu_percent": cpu,
+            "load_seconds": steps.get("loading data", float("nan")),
             "query_seconds": query, "rows": kqlite_rows(out)}
 
 

@@ -176,11 +176,11 @@ const char kq_cli_limit_options_help[] =
     "                        as -12 stay as they are)\n"
     "  --all-columns         load every column of the data, also those no query reads\n"
     "                        (by default they are skipped while loading)\n"
-    "  --threads N           threads that parse CSV and EVTX files and run hunt's rules, 1 to 64\n"
-    "                        (default: the KQLITE_THREADS environment variable, else one per\n"
-    "                        online CPU)\n"
-    "  --timer               print to stderr how long loading, each query or rule and the\n"
-    "                        whole command took (wall-clock seconds)\n";
+    "  --threads N           threads that parse CSV and EVTX files, build the tables and run\n"
+    "                        hunt's rules, 1 to 64 (default: the KQLITE_THREADS environment\n"
+    "                        variable, else one per online CPU); results do not depend on it\n"
+    "  --timer               print to stderr how long loading the rules and the data, each\n"
+    "                        query or rule and the whole command took (wall-clock seconds)\n";
 
 void kq_cli_timer(const kq_cli_common *common, const char *format, ...)
 {

@@ -665,7 +665,12 @@ static void run_scheduled_rules(hunt_session *session, const kq_rule_set *set, k
 {
     for (size_t i = 0; i < set->count; i++) {
         char *missing = NULL;
-        int outcome = run_scheduled_rule(session, set->rules[i], &missing);
+        double start = kq_monotonic_seconds();
+        const kq_rule *rule = set->rules[i];
+        int outcome = run_scheduled_rule(session, rule, &missing);
+        if (outcome != -2)
+            kq_cli_timer(&session->common, "%.4f s rule '%s' (%s)", kq_monotonic_seconds() - start,
+                         rule->name ? rule->name : "?", rule->file);
         if (outcome == -2) {
             session->counts.skipped++;
             if (!skipped_tables->data || !strstr(skipped_tables->data, missing)) {
@@ -696,7 +701,7 @@ static void run_all_rules(hunt_session *session, const kq_rule_set *set, kq_buf 
     double start = kq_monotonic_seconds();
     prepare_batch_facts(session, set);
     double rules_start = kq_monotonic_seconds();
-    kq_cli_timer(&session->common, "batch facts %.4f s", rules_start - start);
+    kq_cli_timer(&session->common, "batch facts (term filters, time ranges) %.4f s", rules_start - start);
     if (session->alerts) {
         run_scheduled_rules(session, set, skipped_tables);
         kq_cli_timer(&session->common, "rules %.4f s, one after another", kq_monotonic_seconds() - rules_start);
@@ -785,8 +790,8 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
     for (int i = 0; i < nrule_paths; i++)
         kq_rules_load_path(rule_paths[i], &set, &load_diags);
     kq_cli_print_diags(&load_diags);
-    kq_cli_timer(&session->common, "loading %zu rules %.4f s", set.count,
-                 kq_monotonic_seconds() - session->common.started);
+    kq_cli_timer(&session->common, "loading rules %.4f s (%zu rules)", kq_monotonic_seconds() - session->common.started,
+                 set.count);
     bool rules_ok = load_diags.errors == 0;
     session->rule_files_failed = load_diags.errors;
     kq_diags_free(&load_diags);
@@ -802,7 +807,7 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
         bool inputs_ok = kq_cli_load_data(session->catalog, data, ndata, &session->common);
         session->common.column_use = NULL;
         kq_cli_free_columns(use);
-        kq_cli_timer(&session->common, "load %.4f s", kq_monotonic_seconds() - load_start);
+        kq_cli_timer(&session->common, "loading data %.4f s", kq_monotonic_seconds() - load_start);
         if (!inputs_ok && session->common.store) {
             /* No store, no data: running the rules would report a clean hunt. */
             kq_catalog_free(session->catalog);

@@ -117,7 +117,7 @@ int kq_cmd_query(int argc, char **argv)
     bool inputs_ok = kq_cli_load_data(catalog, positional + first_data, npositional - first_data, &common);
     common.column_use = NULL;
     kq_cli_free_columns(use);
-    kq_cli_timer(&common, "load %.4f s", kq_monotonic_seconds() - load_start);
+    kq_cli_timer(&common, "loading data %.4f s", kq_monotonic_seconds() - load_start);
     if (!inputs_ok && common.store) {
         /* The store could not be opened, so there is no data: an empty result would read as a clean one. */
         kq_catalog_free(catalog);
@@ -149,7 +149,7 @@ int kq_cmd_query(int argc, char **argv)
         char *error = NULL;
         kq_exec_limits limits = {.max_memory = common.max_memory};
         kq_result *result = kq_execute_limited(query, catalog, common.now, &limits, &error);
-        kq_cli_timer(&common, "batch facts %.4f s, query %.4f s", query_start - facts_start,
+        kq_cli_timer(&common, "batch facts (term filters, time ranges) %.4f s, query %.4f s", query_start - facts_start,
                      kq_monotonic_seconds() - query_start);
         if (!result) {
             kq_buf escaped;

@@ -87,6 +87,7 @@ int kq_cmd_tables(int argc, char **argv)
     }
     kq_catalog *catalog = kq_catalog_new();
     bool ok = kq_cli_load_data(catalog, data, ndata, &common);
+    kq_cli_timer(&common, "loading data %.4f s", kq_monotonic_seconds() - common.started);
     for (size_t i = 0; i < kq_catalog_count(catalog); i++) {
         kq_table *table = kq_catalog_table_at(catalog, i);
         if (table)
