@@ -235,6 +235,23 @@ def check_grown_file(kqlite, folder):
     return 0
 
 
+def check_conversion_count(kqlite, folder):
+    """Parts that lack an extra column hold empty strings there: only real values that fail to convert count."""
+    export = folder / "extra.csv"
+    lines = ["Timestamp,DeviceName,ExtraNumber"]
+    lines += [f"2026-11-30T10:00:0{i}Z,dev{i},7" for i in range(5)]
+    lines += [f"2026-11-30T11:00:{i:02d}Z,dev{i}," for i in range(15)]
+    lines += ["2026-11-30T12:00:00Z,devx,notanumber"]
+    export.write_text("\n".join(lines) + "\n")
+    proc = kq(kqlite, ["ingest", "-q", "--flush-rows", "5", f"DeviceProcessEvents={export}", "-o",
+                       str(folder / "extra-store")])
+    expected = "warning: 1 value did not convert to the type its column has in the store"
+    if proc.returncode != 0 or expected not in proc.stderr:
+        print(f"FAIL conversion count of an ingest in parts: exit {proc.returncode}, {proc.stderr.strip()[:300]!r}")
+        return 1
+    return 0
+
+
 def main():
     kqlite = sys.argv[1]
     shared = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -260,6 +277,7 @@ def main():
         failed += hostile_failed
         failed += check_cli(kqlite, folder)
         failed += check_grown_file(kqlite, folder)
+        failed += check_conversion_count(kqlite, folder)
     print(f"store: {len(cases)} queries and the bundled pack over three stores, {ngolden} golden and end-to-end cases, "
           f"appending, {nhostile} damaged stores, misuse: {failed} failed")
     return 1 if failed else 0

@@ -118,8 +118,10 @@ static int ingest(const char *store, char **data, int ndata, const char *timezon
         ok = false;
     } else {
         if (failures)
-            fprintf(stderr, "kqlite ingest: warning: %llu values did not convert to the type their column has in "
-                            "the store and are stored as null\n", (unsigned long long)failures);
+            fprintf(stderr, "kqlite ingest: warning: %llu %s did not convert to the type %s column has in the store "
+                            "and %s stored as null\n", (unsigned long long)failures,
+                    failures == 1 ? "value" : "values", failures == 1 ? "its" : "their",
+                    failures == 1 ? "is" : "are");
         if (!quiet)
             fprintf(stderr, "kqlite ingest: %llu rows added\n", (unsigned long long)rows);
     }

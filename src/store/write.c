@@ -322,6 +322,10 @@ static kq_batch *convert_column(const kq_column *column, uint32_t nrows, kq_type
     out->nrows = nrows;
     for (uint32_t r = 0; r < nrows; r++) {
         kq_value v = kq_column_get(column, r);
+        /* A string column has no nulls, only empty strings: those are missing values, not failures. A part
+         * whose rows all lack an extra column infers string for it, and the store may have typed it long. */
+        if ((v.type == KQ_STRING || v.type == KQ_GUID) && !v.null && v.u.s.len == 0 && !kq_store_is_text(type))
+            v.null = true;
         kq_value converted = v;
         if (!v.null) {
             const kq_dyn *dyn = kq_dyn_from_value(out->arena, &v);
