@@ -10,6 +10,7 @@ when any check failed.
 import pathlib
 import subprocess
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXPORT = ROOT / "examples" / "defender-export"
@@ -42,7 +43,12 @@ CASES = [
 def main():
     kqlite = sys.argv[1]
     passed = failed = 0
-    for label, args, status, out_text, err_text in CASES:
+    empty = tempfile.TemporaryDirectory()
+    cases = CASES + [
+        ("empty data folder", ["query", "--format", "csv", SEED, empty.name], 0, "n\n0\n",
+         f"{empty.name}: the folder contains no files"),
+    ]
+    for label, args, status, out_text, err_text in cases:
         proc = subprocess.run([kqlite] + args, capture_output=True, text=True, timeout=120)
         problems = []
         if proc.returncode != status:
@@ -67,6 +73,7 @@ def main():
         else:
             passed += 1
             print(f"ok   {label}")
+    empty.cleanup()
     print(f"cli: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

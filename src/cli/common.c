@@ -338,9 +338,19 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
     kq_load_report report;
     kq_load_report_init(&report);
     bool ok = true;
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i < count; i++) {
+        size_t files_before = report.count;
         if (kq_load_data_argument(catalog, arguments[i], &options, &report) != 0)
             ok = false;
+        else if (report.count == files_before) {
+            /* Otherwise the only hint would be the empty-table warning, which suggests naming the table. */
+            kq_buf line;
+            kq_buf_init(&line);
+            kq_terminal_escape(&line, arguments[i], strlen(arguments[i]));
+            fprintf(stderr, "kqlite: warning: %s: the folder contains no files\n", line.data ? line.data : "");
+            kq_buf_free(&line);
+        }
+    }
     kq_catalog_set_threads(catalog, common->threads);
     kq_catalog_finish(catalog);
     load_totals totals = {0};
@@ -422,8 +432,13 @@ const char *kq_cli_bundled_rules(void)
         const char *candidates[] = {"%s/rules/rmm", "%s/../rules/rmm", "%s/../share/kqlite/rules/rmm"};
         for (size_t i = 0; i < KQ_ARRAY_LEN(candidates); i++) {
             snprintf(path, sizeof path, candidates[i], exe);
-            if (is_directory(path))
-                return path;
+            if (!is_directory(path))
+                continue;
+            /* Rule files are reported by path: "/repo/rules/rmm/..." reads better than "/repo/build/../rules". */
+            char resolved[PATH_MAX];
+            if (realpath(path, resolved))
+                snprintf(path, sizeof path, "%s", resolved);
+            return path;
         }
     }
     snprintf(path, sizeof path, "%s/rules/rmm", KQLITE_DATA_DIR);
