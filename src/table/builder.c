@@ -975,31 +975,28 @@ static void fill_ticks_column(const builder_column *col, kq_batch *batch, uint32
     }
 }
 
-static void fill_batch(kq_table_builder *b, kq_batch *batch, const kq_type *types, size_t first_row,
-                       uint32_t nrows, int ts, int tg)
+/* Fills column c of a batch with the table rows [first_row, first_row + nrows). */
+static void fill_batch_column(kq_table_builder *b, kq_batch *batch, const kq_type *types, size_t c,
+                              size_t first_row, uint32_t nrows)
 {
-    for (size_t c = 0; c < b->ncolumns; c++) {
-        if (b->columns[c].skipped)
-            continue; /* shares the batch's read-only null block */
-        if (types[c] == KQ_STRING || types[c] == KQ_GUID) {
-            fill_text_column(&b->columns[c], batch, (uint32_t)c, types[c], first_row, nrows);
-            continue;
-        }
-        if (types[c] == KQ_DATETIME || types[c] == KQ_TIMESPAN) {
-            fill_ticks_column(&b->columns[c], batch, (uint32_t)c, types[c], first_row, nrows);
-            continue;
-        }
-        for (uint32_t r = 0; r < nrows; r++) {
-            kq_value v = cell_to_value(cell_at(&b->columns[c], first_row + r), types[c], batch->arena);
-            kq_batch_set(batch, (uint32_t)c, r, v);
-        }
+    if (types[c] == KQ_STRING || types[c] == KQ_GUID) {
+        fill_text_column(&b->columns[c], batch, (uint32_t)c, types[c], first_row, nrows);
+        return;
     }
-    if (ts < 0 || tg < 0 || types[ts] != KQ_DATETIME || types[tg] != KQ_DATETIME)
+    if (types[c] == KQ_DATETIME || types[c] == KQ_TIMESPAN) {
+        fill_ticks_column(&b->columns[c], batch, (uint32_t)c, types[c], first_row, nrows);
         return;
-    if (b->columns[ts].skipped || b->columns[tg].skipped)
-        return;
-    /* Timestamp and TimeGenerated fill each other row by row. */
+    }
     for (uint32_t r = 0; r < nrows; r++) {
+        kq_value v = cell_to_value(cell_at(&b->columns[c], first_row + r), types[c], batch->arena);
+        kq_batch_set(batch, (uint32_t)c, r, v);
+    }
+}
+
+/* Timestamp and TimeGenerated fill each other row by row, once both columns are filled. */
+static void fill_time_pair(kq_batch *batch, int ts, int tg)
+{
+    for (uint32_t r = 0; r < batch->nrows; r++) {
         kq_value a = kq_column_get(&batch->cols[ts], r);
         kq_value g = kq_column_get(&batch->cols[tg], r);
         if (a.null && !g.null)
@@ -1013,16 +1010,49 @@ typedef struct fill_job {
     kq_table_builder *builder;
     kq_batch **batches;
     const kq_type *types;
+    size_t column; /* the column being filled */
     int ts, tg;
 } fill_job;
 
-/* Fills batch i; each batch writes only its own columns and arena. */
-static void fill_batch_at(void *user, size_t i, int thread)
+/* Fills the job's column of batch i; each batch writes only its own columns and arena. */
+static void fill_column_at(void *user, size_t i, int thread)
 {
     (void)thread;
     fill_job *job = user;
     kq_batch *batch = job->batches[i];
-    fill_batch(job->builder, batch, job->types, i * KQ_BATCH_ROWS, batch->nrows, job->ts, job->tg);
+    fill_batch_column(job->builder, batch, job->types, job->column, i * KQ_BATCH_ROWS, batch->nrows);
+}
+
+static void fill_time_pair_at(void *user, size_t i, int thread)
+{
+    (void)thread;
+    fill_job *job = user;
+    fill_time_pair(job->batches[i], job->ts, job->tg);
+}
+
+/*
+ * Fills the batches one column at a time, on every thread, and frees each
+ * column's staged cells once it is filled: the cells and the batches of a
+ * large load are then never all in memory at once.
+ */
+static void fill_batches(kq_table_builder *b, kq_batch **batches, size_t nbatches, const kq_type *types)
+{
+    fill_job job = {b, batches, types, 0, find_column(b, "Timestamp", 9), find_column(b, "TimeGenerated", 13)};
+    for (size_t c = 0; c < b->ncolumns; c++) {
+        if (b->columns[c].skipped)
+            continue; /* shares the batch's read-only null block */
+        job.column = c;
+        kq_parallel_for(nbatches, b->threads, fill_column_at, &job);
+        free(b->columns[c].cells);
+        b->columns[c].cells = NULL;
+        b->columns[c].ncells = b->columns[c].cap = 0;
+    }
+    int ts = job.ts, tg = job.tg;
+    if (ts < 0 || tg < 0 || types[ts] != KQ_DATETIME || types[tg] != KQ_DATETIME)
+        return;
+    if (b->columns[ts].skipped || b->columns[tg].skipped)
+        return;
+    kq_parallel_for(nbatches, b->threads, fill_time_pair_at, &job);
 }
 
 void kq_table_builder_set_threads(kq_table_builder *b, int threads)
@@ -1030,7 +1060,7 @@ void kq_table_builder_set_threads(kq_table_builder *b, int threads)
     b->threads = threads;
 }
 
-/* Builds a table of the rows staged so far; the caller clears the cells. */
+/* Builds a table of the rows staged so far and frees their cells; the caller resets the row count. */
 static kq_table *build_table(kq_table_builder *b)
 {
     size_t nrows = (size_t)b->stats.rows;
@@ -1063,12 +1093,11 @@ static kq_table *build_table(kq_table_builder *b)
     for (size_t i = 0; i < nbatches; i++) {
         size_t first = i * KQ_BATCH_ROWS;
         uint32_t n = (uint32_t)(nrows - first < KQ_BATCH_ROWS ? nrows - first : KQ_BATCH_ROWS);
-        batches[i] = kq_batch_new_sparse((uint32_t)b->ncolumns, types, n, absent);
+        batches[i] = kq_batch_new_unfilled((uint32_t)b->ncolumns, types, n, absent);
         batches[i]->nrows = n;
         kq_batch_borrow(batches[i], holder);
     }
-    fill_job job = {b, batches, types, find_column(b, "Timestamp", 9), find_column(b, "TimeGenerated", 13)};
-    kq_parallel_for(nbatches, b->threads, fill_batch_at, &job);
+    fill_batches(b, batches, nbatches, types);
     for (size_t i = 0; i < nbatches; i++)
         kq_table_append(table, batches[i]);
     free(batches);

@@ -54,7 +54,8 @@ static void share_null_block(kq_column *col)
     col->nulls = null_flags;
 }
 
-kq_batch *kq_batch_new_sparse(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent)
+static kq_batch *new_batch(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent,
+                           bool empty_strings)
 {
     kq_batch *batch = kq_xcalloc(1, sizeof *batch);
     size_t data_size = 0;
@@ -83,11 +84,21 @@ kq_batch *kq_batch_new_sparse(uint32_t ncols, const kq_type *types, uint32_t cap
         case KQ_DYNAMIC: col->v.d = data; break;
         default: col->v.l = data; break;
         }
-        if (types[c] == KQ_STRING || types[c] == KQ_GUID)
+        if (empty_strings && (types[c] == KQ_STRING || types[c] == KQ_GUID))
             for (uint32_t r = 0; r < capacity; r++)
                 col->v.s[r].ptr = "";
     }
     return batch;
+}
+
+kq_batch *kq_batch_new_sparse(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent)
+{
+    return new_batch(ncols, types, capacity, absent, true);
+}
+
+kq_batch *kq_batch_new_unfilled(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent)
+{
+    return new_batch(ncols, types, capacity, absent, false);
 }
 
 kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity)

@@ -88,6 +88,12 @@ kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity);
  * uses it for columns no query reads.
  */
 kq_batch *kq_batch_new_sparse(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent);
+/*
+ * Like kq_batch_new_sparse, but string cells are left unset (NULL pointers),
+ * so no page of the columns is touched until the caller writes it. The caller
+ * must set every row of every column that is not absent before the batch is read.
+ */
+kq_batch *kq_batch_new_unfilled(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent);
 void kq_batch_retain(kq_batch *batch);
 void kq_batch_release(kq_batch *batch);
 /*
