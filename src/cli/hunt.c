@@ -399,6 +399,21 @@ static kq_query *compile_rule(hunt_session *session, const kq_rule *rule, char *
     return query;
 }
 
+/* Adds a missing table to the summary's comma-separated list, once. */
+static void add_skipped_table(kq_buf *skipped_tables, const char *table)
+{
+    if (skipped_tables->data && strstr(skipped_tables->data, table))
+        return;
+    kq_buf_puts(skipped_tables, skipped_tables->len ? ", " : "");
+    kq_buf_puts(skipped_tables, table);
+}
+
+/* With --timer, prints how long one rule took to compile and run. */
+static void print_rule_time(hunt_session *session, const kq_rule *rule, double seconds)
+{
+    kq_cli_timer(&session->common, "%.4f s rule '%s' (%s)", seconds, rule->name ? rule->name : "?", rule->file);
+}
+
 /*
  * One rule of a hunt. A worker thread compiles and runs it (rule_work); the
  * calling thread then prints what it produced, in rule order (rule_done).
@@ -418,7 +433,6 @@ typedef struct rule_slot {
 
 typedef struct rule_batch {
     hunt_session *session;
-    const kq_rule_set *set;
     rule_slot *slots;
     kq_buf *skipped_tables;
 } rule_batch;
@@ -449,18 +463,14 @@ static void rule_done(void *user, size_t index)
     hunt_counts *counts = &session->counts;
     if (slot->missing) {
         counts->skipped++;
-        if (!batch->skipped_tables->data || !strstr(batch->skipped_tables->data, slot->missing)) {
-            kq_buf_puts(batch->skipped_tables, batch->skipped_tables->len ? ", " : "");
-            kq_buf_puts(batch->skipped_tables, slot->missing);
-        }
+        add_skipped_table(batch->skipped_tables, slot->missing);
     } else if (!slot->query) {
         print_rule_problem(slot->rule, " does not compile:");
         kq_cli_print_diags(&slot->compile_diags);
         counts->failed++;
     } else {
         kq_cli_print_diags(&slot->run_diags);
-        kq_cli_timer(&session->common, "%.4f s rule '%s' (%s)", slot->seconds,
-                     slot->rule->name ? slot->rule->name : "?", slot->rule->file);
+        print_rule_time(session, slot->rule, slot->seconds);
         if (slot->ran) {
             print_rows(session, slot->rule, &slot->run, slot->entries);
             record_uses(session, slot->rule, slot->indexes, slot->run.suppressed, slot->nentries);
@@ -669,14 +679,10 @@ static void run_scheduled_rules(hunt_session *session, const kq_rule_set *set, k
         const kq_rule *rule = set->rules[i];
         int outcome = run_scheduled_rule(session, rule, &missing);
         if (outcome != -2)
-            kq_cli_timer(&session->common, "%.4f s rule '%s' (%s)", kq_monotonic_seconds() - start,
-                         rule->name ? rule->name : "?", rule->file);
+            print_rule_time(session, rule, kq_monotonic_seconds() - start);
         if (outcome == -2) {
             session->counts.skipped++;
-            if (!skipped_tables->data || !strstr(skipped_tables->data, missing)) {
-                kq_buf_puts(skipped_tables, skipped_tables->len ? ", " : "");
-                kq_buf_puts(skipped_tables, missing);
-            }
+            add_skipped_table(skipped_tables, missing);
             free(missing);
         } else if (outcome == -3) {
             session->counts.already_run++;
@@ -715,7 +721,7 @@ static void run_all_rules(hunt_session *session, const kq_rule_set *set, kq_buf 
         kq_diags_init(&slot->compile_diags);
         kq_diags_init(&slot->run_diags);
     }
-    rule_batch batch = {session, set, slots, skipped_tables};
+    rule_batch batch = {session, slots, skipped_tables};
     int threads = kq_thread_count(session->common.threads);
     kq_parallel_ordered(set->count, threads, (size_t)threads * RULES_AHEAD_PER_THREAD, rule_work, rule_done,
                         &batch);

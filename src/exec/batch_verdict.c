@@ -20,13 +20,12 @@ struct kq_time_range {
     bool has_null; /* at least one null: never all rows true */
 };
 
-/* The slot array of time ranges, allocated on first use; the caller holds the batch's facts lock. */
+/* Returns the slot array of time ranges, allocating it (zeroed) on first use; the caller has the facts lock. */
 static struct kq_time_range **range_slots(kq_batch *batch)
 {
     if (!batch->time_ranges) {
         struct kq_time_range **slots =
             kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->time_ranges);
-        memset(slots, 0, (batch->ncols ? batch->ncols : 1) * sizeof *slots);
         __atomic_store_n(&batch->time_ranges, slots, __ATOMIC_RELEASE);
     }
     return batch->time_ranges;
@@ -44,7 +43,6 @@ static const struct kq_time_range *column_range(kq_batch *batch, uint32_t col)
     struct kq_time_range *range = slots[col];
     if (!range) {
         range = kq_arena_alloc(batch->arena, sizeof *range);
-        memset(range, 0, sizeof *range);
         const kq_column *column = &batch->cols[col];
         for (uint32_t r = 0; r < batch->nrows; r++) {
             if (column->nulls && column->nulls[r]) {

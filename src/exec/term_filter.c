@@ -89,13 +89,12 @@ static bool bloom_has(const struct kq_term_bloom *bloom, uint64_t h)
     return true;
 }
 
-/* The slot array of term filters, allocated on first use; the caller holds the batch's facts lock. */
+/* Returns the slot array of term filters, allocating it (zeroed) on first use; the caller has the facts lock. */
 static struct kq_term_bloom **bloom_slots(kq_batch *batch)
 {
     if (!batch->term_blooms) {
         struct kq_term_bloom **slots =
             kq_arena_alloc(batch->arena, (batch->ncols ? batch->ncols : 1) * sizeof *batch->term_blooms);
-        memset(slots, 0, (batch->ncols ? batch->ncols : 1) * sizeof *slots);
         __atomic_store_n(&batch->term_blooms, slots, __ATOMIC_RELEASE);
     }
     return batch->term_blooms;
@@ -113,14 +112,13 @@ static struct kq_term_bloom *build_bloom(kq_batch *batch, uint32_t col)
         nbits <<= 1;
     struct kq_term_bloom *bloom = kq_arena_alloc(batch->arena, sizeof *bloom);
     bloom->bits = kq_arena_alloc(batch->arena, nbits / 8);
-    memset(bloom->bits, 0, nbits / 8);
     bloom->mask = nbits - 1;
     for (uint32_t r = 0; r < batch->nrows; r++)
         for_each_term(column->v.s[r].ptr, column->v.s[r].len, bloom_add, bloom);
     return bloom;
 }
 
-/* The filter of a string column: built (once) on the first look, or read from the store that holds the batch. */
+/* Returns the filter of a string column: read from the batch's store, or built from the column on first use. */
 static const struct kq_term_bloom *column_bloom(kq_batch *batch, uint32_t col)
 {
     struct kq_term_bloom **slots = __atomic_load_n(&batch->term_blooms, __ATOMIC_ACQUIRE);
