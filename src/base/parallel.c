@@ -22,11 +22,11 @@ typedef struct worker_group {
     int started;
 } worker_group;
 
-/* Starts threads 1 to wanted - 1 on run; a thread that cannot start leaves its share to the others. */
-static void start_workers(worker_group *group, int wanted, void *(*run)(void *), void *job)
+/* Starts threads 1 to threads - 1 on run; a thread that cannot start leaves its share to the others. */
+static void start_workers(worker_group *group, int threads, void *(*run)(void *), void *job)
 {
     group->started = 0;
-    for (int i = 1; i < wanted; i++) {
+    for (int i = 1; i < threads; i++) {
         group->workers[i] = (worker){job, i};
         if (pthread_create(&group->ids[group->started], NULL, run, &group->workers[i]) == 0)
             group->started++;
@@ -43,10 +43,10 @@ static void join_workers(worker_group *group)
 /* The thread count for count items: as requested, but no more than the items. */
 static int threads_for(size_t count, int requested)
 {
-    int wanted = kq_thread_count(requested);
-    if ((size_t)wanted > count)
-        wanted = count ? (int)count : 1;
-    return wanted;
+    int threads = kq_thread_count(requested);
+    if ((size_t)threads > count)
+        threads = count ? (int)count : 1;
+    return threads;
 }
 
 typedef struct parallel_job {

@@ -791,6 +791,8 @@ static void *read_ahead_run(void *arg)
 static void read_ahead_start(read_ahead *ahead, const csv_reader *r)
 {
     ahead->file = r->file;
+    /* The size changes only at the first start and after read_ahead_refill grew the reader's own window, which
+     * then holds the unread bytes: no live data is in these buffers when they are replaced. */
     if (ahead->cap != r->window_cap) {
         ahead->cap = r->window_cap;
         for (int i = 0; i < 2; i++) {

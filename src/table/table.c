@@ -108,9 +108,10 @@ kq_batch *kq_batch_new(uint32_t ncols, const kq_type *types, uint32_t capacity)
 
 /*
  * Batches of a loaded table are shared by every query over it, and hunt runs
- * its rules on several threads: the count is atomic, and the parts of a batch
- * built on first use (term filters, time ranges, columns read from a store)
- * are built under one of these locks, chosen by the batch's address.
+ * its rules on several threads. So the reference count is atomic, and the
+ * parts of a batch built on first use (term filters, time ranges, columns
+ * read from a store) are built under one of these locks, chosen by the
+ * batch's address.
  */
 #define FACT_LOCKS 64
 static pthread_mutex_t fact_locks[FACT_LOCKS];

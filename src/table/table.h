@@ -97,10 +97,10 @@ kq_batch *kq_batch_new_unfilled(uint32_t ncols, const kq_type *types, uint32_t c
 void kq_batch_retain(kq_batch *batch);
 void kq_batch_release(kq_batch *batch);
 /*
- * Guard the parts of a shared batch that are built on first use (term
- * filters, time ranges, columns of a store batch): a builder takes the lock,
- * checks again, allocates in the batch's arena and publishes the pointer
- * with a release store; readers load it with acquire and take no lock.
+ * Guard the parts of a shared batch that are built on first use: term
+ * filters, time ranges and the columns of a store batch. A builder takes the
+ * lock, checks again, allocates in the batch's arena and publishes the
+ * pointer with a release store. Readers load it with acquire and take no lock.
  */
 void kq_batch_lock_facts(const kq_batch *batch);
 void kq_batch_unlock_facts(const kq_batch *batch);
