@@ -8,7 +8,9 @@ That covers the rows on stdout and the per-file load report on stderr: its
 counts, skip reasons and line numbers must not depend on how a file was split.
 KQLITE_CSV_CHUNK_BYTES makes the CSV reader cut small files into many
 pieces, at sizes chosen so that cuts fall inside records and inside quoted
-fields that hold line breaks.
+fields that hold line breaks. KQLITE_CSV_WINDOW_BYTES makes it read small
+files through a window, as it reads files larger than 16 MiB: on one thread
+a window's worth at a time, on several threads each piece with pread.
 
 The data sets:
 - the bundled examples;
@@ -39,11 +41,12 @@ import run_pushdown  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOW = run_pushdown.NOW
-# Thread count and CSV piece size per run; the first run is the reference. Pieces of a
-# few bytes cut nearly every record and quoted field, but each piece costs a table
-# builder, so the larger data sets get larger pieces.
-SMALL_SETTINGS = [(1, None), (2, None), (2, 4096), (3, 1000), (3, 61)]
-LARGE_SETTINGS = [(1, None), (2, None), (3, 20011)]
+# Thread count, CSV piece size and CSV window size per run; the first run is the
+# reference. Pieces of a few bytes cut nearly every record and quoted field, but each
+# piece costs a table builder, so the larger data sets get larger pieces.
+SMALL_SETTINGS = [(1, None, None), (2, None, None), (2, 4096, None), (3, 1000, None), (3, 61, None),
+                  (1, None, 4096), (2, 4096, 8192), (3, 1000, 4096), (2, 61, 4096)]
+LARGE_SETTINGS = [(1, None, None), (2, None, None), (3, 20011, None), (1, None, 65536), (2, 20011, 65536)]
 GENERATED_ROWS = 30000
 
 
@@ -109,12 +112,13 @@ def write_corpus_pack(temp, corpus):
     return folder
 
 
-def run(kqlite, args, data, command, threads, chunk_bytes):
+def run(kqlite, args, data, command, threads, chunk_bytes, window_bytes):
     env = dict(os.environ)
-    env.pop("KQLITE_THREADS", None)
-    env.pop("KQLITE_CSV_CHUNK_BYTES", None)
-    if chunk_bytes:
-        env["KQLITE_CSV_CHUNK_BYTES"] = str(chunk_bytes)
+    for name, value in (("KQLITE_THREADS", None), ("KQLITE_CSV_CHUNK_BYTES", chunk_bytes),
+                        ("KQLITE_CSV_WINDOW_BYTES", window_bytes)):
+        env.pop(name, None)
+        if value:
+            env[name] = str(value)
     proc = subprocess.run([kqlite, command, "--threads", str(threads), "--now", NOW, "--format", "jsonl"]
                           + args + data, capture_output=True, text=True, env=env)
     return proc.returncode, proc.stdout, proc.stderr
@@ -128,8 +132,8 @@ def compare(kqlite, name, args, data, settings, command="query", require_success
     queries in one file), and hunt then exits 3 after running the others.
     """
     reference = run(kqlite, args, data, command, *settings[0])
-    for threads, chunk_bytes in settings[1:]:
-        got = run(kqlite, args, data, command, threads, chunk_bytes)
+    for threads, chunk_bytes, window_bytes in settings[1:]:
+        got = run(kqlite, args, data, command, threads, chunk_bytes, window_bytes)
         if got != reference:
             part = "load report"
             if got[0] != reference[0]:
@@ -137,7 +141,8 @@ def compare(kqlite, name, args, data, settings, command="query", require_success
             elif got[1] != reference[1]:
                 part = "rows"
             print(f"FAIL {name} over {' '.join(data)}: the {part} changes with --threads {threads}"
-                  f"{f' and {chunk_bytes}-byte pieces' if chunk_bytes else ''}")
+                  f"{f' and {chunk_bytes}-byte pieces' if chunk_bytes else ''}"
+                  f"{f' and a {window_bytes}-byte window' if window_bytes else ''}")
             if part == "load report":
                 print("  one thread:\n    " + reference[2].strip().replace("\n", "\n    "))
                 print(f"  {threads} threads:\n    " + got[2].strip().replace("\n", "\n    "))

@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Records scanned for a day-first or month-first numeric date before the default applies. */
 #define CSV_DATE_ORDER_SCAN_RECORDS 5000
@@ -36,20 +38,27 @@ typedef struct csv_reader {
     int line;        /* line number at pos, 1-based */
     int record_line; /* line where the last record started */
     kq_buf text;     /* unescaped field bytes of the last record */
-    size_t *starts, *lens;
+    size_t *starts;  /* per field: offset of its bytes in text, while the record is read */
+    const char **field_bytes; /* per field: its bytes, in text or in data, once the record is read */
+    size_t *lens;
     size_t nfields, cap;
+    size_t kept_bytes; /* bytes of the record's kept fields */
     /* Reading a file through a window: the reader owns window (capacity window_cap)
      * and refills it from file; shifted counts the bytes dropped from its front. */
     FILE *file;
+    int fd;             /* in place of file: read with pread from fd_offset on, or -1 */
+    uint64_t fd_offset;
     char *window;
     size_t window_cap;
     uint64_t shifted;
+    char last_byte; /* the last byte of the input read so far, when the window is empty */
     int read_error; /* errno of a failed read, or 0 */
     /* Per field, false when its bytes are not needed (a column the queries do not read):
      * the field is still delimited, but not copied. NULL: every field is kept. */
     const bool *keep;
     size_t nkeep;
     size_t first_field_bytes; /* bytes of the record's first field, kept or not */
+    bool bytewise;            /* KQLITE_CSV_BYTEWISE: every record goes through slow_record (tests compare both) */
 } csv_reader;
 
 typedef enum csv_status { CSV_RECORD, CSV_END, CSV_UNTERMINATED } csv_status;
@@ -61,6 +70,9 @@ static void reader_init(csv_reader *r, const char *data, size_t len, size_t pos,
     r->len = len;
     r->pos = pos;
     r->line = line;
+    r->fd = -1;
+    const char *bytewise = getenv("KQLITE_CSV_BYTEWISE");
+    r->bytewise = bytewise && *bytewise && strcmp(bytewise, "0") != 0;
     kq_buf_init(&r->text);
 }
 
@@ -68,21 +80,51 @@ static void reader_free(csv_reader *r)
 {
     kq_buf_free(&r->text);
     free(r->starts);
+    free(r->field_bytes);
     free(r->lens);
     free(r->window);
+}
+
+/* Reads up to n bytes at offset, retrying short reads; returns the count, 0 at the end, with *error set on failure. */
+static size_t pread_full(int fd, char *into, size_t n, uint64_t offset, int *error)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t step = pread(fd, into + got, n - got, (off_t)(offset + got));
+        if (step < 0 && errno == EINTR)
+            continue;
+        if (step < 0) {
+            *error = errno ? errno : EIO;
+            break;
+        }
+        if (step == 0)
+            break;
+        got += (size_t)step;
+    }
+    return got;
+}
+
+/* True when more of the input can be read into the window. */
+static bool reader_has_more(const csv_reader *r)
+{
+    return r->file || r->fd >= 0;
 }
 
 /*
  * Moves the unread bytes to the window's front and reads more of the file
  * after them; returns false at the end of the input. Record bytes already read
  * are in r->text, so nothing before pos is needed again. A window full of
- * unread bytes doubles, so one record can be longer than the window.
+ * unread bytes doubles, so one record can be longer than the window. A file
+ * read through stdio is read KQ_CSV_READ_BYTES at a time, so the bytes are
+ * still in the processor's cache when they are parsed.
  */
 static bool refill(csv_reader *r)
 {
-    if (!r->file)
+    if (!reader_has_more(r))
         return false;
     size_t unread = r->len - r->pos;
+    if (r->len > 0)
+        r->last_byte = r->data[r->len - 1];
     memmove(r->window, r->window + r->pos, unread);
     r->shifted += r->pos;
     r->pos = 0;
@@ -92,11 +134,20 @@ static bool refill(csv_reader *r)
         r->window = kq_xrealloc(r->window, r->window_cap);
     }
     r->data = r->window;
-    size_t got = fread(r->window + unread, 1, r->window_cap - unread, r->file);
+    size_t room = r->window_cap - unread, got;
+    int error = 0;
+    if (r->fd >= 0) {
+        got = pread_full(r->fd, r->window + unread, room, r->fd_offset, &error);
+        r->fd_offset += got;
+    } else {
+        got = fread(r->window + unread, 1, room < KQ_CSV_READ_BYTES ? room : KQ_CSV_READ_BYTES, r->file);
+        if (got == 0 && ferror(r->file))
+            error = errno ? errno : EIO;
+    }
     if (got == 0) {
-        if (ferror(r->file))
-            r->read_error = errno ? errno : EIO;
+        r->read_error = error;
         r->file = NULL;
+        r->fd = -1;
         return false;
     }
     r->len += got;
@@ -109,13 +160,18 @@ static bool have_byte(csv_reader *r)
     return r->pos < r->len || refill(r);
 }
 
+static void grow_fields(csv_reader *r)
+{
+    size_t cap = r->cap, bytes_cap = r->cap;
+    kq_grow((void **)&r->starts, &cap, r->nfields + 1, sizeof(size_t));
+    kq_grow((void **)&r->field_bytes, &bytes_cap, r->nfields + 1, sizeof(char *));
+    kq_grow((void **)&r->lens, &r->cap, r->nfields + 1, sizeof(size_t));
+}
+
 static void begin_field(csv_reader *r)
 {
-    if (r->nfields + 1 > r->cap) {
-        size_t cap = r->cap;
-        kq_grow((void **)&r->starts, &cap, r->nfields + 1, sizeof(size_t));
-        kq_grow((void **)&r->lens, &r->cap, r->nfields + 1, sizeof(size_t));
-    }
+    if (r->nfields + 1 > r->cap)
+        grow_fields(r);
     r->starts[r->nfields] = r->text.len;
     r->lens[r->nfields] = 0;
     r->nfields++;
@@ -190,7 +246,16 @@ static void read_unquoted(csv_reader *r)
     } while (r->pos == r->len && refill(r));
 }
 
-static csv_status next_record(csv_reader *r)
+/* Points every field at its bytes in r->text, once the text no longer moves. */
+static void point_fields_at_text(csv_reader *r)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        r->field_bytes[i] = r->text.data + r->starts[i];
+    r->kept_bytes = r->text.len;
+}
+
+/* Reads a record a byte run at a time; handles every input, including malformed quoting and windows. */
+static csv_status slow_record(csv_reader *r)
 {
     kq_buf_clear(&r->text);
     r->nfields = 0;
@@ -200,25 +265,206 @@ static csv_status next_record(csv_reader *r)
     r->record_line = r->line;
     for (;;) {
         begin_field(r);
-        if (have_byte(r) && r->data[r->pos] == '"' && !read_quoted(r))
+        if (have_byte(r) && r->data[r->pos] == '"' && !read_quoted(r)) {
+            point_fields_at_text(r);
             return CSV_UNTERMINATED;
+        }
         read_unquoted(r);
         if (r->pos >= r->len)
-            return CSV_RECORD;
+            break;
         char c = r->data[r->pos++];
         if (c == ',')
             continue;
         if (c == '\r' && have_byte(r) && r->data[r->pos] == '\n')
             r->pos++;
         r->line++;
-        return CSV_RECORD;
+        break;
     }
+    point_fields_at_text(r);
+    return CSV_RECORD;
+}
+
+/* ---- fast path: records split 64 bytes at a time ----
+ *
+ * For each 64-byte block the reader builds bit masks of its quotes, commas
+ * and line ends. A running XOR of the quote bits gives the bytes inside
+ * quotes, so the commas and line ends outside quotes are the field ends, and
+ * a field's bytes are found without looking at them one by one. Fields are
+ * not copied unless they hold doubled quotes: they point into the data.
+ *
+ * The masks agree with slow_record only on well-formed quoting, so the fast
+ * path checks it: an opening quote must start a field and a closing quote
+ * must be followed by a field end or another quote. A record that fails the
+ * check, or does not end within the bytes in memory, is left to slow_record.
+ */
+
+typedef struct csv_masks {
+    uint64_t quote, comma, lf, cr;
+} csv_masks;
+
+static void block_masks(const char *block, csv_masks *m)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'),
+                  cr = _mm_set1_epi8('\r');
+    __m128i v0 = _mm_loadu_si128((const __m128i *)block), v1 = _mm_loadu_si128((const __m128i *)(block + 16)),
+            v2 = _mm_loadu_si128((const __m128i *)(block + 32)), v3 = _mm_loadu_si128((const __m128i *)(block + 48));
+#define CSV_MASK64(c)                                                                                                 \
+    ((uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, c)) |                                                   \
+     (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, c)) << 16 |                                             \
+     (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, c)) << 32 |                                             \
+     (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, c)) << 48)
+    m->quote = CSV_MASK64(quote);
+    m->comma = CSV_MASK64(comma);
+    m->lf = CSV_MASK64(lf);
+    m->cr = CSV_MASK64(cr);
+#undef CSV_MASK64
+#else
+    memset(m, 0, sizeof *m);
+    for (int i = 0; i < 64; i++) {
+        uint64_t bit = (uint64_t)1 << i;
+        switch (block[i]) {
+        case '"': m->quote |= bit; break;
+        case ',': m->comma |= bit; break;
+        case '\n': m->lf |= bit; break;
+        case '\r': m->cr |= bit; break;
+        default: break;
+        }
+    }
+#endif
+}
+
+/* Bit i of the result is the XOR of bits 0..i of x. */
+static uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* Adds the field data[from..to), quotes included, to the record. */
+static void fast_field(csv_reader *r, size_t from, size_t to)
+{
+    if (r->nfields == r->cap)
+        grow_fields(r);
+    size_t i = r->nfields++;
+    const char *text = r->data + from;
+    size_t n = to - from;
+    bool quoted = n > 0 && *text == '"'; /* then the check made it end with a quote */
+    if (quoted) {
+        text++;
+        n -= 2;
+    }
+    if (i == 0)
+        r->first_field_bytes = n;
+    r->lens[i] = 0;
+    r->field_bytes[i] = text;
+    if (r->keep && i < r->nkeep && !r->keep[i])
+        return;
+    if (quoted && memchr(text, '"', n)) {
+        /* Doubled quotes: the field's bytes are copied without the second of each pair. */
+        r->starts[i] = r->text.len;
+        r->field_bytes[i] = NULL;
+        for (const char *at = text, *end = text + n; at < end;) {
+            const char *quote = memchr(at, '"', (size_t)(end - at));
+            size_t run = quote ? (size_t)(quote - at) + 1 : (size_t)(end - at);
+            kq_buf_append(&r->text, at, run);
+            at += run + (quote != NULL);
+        }
+        n = r->text.len - r->starts[i];
+    }
+    r->lens[i] = n;
+    r->kept_bytes += n;
+}
+
+/* Mask of bits 0..t. */
+static uint64_t bits_through(unsigned t)
+{
+    return t >= 63 ? ~(uint64_t)0 : ((uint64_t)2 << t) - 1;
+}
+
+/* True when c, right after a closing quote, keeps the quoting well formed. */
+static bool may_follow_close(char c)
+{
+    return c == ',' || c == '\n' || c == '\r' || c == '"';
+}
+
+/* Reads the record at r->pos as slow_record would; returns false, with r->pos unchanged, to leave it to slow_record. */
+static bool fast_record(csv_reader *r)
+{
+    const char *data = r->data;
+    size_t start = r->pos, len = r->len, field_start = start;
+    uint64_t inside_before = 0; /* all ones when the previous block ended inside quotes */
+    uint64_t edge_before = 1;   /* 1 when the byte before the block ends a field or closes a quote */
+    int quoted_lines = 0;
+    char tail[64];
+    kq_buf_clear(&r->text);
+    r->nfields = 0;
+    r->first_field_bytes = 0;
+    r->kept_bytes = 0;
+    for (size_t p = start; p < len; p += 64) {
+        const char *block = data + p;
+        if (len - p < 64) {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, block, len - p);
+            block = tail;
+        }
+        csv_masks masks;
+        block_masks(block, &masks);
+        uint64_t inside = prefix_xor(masks.quote) ^ inside_before;
+        uint64_t open = masks.quote & inside, close = masks.quote & ~inside;
+        uint64_t ends = (masks.comma | masks.lf | masks.cr) & ~inside;
+        uint64_t line_ends = (masks.lf | masks.cr) & ~inside;
+        uint64_t range = line_ends ? bits_through((unsigned)__builtin_ctzll(line_ends)) : ~(uint64_t)0;
+        uint64_t open_ok = ((ends | close) << 1) | edge_before;
+        uint64_t close_ok = (ends | masks.quote) >> 1;
+        if (p + 64 < len && may_follow_close(data[p + 64]))
+            close_ok |= (uint64_t)1 << 63;
+        if ((open & ~open_ok & range) || (close & ~close_ok & range))
+            return false;
+        uint64_t quoted_lfs = masks.lf & inside & range;
+        if (quoted_lfs)
+            quoted_lines += __builtin_popcountll(quoted_lfs);
+        for (uint64_t bits = ends & range; bits; bits &= bits - 1) {
+            size_t at = p + (size_t)__builtin_ctzll(bits);
+            fast_field(r, field_start, at);
+            field_start = at + 1;
+        }
+        if (line_ends) {
+            size_t end = field_start;
+            if (data[end - 1] == '\r' && end == len && reader_has_more(r))
+                return false; /* a line feed may follow in the file's next bytes */
+            if (data[end - 1] == '\r' && end < len && data[end] == '\n')
+                end++;
+            for (size_t i = 0; r->text.len > 0 && i < r->nfields; i++)
+                if (!r->field_bytes[i])
+                    r->field_bytes[i] = r->text.data + r->starts[i];
+            r->record_line = r->line;
+            r->line += 1 + quoted_lines;
+            r->pos = end;
+            return true;
+        }
+        inside_before = (uint64_t)((int64_t)inside >> 63);
+        edge_before = (ends | close) >> 63;
+    }
+    return false;
+}
+
+static csv_status next_record(csv_reader *r)
+{
+    if (!r->bytewise && r->pos < r->len && fast_record(r))
+        return CSV_RECORD;
+    return slow_record(r);
 }
 
 static const char *field(const csv_reader *r, size_t i, size_t *len)
 {
     *len = r->lens[i];
-    return r->text.data + r->starts[i];
+    return r->field_bytes[i];
 }
 
 static bool is_blank_record(const csv_reader *r)
@@ -458,7 +704,7 @@ static const char *record_skip_reason(const csv_file *f, const csv_reader *r)
     if (r->nfields != f->header.count)
         return r->nfields > f->header.count ? "more fields than the header" : "fewer fields than the header";
     /* base/limits.h: what one record may cost the table builder. */
-    if (r->text.len > KQ_MAX_RECORD_BYTES)
+    if (r->kept_bytes > KQ_MAX_RECORD_BYTES)
         return "record longer than 64 MiB (KQ_MAX_RECORD_BYTES)";
     for (size_t i = 0; i < r->nfields; i++)
         if (r->lens[i] > KQ_MAX_FIELD_BYTES)
@@ -526,7 +772,8 @@ static void bind_table(csv_file *f, const csv_reader *first)
 static void format_unterminated(const csv_reader *r, char *reason, size_t size)
 {
     /* A line break at the very end ends the last line rather than starting another. */
-    int last = r->line - (r->len > 0 && r->data[r->len - 1] == '\n');
+    char last_byte = r->len > 0 ? r->data[r->len - 1] : r->last_byte;
+    int last = r->line - (last_byte == '\n');
     int lines = last >= r->record_line ? last - r->record_line + 1 : 1;
     snprintf(reason, size, "unterminated quoted field: the rest of the file (%d line%s) is not loaded", lines,
              lines == 1 ? "" : "s");
@@ -572,6 +819,7 @@ typedef struct csv_chunk {
     csv_skip *skips;
     size_t nskips, skips_cap;
     char *unterminated;  /* skip reason when the chunk ended at an unterminated quoted field */
+    int read_error;      /* errno of a failed read of the chunk's bytes, or 0 */
 } csv_chunk;
 
 typedef struct csv_block {
@@ -590,20 +838,31 @@ static int csv_threads(const kq_load_context *ctx)
     return kq_thread_count(ctx->options ? ctx->options->threads : 0);
 }
 
-/*
- * Returns the target chunk size. KQLITE_CSV_CHUNK_BYTES overrides it, so tests
- * can cut small files into many chunks and place cuts inside quoted fields.
- */
-static size_t csv_chunk_bytes(void)
+/* Returns the value of a positive byte count in the environment variable name, or fallback. */
+static size_t env_bytes(const char *name, size_t fallback)
 {
-    const char *value = getenv("KQLITE_CSV_CHUNK_BYTES");
+    const char *value = getenv(name);
     if (value && *value) {
         char *end;
         unsigned long long bytes = strtoull(value, &end, 10);
         if (*end == '\0' && bytes > 0)
             return (size_t)bytes;
     }
-    return KQ_CSV_CHUNK_BYTES;
+    return fallback;
+}
+
+/*
+ * Returns the target chunk size. KQLITE_CSV_CHUNK_BYTES overrides it, so tests
+ * can cut small files into many chunks and place cuts inside quoted fields.
+ */
+static size_t csv_chunk_bytes(void)
+{
+    return env_bytes("KQLITE_CSV_CHUNK_BYTES", KQ_CSV_CHUNK_BYTES);
+}
+
+size_t kq_csv_window_bytes(void)
+{
+    return env_bytes("KQLITE_CSV_WINDOW_BYTES", KQ_CSV_WINDOW_BYTES);
 }
 
 static bool csv_worth_splitting(const csv_reader *r)
@@ -636,6 +895,17 @@ static void chunk_load_record(csv_file *f, csv_chunk *chunk, const csv_reader *r
         chunk->first_failure = kq_xstrdup(stats->last_failure);
 }
 
+/* Records the rest of the input, from an opening quote that nothing closes, as one skipped record. */
+static void chunk_unterminated(csv_chunk *chunk, csv_reader *r)
+{
+    char reason[160];
+    format_unterminated(r, reason, sizeof reason);
+    chunk->unterminated = kq_xstrdup(reason);
+    chunk->records_read++;
+    chunk_add_skip(chunk, chunk->unterminated, r->record_line);
+    r->pos = r->len;
+}
+
 /* Parses the records that start in the chunk into a fork of the file's builder; runs on any thread. */
 static void parse_chunk(const csv_block *block, csv_chunk *chunk)
 {
@@ -657,12 +927,7 @@ static void parse_chunk(const csv_block *block, csv_chunk *chunk)
             break;
         }
         if (status == CSV_UNTERMINATED) {
-            char reason[160];
-            format_unterminated(&r, reason, sizeof reason);
-            chunk->unterminated = kq_xstrdup(reason);
-            chunk->records_read++;
-            chunk_add_skip(chunk, chunk->unterminated, r.record_line);
-            r.pos = r.len;
+            chunk_unterminated(chunk, &r);
             break;
         }
         if (!is_blank_record(&r))
@@ -883,6 +1148,150 @@ static void load_parallel(csv_file *f, csv_reader *r, int threads)
     read_ahead_free(&ahead);
 }
 
+/* ---- loading a regular file on several threads ----
+ *
+ * Each thread reads the pieces it parses with pread, so it parses bytes that
+ * it has just copied and that are still in its cache, and no thread waits
+ * for a reader. A round cuts KQ_CSV_ROUND_CHUNKS pieces from the first
+ * unparsed record on: piece k starts after the first line feed at or after
+ * k * csv_chunk_bytes() and ends where piece k + 1 starts. The pieces are
+ * checked and merged in file order as in load_block, and the pieces after a
+ * failed check are parsed again in the next round.
+ */
+
+typedef struct csv_round {
+    const csv_file *file;
+    const bool *keep;
+    size_t nkeep;
+    int fd;
+    uint64_t base; /* file offset of the first unparsed record */
+    size_t chunk_bytes;
+    csv_chunk chunks[KQ_CSV_ROUND_CHUNKS];
+    char *windows[KQ_MAX_THREADS]; /* per thread: its reader's window, kept between pieces */
+    size_t window_caps[KQ_MAX_THREADS];
+} csv_round;
+
+/* Returns the offset after the first line feed at or after offset, or the end of the file. */
+static uint64_t line_start_at(int fd, uint64_t offset, int *error)
+{
+    char probe[4096];
+    for (;;) {
+        size_t got = pread_full(fd, probe, sizeof probe, offset, error);
+        const char *newline = memchr(probe, '\n', got);
+        if (newline)
+            return offset + (uint64_t)(newline - probe) + 1;
+        if (got < sizeof probe)
+            return offset + got;
+        offset += got;
+    }
+}
+
+/* Reads and parses piece `index` of the round into a fork of the file's builder; runs on any thread. */
+static void parse_piece_at(void *user, size_t index, int thread)
+{
+    csv_round *round = user;
+    csv_chunk *chunk = &round->chunks[index];
+    uint64_t nominal = round->base + (uint64_t)index * round->chunk_bytes;
+    int error = 0;
+    chunk->start = index == 0 ? round->base : line_start_at(round->fd, nominal, &error);
+    chunk->end = line_start_at(round->fd, nominal + round->chunk_bytes, &error);
+    chunk->stop = chunk->start;
+    csv_file f = *round->file;
+    f.builder = chunk->part = kq_table_builder_fork(round->file->builder);
+    if (error) {
+        chunk->read_error = error;
+        return;
+    }
+    if (!round->windows[thread]) {
+        round->window_caps[thread] = round->chunk_bytes + KQ_CSV_CHUNK_SLACK_BYTES;
+        round->windows[thread] = kq_xmalloc(round->window_caps[thread] + 1);
+    }
+    csv_reader r;
+    reader_init(&r, round->windows[thread], 0, 0, 1);
+    r.window = round->windows[thread];
+    r.window_cap = round->window_caps[thread];
+    r.fd = round->fd;
+    r.fd_offset = r.shifted = chunk->start;
+    r.keep = round->keep;
+    r.nkeep = round->nkeep;
+    while (r.shifted + r.pos < chunk->end) {
+        csv_status status = next_record(&r);
+        if (status == CSV_END)
+            break;
+        if (status == CSV_UNTERMINATED) {
+            chunk_unterminated(chunk, &r);
+            break;
+        }
+        if (!is_blank_record(&r))
+            chunk_load_record(&f, chunk, &r);
+    }
+    chunk->stop = r.shifted + r.pos;
+    chunk->lines = r.line - 1;
+    chunk->read_error = r.read_error;
+    round->windows[thread] = r.window; /* a record longer than the window grew it */
+    round->window_caps[thread] = r.window_cap;
+    r.window = NULL;
+    r.keep = NULL;
+    reader_free(&r);
+}
+
+/*
+ * Loads every record of a regular file from r's position on, a record
+ * boundary, reading it with pread on `threads` threads. A read error stops
+ * the load and is left in r->read_error.
+ */
+static void load_positional(csv_file *f, csv_reader *r, int fd, int threads)
+{
+    csv_round *round = kq_xcalloc(1, sizeof *round);
+    *round = (csv_round){.file = f, .keep = r->keep, .nkeep = r->nkeep, .fd = fd, .chunk_bytes = csv_chunk_bytes()};
+    round->base = r->shifted + r->pos;
+    kq_table_builder **parts = kq_xcalloc(KQ_CSV_ROUND_CHUNKS, sizeof *parts);
+    for (;;) {
+        memset(round->chunks, 0, sizeof round->chunks);
+        kq_parallel_for(KQ_CSV_ROUND_CHUNKS, threads, parse_piece_at, round);
+        uint64_t pos = round->base;
+        size_t nparts = 0;
+        int error = 0;
+        for (size_t i = 0; i < KQ_CSV_ROUND_CHUNKS; i++) {
+            csv_chunk *chunk = &round->chunks[i];
+            if (!error && chunk->start == pos) {
+                merge_chunk(f, chunk, r->line);
+                r->line += chunk->lines;
+                pos = chunk->stop;
+                parts[nparts++] = chunk->part;
+                chunk->part = NULL;
+                error = chunk->read_error;
+            }
+            free_chunk(chunk);
+        }
+        kq_table_builder_append_parts(f->builder, parts, nparts, threads);
+        bool done = error || pos == round->base;
+        round->base = pos;
+        r->read_error = error;
+        if (done)
+            break;
+    }
+    for (int i = 0; i < KQ_MAX_THREADS; i++)
+        free(round->windows[i]);
+    free(parts);
+    free(round);
+    /* The whole file is parsed: the reader has nothing left to give. */
+    r->file = NULL;
+    r->pos = r->len;
+}
+
+/* Returns the descriptor of a window reader's file when it is a regular file that pread can read, or -1. */
+static int regular_file_fd(const csv_reader *r)
+{
+    if (!r->file || sizeof(size_t) < sizeof(uint64_t))
+        return -1;
+    int fd = fileno(r->file);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    return fd;
+}
+
 /* Reads the header and every record from r, whose data may start with a UTF-8 byte order mark. */
 static void load_records(kq_load_context *ctx, csv_reader *r)
 {
@@ -930,7 +1339,11 @@ static void load_records(kq_load_context *ctx, csv_reader *r)
             load_record(&f, r);
         /* The records after the first are split between threads when there are enough of them. */
         if (threads > 1 && csv_worth_splitting(r)) {
-            load_parallel(&f, r, threads);
+            int fd = regular_file_fd(r);
+            if (fd >= 0)
+                load_positional(&f, r, fd, threads);
+            else
+                load_parallel(&f, r, threads);
             break;
         }
     }

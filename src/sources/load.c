@@ -245,7 +245,7 @@ int kq_load_buffer(kq_catalog *catalog, const char *name, const char *data, size
 #define READ_FAILED (-2)
 
 /*
- * Reads the file's first KQ_CSV_WINDOW_BYTES. A CSV file longer than that is
+ * Reads the file's first kq_csv_window_bytes(). A CSV file longer than that is
  * loaded through a window as its records are read. Anything else is read
  * whole, because the JSON and EVTX readers need all of it. Returns
  * READ_FAILED when the file could not be read, else the reader's status.
@@ -257,7 +257,7 @@ static int load_file_content(kq_load_context *ctx, const char *path)
         set_error(ctx->file, "cannot read %s: %s", path, strerror(errno));
         return READ_FAILED;
     }
-    size_t cap = KQ_CSV_WINDOW_BYTES;
+    size_t cap = kq_csv_window_bytes();
     char *data = kq_xmalloc(cap + 1);
     size_t len = fread(data, 1, cap, file);
     int status = 0;

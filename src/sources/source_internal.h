@@ -104,6 +104,13 @@ void kq_csv_load(kq_load_context *ctx, const char *data, size_t len);
  * the file. Returns false (errno set) when reading the file failed.
  */
 bool kq_csv_load_file(kq_load_context *ctx, char *head, size_t len, size_t cap, FILE *rest);
+
+/*
+ * Size of the first read of a file, and of a CSV file's window:
+ * KQ_CSV_WINDOW_BYTES, or KQLITE_CSV_WINDOW_BYTES when set, so that tests can
+ * read small files through a window.
+ */
+size_t kq_csv_window_bytes(void);
 void kq_json_load(kq_load_context *ctx, const char *data, size_t len);
 
 /* Defender streaming API (defender_stream.c). */

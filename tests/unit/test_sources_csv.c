@@ -7,6 +7,8 @@
 #include "test_sources_util.h"
 #include "base/buf.h"
 #include "base/util.h"
+#include "output/output.h"
+#include "table/catalog.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -394,6 +396,148 @@ static void export_found_by_columns(void **state)
     loaded_free(l);
 }
 
+/* ---- the 64-byte field splitter against the byte-at-a-time reader ---- */
+
+static uint64_t random_state = 0x9e3779b97f4a7c15u;
+
+static uint32_t next_random(uint32_t below)
+{
+    random_state ^= random_state << 13;
+    random_state ^= random_state >> 7;
+    random_state ^= random_state << 17;
+    return (uint32_t)(random_state % below);
+}
+
+static const char *const line_ends[] = {"\n", "\r\n", "\r"};
+
+/* Appends a field: plain, or quoted with commas, line breaks and doubled quotes inside. */
+static void random_field(kq_buf *out)
+{
+    static const char plain[] = "ab1 ;x-";
+    static const char quoted[] = "ab,\n\r ";
+    size_t n = next_random(12);
+    if (next_random(3) == 0) {
+        kq_buf_append(out, "\"", 1);
+        for (size_t i = 0; i < n; i++) {
+            if (next_random(6) == 0)
+                kq_buf_append(out, "\"\"", 2);
+            else
+                kq_buf_append(out, &quoted[next_random(sizeof quoted - 1)], 1);
+        }
+        kq_buf_append(out, "\"", 1);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        kq_buf_append(out, &plain[next_random(sizeof plain - 1)], 1);
+}
+
+/* A header and records of one to four fields, some of them longer than 64 bytes, then a few damaged bytes. */
+static void random_csv(kq_buf *out)
+{
+    kq_buf_clear(out);
+    kq_buf_printf(out, "a,b,c%s", line_ends[next_random(3)]);
+    int records = (int)next_random(40);
+    for (int r = 0; r < records; r++) {
+        int fields = next_random(8) == 0 ? 1 + (int)next_random(4) : 3;
+        for (int f = 0; f < fields; f++) {
+            if (f)
+                kq_buf_append(out, ",", 1);
+            int pieces = next_random(10) == 0 ? 8 : 1;
+            for (int i = 0; i < pieces; i++)
+                random_field(out);
+        }
+        if (r + 1 < records || next_random(2))
+            kq_buf_printf(out, "%s", line_ends[next_random(3)]);
+    }
+    static const char damage[] = "\",\n\ra";
+    int changes = next_random(3) == 0 ? 1 + (int)next_random(3) : 0;
+    for (int i = 0; i < changes && out->len > 8; i++)
+        out->data[8 + next_random((uint32_t)(out->len - 8))] = damage[next_random(sizeof damage - 1)];
+}
+
+/* Writes the file reports (without paths) and every cell of every table. */
+static void describe_load(const kq_catalog *catalog, const kq_load_report *report, kq_buf *out)
+{
+    kq_buf_clear(out);
+    for (size_t i = 0; i < report->count; i++) {
+        const kq_file_report *file = &report->files[i];
+        kq_buf_printf(out, "read %llu loaded %llu skipped %llu failures %llu\n",
+                      (unsigned long long)file->records_read, (unsigned long long)file->records_loaded,
+                      (unsigned long long)file->records_skipped, (unsigned long long)file->conversion_failures);
+        for (int k = 0; k < file->nreasons; k++)
+            kq_buf_printf(out, "  %s: %llu, first at %s\n", file->reasons[k].reason,
+                          (unsigned long long)file->reasons[k].count, file->reasons[k].first_location);
+    }
+    for (size_t t = 0; t < kq_catalog_count(catalog); t++) {
+        kq_table *table = kq_catalog_table_at(catalog, t);
+        for (size_t b = 0; b < table->nbatches; b++)
+            for (uint32_t r = 0; r < table->batches[b]->nrows; r++) {
+                for (uint32_t c = 0; c < table->batches[b]->ncols; c++) {
+                    kq_value v = kq_column_get(&table->batches[b]->cols[c], r);
+                    kq_buf_printf(out, "%d:", (int)v.type);
+                    kq_value_text(out, &v);
+                    kq_buf_append(out, "|", 1);
+                }
+                kq_buf_append(out, "\n", 1);
+            }
+    }
+}
+
+/* Loads csv from memory, or from a file through a small window on two threads, and describes the result. */
+static void load_and_describe(const kq_buf *csv, bool bytewise, bool from_file, kq_buf *out)
+{
+    setenv("KQLITE_CSV_BYTEWISE", bytewise ? "1" : "0", 1);
+    kq_catalog *catalog = kq_catalog_new();
+    kq_load_report report;
+    kq_load_report_init(&report);
+    kq_load_options options = {NULL};
+    if (from_file) {
+        char path[] = "/tmp/kqlite_test_split_XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, csv->data, csv->len), (ssize_t)csv->len);
+        close(fd);
+        char argument[64];
+        snprintf(argument, sizeof argument, "Notes=%s", path);
+        options.threads = 2;
+        setenv("KQLITE_CSV_WINDOW_BYTES", "64", 1);
+        setenv("KQLITE_CSV_CHUNK_BYTES", "50", 1);
+        kq_load_data_argument(catalog, argument, &options, &report);
+        unsetenv("KQLITE_CSV_WINDOW_BYTES");
+        unsetenv("KQLITE_CSV_CHUNK_BYTES");
+        unlink(path);
+    } else {
+        kq_load_buffer(catalog, "Notes.csv", csv->data, csv->len, &options, &report);
+    }
+    kq_catalog_finish(catalog);
+    describe_load(catalog, &report, out);
+    kq_catalog_free(catalog);
+    kq_load_report_free(&report);
+    unsetenv("KQLITE_CSV_BYTEWISE");
+}
+
+static void fast_splitter_matches_bytewise(void **state)
+{
+    (void)state;
+    kq_buf csv, fast, slow;
+    kq_buf_init(&csv);
+    kq_buf_init(&fast);
+    kq_buf_init(&slow);
+    for (int i = 0; i < 3000; i++) {
+        random_csv(&csv);
+        load_and_describe(&csv, true, false, &slow);
+        load_and_describe(&csv, false, i % 5 == 0, &fast);
+        if (fast.len != slow.len || memcmp(fast.data, slow.data, fast.len) != 0) {
+            print_message("input %d differs:\n%.*s\nfast:\n%.*s\nbytewise:\n%.*s\n", i, (int)csv.len, csv.data,
+                          (int)fast.len, fast.data, (int)slow.len, slow.data);
+            fail();
+        }
+    }
+    kq_buf_free(&csv);
+    kq_buf_free(&fast);
+    kq_buf_free(&slow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +557,7 @@ int main(void)
         cmocka_unit_test(second_load_merges_columns),
         cmocka_unit_test(window_reading_matches_whole),
         cmocka_unit_test(export_found_by_columns),
+        cmocka_unit_test(fast_splitter_matches_bytewise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
