@@ -11,6 +11,8 @@ pieces, at sizes chosen so that cuts fall inside records and inside quoted
 fields that hold line breaks. KQLITE_CSV_WINDOW_BYTES makes it read small
 files through a window, as it reads files larger than 16 MiB: on one thread
 a window's worth at a time, on several threads each piece with pread.
+KQLITE_STREAM_ROWS makes tables build their batches while loading after a
+few thousand rows instead of 65,536.
 
 The data sets:
 - the bundled examples;
@@ -41,12 +43,14 @@ import run_pushdown  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOW = run_pushdown.NOW
-# Thread count, CSV piece size and CSV window size per run; the first run is the
-# reference. Pieces of a few bytes cut nearly every record and quoted field, but each
+# Thread count, CSV piece size, CSV window size and rows before tables stream their
+# batches per run; the first run is the reference. Pieces of a few bytes cut nearly every record and quoted field, but each
 # piece costs a table builder, so the larger data sets get larger pieces.
-SMALL_SETTINGS = [(1, None, None), (2, None, None), (2, 4096, None), (3, 1000, None), (3, 61, None),
-                  (1, None, 4096), (2, 4096, 8192), (3, 1000, 4096), (2, 61, 4096)]
-LARGE_SETTINGS = [(1, None, None), (2, None, None), (3, 20011, None), (1, None, 65536), (2, 20011, 65536)]
+SMALL_SETTINGS = [(1, None, None, None), (2, None, None, None), (2, 4096, None, None), (3, 1000, None, None),
+                  (3, 61, None, None), (1, None, 4096, 2048), (2, 4096, 8192, None), (3, 1000, 4096, 4096),
+                  (2, 61, 4096, 2048)]
+LARGE_SETTINGS = [(1, None, None, None), (2, None, None, None), (3, 20011, None, None), (1, None, 65536, 4096),
+                  (2, 20011, 65536, 8192)]
 GENERATED_ROWS = 30000
 
 
@@ -112,10 +116,10 @@ def write_corpus_pack(temp, corpus):
     return folder
 
 
-def run(kqlite, args, data, command, threads, chunk_bytes, window_bytes):
+def run(kqlite, args, data, command, threads, chunk_bytes, window_bytes, stream_rows):
     env = dict(os.environ)
     for name, value in (("KQLITE_THREADS", None), ("KQLITE_CSV_CHUNK_BYTES", chunk_bytes),
-                        ("KQLITE_CSV_WINDOW_BYTES", window_bytes)):
+                        ("KQLITE_CSV_WINDOW_BYTES", window_bytes), ("KQLITE_STREAM_ROWS", stream_rows)):
         env.pop(name, None)
         if value:
             env[name] = str(value)
@@ -132,8 +136,8 @@ def compare(kqlite, name, args, data, settings, command="query", require_success
     queries in one file), and hunt then exits 3 after running the others.
     """
     reference = run(kqlite, args, data, command, *settings[0])
-    for threads, chunk_bytes, window_bytes in settings[1:]:
-        got = run(kqlite, args, data, command, threads, chunk_bytes, window_bytes)
+    for threads, chunk_bytes, window_bytes, stream_rows in settings[1:]:
+        got = run(kqlite, args, data, command, threads, chunk_bytes, window_bytes, stream_rows)
         if got != reference:
             part = "load report"
             if got[0] != reference[0]:
@@ -142,7 +146,8 @@ def compare(kqlite, name, args, data, settings, command="query", require_success
                 part = "rows"
             print(f"FAIL {name} over {' '.join(data)}: the {part} changes with --threads {threads}"
                   f"{f' and {chunk_bytes}-byte pieces' if chunk_bytes else ''}"
-                  f"{f' and a {window_bytes}-byte window' if window_bytes else ''}")
+                  f"{f' and a {window_bytes}-byte window' if window_bytes else ''}"
+                  f"{f' and streaming after {stream_rows} rows' if stream_rows else ''}")
             if part == "load report":
                 print("  one thread:\n    " + reference[2].strip().replace("\n", "\n    "))
                 print(f"  {threads} threads:\n    " + got[2].strip().replace("\n", "\n    "))

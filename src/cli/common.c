@@ -337,6 +337,8 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
     }
     kq_load_report report;
     kq_load_report_init(&report);
+    /* Builders fill batches while loading too, on this many threads. */
+    kq_catalog_set_threads(catalog, common->threads);
     bool ok = true;
     for (int i = 0; i < count; i++) {
         size_t files_before = report.count;
@@ -351,7 +353,6 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
             kq_buf_free(&line);
         }
     }
-    kq_catalog_set_threads(catalog, common->threads);
     kq_catalog_finish(catalog);
     load_totals totals = {0};
     for (size_t i = 0; i < report.count; i++) {

@@ -76,6 +76,11 @@ struct kq_table_builder {
     uint64_t flush_rows; /* 0: no flushing (kq_table_builder_set_flush) */
     kq_builder_flush flush;
     void *flush_user;
+    kq_builder_flush stream; /* NULL: no streaming (kq_table_builder_set_stream) */
+    void *stream_user;
+    uint64_t stream_rows; /* staged rows that start a stream */
+    /* The holder of the strings that the staged rows of an unfinished batch point to, after a stream. */
+    kq_batch *carry;
 };
 
 static uint64_t hash_name(const char *name, size_t len)
@@ -167,6 +172,8 @@ void kq_table_builder_free(kq_table_builder *b)
 {
     if (!b)
         return;
+    if (b->carry)
+        kq_batch_release(b->carry);
     free_cells(b);
     free(b->columns);
     free(b->slots);
@@ -561,6 +568,73 @@ void kq_table_builder_set_datetime(kq_table_builder *b, int column, int64_t tick
 
 static kq_table *build_table(kq_table_builder *b);
 
+/* Staged rows that make a streaming builder hand over its whole batches. */
+#define BUILDER_STREAM_ROWS ((uint64_t)32 * KQ_BATCH_ROWS)
+
+/*
+ * True when the batches built now are those a build of every row would make:
+ * each kept column has a declared type, so no type waits on later rows, and
+ * no time column is missing, so none is added later.
+ */
+static bool types_settled(kq_table_builder *b)
+{
+    if ((find_column(b, "Timestamp", 9) < 0) != (find_column(b, "TimeGenerated", 13) < 0))
+        return false;
+    for (size_t c = 0; c < b->ncolumns; c++)
+        if (!b->columns[c].skipped && b->columns[c].declared == KQ_TYPE_NONE)
+            return false;
+    return true;
+}
+
+/* Hands the staged rows of whole batches to the stream callback; the rows of an unfinished batch stay staged. */
+static void stream_if_ready(kq_table_builder *b)
+{
+    if (!b->stream || b->flush_rows || b->stats.rows < b->stream_rows || !types_settled(b))
+        return;
+    size_t rows = (size_t)b->stats.rows;
+    size_t whole = rows / KQ_BATCH_ROWS * KQ_BATCH_ROWS;
+    if (whole == 0)
+        return;
+    /* build_table frees the cells it uses, so the unfinished batch's cells are set aside first. */
+    cell **tails = kq_xcalloc(b->ncolumns + 1, sizeof *tails);
+    size_t *counts = kq_xcalloc(b->ncolumns + 1, sizeof *counts);
+    for (size_t c = 0; c < b->ncolumns; c++) {
+        builder_column *col = &b->columns[c];
+        size_t end = col->ncells < rows ? col->ncells : rows;
+        if (end <= whole)
+            continue;
+        counts[c] = end - whole;
+        tails[c] = kq_xmalloc(counts[c] * sizeof(cell));
+        memcpy(tails[c], col->cells + whole, counts[c] * sizeof(cell));
+    }
+    b->stats.rows = whole;
+    kq_table *table = build_table(b);
+    free_cells(b);
+    for (size_t c = 0; c < b->ncolumns; c++) {
+        b->columns[c].cells = tails[c];
+        b->columns[c].ncells = b->columns[c].cap = counts[c];
+    }
+    b->stats.rows = rows - whole;
+    free(tails);
+    free(counts);
+    b->stream(b->stream_user, table);
+}
+
+void kq_table_builder_set_stream(kq_table_builder *b, kq_builder_flush stream, void *user)
+{
+    b->stream = stream;
+    b->stream_user = user;
+    /* KQLITE_STREAM_ROWS lowers the threshold, so that tests stream small inputs. */
+    b->stream_rows = BUILDER_STREAM_ROWS;
+    const char *value = getenv("KQLITE_STREAM_ROWS");
+    if (value && *value) {
+        char *end;
+        unsigned long long rows = strtoull(value, &end, 10);
+        if (*end == '\0' && rows > 0)
+            b->stream_rows = rows;
+    }
+}
+
 /* Hands the staged rows to the flush callback once there are flush_rows of them. */
 static void flush_if_full(kq_table_builder *b)
 {
@@ -579,6 +653,8 @@ void kq_table_builder_end_row(kq_table_builder *b)
     b->row_failures = 0;
     b->stats.rows++;
     flush_if_full(b);
+    if (b->stream && b->stats.rows >= b->stream_rows)
+        stream_if_ready(b);
 }
 
 void kq_table_builder_set_flush(kq_table_builder *b, uint64_t rows, kq_builder_flush flush, void *user)
@@ -709,6 +785,7 @@ void kq_table_builder_append_parts(kq_table_builder *b, kq_table_builder **parts
     free(grown);
     free(first);
     flush_if_full(b);
+    stream_if_ready(b);
 }
 
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *b)
@@ -1079,11 +1156,17 @@ static kq_table *build_table(kq_table_builder *b)
     kq_table *table = kq_table_new(b->table_name, &schema);
     free(schema.fields);
 
-    /* The holder batch owns the staged strings; every data batch keeps it alive. */
+    /* The holder batch owns the staged strings; every data batch keeps it alive. Rows staged
+     * before a stream may point into the previous holder's strings, so this holder keeps it alive. */
     kq_batch *holder = kq_batch_new(0, NULL, 0);
     kq_arena_free(holder->arena);
     holder->arena = b->values;
     b->values = kq_arena_new(256 * 1024);
+    if (b->carry) {
+        kq_batch_borrow(holder, b->carry);
+        kq_batch_release(b->carry);
+        b->carry = NULL;
+    }
 
     bool *absent = kq_xcalloc(b->ncolumns + 1, sizeof *absent);
     for (size_t c = 0; c < b->ncolumns; c++)
@@ -1101,7 +1184,10 @@ static kq_table *build_table(kq_table_builder *b)
     for (size_t i = 0; i < nbatches; i++)
         kq_table_append(table, batches[i]);
     free(batches);
-    kq_batch_release(holder);
+    if (b->stream && !b->flush_rows)
+        b->carry = holder; /* the next build's holder takes this reference */
+    else
+        kq_batch_release(holder);
     free(absent);
     free(types);
     return table;
@@ -1110,6 +1196,11 @@ static kq_table *build_table(kq_table_builder *b)
 kq_table *kq_table_builder_finish(kq_table_builder *b)
 {
     kq_table *table = build_table(b);
+    /* No staged row is left to point into the strings of earlier builds. */
+    if (b->carry) {
+        kq_batch_release(b->carry);
+        b->carry = NULL;
+    }
     /* Reset: keep the built-in columns, drop the extra ones and every cell. */
     free_cells(b);
     b->ncolumns = b->schema_count;

@@ -74,6 +74,13 @@ typedef void (*kq_builder_flush)(void *user, kq_table *table);
 /* Hands every `rows` rows to flush as they end, so a very large input need not be held whole. */
 void kq_table_builder_set_flush(kq_table_builder *builder, uint64_t rows, kq_builder_flush flush, void *user);
 /*
+ * Hands whole batches to stream as rows arrive, once every kept column has a
+ * declared type: the batches are then the ones kq_table_builder_finish would
+ * build, and staged cells do not pile up for the whole input. The rows of an
+ * unfinished batch stay staged. Not used while a flush is set.
+ */
+void kq_table_builder_set_stream(kq_table_builder *builder, kq_builder_flush stream, void *user);
+/*
  * Creates an empty builder with the columns, types and column filter of
  * builder, so that a worker thread can stage rows that kq_table_builder_append_parts
  * later adds to it. Columns added to builder afterwards are not in the fork.

@@ -52,6 +52,15 @@ static catalog_entry *add_entry(kq_catalog *catalog, const char *name)
     return entry;
 }
 
+static void absorb_table(catalog_entry *entry, kq_table *built);
+
+/* Takes the whole batches a builder streams while loading; user is the catalog. */
+static void absorb_streamed(void *user, kq_table *table)
+{
+    kq_catalog *catalog = user;
+    absorb_table(find_entry(catalog, table->name, strlen(table->name)), table);
+}
+
 kq_table_builder *kq_catalog_builder(kq_catalog *catalog, const char *table_name)
 {
     catalog_entry *entry = find_entry(catalog, table_name, strlen(table_name));
@@ -65,7 +74,9 @@ kq_table_builder *kq_catalog_builder(kq_catalog *catalog, const char *table_name
             schema.fields = (kq_field *)builtin->fields;
         }
         entry->builder = kq_table_builder_new(table_name, builtin ? &schema : NULL);
+        kq_table_builder_set_stream(entry->builder, absorb_streamed, catalog);
     }
+    kq_table_builder_set_threads(entry->builder, catalog->threads);
     return entry->builder;
 }
 
@@ -129,6 +140,24 @@ void kq_catalog_set_threads(kq_catalog *catalog, int threads)
     catalog->threads = threads;
 }
 
+/* Adds the rows of a built table to the entry's table: batches streamed while loading, or a finished load. */
+static void absorb_table(catalog_entry *entry, kq_table *built)
+{
+    if (entry->table && built->nrows == 0) {
+        kq_table_free(built);
+    } else if (entry->table && same_schema(&entry->table->schema, &built->schema)) {
+        /* Batches streamed before, or a second round of loads into the same table: move the new batches over. */
+        for (size_t b = 0; b < built->nbatches; b++)
+            kq_table_append(entry->table, built->batches[b]);
+        built->nbatches = 0;
+        kq_table_free(built);
+    } else if (entry->table) {
+        entry->table = merge_tables(entry->table, built);
+    } else {
+        entry->table = built;
+    }
+}
+
 void kq_catalog_finish(kq_catalog *catalog)
 {
     for (size_t i = 0; i < catalog->count; i++) {
@@ -136,20 +165,7 @@ void kq_catalog_finish(kq_catalog *catalog)
         if (!entry->builder)
             continue;
         kq_table_builder_set_threads(entry->builder, catalog->threads);
-        kq_table *built = kq_table_builder_finish(entry->builder);
-        if (entry->table && built->nrows == 0) {
-            kq_table_free(built);
-        } else if (entry->table && same_schema(&entry->table->schema, &built->schema)) {
-            /* A second round of loads into the same table: move the new batches over. */
-            for (size_t b = 0; b < built->nbatches; b++)
-                kq_table_append(entry->table, built->batches[b]);
-            built->nbatches = 0;
-            kq_table_free(built);
-        } else if (entry->table) {
-            entry->table = merge_tables(entry->table, built);
-        } else {
-            entry->table = built;
-        }
+        absorb_table(entry, kq_table_builder_finish(entry->builder));
     }
 }
 
