@@ -8,7 +8,8 @@ That covers the rows on stdout and the per-file load report on stderr: its
 counts, skip reasons and line numbers must not depend on how a file was split.
 KQLITE_CSV_CHUNK_BYTES makes the CSV reader cut small files into many
 pieces, at sizes chosen so that cuts fall inside records and inside quoted
-fields that hold line breaks. KQLITE_CSV_WINDOW_BYTES makes it read small
+fields that hold line breaks; KQLITE_JSON_CHUNK_BYTES, set to the same size,
+does the same for JSON lines files. KQLITE_CSV_WINDOW_BYTES makes it read small
 files through a window, as it reads files larger than 16 MiB: on one thread
 a window's worth at a time, on several threads each piece with pread.
 KQLITE_STREAM_ROWS makes tables build their batches while loading after a
@@ -16,6 +17,8 @@ few thousand rows instead of 65,536.
 
 The data sets:
 - the bundled examples;
+- the example process export as JSON lines, 60 times, with malformed,
+  duplicate-key, non-object and blank lines between, and CRLF and LF ends;
 - 120 copies of the example process export an hour apart (tests/run_pushdown.py),
   so rows span several batches and time windows cut through them;
 - a process export whose command lines hold quoted line breaks (CRLF, LF and
@@ -31,6 +34,8 @@ several threads at once). Golden cases run with several threads through run_case
 tests/run-all.sh runs them with KQLITE_THREADS set.
 """
 import csv
+import datetime
+import json
 import os
 import pathlib
 import shutil
@@ -83,6 +88,27 @@ def write_quoted_export(folder):
         f.write(",".join(last[:command]) + ',"never closed\n' + "\n".join(["tail, line"] * 40) + "\n")
 
 
+def iso_datetime(text):
+    """Returns a portal datetime ('Dec 1, 2026 12:03:10 AM') in ISO 8601, as JSON exports write it; else text."""
+    try:
+        return datetime.datetime.strptime(text, "%b %d, %Y %I:%M:%S %p").strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return text
+
+
+def write_json_lines(folder):
+    """Writes the example process export as JSON lines, 60 times, with damaged and blank lines between."""
+    header, body = run_pushdown.read_example_export()
+    damage = ['{"DeviceName": "cut', '[1, 2]', '', '   ', '{"DeviceName": "a", "DeviceName": "b"}', 'not json']
+    with open(folder / "lines-DeviceProcessEvents.json", "w", newline="", encoding="utf-8") as f:
+        for copy_index in range(60):
+            for i, row in enumerate(body):
+                record = {name: iso_datetime(value) for name, value in zip(header, row)}
+                f.write(json.dumps(record) + ("\r\n" if (copy_index + i) % 3 == 0 else "\n"))
+                if (copy_index * 7 + i) % 11 == 0:
+                    f.write(damage[(copy_index + i) % len(damage)] + "\n")
+
+
 def write_generated_export(folder):
     """Builds the benchmark's data generator and writes GENERATED_ROWS rows into a new folder.
 
@@ -119,6 +145,7 @@ def write_corpus_pack(temp, corpus):
 def run(kqlite, args, data, command, threads, chunk_bytes, window_bytes, stream_rows):
     env = dict(os.environ)
     for name, value in (("KQLITE_THREADS", None), ("KQLITE_CSV_CHUNK_BYTES", chunk_bytes),
+                        ("KQLITE_JSON_CHUNK_BYTES", chunk_bytes),
                         ("KQLITE_CSV_WINDOW_BYTES", window_bytes), ("KQLITE_STREAM_ROWS", stream_rows)):
         env.pop(name, None)
         if value:
@@ -194,15 +221,18 @@ def main():
         temp = pathlib.Path(temp)
         copies = temp / "copies"
         quoted = temp / "quoted"
+        lines = temp / "lines"
         copies.mkdir()
         quoted.mkdir()
+        lines.mkdir()
         run_pushdown.write_large_export(copies)
         write_quoted_export(quoted)
+        write_json_lines(lines)
         generated = write_generated_export(temp)
         if generated is None:
             return 1
         datasets = [([str(ROOT / "examples")], SMALL_SETTINGS, False), ([str(quoted)], SMALL_SETTINGS, False),
-                    ([str(copies)], LARGE_SETTINGS, True)]
+                    ([str(lines)], SMALL_SETTINGS, False), ([str(copies)], LARGE_SETTINGS, True)]
         if generated:
             datasets.append(([str(generated)], LARGE_SETTINGS, False))
         else:

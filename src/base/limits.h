@@ -127,4 +127,7 @@
 #define KQ_CSV_ROUND_CHUNKS 16
 #define KQ_CSV_CHUNK_SLACK_BYTES (64u * 1024)
 
+/* Bytes of a JSON lines file that one thread parses as one piece. */
+#define KQ_JSON_CHUNK_BYTES (1u * 1024 * 1024)
+
 #endif

@@ -113,6 +113,19 @@ int kq_ascii_icmp(const char *a, size_t alen, const char *b, size_t blen)
     return KQ_COMPARE(alen, blen);
 }
 
+size_t kq_env_count(const char *name, size_t fallback)
+{
+    const char *value = getenv(name);
+    if (!value || !*value)
+        return fallback;
+    char *end;
+    errno = 0;
+    unsigned long long count = strtoull(value, &end, 10);
+    if (*end != '\0' || count == 0 || errno != 0 || value[0] == '-')
+        return fallback;
+    return (size_t)count;
+}
+
 double kq_monotonic_seconds(void)
 {
     struct timespec now;

@@ -41,10 +41,13 @@ static inline unsigned char kq_ascii_lower(unsigned char c)
 bool kq_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
 int kq_ascii_icmp(const char *a, size_t alen, const char *b, size_t blen);
 
-/* Reads a whole file; returns NULL and sets errno on failure. */
 /* Seconds on the monotonic clock, for measuring how long a step took. */
 double kq_monotonic_seconds(void);
 
+/* Reads a whole file; returns NULL and sets errno on failure. */
 char *kq_read_file(const char *path, size_t *len_out);
+
+/* Returns the positive count in the environment variable name (a test knob), or fallback when unset or invalid. */
+size_t kq_env_count(const char *name, size_t fallback);
 
 #endif

@@ -838,31 +838,18 @@ static int csv_threads(const kq_load_context *ctx)
     return kq_thread_count(ctx->options ? ctx->options->threads : 0);
 }
 
-/* Returns the value of a positive byte count in the environment variable name, or fallback. */
-static size_t env_bytes(const char *name, size_t fallback)
-{
-    const char *value = getenv(name);
-    if (value && *value) {
-        char *end;
-        unsigned long long bytes = strtoull(value, &end, 10);
-        if (*end == '\0' && bytes > 0)
-            return (size_t)bytes;
-    }
-    return fallback;
-}
-
 /*
  * Returns the target chunk size. KQLITE_CSV_CHUNK_BYTES overrides it, so tests
  * can cut small files into many chunks and place cuts inside quoted fields.
  */
 static size_t csv_chunk_bytes(void)
 {
-    return env_bytes("KQLITE_CSV_CHUNK_BYTES", KQ_CSV_CHUNK_BYTES);
+    return kq_env_count("KQLITE_CSV_CHUNK_BYTES", KQ_CSV_CHUNK_BYTES);
 }
 
 size_t kq_csv_window_bytes(void)
 {
-    return env_bytes("KQLITE_CSV_WINDOW_BYTES", KQ_CSV_WINDOW_BYTES);
+    return kq_env_count("KQLITE_CSV_WINDOW_BYTES", KQ_CSV_WINDOW_BYTES);
 }
 
 static bool csv_worth_splitting(const csv_reader *r)

@@ -625,14 +625,7 @@ void kq_table_builder_set_stream(kq_table_builder *b, kq_builder_flush stream, v
     b->stream = stream;
     b->stream_user = user;
     /* KQLITE_STREAM_ROWS lowers the threshold, so that tests stream small inputs. */
-    b->stream_rows = BUILDER_STREAM_ROWS;
-    const char *value = getenv("KQLITE_STREAM_ROWS");
-    if (value && *value) {
-        char *end;
-        unsigned long long rows = strtoull(value, &end, 10);
-        if (*end == '\0' && rows > 0)
-            b->stream_rows = rows;
-    }
+    b->stream_rows = kq_env_count("KQLITE_STREAM_ROWS", BUILDER_STREAM_ROWS);
 }
 
 /* Hands the staged rows to the flush callback once there are flush_rows of them. */
