@@ -48,6 +48,8 @@ typedef struct csv_reader {
     FILE *file;
     int fd;             /* in place of file: read with pread from fd_offset on, or -1 */
     uint64_t fd_offset;
+    uint64_t fd_limit;  /* with fd: the offset where reading stops (0: the end of the file) */
+    bool hit_limit;     /* a refill stopped at fd_limit */
     char *window;
     size_t window_cap;
     uint64_t shifted;
@@ -137,8 +139,14 @@ static bool refill(csv_reader *r)
     size_t room = r->window_cap - unread, got;
     int error = 0;
     if (r->fd >= 0) {
-        got = pread_full(r->fd, r->window + unread, room, r->fd_offset, &error);
+        if (r->fd_limit && r->fd_limit - r->fd_offset < room)
+            room = (size_t)(r->fd_limit - r->fd_offset);
+        got = room ? pread_full(r->fd, r->window + unread, room, r->fd_offset, &error) : 0;
         r->fd_offset += got;
+        if (room == 0) {
+            r->hit_limit = true;
+            return false;
+        }
     } else {
         got = fread(r->window + unread, 1, room < KQ_CSV_READ_BYTES ? room : KQ_CSV_READ_BYTES, r->file);
         if (got == 0 && ferror(r->file))
@@ -1199,12 +1207,24 @@ static void parse_piece_at(void *user, size_t index, int thread)
     r.window_cap = round->window_caps[thread];
     r.fd = round->fd;
     r.fd_offset = r.shifted = chunk->start;
+    /* A piece after the first may start inside a quoted field, where a closing quote looks like an
+     * opening one and the rest of the file like one field: it reads a bounded amount past its end. */
+    if (index > 0)
+        r.fd_limit = chunk->end + KQ_CSV_CHUNK_SLACK_BYTES;
     r.keep = round->keep;
     r.nkeep = round->nkeep;
     while (r.shifted + r.pos < chunk->end) {
+        uint64_t record_start = r.shifted + r.pos;
         csv_status status = next_record(&r);
         if (status == CSV_END)
             break;
+        /* A record that reaches the bytes this piece may read may go on: the next round reads it. */
+        if (r.hit_limit && r.pos >= r.len) {
+            chunk->stop = record_start;
+            chunk->lines = r.record_line - 1;
+            chunk->read_error = r.read_error;
+            break;
+        }
         if (status == CSV_UNTERMINATED) {
             chunk_unterminated(chunk, &r);
             break;
@@ -1212,9 +1232,11 @@ static void parse_piece_at(void *user, size_t index, int thread)
         if (!is_blank_record(&r))
             chunk_load_record(&f, chunk, &r);
     }
-    chunk->stop = r.shifted + r.pos;
-    chunk->lines = r.line - 1;
-    chunk->read_error = r.read_error;
+    if (!r.hit_limit || r.pos < r.len) {
+        chunk->stop = r.shifted + r.pos;
+        chunk->lines = r.line - 1;
+        chunk->read_error = r.read_error;
+    }
     round->windows[thread] = r.window; /* a record longer than the window grew it */
     round->window_caps[thread] = r.window_cap;
     r.window = NULL;
