@@ -114,15 +114,15 @@
 
 /*
  * Largest read of a CSV file on one thread after its first window. The bytes
- * are parsed right after the read copies them, while they are still in the
- * processor's cache; a 16 MiB read would push its own start out of it.
+ * are parsed right after the read copies them, so they are still in the
+ * processor's cache. A 16 MiB read would push its own start out of it.
  */
 #define KQ_CSV_READ_BYTES (256u * 1024)
 
 /*
- * Pieces of a regular CSV file that the threads read and parse in one round
- * with pread, each thread reading its own piece, and the bytes each piece
- * reads past its end to finish its last record without a second read.
+ * Pieces of a regular CSV file that the threads read with pread and parse in
+ * one round. Each thread reads its own piece, plus up to the slack bytes past
+ * its end to finish its last record without a second read.
  */
 #define KQ_CSV_ROUND_CHUNKS 16
 #define KQ_CSV_CHUNK_SLACK_BYTES (64u * 1024)

@@ -1213,6 +1213,7 @@ static void parse_piece_at(void *user, size_t index, int thread)
         r.fd_limit = chunk->end + KQ_CSV_CHUNK_SLACK_BYTES;
     r.keep = round->keep;
     r.nkeep = round->nkeep;
+    bool cut = false; /* stopped before a record that may go on past the bytes this piece may read */
     while (r.shifted + r.pos < chunk->end) {
         uint64_t record_start = r.shifted + r.pos;
         csv_status status = next_record(&r);
@@ -1223,6 +1224,7 @@ static void parse_piece_at(void *user, size_t index, int thread)
             chunk->stop = record_start;
             chunk->lines = r.record_line - 1;
             chunk->read_error = r.read_error;
+            cut = true;
             break;
         }
         if (status == CSV_UNTERMINATED) {
@@ -1232,7 +1234,7 @@ static void parse_piece_at(void *user, size_t index, int thread)
         if (!is_blank_record(&r))
             chunk_load_record(&f, chunk, &r);
     }
-    if (!r.hit_limit || r.pos < r.len) {
+    if (!cut) {
         chunk->stop = r.shifted + r.pos;
         chunk->lines = r.line - 1;
         chunk->read_error = r.read_error;
