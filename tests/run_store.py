@@ -114,6 +114,32 @@ def check_append(kqlite, folder):
     return failures
 
 
+def check_version_one(kqlite, folder):
+    """A store written by format version 1 (tests/fixtures/store-v1, the export) still answers, and takes appends."""
+    failures = 0
+    store = folder / "version-1"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "store-v1", store)
+    export = [str(ROOT / "examples" / "defender-export")]
+    listing = kq(kqlite, ["tables", "--store", str(store)])
+    if listing.returncode != 0 or "format version 1," not in listing.stdout:
+        print(f"FAIL tables --store on a version 1 store: {listing.stdout.strip()[:300]} {listing.stderr.strip()[:300]}")
+        failures += 1
+    for query in ("DeviceProcessEvents | summarize count() by DeviceName, FileName",
+                  "DeviceNetworkEvents | where RemoteUrl has 'ammyy' | project Timestamp, RemoteUrl"):
+        failures += same_result(kqlite, f"version 1 store: {query}", "query", [query], export, str(store))
+    examples = ROOT / "examples"
+    in_order = export + [str(p) for p in sorted(examples.iterdir()) if p.is_dir() and p.name != "defender-export"]
+    ingest(kqlite, [str(examples)], str(store))
+    listing = kq(kqlite, ["tables", "--store", str(store)])
+    if listing.returncode != 0 or "format version 2," not in listing.stdout or "2 ingests" not in listing.stdout:
+        print(f"FAIL tables --store after appending to a version 1 store: {listing.stdout.strip()[:300]}")
+        failures += 1
+    failures += same_result(kqlite, "version 1 store appended to: hunt", "hunt", [], in_order, str(store))
+    failures += same_result(kqlite, "version 1 store appended to: count", "query",
+                            ["DeviceProcessEvents | summarize count() by DeviceName"], in_order, str(store))
+    return failures
+
+
 def damage(store, name, edit):
     path = store / name
     data = bytearray(path.read_bytes())
@@ -273,13 +299,14 @@ def main():
         ngolden, golden_failed = check_golden(kqlite, folder)
         failed += golden_failed
         failed += check_append(kqlite, folder)
+        failed += check_version_one(kqlite, folder)
         nhostile, hostile_failed = check_hostile(kqlite, folder)
         failed += hostile_failed
         failed += check_cli(kqlite, folder)
         failed += check_grown_file(kqlite, folder)
         failed += check_conversion_count(kqlite, folder)
     print(f"store: {len(cases)} queries and the bundled pack over three stores, {ngolden} golden and end-to-end cases, "
-          f"appending, {nhostile} damaged stores, misuse: {failed} failed")
+          f"appending, a version 1 store, {nhostile} damaged stores, misuse: {failed} failed")
     return 1 if failed else 0
 
 

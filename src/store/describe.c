@@ -69,7 +69,7 @@ bool kq_store_describe(const char *path, kq_buf *out, char **error)
         free(segment);
     }
     kq_buf_printf(out, "store %s: format version %u, %u ingest%s, %llu bytes of segments\n", path,
-                  KQ_STORE_VERSION, m.segments, m.segments == 1 ? "" : "s", (unsigned long long)bytes);
+                  m.version, m.segments, m.segments == 1 ? "" : "s", (unsigned long long)bytes);
     for (uint32_t t = 0; t < m.ntables; t++) {
         const kq_store_table *table = &m.tables[t];
         kq_buf_printf(out, "%s: %llu rows in %u blocks, %u columns\n", table->name,

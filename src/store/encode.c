@@ -1,12 +1,16 @@
 /*
  * Column chunks: the raw encoding of one column of one block, before zstd.
  *
- *   u8 has_nulls, then nrows null bytes (1 = null) when has_nulls is 1
+ *   u8 flags: 1 = the column has nulls, 2 = a text column is dictionary coded
+ *   (version 2; version 1 chunks have only flag 1), then nrows null bytes
+ *   (1 = null) when flag 1 is set
  *   int, long, datetime, timespan: nrows u64, each the difference from the previous value
  *     (the first from 0), wrapping; timestamps in time order then compress well
  *   real, decimal: nrows IEEE-754 doubles
  *   bool: nrows bytes, 0 or 1
- *   string, guid: nrows u32 lengths, then the bytes of every string
+ *   string, guid: nrows u32 lengths, then the bytes of every string; or, dictionary
+ *     coded, u32 count of distinct values, their u32 lengths, their bytes, then
+ *     nrows u16 codes (indexes into the distinct values)
  *   dynamic: one tree per row that is not null (see put_dyn)
  */
 #include "store/format.h"
@@ -58,12 +62,100 @@ static bool put_dyn(kq_buf *out, const kq_dyn *dyn, int depth)
     return false;
 }
 
+/* The distinct values of a text column and each row's code: an open-addressing table of row numbers. */
+typedef struct text_dictionary {
+    uint32_t *slots; /* the first row with the value, plus 1 (0 = empty) */
+    uint32_t cap;
+    uint32_t *first; /* per code: the first row with that value */
+    uint16_t *codes; /* per row */
+    uint32_t count;
+    uint64_t bytes; /* of the distinct values */
+} text_dictionary;
+
+static uint64_t text_hash(const char *text, uint32_t len)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (uint32_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)text[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+/* Codes the column's rows; false when it has more distinct values than u16 codes can name. */
+static bool build_dictionary(const kq_column *column, uint32_t nrows, text_dictionary *dict)
+{
+    uint32_t cap = 64;
+    while (cap < 2 * nrows)
+        cap *= 2;
+    *dict = (text_dictionary){kq_xcalloc(cap, sizeof(uint32_t)), cap, kq_xmalloc((nrows ? nrows : 1) * 4),
+                              kq_xmalloc((nrows ? nrows : 1) * 2), 0, 0};
+    for (uint32_t r = 0; r < nrows; r++) {
+        const kq_str *s = &column->v.s[r];
+        uint32_t i = (uint32_t)(text_hash(s->ptr, s->len) >> 32) & (cap - 1);
+        for (;; i = (i + 1) & (cap - 1)) {
+            uint32_t slot = dict->slots[i];
+            if (!slot) {
+                if (dict->count > UINT16_MAX)
+                    return false;
+                dict->slots[i] = r + 1;
+                dict->first[dict->count] = r;
+                dict->codes[r] = (uint16_t)dict->count++;
+                dict->bytes += s->len;
+                break;
+            }
+            const kq_str *seen = &column->v.s[slot - 1];
+            if (seen->len == s->len && memcmp(seen->ptr, s->ptr, s->len) == 0) {
+                dict->codes[r] = dict->codes[slot - 1];
+                break;
+            }
+        }
+    }
+    return true;
+}
+
+static void free_dictionary(text_dictionary *dict)
+{
+    free(dict->slots);
+    free(dict->first);
+    free(dict->codes);
+}
+
+/*
+ * Appends a text column, dictionary coded when that is smaller than plain.
+ * Returns whether it coded it; the caller has reserved the flags byte.
+ */
+static bool put_text_column(const kq_column *column, uint32_t nrows, kq_buf *out)
+{
+    text_dictionary dict;
+    uint64_t plain = 0;
+    for (uint32_t r = 0; r < nrows; r++)
+        plain += 4 + (uint64_t)column->v.s[r].len;
+    bool coded = build_dictionary(column, nrows, &dict) &&
+                 4 + 4 * (uint64_t)dict.count + dict.bytes + 2 * (uint64_t)nrows < plain;
+    if (coded) {
+        kq_put_u32(out, dict.count);
+        for (uint32_t c = 0; c < dict.count; c++)
+            kq_put_u32(out, column->v.s[dict.first[c]].len);
+        for (uint32_t c = 0; c < dict.count; c++)
+            kq_buf_append(out, column->v.s[dict.first[c]].ptr, column->v.s[dict.first[c]].len);
+        for (uint32_t r = 0; r < nrows; r++)
+            kq_buf_append(out, (const char *)(uint8_t[2]){(uint8_t)dict.codes[r], (uint8_t)(dict.codes[r] >> 8)}, 2);
+    } else {
+        for (uint32_t r = 0; r < nrows; r++)
+            kq_put_u32(out, column->v.s[r].len);
+        for (uint32_t r = 0; r < nrows; r++)
+            kq_buf_append(out, column->v.s[r].ptr, column->v.s[r].len);
+    }
+    free_dictionary(&dict);
+    return coded;
+}
+
 bool kq_store_encode_column(const kq_column *column, uint32_t nrows, kq_buf *out)
 {
     bool nulls = false;
     for (uint32_t r = 0; column->nulls && r < nrows && !nulls; r++)
         nulls = column->nulls[r] != 0;
-    kq_put_u8(out, nulls);
+    size_t flags_at = out->len;
+    kq_put_u8(out, nulls ? KQ_CHUNK_NULLS : 0);
     if (nulls)
         kq_buf_append(out, (const char *)column->nulls, nrows);
     kq_type type = column->type;
@@ -80,10 +172,8 @@ bool kq_store_encode_column(const kq_column *column, uint32_t nrows, kq_buf *out
         for (uint32_t r = 0; r < nrows; r++)
             kq_put_u8(out, column->v.b[r] ? 1 : 0);
     } else if (kq_store_is_text(type)) {
-        for (uint32_t r = 0; r < nrows; r++)
-            kq_put_u32(out, column->v.s[r].len);
-        for (uint32_t r = 0; r < nrows; r++)
-            kq_buf_append(out, column->v.s[r].ptr, column->v.s[r].len);
+        if (put_text_column(column, nrows, out))
+            out->data[flags_at] |= KQ_CHUNK_DICTIONARY;
     } else if (type == KQ_DYNAMIC) {
         for (uint32_t r = 0; r < nrows; r++)
             if (!(nulls && column->nulls[r]) && !put_dyn(out, column->v.d[r] ? column->v.d[r] : &(kq_dyn){0}, 0))
@@ -188,6 +278,44 @@ static bool decode_strings(kq_reader *r, uint32_t nrows, kq_column *column, kq_a
     return true;
 }
 
+/* Decodes a dictionary coded text column: each distinct value is copied once and rows point at it. */
+static bool decode_dictionary(kq_reader *r, uint32_t nrows, kq_column *column, kq_arena *arena, char *error,
+                              size_t size)
+{
+    uint32_t count = kq_read_u32(r);
+    if (r->bad || count == 0 || count > nrows || count > (uint32_t)UINT16_MAX + 1)
+        return fail(error, size, "invalid dictionary size", r->pos);
+    const uint8_t *lengths = kq_read_bytes(r, (size_t)count * 4);
+    if (!lengths)
+        return fail(error, size, "dictionary lengths end early", r->len);
+    uint64_t total = 0;
+    kq_reader lr = {lengths, (size_t)count * 4, 0, false};
+    for (uint32_t i = 0; i < count; i++)
+        total += kq_read_u32(&lr);
+    if (total > r->len - r->pos || r->len - r->pos - total != (uint64_t)nrows * 2)
+        return fail(error, size, "dictionary lengths and codes do not add up to the chunk", r->pos);
+    char *text = kq_arena_alloc(arena, (size_t)total + count + 1);
+    kq_str *values = kq_arena_alloc(arena, (size_t)count * sizeof *values);
+    lr.pos = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t len = kq_read_u32(&lr);
+        memcpy(text, r->data + r->pos, len);
+        text[len] = '\0';
+        values[i] = (kq_str){text, len};
+        text += len + 1;
+        r->pos += len;
+    }
+    const uint8_t *codes = kq_read_bytes(r, (size_t)nrows * 2);
+    column->v.s = kq_arena_alloc(arena, (nrows ? nrows : 1) * sizeof *column->v.s);
+    for (uint32_t i = 0; i < nrows; i++) {
+        uint32_t code = (uint32_t)codes[2 * i] | (uint32_t)codes[2 * i + 1] << 8;
+        if (code >= count)
+            return fail(error, size, "dictionary code out of range", r->pos - (size_t)(nrows - i) * 2);
+        column->v.s[i] = values[code];
+    }
+    return true;
+}
+
 static bool decode_values(kq_reader *r, uint32_t nrows, kq_column *column, kq_arena *arena, char *error,
                           size_t size)
 {
@@ -230,11 +358,12 @@ bool kq_store_decode_column(const uint8_t *data, size_t len, uint32_t nrows, kq_
                             char *error, size_t size)
 {
     kq_reader r = {data, len, 0, false};
-    uint8_t has_nulls = kq_read_u8(&r);
-    if (r.bad || has_nulls > 1)
-        return fail(error, size, "invalid null marker", 0);
+    uint8_t flags = kq_read_u8(&r);
+    bool text = kq_store_is_text(column->type);
+    if (r.bad || (flags & ~(KQ_CHUNK_NULLS | KQ_CHUNK_DICTIONARY)) || ((flags & KQ_CHUNK_DICTIONARY) && !text))
+        return fail(error, size, "invalid chunk flags", 0);
     column->nulls = NULL;
-    if (has_nulls) {
+    if (flags & KQ_CHUNK_NULLS) {
         const uint8_t *nulls = kq_read_bytes(&r, nrows);
         if (!nulls)
             return fail(error, size, "null bytes end early", len);
@@ -242,7 +371,8 @@ bool kq_store_decode_column(const uint8_t *data, size_t len, uint32_t nrows, kq_
         for (uint32_t i = 0; i < nrows; i++)
             column->nulls[i] = nulls[i] != 0;
     }
-    bool ok = kq_store_is_text(column->type) ? decode_strings(&r, nrows, column, arena, error, size)
+    bool ok = (flags & KQ_CHUNK_DICTIONARY) ? decode_dictionary(&r, nrows, column, arena, error, size)
+              : text                         ? decode_strings(&r, nrows, column, arena, error, size)
                                              : decode_values(&r, nrows, column, arena, error, size);
     if (ok && r.pos != len)
         return fail(error, size, "extra bytes after the column's values", r.pos);

@@ -16,7 +16,8 @@
 #define KQ_STORE_LOCK "lock"
 #define KQ_STORE_MAGIC "KQSTORE1"   /* 8 bytes, then the format version */
 #define KQ_SEGMENT_MAGIC "KQSEGMT1" /* 8 bytes, then the format version and the segment number */
-#define KQ_STORE_VERSION 1u
+#define KQ_STORE_VERSION 2u          /* written; versions 1 and 2 are read */
+#define KQ_STORE_OLDEST_VERSION 1u
 #define KQ_STORE_HEADER_BYTES 24    /* magic, u32 version, u64 body length, u32 body CRC-32 */
 #define KQ_SEGMENT_HEADER_BYTES 16  /* magic, u32 version, u32 segment number */
 
@@ -27,6 +28,10 @@
 #define KQ_STORE_MAX_DYN_DEPTH 4096
 #define KQ_STORE_MIN_BLOOM_LOG2 9
 #define KQ_STORE_MAX_BLOOM_LOG2 24
+
+/* The flags byte that starts a column chunk. */
+#define KQ_CHUNK_NULLS 1u      /* null bytes follow */
+#define KQ_CHUNK_DICTIONARY 2u /* a text column coded as distinct values and u16 codes (version 2) */
 
 /* Column block flags. */
 #define KQ_STORE_PRESENT 1u   /* the block holds this column (else: every cell null) */
@@ -76,6 +81,7 @@ typedef struct kq_store_source {
 } kq_store_source;
 
 typedef struct kq_store_manifest {
+    uint32_t version;  /* format version read; a manifest is always written at KQ_STORE_VERSION */
     uint32_t segments; /* segment files 1..segments exist */
     uint32_t nsources;
     size_t sources_cap;

@@ -329,11 +329,12 @@ bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_store_manifest 
     uint32_t version = kq_read_u32(&header);
     uint64_t body_len = kq_read_u64(&header);
     uint32_t crc = kq_read_u32(&header);
-    if (data[7] != KQ_STORE_MAGIC[7] || version != KQ_STORE_VERSION) {
-        snprintf(error, size, "store format version %u; this kqlite reads version %u only, so ingest the "
-                              "data again into a new store", version, KQ_STORE_VERSION);
+    if (data[7] != KQ_STORE_MAGIC[7] || version < KQ_STORE_OLDEST_VERSION || version > KQ_STORE_VERSION) {
+        snprintf(error, size, "store format version %u; this kqlite reads versions %u to %u, so ingest the "
+                              "data again into a new store", version, KQ_STORE_OLDEST_VERSION, KQ_STORE_VERSION);
         return false;
     }
+    manifest->version = version;
     if (body_len != len - KQ_STORE_HEADER_BYTES) {
         snprintf(error, size, "the manifest is %zu bytes but its header records %llu: the file is truncated "
                               "or was extended", len, (unsigned long long)(body_len + KQ_STORE_HEADER_BYTES));

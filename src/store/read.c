@@ -38,6 +38,17 @@ typedef struct block_loader {
     char *error; /* a term filter that could not be read: load reports it */
 } block_loader;
 
+/*
+ * A decompression context with the buffers it reads and decompresses into.
+ * They are kept for the next chunk: fresh buffers for every chunk cost a page
+ * fault per 4 KiB, more than the decompression itself.
+ */
+typedef struct chunk_reader {
+    ZSTD_DCtx *zstd;
+    uint8_t *packed, *raw;
+    size_t packed_cap, raw_cap;
+} chunk_reader;
+
 /* State shared by the batches of one opened store; freed with the last batch. */
 struct open_store {
     char *dir;
@@ -45,26 +56,51 @@ struct open_store {
     int *segment_fds; /* index: segment number */
     bool **wanted;    /* per table */
     int refs;
-    /* Decompression contexts not in use: creating one per chunk costs more than small chunks' decoding. */
-    pthread_mutex_t contexts_lock;
-    ZSTD_DCtx **contexts;
-    size_t ncontexts, contexts_cap;
+    /* Readers not in use: creating a context per chunk costs more than small chunks' decoding. */
+    pthread_mutex_t readers_lock;
+    chunk_reader **readers;
+    size_t nreaders, readers_cap;
 };
 
-static ZSTD_DCtx *take_context(open_store *store)
+static chunk_reader *take_reader(open_store *store)
 {
-    pthread_mutex_lock(&store->contexts_lock);
-    ZSTD_DCtx *context = store->ncontexts ? store->contexts[--store->ncontexts] : NULL;
-    pthread_mutex_unlock(&store->contexts_lock);
-    return context ? context : ZSTD_createDCtx();
+    pthread_mutex_lock(&store->readers_lock);
+    chunk_reader *reader = store->nreaders ? store->readers[--store->nreaders] : NULL;
+    pthread_mutex_unlock(&store->readers_lock);
+    if (!reader) {
+        reader = kq_xcalloc(1, sizeof *reader);
+        reader->zstd = ZSTD_createDCtx();
+    }
+    return reader;
 }
 
-static void return_context(open_store *store, ZSTD_DCtx *context)
+/* A buffer larger than this is freed after its chunk rather than kept for the next one. */
+#define KEEP_BUFFER_BYTES (8u << 20)
+
+static void return_reader(open_store *store, chunk_reader *reader)
 {
-    pthread_mutex_lock(&store->contexts_lock);
-    kq_grow((void **)&store->contexts, &store->contexts_cap, store->ncontexts + 1, sizeof *store->contexts);
-    store->contexts[store->ncontexts++] = context;
-    pthread_mutex_unlock(&store->contexts_lock);
+    if (reader->raw_cap > KEEP_BUFFER_BYTES) {
+        free(reader->raw);
+        reader->raw = NULL;
+        reader->raw_cap = 0;
+    }
+    if (reader->packed_cap > KEEP_BUFFER_BYTES) {
+        free(reader->packed);
+        reader->packed = NULL;
+        reader->packed_cap = 0;
+    }
+    pthread_mutex_lock(&store->readers_lock);
+    kq_grow((void **)&store->readers, &store->readers_cap, store->nreaders + 1, sizeof *store->readers);
+    store->readers[store->nreaders++] = reader;
+    pthread_mutex_unlock(&store->readers_lock);
+}
+
+static void free_reader(chunk_reader *reader)
+{
+    ZSTD_freeDCtx(reader->zstd);
+    free(reader->packed);
+    free(reader->raw);
+    free(reader);
 }
 
 static void store_release(open_store *store)
@@ -77,63 +113,81 @@ static void store_release(open_store *store)
     for (uint32_t t = 0; store->wanted && t < store->manifest.ntables; t++)
         free(store->wanted[t]);
     free(store->wanted);
-    for (size_t i = 0; i < store->ncontexts; i++)
-        ZSTD_freeDCtx(store->contexts[i]);
-    free(store->contexts);
-    pthread_mutex_destroy(&store->contexts_lock);
+    for (size_t i = 0; i < store->nreaders; i++)
+        free_reader(store->readers[i]);
+    free(store->readers);
+    pthread_mutex_destroy(&store->readers_lock);
     free(store->segment_fds);
     kq_store_manifest_free(&store->manifest);
     free(store->dir);
     free(store);
 }
 
-/* Reads, checks and decompresses a chunk into a new malloc'd buffer; NULL with a message. */
-static uint8_t *read_chunk(open_store *store, uint32_t segment, const kq_store_chunk *chunk, char *error,
-                           size_t size)
+/* Grows a reader's buffer to hold n bytes (at least 1). */
+static uint8_t *reader_buffer(uint8_t **buffer, size_t *cap, size_t n)
 {
-    char *path = kq_store_segment_path(store->dir, segment);
-    uint8_t *packed = kq_xmalloc(chunk->size);
-    uint8_t *raw = NULL;
-    ssize_t got = pread(store->segment_fds[segment], packed, chunk->size, (off_t)chunk->offset);
-    if (got != (ssize_t)chunk->size) {
-        snprintf(error, size, "%s: cannot read %u bytes at offset %llu (%s); the store is damaged, so ingest the "
-                              "data again into a new store", path, chunk->size, (unsigned long long)chunk->offset,
-                 got < 0 ? strerror(errno) : "the file is truncated");
-    } else if ((uint32_t)crc32_z(0, packed, chunk->size) != chunk->crc) {
-        snprintf(error, size, "%s: CRC-32 mismatch in the chunk at offset %llu; the store is damaged, so ingest "
-                              "the data again into a new store", path, (unsigned long long)chunk->offset);
-    } else {
-        raw = kq_xmalloc(chunk->raw_size ? chunk->raw_size : 1);
-        ZSTD_DCtx *context = take_context(store);
-        size_t n = ZSTD_decompressDCtx(context, raw, chunk->raw_size, packed, chunk->size);
-        return_context(store, context);
-        if (ZSTD_isError(n) || n != chunk->raw_size) {
-            snprintf(error, size, "%s: the chunk at offset %llu does not decompress to its recorded size (%s)",
-                     path, (unsigned long long)chunk->offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size");
-            free(raw);
-            raw = NULL;
-        }
+    if (n > *cap || !*buffer) {
+        free(*buffer);
+        *cap = n > 1 ? n : 1;
+        *buffer = kq_xmalloc(*cap);
     }
-    free(packed);
-    free(path);
-    return raw;
+    return *buffer;
 }
 
-static bool load_columns(block_loader *loader, kq_batch *batch, char *error, size_t size)
+/*
+ * Reads, checks and decompresses a chunk into the reader's raw buffer, valid
+ * until the reader's next chunk; NULL with a message.
+ */
+static const uint8_t *read_chunk(open_store *store, chunk_reader *reader, uint32_t segment,
+                                 const kq_store_chunk *chunk, char *error, size_t size)
+{
+    uint8_t *packed = reader_buffer(&reader->packed, &reader->packed_cap, chunk->size);
+    ssize_t got = pread(store->segment_fds[segment], packed, chunk->size, (off_t)chunk->offset);
+    enum { CHUNK_OK, CHUNK_SHORT_READ, CHUNK_CRC, CHUNK_SIZE } problem = CHUNK_OK;
+    if (got != (ssize_t)chunk->size)
+        problem = CHUNK_SHORT_READ;
+    else if ((uint32_t)crc32_z(0, packed, chunk->size) != chunk->crc)
+        problem = CHUNK_CRC;
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    if (problem == CHUNK_OK) {
+        raw = reader_buffer(&reader->raw, &reader->raw_cap, chunk->raw_size);
+        n = ZSTD_decompressDCtx(reader->zstd, raw, chunk->raw_size, packed, chunk->size);
+        if (ZSTD_isError(n) || n != chunk->raw_size)
+            problem = CHUNK_SIZE;
+    }
+    if (problem == CHUNK_OK)
+        return raw;
+    char *path = kq_store_segment_path(store->dir, segment);
+    unsigned long long offset = (unsigned long long)chunk->offset;
+    if (problem == CHUNK_SHORT_READ)
+        snprintf(error, size, "%s: cannot read %u bytes at offset %llu (%s); the store is damaged, so ingest the "
+                              "data again into a new store", path, chunk->size, offset,
+                 got < 0 ? strerror(errno) : "the file is truncated");
+    else if (problem == CHUNK_CRC)
+        snprintf(error, size, "%s: CRC-32 mismatch in the chunk at offset %llu; the store is damaged, so ingest "
+                              "the data again into a new store", path, offset);
+    else
+        snprintf(error, size, "%s: the chunk at offset %llu does not decompress to its recorded size (%s)", path,
+                 offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size");
+    free(path);
+    return NULL;
+}
+
+static bool load_columns(block_loader *loader, kq_batch *batch, chunk_reader *reader, char *error, size_t size)
 {
     const kq_store_block *block = loader->block;
     for (uint32_t c = 0; c < block->ncols; c++) {
         const kq_store_column_block *col = &block->cols[c];
         if (!loader->wanted[c] || !(col->flags & KQ_STORE_PRESENT))
             continue;
-        uint8_t *raw = read_chunk(loader->store, block->segment, &col->data, error, size);
+        const uint8_t *raw = read_chunk(loader->store, reader, block->segment, &col->data, error, size);
         if (!raw)
             return false;
         kq_column column = {.type = batch->cols[c].type};
         char why[200];
         bool ok = kq_store_decode_column(raw, col->data.raw_size, block->nrows, &column, batch->arena, why,
                                          sizeof why);
-        free(raw);
         if (!ok) {
             char *path = kq_store_segment_path(loader->store->dir, block->segment);
             snprintf(error, size, "%s: column %s of table %s, chunk at offset %llu: %s", path,
@@ -157,8 +211,11 @@ static bool block_load(kq_batch_loader *self, kq_batch *batch, char *error, size
     bool ok = loader->loaded;
     if (!ok && loader->error)
         snprintf(error, size, "%s", loader->error);
-    else if (!ok)
-        ok = load_columns(loader, batch, error, size);
+    else if (!ok) {
+        chunk_reader *reader = take_reader(loader->store);
+        ok = load_columns(loader, batch, reader, error, size);
+        return_reader(loader->store, reader);
+    }
     loader->loaded = ok;
     pthread_mutex_unlock(&loader->lock);
     return ok;
@@ -180,15 +237,16 @@ static bool block_term_filter(kq_batch_loader *self, kq_batch *batch, uint32_t c
     const kq_store_column_block *column = &block->cols[col];
     pthread_mutex_lock(&loader->lock);
     char error[512];
-    uint8_t *raw = read_chunk(loader->store, block->segment, &column->bloom, error, sizeof error);
+    chunk_reader *reader = take_reader(loader->store);
+    const uint8_t *raw = read_chunk(loader->store, reader, block->segment, &column->bloom, error, sizeof error);
     size_t words = column->bloom.raw_size / 8;
     uint64_t *bits = kq_arena_alloc(batch->arena, words * sizeof *bits);
     kq_reader r = {raw, raw ? column->bloom.raw_size : 0, 0, false};
     for (size_t i = 0; i < words; i++)
         bits[i] = raw ? kq_read_u64(&r) : UINT64_MAX;
+    return_reader(loader->store, reader);
     if (!raw && !loader->error)
         loader->error = kq_xstrdup(error);
-    free(raw);
     kq_batch_set_term_bloom(batch, col, bits, (uint64_t)words * 64);
     pthread_mutex_unlock(&loader->lock);
     return true;
@@ -213,6 +271,12 @@ static void set_time_ranges(const kq_store_table *table, const kq_store_block *b
             kq_batch_set_time_range(batch, c, col->min, col->max, (col->flags & KQ_STORE_ANY_VALUE) != 0,
                                     (col->flags & KQ_STORE_ANY_NULL) != 0);
     }
+}
+
+/* A store appended to by a later kqlite keeps its older segments, so segment versions may differ. */
+static bool segment_version_known(uint32_t version)
+{
+    return version >= KQ_STORE_OLDEST_VERSION && version <= KQ_STORE_VERSION;
 }
 
 /* Opens every segment file and checks that each chunk lies inside its file. */
@@ -256,10 +320,10 @@ static bool open_segments(open_store *store, char *error, size_t size)
                      path, (long long)st.st_size, (unsigned long long)needed[s]);
             ok = false;
         } else if (pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header ||
-                   memcmp(header, KQ_SEGMENT_MAGIC, 8) != 0 || kq_read_u32(&r) != KQ_STORE_VERSION ||
+                   memcmp(header, KQ_SEGMENT_MAGIC, 8) != 0 || !segment_version_known(kq_read_u32(&r)) ||
                    kq_read_u32(&r) != s) {
-            snprintf(error, size, "%s is not segment %u of a version %u store (its header differs)", path, s,
-                     KQ_STORE_VERSION);
+            snprintf(error, size, "%s is not segment %u of a version %u to %u store (its header differs)", path,
+                     s, KQ_STORE_OLDEST_VERSION, KQ_STORE_VERSION);
             ok = false;
         }
         store->segment_fds[s] = fd;
@@ -303,7 +367,7 @@ bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_op
     open_store *store = kq_xcalloc(1, sizeof *store);
     store->dir = kq_xstrdup(path);
     store->refs = 1;
-    pthread_mutex_init(&store->contexts_lock, NULL);
+    pthread_mutex_init(&store->readers_lock, NULL);
     if (!kq_store_manifest_load(path, &store->manifest, message, sizeof message) ||
         !open_segments(store, message, sizeof message)) {
         *error = kq_xstrdup(message);

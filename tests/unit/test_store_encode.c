@@ -1,0 +1,150 @@
+/*
+ * Store column chunks (src/store/encode.c): text columns round-trip whether
+ * they are written plain or dictionary coded, a version 1 chunk still
+ * decodes, and damaged dictionaries are rejected with a message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "store/format.h"
+#include "base/util.h"
+
+/* A text column of nrows rows whose row r holds value r % distinct ("v0", "v1", ...; value 0 is ""). */
+static kq_column text_column(kq_arena *arena, uint32_t nrows, uint32_t distinct, uint32_t width)
+{
+    kq_column column = {.type = KQ_STRING};
+    column.v.s = kq_arena_alloc(arena, (nrows ? nrows : 1) * sizeof *column.v.s);
+    for (uint32_t r = 0; r < nrows; r++) {
+        uint32_t value = r % distinct;
+        char *text = kq_arena_alloc(arena, width + 16);
+        int len = value == 0 ? 0 : snprintf(text, width + 16, "v%0*u", (int)width, value);
+        text[len] = '\0';
+        column.v.s[r] = (kq_str){text, (uint32_t)len};
+    }
+    return column;
+}
+
+static kq_buf encode(const kq_column *column, uint32_t nrows)
+{
+    kq_buf out;
+    kq_buf_init(&out);
+    assert_true(kq_store_encode_column(column, nrows, &out));
+    return out;
+}
+
+static void assert_same_text(const kq_column *a, const kq_column *b, uint32_t nrows)
+{
+    for (uint32_t r = 0; r < nrows; r++) {
+        assert_int_equal(a->v.s[r].len, b->v.s[r].len);
+        assert_memory_equal(a->v.s[r].ptr, b->v.s[r].ptr, a->v.s[r].len);
+        assert_int_equal(b->v.s[r].ptr[b->v.s[r].len], '\0');
+    }
+}
+
+static void round_trip(uint32_t nrows, uint32_t distinct, uint32_t width, bool expect_dictionary)
+{
+    kq_arena *arena = kq_arena_new(0);
+    kq_column column = text_column(arena, nrows, distinct, width);
+    kq_buf raw = encode(&column, nrows);
+    assert_true(raw.len >= 1);
+    assert_int_equal((raw.data[0] & KQ_CHUNK_DICTIONARY) != 0, expect_dictionary);
+    kq_column decoded = {.type = KQ_STRING};
+    char error[256] = "";
+    assert_true(kq_store_decode_column((const uint8_t *)raw.data, raw.len, nrows, &decoded, arena, error,
+                                       sizeof error));
+    assert_null(decoded.nulls);
+    assert_same_text(&column, &decoded, nrows);
+    kq_buf_free(&raw);
+    kq_arena_free(arena);
+}
+
+static void repeated_values_are_coded(void **state)
+{
+    (void)state;
+    round_trip(KQ_BATCH_ROWS, 3, 20, true);
+    round_trip(KQ_BATCH_ROWS, 700, 30, true);
+    round_trip(5, 1, 40, true); /* one value in every row */
+}
+
+static void distinct_values_stay_plain(void **state)
+{
+    (void)state;
+    round_trip(KQ_BATCH_ROWS, KQ_BATCH_ROWS, 8, false);
+    round_trip(1, 1, 1, false); /* a dictionary would be larger than one short value */
+    round_trip(0, 1, 1, false);
+}
+
+/* A chunk written by version 1 (lengths, then bytes) decodes as before. */
+static void version_one_chunk_decodes(void **state)
+{
+    (void)state;
+    static const uint8_t chunk[] = {0, 3, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 'a', 'b', 'c', 'd', 'e'};
+    kq_arena *arena = kq_arena_new(0);
+    kq_column column = {.type = KQ_GUID};
+    char error[256];
+    assert_true(kq_store_decode_column(chunk, sizeof chunk, 3, &column, arena, error, sizeof error));
+    assert_int_equal(column.v.s[0].len, 3);
+    assert_memory_equal(column.v.s[0].ptr, "abc", 3);
+    assert_int_equal(column.v.s[1].len, 0);
+    assert_memory_equal(column.v.s[2].ptr, "de", 3);
+    kq_arena_free(arena);
+}
+
+static void assert_rejected(const uint8_t *chunk, size_t len, uint32_t nrows, kq_type type, const char *why)
+{
+    kq_arena *arena = kq_arena_new(0);
+    kq_column column = {.type = type};
+    char error[256] = "";
+    assert_false(kq_store_decode_column(chunk, len, nrows, &column, arena, error, sizeof error));
+    if (!strstr(error, why))
+        fail_msg("error %s does not mention %s", error, why);
+    kq_arena_free(arena);
+}
+
+static void damaged_dictionaries_are_rejected(void **state)
+{
+    (void)state;
+    /* Two rows, dictionary {"ab"}: codes 0 and 0. */
+    uint8_t good[] = {2, 1, 0, 0, 0, 2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0};
+    kq_arena *arena = kq_arena_new(0);
+    kq_column column = {.type = KQ_STRING};
+    char error[256];
+    assert_true(kq_store_decode_column(good, sizeof good, 2, &column, arena, error, sizeof error));
+    assert_memory_equal(column.v.s[1].ptr, "ab", 3);
+    kq_arena_free(arena);
+
+    uint8_t bad_code[sizeof good];
+    memcpy(bad_code, good, sizeof good);
+    bad_code[13] = 1; /* the second row names value 1 of a one-value dictionary */
+    assert_rejected(bad_code, sizeof bad_code, 2, KQ_STRING, "code out of range");
+    uint8_t empty[sizeof good];
+    memcpy(empty, good, sizeof good);
+    empty[1] = 0;
+    assert_rejected(empty, sizeof empty, 2, KQ_STRING, "dictionary size");
+    uint8_t too_many[sizeof good];
+    memcpy(too_many, good, sizeof good);
+    too_many[1] = 3; /* more values than rows */
+    assert_rejected(too_many, sizeof too_many, 2, KQ_STRING, "dictionary size");
+    assert_rejected(good, sizeof good - 1, 2, KQ_STRING, "do not add up");
+    assert_rejected(good, sizeof good, 2, KQ_LONG, "chunk flags");
+    uint8_t unknown_flag[sizeof good];
+    memcpy(unknown_flag, good, sizeof good);
+    unknown_flag[0] = 4;
+    assert_rejected(unknown_flag, sizeof unknown_flag, 2, KQ_STRING, "chunk flags");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(repeated_values_are_coded),
+        cmocka_unit_test(distinct_values_stay_plain),
+        cmocka_unit_test(version_one_chunk_decodes),
+        cmocka_unit_test(damaged_dictionaries_are_rejected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
