@@ -100,21 +100,87 @@ static struct kq_term_bloom **bloom_slots(kq_batch *batch)
     return batch->term_blooms;
 }
 
-/* Builds the filter of a string column in the batch's arena, 8 bits per term occurrence; under the facts lock. */
+/* A hash of a whole string, 8 bytes at a time: cheaper than splitting it into terms. */
+static uint64_t text_hash(const char *text, size_t len)
+{
+    uint64_t h = len * UINT64_C(0x9E3779B97F4A7C15);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, text + i, 8);
+        h = (h ^ word) * UINT64_C(0xFF51AFD7ED558CCD);
+        h ^= h >> 29;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, text + i, len - i);
+    h = (h ^ tail) * UINT64_C(0xC4CEB9FE1A85EC53);
+    return h ^ (h >> 32);
+}
+
+/* After this many rows, a column with more distinct values than DISTINCT_KEEP_PERCENT is not deduplicated. */
+#define DISTINCT_PROBE_ROWS 256
+#define DISTINCT_KEEP_PERCENT 60
+
+/*
+ * Writes to rows the rows whose text no earlier row of the column has, and
+ * returns their count. Most columns of endpoint telemetry repeat a few values
+ * (company names, folders, accounts), so their filter is built from a few
+ * distinct strings. A column of mostly distinct values (command lines,
+ * hashes) gives up after DISTINCT_PROBE_ROWS rows and lists every later row.
+ */
+static uint32_t distinct_rows(const kq_column *column, uint32_t nrows, uint32_t *rows)
+{
+    uint32_t nslots = 64;
+    while (nslots < 2 * nrows)
+        nslots *= 2;
+    uint32_t *slots = kq_xcalloc(nslots, sizeof *slots); /* row + 1 of a distinct value; 0 = empty */
+    uint32_t count = 0, r = 0;
+    for (; r < nrows; r++) {
+        if (r == DISTINCT_PROBE_ROWS && count * 100 > DISTINCT_KEEP_PERCENT * r)
+            break;
+        const kq_str *text = &column->v.s[r];
+        uint32_t i = (uint32_t)text_hash(text->ptr, text->len) & (nslots - 1);
+        bool seen = false;
+        for (; slots[i]; i = (i + 1) & (nslots - 1)) {
+            const kq_str *other = &column->v.s[slots[i] - 1];
+            if (other->len == text->len && memcmp(other->ptr, text->ptr, text->len) == 0) {
+                seen = true;
+                break;
+            }
+        }
+        if (!seen) {
+            slots[i] = r + 1;
+            rows[count++] = r;
+        }
+    }
+    for (; r < nrows; r++)
+        rows[count++] = r;
+    free(slots);
+    return count;
+}
+
+/*
+ * Builds the filter of a string column in the batch's arena, 8 bits per term
+ * of its distinct values; under the facts lock. Which rows repeat a value
+ * changes the filter's size only, never whether a term is in it.
+ */
 static struct kq_term_bloom *build_bloom(kq_batch *batch, uint32_t col)
 {
     const kq_column *column = &batch->cols[col];
+    uint32_t *rows = kq_xmalloc((batch->nrows ? batch->nrows : 1) * sizeof *rows);
+    uint32_t count = distinct_rows(column, batch->nrows, rows);
     size_t terms = 0;
-    for (uint32_t r = 0; r < batch->nrows; r++)
-        terms += count_terms(column->v.s[r].ptr, column->v.s[r].len);
+    for (uint32_t i = 0; i < count; i++)
+        terms += count_terms(column->v.s[rows[i]].ptr, column->v.s[rows[i]].len);
     uint64_t nbits = 512;
     while (nbits < 8 * (uint64_t)terms && nbits < (UINT64_C(1) << 24))
         nbits <<= 1;
     struct kq_term_bloom *bloom = kq_arena_alloc(batch->arena, sizeof *bloom);
     bloom->bits = kq_arena_alloc(batch->arena, nbits / 8);
     bloom->mask = nbits - 1;
-    for (uint32_t r = 0; r < batch->nrows; r++)
-        for_each_term(column->v.s[r].ptr, column->v.s[r].len, bloom_add, bloom);
+    for (uint32_t i = 0; i < count; i++)
+        for_each_term(column->v.s[rows[i]].ptr, column->v.s[rows[i]].len, bloom_add, bloom);
+    free(rows);
     return bloom;
 }
 
