@@ -251,30 +251,46 @@ static const kq_dyn *read_dyn(kq_reader *r, kq_arena *arena, int depth)
     return r->bad ? NULL : dyn;
 }
 
+/* Returns the sum of count u32 lengths. */
+static uint64_t sum_lengths(const uint8_t *lengths, uint32_t count)
+{
+    uint64_t total = 0;
+    kq_reader lr = {lengths, (size_t)count * 4, 0, false};
+    for (uint32_t i = 0; i < count; i++)
+        total += kq_read_u32(&lr);
+    return total;
+}
+
+/*
+ * Copies count strings of the given lengths (total bytes in all) from r into
+ * one arena block, each followed by a NUL as the loaders leave them.
+ */
+static kq_str *copy_strings(kq_reader *r, const uint8_t *lengths, uint32_t count, uint64_t total, kq_arena *arena)
+{
+    char *text = kq_arena_alloc(arena, (size_t)total + count + 1);
+    kq_str *out = kq_arena_alloc(arena, (count ? count : 1) * sizeof *out);
+    kq_reader lr = {lengths, (size_t)count * 4, 0, false};
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t len = kq_read_u32(&lr);
+        memcpy(text, r->data + r->pos, len);
+        text[len] = '\0';
+        out[i] = (kq_str){text, len};
+        text += len + 1;
+        r->pos += len;
+    }
+    return out;
+}
+
 static bool decode_strings(kq_reader *r, uint32_t nrows, kq_column *column, kq_arena *arena, char *error,
                            size_t size)
 {
     const uint8_t *lengths = kq_read_bytes(r, (size_t)nrows * 4);
     if (!lengths)
         return fail(error, size, "string lengths end early", r->len);
-    uint64_t total = 0;
-    kq_reader lr = {lengths, (size_t)nrows * 4, 0, false};
-    for (uint32_t i = 0; i < nrows; i++)
-        total += kq_read_u32(&lr);
+    uint64_t total = sum_lengths(lengths, nrows);
     if (total != r->len - r->pos)
         return fail(error, size, "string lengths do not add up to the string bytes", r->pos);
-    /* One block for every string, each followed by a NUL as the loaders leave them. */
-    char *text = kq_arena_alloc(arena, (size_t)total + nrows + 1);
-    column->v.s = kq_arena_alloc(arena, (nrows ? nrows : 1) * sizeof *column->v.s);
-    lr.pos = 0;
-    for (uint32_t i = 0; i < nrows; i++) {
-        uint32_t len = kq_read_u32(&lr);
-        memcpy(text, r->data + r->pos, len);
-        text[len] = '\0';
-        column->v.s[i] = (kq_str){text, len};
-        text += len + 1;
-        r->pos += len;
-    }
+    column->v.s = copy_strings(r, lengths, nrows, total, arena);
     return true;
 }
 
@@ -288,23 +304,10 @@ static bool decode_dictionary(kq_reader *r, uint32_t nrows, kq_column *column, k
     const uint8_t *lengths = kq_read_bytes(r, (size_t)count * 4);
     if (!lengths)
         return fail(error, size, "dictionary lengths end early", r->len);
-    uint64_t total = 0;
-    kq_reader lr = {lengths, (size_t)count * 4, 0, false};
-    for (uint32_t i = 0; i < count; i++)
-        total += kq_read_u32(&lr);
+    uint64_t total = sum_lengths(lengths, count);
     if (total > r->len - r->pos || r->len - r->pos - total != (uint64_t)nrows * 2)
         return fail(error, size, "dictionary lengths and codes do not add up to the chunk", r->pos);
-    char *text = kq_arena_alloc(arena, (size_t)total + count + 1);
-    kq_str *values = kq_arena_alloc(arena, (size_t)count * sizeof *values);
-    lr.pos = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        uint32_t len = kq_read_u32(&lr);
-        memcpy(text, r->data + r->pos, len);
-        text[len] = '\0';
-        values[i] = (kq_str){text, len};
-        text += len + 1;
-        r->pos += len;
-    }
+    const kq_str *values = copy_strings(r, lengths, count, total, arena);
     const uint8_t *codes = kq_read_bytes(r, (size_t)nrows * 2);
     column->v.s = kq_arena_alloc(arena, (nrows ? nrows : 1) * sizeof *column->v.s);
     for (uint32_t i = 0; i < nrows; i++) {
