@@ -57,6 +57,15 @@ SMALL_SETTINGS = [(1, None, None, None), (2, None, None, None), (2, 4096, None, 
 LARGE_SETTINGS = [(1, None, None, None), (2, None, None, None), (3, 20011, None, None), (1, None, 65536, 4096),
                   (2, 20011, 65536, 8192)]
 GENERATED_ROWS = 30000
+# Cases for the threads of one query: a single rule through hunt, and a where clause that fails at run
+# time on some batch (an invalid pattern built from a column), whose message must not depend on the threads.
+ONE_QUERY_CASES = [
+    ("hunt with the seed rule alone", ["--rules", str(ROOT / "rules" / "rmm" / "Ammyy" / "Ammyy_process.yaml")],
+     "hunt"),
+    ("a pattern that fails at run time",
+     ["DeviceProcessEvents | extend Pattern = iff(FileName startswith 'c', strcat('(', FileName), FileName)"
+      " | where FolderPath matches regex Pattern | project Timestamp, FileName"], "query"),
+]
 
 
 def write_quoted_export(folder):
@@ -249,6 +258,12 @@ def main():
                 print(f"FAIL hunt with the bundled pack over {' '.join(data)}: no hits to compare")
             failed += changed or not rows
             runs += 1
+            # One rule alone: its scan and where clauses run on every thread instead (src/exec/exchange.c).
+            for name, args, command in ONE_QUERY_CASES:
+                changed, rows = compare(kqlite, name, args, data, settings, command=command, require_success=False)
+                failed += changed
+                answered += rows
+                runs += 1
             if with_corpus and corpus:
                 # The corpus as one rule pack: hunt runs its rules on several threads at once.
                 pack = ["--rules", str(write_corpus_pack(temp, corpus))]

@@ -805,7 +805,10 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
     bool exclusions_ok = load_exclusions(session, exclusion_paths, nexclusion_paths);
     int status = KQ_EXIT_FAILED;
     if (prepare(session, exclusions_ok)) {
-        kq_exec_set_default_limits(&(kq_exec_limits){.max_memory = session->common.max_memory});
+        /* Rules run on every thread at once; a single rule's scans use them instead. */
+        int scan_threads = set.count == 1 ? kq_thread_count(session->common.threads) : 1;
+        kq_exec_set_default_limits(&(kq_exec_limits){.max_memory = session->common.max_memory,
+                                                     .threads = scan_threads});
         session->catalog = kq_catalog_new();
         double load_start = kq_monotonic_seconds();
         kq_column_use *use = plan_column_use(session, &set);

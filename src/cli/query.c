@@ -1,5 +1,6 @@
 /* kqlite query: run one KQL query over data files. */
 #include "cli/cli.h"
+#include "base/parallel.h"
 #include "base/util.h"
 #include "exec/exec.h"
 #include "kql/ast.h"
@@ -147,7 +148,7 @@ int kq_cmd_query(int argc, char **argv)
             kq_prepare_batch_facts((const kq_query *const *)&query, 1, catalog, common.now, common.threads);
         double query_start = kq_monotonic_seconds();
         char *error = NULL;
-        kq_exec_limits limits = {.max_memory = common.max_memory};
+        kq_exec_limits limits = {.max_memory = common.max_memory, .threads = kq_thread_count(common.threads)};
         kq_result *result = kq_execute_limited(query, catalog, common.now, &limits, &error);
         kq_cli_timer(&common, "batch facts (term filters, time ranges) %.4f s, query %.4f s", query_start - facts_start,
                      kq_monotonic_seconds() - query_start);

@@ -26,6 +26,7 @@ typedef struct kq_batch kq_batch;
 typedef struct kq_exec_limits {
     uint64_t max_memory; /* bytes all operators of the run may hold; default kq_default_max_memory() */
     uint64_t max_rows;   /* rows one operator may hold; default KQ_MAX_OPERATOR_ROWS */
+    int threads;         /* threads one query's table scans may use; 0 and 1 mean the calling thread only */
 } kq_exec_limits;
 
 typedef struct kq_budget {

