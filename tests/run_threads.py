@@ -48,20 +48,35 @@ import run_pushdown  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOW = run_pushdown.NOW
-# Thread count, CSV piece size, CSV window size and rows before tables stream their
-# batches per run; the first run is the reference. Pieces of a few bytes cut nearly every record and quoted field, but each
+# Thread count, CSV piece size, CSV window size, rows before tables stream their batches, and
+# table batches per thread per round of one query's threads (and per morsel its summarize merges);
+# the first run is the reference. Pieces of a few bytes cut nearly every record and quoted field, but each
 # piece costs a table builder, so the larger data sets get larger pieces.
-SMALL_SETTINGS = [(1, None, None, None), (2, None, None, None), (2, 4096, None, None), (3, 1000, None, None),
-                  (3, 61, None, None), (1, None, 4096, 2048), (2, 4096, 8192, None), (3, 1000, 4096, 4096),
-                  (2, 61, 4096, 2048)]
-LARGE_SETTINGS = [(1, None, None, None), (2, None, None, None), (3, 20011, None, None), (1, None, 65536, 4096),
-                  (2, 20011, 65536, 8192)]
+SMALL_SETTINGS = [(1, None, None, None, None), (2, None, None, None, None), (2, 4096, None, None, 1),
+                  (3, 1000, None, None, None), (3, 61, None, None, 1), (1, None, 4096, 2048, None),
+                  (2, 4096, 8192, None, None), (3, 1000, 4096, 4096, 2), (2, 61, 4096, 2048, None)]
+LARGE_SETTINGS = [(1, None, None, None, None), (2, None, None, None, None), (2, None, None, None, 1),
+                  (3, 20011, None, None, 2), (1, None, 65536, 4096, None), (2, 20011, 65536, 8192, 1)]
 GENERATED_ROWS = 30000
 # Cases for the threads of one query: a single rule through hunt, and a where clause that fails at run
 # time on some batch (an invalid pattern built from a column), whose message must not depend on the threads.
 ONE_QUERY_CASES = [
     ("hunt with the seed rule alone", ["--rules", str(ROOT / "rules" / "rmm" / "Ammyy" / "Ammyy_process.yaml")],
      "hunt"),
+    ("aggregates merged from the threads' parts",
+     ["DeviceProcessEvents | summarize count(), countif(FileName endswith '.exe'), dcount(AccountName),"
+      " make_set(FileName, 3), make_set(FolderPath), make_list(ReportId, 5), take_any(InitiatingProcessFileName),"
+      " arg_max(bin(Timestamp, 1d), FileName, ProcessId), arg_min(ProcessId, FolderPath),"
+      " min(Timestamp), max(FileName), sum(ProcessId), avg(ProcessId) by DeviceName"], "query"),
+    ("aggregates over a filter, without by",
+     ["DeviceProcessEvents | where FileName has 'exe' | extend Day = bin(Timestamp, 1d)"
+      " | summarize make_set_if(FileName, ProcessId > 1000), make_list_if(Day, ProcessId % 2 == 0, 4),"
+      " dcountif(DeviceName, FileName startswith 'c'), sumif(ProcessId, FileName == 'cmd.exe'), count()"], "query"),
+    ("aggregates that stay on one thread", ["DeviceProcessEvents | summarize sum(todouble(ProcessId) / 7),"
+                                            " percentile(ProcessId, 50), make_bag(bag_pack(FileName, 1)) by DeviceName"],
+     "query"),
+    ("a summarize that matches no row", ["DeviceProcessEvents | where FileName == 'no-such-file.exe'"
+                                         " | summarize count(), make_set(FileName)"], "query"),
     ("a pattern that fails at run time",
      ["DeviceProcessEvents | extend Pattern = iff(FileName startswith 'c', strcat('(', FileName), FileName)"
       " | where FolderPath matches regex Pattern | project Timestamp, FileName"], "query"),
@@ -151,11 +166,12 @@ def write_corpus_pack(temp, corpus):
     return folder
 
 
-def run(kqlite, args, data, command, threads, chunk_bytes, window_bytes, stream_rows):
+def run(kqlite, args, data, command, threads, chunk_bytes, window_bytes, stream_rows, morsel_batches):
     env = dict(os.environ)
     for name, value in (("KQLITE_THREADS", None), ("KQLITE_CSV_CHUNK_BYTES", chunk_bytes),
                         ("KQLITE_JSON_CHUNK_BYTES", chunk_bytes),
-                        ("KQLITE_CSV_WINDOW_BYTES", window_bytes), ("KQLITE_STREAM_ROWS", stream_rows)):
+                        ("KQLITE_CSV_WINDOW_BYTES", window_bytes), ("KQLITE_STREAM_ROWS", stream_rows),
+                        ("KQLITE_MORSEL_BATCHES", morsel_batches)):
         env.pop(name, None)
         if value:
             env[name] = str(value)
@@ -172,8 +188,8 @@ def compare(kqlite, name, args, data, settings, command="query", require_success
     queries in one file), and hunt then exits 3 after running the others.
     """
     reference = run(kqlite, args, data, command, *settings[0])
-    for threads, chunk_bytes, window_bytes, stream_rows in settings[1:]:
-        got = run(kqlite, args, data, command, threads, chunk_bytes, window_bytes, stream_rows)
+    for threads, chunk_bytes, window_bytes, stream_rows, morsel_batches in settings[1:]:
+        got = run(kqlite, args, data, command, threads, chunk_bytes, window_bytes, stream_rows, morsel_batches)
         if got != reference:
             part = "load report"
             if got[0] != reference[0]:
@@ -183,7 +199,8 @@ def compare(kqlite, name, args, data, settings, command="query", require_success
             print(f"FAIL {name} over {' '.join(data)}: the {part} changes with --threads {threads}"
                   f"{f' and {chunk_bytes}-byte pieces' if chunk_bytes else ''}"
                   f"{f' and a {window_bytes}-byte window' if window_bytes else ''}"
-                  f"{f' and streaming after {stream_rows} rows' if stream_rows else ''}")
+                  f"{f' and streaming after {stream_rows} rows' if stream_rows else ''}"
+                  f"{f' and {morsel_batches}-batch morsels' if morsel_batches else ''}")
             if part == "load report":
                 print("  one thread:\n    " + reference[2].strip().replace("\n", "\n    "))
                 print(f"  {threads} threads:\n    " + got[2].strip().replace("\n", "\n    "))

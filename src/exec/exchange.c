@@ -7,7 +7,8 @@
  * out ROUND_BATCHES_PER_THREAD batches per thread. The next operator then
  * reads the round's output batch by batch in table order. Rows and their
  * order are those of one thread, so summarize, make_set and take see the
- * same input either way; only the work before them is shared.
+ * same input either way. A summarize can also have the threads aggregate
+ * morsels of consecutive batches and merge them (kq_exchange_morsels).
  *
  * A chain runs here only when its batches are independent: no window
  * function (row_number, prev) carries state from one batch to the next, and
@@ -22,6 +23,12 @@
 
 /* Table batches a round gives each thread: enough that threads rarely wait at the end of a round. */
 #define ROUND_BATCHES_PER_THREAD 8
+
+/* The batches per thread per round; KQLITE_MORSEL_BATCHES lets tests make small tables take several rounds. */
+static size_t round_batches_per_thread(void)
+{
+    return kq_env_count("KQLITE_MORSEL_BATCHES", ROUND_BATCHES_PER_THREAD);
+}
 
 /* What one table batch became: where and project give at most one batch per input batch. */
 typedef struct exchange_item {
@@ -41,20 +48,20 @@ typedef struct exchange_state {
     size_t next_batch; /* the first table batch of the next round */
     int threads;
     exchange_worker *workers;
+    size_t round_batches; /* per thread */
     exchange_item *items; /* the current round, in table order */
     size_t nitems, next_item;
     bool failed;
 } exchange_state;
 
-/* Returns true when an expression reads nothing but the batch's own rows. */
-static bool expr_is_local(const kq_expr *e)
+bool kq_expr_is_local(const kq_expr *e)
 {
     if (!e)
         return true;
     if (e->kind == KQ_EXPR_WINDOW || e->kind == KQ_EXPR_SCALAR_SUBQUERY || e->nsubqueries > 0)
         return false;
     for (int i = 0; i < e->nargs; i++)
-        if (!expr_is_local(e->args[i]))
+        if (!kq_expr_is_local(e->args[i]))
             return false;
     return true;
 }
@@ -66,11 +73,11 @@ static const kq_plan *chain_scan(const kq_plan *plan)
         if (plan->kind == KQ_PLAN_SCAN)
             return plan->table_name ? plan : NULL;
         if (plan->kind == KQ_PLAN_WHERE) {
-            if (!expr_is_local(plan->predicate))
+            if (!kq_expr_is_local(plan->predicate))
                 return NULL;
         } else if (plan->kind == KQ_PLAN_PROJECT) {
             for (uint32_t c = 0; c < plan->nexprs; c++)
-                if (!expr_is_local(plan->exprs[c]))
+                if (!kq_expr_is_local(plan->exprs[c]))
                     return NULL;
         } else {
             return NULL;
@@ -128,7 +135,7 @@ static void clear_items(exchange_state *state)
 static void run_round(exchange_state *state)
 {
     clear_items(state);
-    size_t count = (size_t)state->threads * ROUND_BATCHES_PER_THREAD;
+    size_t count = (size_t)state->threads * state->round_batches;
     if (count > state->table->nbatches - state->next_batch)
         count = state->table->nbatches - state->next_batch;
     memset(state->items, 0, count * sizeof *state->items);
@@ -160,6 +167,65 @@ static kq_batch *exchange_next(kq_op *op)
     return NULL;
 }
 
+bool kq_op_is_exchange(const kq_op *op)
+{
+    return op && op->next == exchange_next;
+}
+
+/* A run of kq_exchange_morsels. */
+typedef struct morsel_job {
+    exchange_state *state;
+    size_t first, morsel_batches;
+    char **errors; /* per morsel */
+    kq_exchange_consume consume;
+    kq_exchange_done done;
+    void *user;
+} morsel_job;
+
+static void morsel_work(void *user, size_t index, int thread)
+{
+    morsel_job *job = user;
+    exchange_state *state = job->state;
+    exchange_worker *worker = &state->workers[thread];
+    size_t begin = job->first + index * job->morsel_batches;
+    size_t end = begin + job->morsel_batches < state->table->nbatches ? begin + job->morsel_batches
+                                                                      : state->table->nbatches;
+    for (size_t b = begin; b < end && !worker->run.error; b++) {
+        kq_scan_feed(worker->scan, state->table->batches[b]);
+        kq_batch *batch;
+        while (!worker->run.error && (batch = worker->top->next(worker->top)))
+            job->consume(job->user, index, &worker->run, batch);
+    }
+    job->errors[index] = worker->run.error;
+    worker->run.error = NULL;
+}
+
+static void morsel_done(void *user, size_t index)
+{
+    morsel_job *job = user;
+    job->done(job->user, index, job->errors[index]);
+    free(job->errors[index]);
+    job->errors[index] = NULL;
+}
+
+size_t kq_exchange_morsel_count(const kq_op *op, size_t morsel_batches)
+{
+    const exchange_state *state = op->state;
+    return (state->table->nbatches - state->next_batch + morsel_batches - 1) / morsel_batches;
+}
+
+void kq_exchange_morsels(kq_op *op, size_t morsel_batches, kq_exchange_consume consume, kq_exchange_done done,
+                         void *user)
+{
+    exchange_state *state = op->state;
+    size_t count = kq_exchange_morsel_count(op, morsel_batches);
+    morsel_job job = {state, state->next_batch, morsel_batches, kq_xcalloc(count ? count : 1, sizeof(char *)),
+                      consume, done, user};
+    kq_parallel_ordered(count, state->threads, (size_t)state->threads * 2, morsel_work, morsel_done, &job);
+    state->next_batch = state->table->nbatches;
+    free(job.errors);
+}
+
 static void exchange_close(kq_op *op)
 {
     exchange_state *state = op->state;
@@ -184,7 +250,8 @@ kq_op *kq_op_exchange(kq_run *run, const kq_plan *plan)
     state->table = table;
     state->threads = run->threads;
     state->workers = kq_xcalloc((size_t)state->threads, sizeof *state->workers);
-    state->items = kq_xcalloc((size_t)state->threads * ROUND_BATCHES_PER_THREAD, sizeof *state->items);
+    state->round_batches = round_batches_per_thread();
+    state->items = kq_xcalloc((size_t)state->threads * state->round_batches, sizeof *state->items);
     /* Thread runs share the limits but not the scan threads: a subquery a worker runs stays on its thread. */
     kq_exec_limits limits = {run->budget.max_memory, run->budget.max_rows, 1};
     for (int t = 0; t < state->threads; t++) {

@@ -115,6 +115,23 @@ void kq_scan_feed(kq_op *scan, kq_batch *batch);
  * builds it as usual.
  */
 kq_op *kq_op_exchange(kq_run *run, const kq_plan *plan);
+bool kq_op_is_exchange(const kq_op *op);
+/* Returns true when e reads nothing but its own row: no window function and no subquery. */
+bool kq_expr_is_local(const kq_expr *e);
+typedef void (*kq_exchange_consume)(void *user, size_t morsel, kq_run *run, kq_batch *batch);
+typedef void (*kq_exchange_done)(void *user, size_t morsel, const char *error);
+/*
+ * Runs an exchange's chain over its table batches in morsels of
+ * morsel_batches consecutive batches, on its threads, before any call of its
+ * next. consume gets each batch the chain gives, on the thread that runs the
+ * morsel and with that thread's run, and releases it. done runs on the
+ * calling thread in morsel order, once the morsel and every earlier one are
+ * finished, with the run error the chain raised in the morsel or NULL.
+ */
+void kq_exchange_morsels(kq_op *exchange, size_t morsel_batches, kq_exchange_consume consume,
+                         kq_exchange_done done, void *user);
+/* Returns how many morsels kq_exchange_morsels would run. */
+size_t kq_exchange_morsel_count(const kq_op *exchange, size_t morsel_batches);
 /* When scan is a table scan, lets it skip unread the on-disk batches on which predicate is false on every row. */
 void kq_scan_skip_unless(kq_op *scan, const kq_expr *predicate);
 kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan);

@@ -35,6 +35,12 @@ kq_op *kq_op_build(kq_run *run, const kq_plan *plan)
         if (exchange)
             return exchange;
     }
+    /* summarize right over a table aggregates on the threads of an exchange too (summarize.c). */
+    if (run->threads > 1 && plan->kind == KQ_PLAN_SUMMARIZE && plan->input && plan->input->kind == KQ_PLAN_SCAN) {
+        kq_op *exchange = kq_op_exchange(run, plan->input);
+        if (exchange)
+            return kq_op_summarize(run, plan, exchange);
+    }
     kq_op *input = plan->input ? kq_op_build(run, plan->input) : NULL;
     switch (plan->kind) {
     case KQ_PLAN_SCAN: return kq_op_scan(run, plan);

@@ -36,6 +36,11 @@ static void countif_update(void *state, const kq_value *args, int argc, kq_agg_c
 
 static kq_value count_finish(void *state, kq_type type, kq_agg_ctx *ctx) { return kq_long(((count_state *)state)->n); }
 
+static void count_merge(void *state, const void *other, kq_agg_ctx *ctx)
+{
+    ((count_state *)state)->n += ((const count_state *)other)->n;
+}
+
 static void bind_count(const kq_type *args, int argc, kq_bind_result *result)
 {
     if (argc == 1 && args[0] != KQ_BOOL) {
@@ -94,6 +99,34 @@ static void any_update(void *state, const kq_value *args, int argc, kq_agg_ctx *
     s->seen = true;
 }
 
+/* Keeps other's value when it is strictly better, as an update with it would. */
+static void extreme_merge(extreme_state *s, const extreme_state *other, int direction, kq_agg_ctx *ctx)
+{
+    if (!other->seen || (s->seen && kq_value_compare(&other->best, &s->best) * direction <= 0))
+        return;
+    s->best = kq_value_copy(ctx->arena, other->best);
+    s->seen = true;
+}
+
+static void min_merge(void *state, const void *other, kq_agg_ctx *ctx) { extreme_merge(state, other, -1, ctx); }
+static void max_merge(void *state, const void *other, kq_agg_ctx *ctx) { extreme_merge(state, other, 1, ctx); }
+
+static bool any_empty(const kq_value *v)
+{
+    return v->null || (v->type == KQ_STRING && v->u.s.len == 0);
+}
+
+/* The first non-empty value of both, else the first value. */
+static void any_merge(void *state, const void *other_state, kq_agg_ctx *ctx)
+{
+    extreme_state *s = state;
+    const extreme_state *other = other_state;
+    if (!other->seen || (s->seen && (!any_empty(&s->best) || any_empty(&other->best))))
+        return;
+    s->best = kq_value_copy(ctx->arena, other->best);
+    s->seen = true;
+}
+
 static kq_value extreme_finish(void *state, kq_type type, kq_agg_ctx *ctx)
 {
     extreme_state *s = state;
@@ -139,6 +172,15 @@ static void sumif_update(void *state, const kq_value *args, int argc, kq_agg_ctx
 {
     if (!args[1].null && args[1].u.b)
         sum_add(state, &args[0]);
+}
+
+static void sum_merge(void *state, const void *other_state, kq_agg_ctx *ctx)
+{
+    sum_state *s = state;
+    const sum_state *other = other_state;
+    s->l = (int64_t)((uint64_t)s->l + (uint64_t)other->l);
+    s->r += other->r;
+    s->n += other->n;
 }
 
 static kq_value sum_finish(void *state, kq_type type, kq_agg_ctx *ctx)
@@ -350,6 +392,38 @@ static void dcountif_update(void *state, const kq_value *args, int argc, kq_agg_
         set_add(list, &args[0], ctx);
 }
 
+/* Takes other's size limit when this state has not read one: it saw no row, or counts distinct values. */
+static void merge_limit(value_list *list, const value_list *other)
+{
+    if (!list->limit_read && (other->limit_read || other->limit > list->limit)) {
+        list->limit = other->limit;
+        list->limit_read = other->limit_read;
+    }
+}
+
+static void set_merge(void *state, const void *other_state, kq_agg_ctx *ctx)
+{
+    value_list *list = state;
+    const value_list *other = other_state;
+    merge_limit(list, other);
+    for (uint32_t i = 0; i < other->count && list->count < list->limit; i++) {
+        uint32_t before = list->count;
+        set_add_item(list, other->items[i], ctx);
+        /* A new item is kept: it must live in this state's arena. */
+        if (list->count > before)
+            list->items[before] = kq_dyn_copy(ctx->arena, other->items[i]);
+    }
+}
+
+static void list_merge(void *state, const void *other_state, kq_agg_ctx *ctx)
+{
+    value_list *list = state;
+    const value_list *other = other_state;
+    merge_limit(list, other);
+    for (uint32_t i = 0; i < other->count && list->count < list->limit; i++)
+        list_push(list, kq_dyn_copy(ctx->arena, other->items[i]), ctx);
+}
+
 static kq_value dcount_finish(void *state, kq_type type, kq_agg_ctx *ctx)
 {
     return kq_long(((value_list *)state)->count);
@@ -422,6 +496,26 @@ static void arg_update(arg_state *s, const kq_value *args, int argc, int directi
 static void arg_max_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx) { arg_update(state, args, argc, 1, ctx); }
 static void arg_min_update(void *state, const kq_value *args, int argc, kq_agg_ctx *ctx) { arg_update(state, args, argc, -1, ctx); }
 
+/*
+ * A row with a key beats one without, and a strictly better key beats the
+ * kept one: ties and rows without a key keep this state's row, as updating
+ * it with other's rows in order would.
+ */
+static void arg_merge(arg_state *s, const arg_state *other, int direction, kq_agg_ctx *ctx)
+{
+    if (!other->seen)
+        return;
+    bool take = !s->seen || (other->keyed && (!s->keyed ||
+                                               kq_value_compare(&other->values[0], &s->values[0]) * direction > 0));
+    if (!take)
+        return;
+    arg_store(s, other->values, other->count, ctx);
+    s->keyed = other->keyed;
+}
+
+static void arg_max_merge(void *state, const void *other, kq_agg_ctx *ctx) { arg_merge(state, other, 1, ctx); }
+static void arg_min_merge(void *state, const void *other, kq_agg_ctx *ctx) { arg_merge(state, other, -1, ctx); }
+
 static kq_value arg_finish(void *state, kq_type type, kq_agg_ctx *ctx)
 {
     arg_state *s = state;
@@ -445,51 +539,57 @@ static void bind_arg(const kq_type *args, int argc, kq_bind_result *result)
     result->type = args[0];
 }
 
-#define AGG(name, min, max, bind, prefix, uses_arg, state, init, update, finish, sig, doc) \
-    {name, min, max, bind, prefix, uses_arg, sizeof(state), init, update, finish, sig, doc}
+/* merge and merge_inexact_for_reals as in kq_aggregate. */
+#define AGG(name, min, max, bind, prefix, uses_arg, state, init, update, finish, merge, inexact, sig, doc) \
+    {name, min, max, bind, prefix, uses_arg, sizeof(state), init, update, finish, sig, doc, NULL, 0, merge, inexact}
 
 const kq_aggregate kq_aggregates[] = {
     AGG("count", 0, 1, bind_count, "count", false, count_state, count_init, count_update, count_finish,
-        "count() -> long", "Number of rows in the group."),
+        count_merge, false, "count() -> long", "Number of rows in the group."),
     AGG("countif", 1, 1, bind_countif, "countif", false, count_state, count_init, countif_update, count_finish,
-        "countif(condition) -> long", "Number of rows where the condition is true."),
+        count_merge, false, "countif(condition) -> long", "Number of rows where the condition is true."),
     AGG("min", 1, 1, bind_same_type, "min", true, extreme_state, extreme_init, min_update, extreme_finish,
-        "min(x)", "Smallest non-null value."),
+        min_merge, false, "min(x)", "Smallest non-null value."),
     AGG("max", 1, 1, bind_same_type, "max", true, extreme_state, extreme_init, max_update, extreme_finish,
-        "max(x)", "Largest non-null value."),
+        max_merge, false, "max(x)", "Largest non-null value."),
     AGG("take_any", 1, 1, bind_any, NULL, true, extreme_state, extreme_init, any_update, extreme_finish,
-        "take_any(x)", "Some value of the group, preferring a non-empty one."),
+        any_merge, false, "take_any(x)", "Some value of the group, preferring a non-empty one."),
     AGG("any", 1, 1, bind_any, "any", true, extreme_state, extreme_init, any_update, extreme_finish,
-        "any(x)", "Deprecated name of take_any(); the column is named any_x."),
+        any_merge, false, "any(x)", "Deprecated name of take_any(); the column is named any_x."),
     AGG("sum", 1, 1, bind_sum, "sum", true, sum_state, sum_init, sum_update, sum_finish,
-        "sum(x)", "Sum of non-null values."),
+        sum_merge, true, "sum(x)", "Sum of non-null values."),
     AGG("sumif", 2, 2, bind_sum, "sumif", true, sum_state, sum_init, sumif_update, sum_finish,
-        "sumif(x, condition)", "Sum of the values where the condition is true."),
+        sum_merge, true, "sumif(x, condition)", "Sum of the values where the condition is true."),
     AGG("avg", 1, 1, bind_avg, "avg", true, sum_state, sum_init, sum_update, avg_finish,
-        "avg(x) -> real", "Mean of non-null values."),
+        sum_merge, true, "avg(x) -> real", "Mean of non-null values."),
     AGG("make_set", 1, 2, bind_dynamic, "set", true, value_list, list_init, make_set_update, list_finish,
-        "make_set(x [, maxSize]) -> dynamic", "Distinct non-null values in first-seen order."),
+        set_merge, false, "make_set(x [, maxSize]) -> dynamic", "Distinct non-null values in first-seen order."),
     AGG("makeset", 1, 2, bind_dynamic, "set", true, value_list, list_init, make_set_update, list_finish,
-        "makeset(x [, maxSize]) -> dynamic", "Deprecated name of make_set()."),
+        set_merge, false, "makeset(x [, maxSize]) -> dynamic", "Deprecated name of make_set()."),
     AGG("make_set_if", 2, 3, bind_dynamic_if, "set", true, value_list, list_init, make_set_if_update, list_finish,
-        "make_set_if(x, condition [, maxSize]) -> dynamic", "make_set() over the rows where the condition is true."),
+        set_merge, false, "make_set_if(x, condition [, maxSize]) -> dynamic",
+        "make_set() over the rows where the condition is true."),
     AGG("make_list", 1, 2, bind_dynamic, "list", true, value_list, list_init, make_list_update, list_finish,
-        "make_list(x [, maxSize]) -> dynamic", "All non-null values in input order; an array adds its elements."),
+        list_merge, false, "make_list(x [, maxSize]) -> dynamic",
+        "All non-null values in input order; an array adds its elements."),
     AGG("makelist", 1, 2, bind_dynamic, "list", true, value_list, list_init, make_list_update, list_finish,
-        "makelist(x [, maxSize]) -> dynamic", "Deprecated name of make_list()."),
+        list_merge, false, "makelist(x [, maxSize]) -> dynamic", "Deprecated name of make_list()."),
     AGG("make_list_if", 2, 3, bind_dynamic_if, "list", true, value_list, list_init, make_list_if_update, list_finish,
-        "make_list_if(x, condition [, maxSize]) -> dynamic", "make_list() over the rows where the condition is true."),
+        list_merge, false, "make_list_if(x, condition [, maxSize]) -> dynamic",
+        "make_list() over the rows where the condition is true."),
     AGG("dcount", 1, 2, kq_bind_long_result, "dcount", true, value_list, list_init, dcount_update, dcount_finish,
-        "dcount(x) -> long", "Number of distinct values (exact; Kusto returns an estimate)."),
+        set_merge, false, "dcount(x) -> long", "Number of distinct values (exact; Kusto returns an estimate)."),
     AGG("dcountif", 2, 3, bind_long_if, "dcountif", true, value_list, list_init, dcountif_update, dcount_finish,
-        "dcountif(x, condition) -> long", "dcount() over the rows where the condition is true."),
+        set_merge, false, "dcountif(x, condition) -> long", "dcount() over the rows where the condition is true."),
     {"arg_max", 1, ARG_MAX_VALUES, bind_arg, "max", false, sizeof(arg_state), arg_init, arg_max_update, arg_finish,
-     "arg_max(x, expr1 [, ...] | *)", "Values of the row where x is largest (first such row on ties).", arg_finish_row},
+     "arg_max(x, expr1 [, ...] | *)", "Values of the row where x is largest (first such row on ties).",
+     arg_finish_row, 0, arg_max_merge},
     {"arg_min", 1, ARG_MAX_VALUES, bind_arg, "min", false, sizeof(arg_state), arg_init, arg_min_update, arg_finish,
-     "arg_min(x, expr1 [, ...] | *)", "Values of the row where x is smallest (first such row on ties).", arg_finish_row},
+     "arg_min(x, expr1 [, ...] | *)", "Values of the row where x is smallest (first such row on ties).",
+     arg_finish_row, 0, arg_min_merge},
     {"argmax", 1, ARG_MAX_VALUES, bind_arg, "max", false, sizeof(arg_state), arg_init, arg_max_update, arg_finish,
-     "argmax(x, expr1 [, ...])", "Deprecated name of arg_max().", arg_finish_row},
+     "argmax(x, expr1 [, ...])", "Deprecated name of arg_max().", arg_finish_row, 0, arg_max_merge},
     {"argmin", 1, ARG_MAX_VALUES, bind_arg, "min", false, sizeof(arg_state), arg_init, arg_min_update, arg_finish,
-     "argmin(x, expr1 [, ...])", "Deprecated name of arg_min().", arg_finish_row},
+     "argmin(x, expr1 [, ...])", "Deprecated name of arg_min().", arg_finish_row, 0, arg_min_merge},
 };
 const size_t kq_aggregate_total = KQ_ARRAY_LEN(kq_aggregates);

@@ -67,6 +67,16 @@ typedef struct kq_aggregate {
      * argument (0 for other aggregates). They output one column per percentage, named
      * percentile_x_50, through finish_row. */
     int percentage_arg;
+    /*
+     * Adds to state another state of the same group that was built from rows
+     * coming after this state's rows, with the result of updating this state
+     * with those rows one by one (summarize's partial aggregation). other's
+     * values live in another arena: merge copies what it keeps into
+     * ctx->arena. NULL when the aggregate has no merge.
+     */
+    void (*merge)(void *state, const void *other, kq_agg_ctx *ctx);
+    /* Set when merge would change the result for real arguments: floating-point sums depend on their order. */
+    bool merge_inexact_for_reals;
 } kq_aggregate;
 
 const kq_function *kq_function_find(const char *name, size_t len);
