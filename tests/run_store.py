@@ -238,6 +238,18 @@ def check_cli(kqlite, folder):
         print("FAIL ingest into a folder that is not a store changed its files")
         failures += 1
 
+    # --threads, also before the command as --help says, and its usage error.
+    for args in (["--threads", "1", "ingest", "-q", sysmon, "-o", str(folder / "one-thread")],
+                 ["ingest", "--threads=2", "-q", sysmon, "-o", str(folder / "two-threads")]):
+        proc = kq(kqlite, args)
+        if proc.returncode != 0:
+            print(f"FAIL kqlite {' '.join(args)}: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
+            failures += 1
+    proc = kq(kqlite, ["ingest", "--threads", "0", sysmon, "-o", str(folder / "no-threads")])
+    if proc.returncode != 2 or "--threads needs a whole number" not in proc.stderr:
+        print(f"FAIL ingest --threads 0: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
+        failures += 1
+
     with open(store / "lock", "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         proc = kq(kqlite, ["ingest", "-q", str(ROOT / "examples" / "defender-export"), "-o", str(store)])

@@ -16,7 +16,7 @@
 
 static void print_help(FILE *out)
 {
-    fputs("Usage: kqlite ingest [--timezone ZONE] [--flush-rows N] [-q] DATA... -o STORE\n"
+    fputs("Usage: kqlite ingest [--timezone ZONE] [--flush-rows N] [--threads N] [-q] DATA... -o STORE\n"
           "\n"
           "Loads DATA (as query and hunt do, with every column) and appends its tables to\n"
           "the store folder STORE, creating it when it does not exist. Then\n"
@@ -32,6 +32,8 @@ static void print_help(FILE *out)
           "  -o, --output STORE    the store folder (required)\n"
           "  --timezone ZONE       zone of datetimes written without one (default UTC)\n"
           "  -q, --quiet           no per-file load report on stderr\n"
+          "  --threads N           threads that parse the files (default: one per CPU, or\n"
+          "                        KQLITE_THREADS)\n"
           "  --flush-rows N        rows of a table held in memory before they are written\n"
           "                        (default 262144, about 1 GB for a Defender export); the\n"
           "                        types of columns outside the built-in schemas are inferred\n"
@@ -71,7 +73,8 @@ static void print_file_report(const kq_file_report *file)
 }
 
 /* Loads the data and writes it; returns the exit status. */
-static int ingest(const char *store, char **data, int ndata, const char *timezone, uint64_t flush_rows, bool quiet)
+static int ingest(const char *store, char **data, int ndata, const char *timezone, uint64_t flush_rows, bool quiet,
+                  int threads)
 {
     char *error = NULL;
     kq_store_ingest *check = kq_store_ingest_begin(store, &error);
@@ -81,8 +84,10 @@ static int ingest(const char *store, char **data, int ndata, const char *timezon
         return KQ_EXIT_FAILED;
     }
     kq_catalog *catalog = kq_catalog_new();
-    kq_load_options options = {.timezone = timezone, .file_check = kq_store_check_file, .file_check_user = check,
-                               .flush = kq_store_flush_table, .flush_user = check, .flush_rows = flush_rows};
+    kq_catalog_set_threads(catalog, threads);
+    kq_load_options options = {.timezone = timezone, .threads = threads, .file_check = kq_store_check_file,
+                               .file_check_user = check, .flush = kq_store_flush_table, .flush_user = check,
+                               .flush_rows = flush_rows};
     kq_load_report report;
     kq_load_report_init(&report);
     bool ok = true;
@@ -134,6 +139,10 @@ int kq_cmd_ingest(int argc, char **argv)
 {
     const char *store = NULL, *timezone = NULL, *flush = NULL;
     bool quiet = false;
+    /* Only --threads of the shared options applies here; this also reads KQLITE_THREADS. */
+    kq_cli_common common;
+    if (kq_cli_common_init(&common, "ingest") != 0)
+        return KQ_EXIT_USAGE;
     char **data = kq_xcalloc((size_t)argc + 1, sizeof(char *));
     int ndata = 0;
     for (int i = 1; i < argc; i++) {
@@ -142,6 +151,13 @@ int kq_cmd_ingest(int argc, char **argv)
             print_help(stdout);
             free(data);
             return KQ_EXIT_OK;
+        }
+        if (strcmp(arg, "--threads") == 0 || strncmp(arg, "--threads=", 10) == 0) {
+            if (kq_cli_common_option(&common, argc, argv, &i) < 0) {
+                free(data);
+                return KQ_EXIT_USAGE;
+            }
+            continue;
         }
         bool output = strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0;
         if (output || strcmp(arg, "--timezone") == 0 || strcmp(arg, "--flush-rows") == 0) {
@@ -174,7 +190,7 @@ int kq_cmd_ingest(int argc, char **argv)
         kq_cli_usage_error("ingest", "--timezone needs a zone such as UTC, Europe/Berlin or +02:00, got '%s'",
                            timezone);
     else
-        status = ingest(store, data, ndata, timezone, flush_rows, quiet);
+        status = ingest(store, data, ndata, timezone, flush_rows, quiet, common.threads);
     free(data);
     return status;
 }
