@@ -115,7 +115,7 @@ def check_append(kqlite, folder):
 
 
 def check_version_one(kqlite, folder):
-    """A store written by format version 1 (tests/fixtures/store-v1, the export) still answers, and takes appends."""
+    """A store written by format version 1 (tests/fixtures/store-v1, the export) still reads and takes appends."""
     failures = 0
     store = folder / "version-1"
     shutil.copytree(ROOT / "tests" / "fixtures" / "store-v1", store)
@@ -168,6 +168,7 @@ HOSTILE = [
     ("manifest empty", "manifest.kqs", lambda d: b"", "not a kqlite store manifest"),
     ("manifest byte flipped", "manifest.kqs", flip(100), "CRC-32"),
     ("manifest wrong version", "manifest.kqs", lambda d: d[:8] + b"\x63\x00\x00\x00" + d[12:], "version 99"),
+
     ("segment truncated", "segment-000001.kqd", lambda d: d[: len(d) - 10], "truncated"),
     ("segment bytes flipped", "segment-000001.kqd", flip_every(13), "CRC-32"),
     ("segment header damaged", "segment-000001.kqd", lambda d: b"XXXXXXXX" + d[8:], "header"),
@@ -207,6 +208,30 @@ def check_hostile(kqlite, folder):
     return len(cases), failures
 
 
+def check_version_claims(kqlite, folder):
+    """A version 2 store whose manifest or segment header claims version 1 must fail the queries that read it.
+
+    The headers are outside the CRC-32s. A segment newer than its manifest is
+    refused when the store opens. Version 1 never wrote dictionary coded
+    chunks, so the first such chunk read from a version 1 segment fails.
+    """
+    failures = 0
+    pristine = folder / "pristine-versions"
+    ingest(kqlite, [str(ROOT / "examples")], str(pristine))
+    query = ["query", "-q", "DeviceProcessEvents | summarize count() by DeviceName"]
+    claim_one = lambda d: d[:8] + b"\x01\x00\x00\x00" + d[12:]  # noqa: E731
+    for file, expected in (("manifest.kqs", "is not segment 1 of this version 1 store"),
+                           ("segment-000001.kqd", "dictionary coded chunk in a version 1 segment")):
+        store = folder / ("claims-version-1-" + file.replace(".", "-"))
+        shutil.copytree(pristine, store)
+        damage(store, file, claim_one)
+        proc = kq(kqlite, query + ["--store", str(store)])
+        if proc.returncode != 3 or expected not in proc.stderr or proc.stdout or "Sanitizer" in proc.stderr:
+            print(f"FAIL {file} claiming version 1: exit {proc.returncode}, stderr {proc.stderr.strip()[:300]!r}")
+            failures += 1
+    return failures
+
+
 def check_cli(kqlite, folder):
     """Misuse gets a message and exit status 3: --store with DATA, a folder that is not a store, a locked store."""
     failures = 0
@@ -238,7 +263,7 @@ def check_cli(kqlite, folder):
         print("FAIL ingest into a folder that is not a store changed its files")
         failures += 1
 
-    # --threads, also before the command as --help says, and its usage error.
+    # --threads, also before the command as --help documents, and its usage error.
     for args in (["--threads", "1", "ingest", "-q", sysmon, "-o", str(folder / "one-thread")],
                  ["ingest", "--threads=2", "-q", sysmon, "-o", str(folder / "two-threads")]):
         proc = kq(kqlite, args)
@@ -314,11 +339,12 @@ def main():
         failed += check_version_one(kqlite, folder)
         nhostile, hostile_failed = check_hostile(kqlite, folder)
         failed += hostile_failed
+        failed += check_version_claims(kqlite, folder)
         failed += check_cli(kqlite, folder)
         failed += check_grown_file(kqlite, folder)
         failed += check_conversion_count(kqlite, folder)
     print(f"store: {len(cases)} queries and the bundled pack over three stores, {ngolden} golden and end-to-end cases, "
-          f"appending, a version 1 store, {nhostile} damaged stores, misuse: {failed} failed")
+          f"appending, a version 1 store, {nhostile} damaged stores and 2 with a false version, misuse: {failed} failed")
     return 1 if failed else 0
 
 

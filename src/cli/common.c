@@ -176,9 +176,10 @@ const char kq_cli_limit_options_help[] =
     "                        as -12 stay as they are)\n"
     "  --all-columns         load every column of the data, also those no query reads\n"
     "                        (by default they are skipped while loading)\n"
-    "  --threads N           threads that parse CSV and EVTX files, build the tables and run\n"
-    "                        hunt's rules, 1 to 64 (default: the KQLITE_THREADS environment\n"
-    "                        variable, else one per online CPU); results do not depend on it\n"
+    "  --threads N           threads that parse CSV and EVTX files, build the tables, run\n"
+    "                        hunt's rules and one query's where clauses and summarize, 1 to 64\n"
+    "                        (default: the KQLITE_THREADS environment variable, else one per\n"
+    "                        online CPU); results do not depend on it\n"
     "  --timer               print to stderr how long loading the rules and the data, each\n"
     "                        query or rule and the whole command took (wall-clock seconds)\n";
 

@@ -64,10 +64,12 @@ static void print_file_report(const kq_file_report *file)
     else if (file->skipped)
         kq_buf_printf(&text, "skipped: %s", file->skipped);
     else
-        kq_buf_printf(&text, "%s -> %s: %llu loaded, %llu skipped, %llu values did not convert to their column's type",
+        kq_buf_printf(&text, "%s -> %s: %llu loaded, %llu skipped, %llu %s not convert to %s column's type",
                       file->format ? file->format : "?", file->tables ? file->tables : "(no table)",
                       (unsigned long long)file->records_loaded, (unsigned long long)file->records_skipped,
-                      (unsigned long long)file->conversion_failures);
+                      (unsigned long long)file->conversion_failures,
+                      file->conversion_failures == 1 ? "value did" : "values did",
+                      file->conversion_failures == 1 ? "its" : "their");
     print_line(text.data);
     kq_buf_free(&text);
 }

@@ -54,6 +54,7 @@ struct open_store {
     char *dir;
     kq_store_manifest manifest;
     int *segment_fds; /* index: segment number */
+    uint32_t *segment_versions; /* index: segment number; the format version in its header */
     bool **wanted;    /* per table */
     int refs;
     /* Readers not in use: creating a context per chunk costs more than small chunks' decoding. */
@@ -118,6 +119,7 @@ static void store_release(open_store *store)
     free(store->readers);
     pthread_mutex_destroy(&store->readers_lock);
     free(store->segment_fds);
+    free(store->segment_versions);
     kq_store_manifest_free(&store->manifest);
     free(store->dir);
     free(store);
@@ -186,8 +188,16 @@ static bool load_columns(block_loader *loader, kq_batch *batch, chunk_reader *re
             return false;
         kq_column column = {.type = batch->cols[c].type};
         char why[200];
-        bool ok = kq_store_decode_column(raw, col->data.raw_size, block->nrows, &column, batch->arena, why,
-                                         sizeof why);
+        bool ok;
+        /* Version 1 wrote no dictionary: such a chunk there means the header or the chunk is damaged. */
+        if (loader->store->segment_versions[block->segment] < 2 && col->data.raw_size > 0 &&
+            (raw[0] & KQ_CHUNK_DICTIONARY)) {
+            snprintf(why, sizeof why, "a dictionary coded chunk in a version 1 segment");
+            ok = false;
+        } else {
+            ok = kq_store_decode_column(raw, col->data.raw_size, block->nrows, &column, batch->arena, why,
+                                        sizeof why);
+        }
         if (!ok) {
             char *path = kq_store_segment_path(loader->store->dir, block->segment);
             snprintf(error, size, "%s: column %s of table %s, chunk at offset %llu: %s", path,
@@ -273,10 +283,13 @@ static void set_time_ranges(const kq_store_table *table, const kq_store_block *b
     }
 }
 
-/* A store appended to by a later kqlite keeps its older segments, so segment versions may differ. */
-static bool segment_version_known(uint32_t version)
+/*
+ * A store appended to by a later kqlite keeps its older segments, so segment
+ * versions may differ, but none is newer than the manifest.
+ */
+static bool segment_version_known(uint32_t version, uint32_t manifest_version)
 {
-    return version >= KQ_STORE_OLDEST_VERSION && version <= KQ_STORE_VERSION;
+    return version >= KQ_STORE_OLDEST_VERSION && version <= manifest_version;
 }
 
 /* Opens every segment file and checks that each chunk lies inside its file. */
@@ -284,6 +297,7 @@ static bool open_segments(open_store *store, char *error, size_t size)
 {
     const kq_store_manifest *m = &store->manifest;
     store->segment_fds = kq_xmalloc(((size_t)m->segments + 1) * sizeof(int));
+    store->segment_versions = kq_xcalloc((size_t)m->segments + 1, sizeof(uint32_t));
     uint64_t *needed = kq_xcalloc((size_t)m->segments + 1, sizeof *needed);
     for (uint32_t s = 0; s <= m->segments; s++)
         store->segment_fds[s] = -1;
@@ -320,10 +334,11 @@ static bool open_segments(open_store *store, char *error, size_t size)
                      path, (long long)st.st_size, (unsigned long long)needed[s]);
             ok = false;
         } else if (pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header ||
-                   memcmp(header, KQ_SEGMENT_MAGIC, 8) != 0 || !segment_version_known(kq_read_u32(&r)) ||
+                   memcmp(header, KQ_SEGMENT_MAGIC, 8) != 0 ||
+                   !segment_version_known(store->segment_versions[s] = kq_read_u32(&r), m->version) ||
                    kq_read_u32(&r) != s) {
-            snprintf(error, size, "%s is not segment %u of a version %u to %u store (its header differs)", path,
-                     s, KQ_STORE_OLDEST_VERSION, KQ_STORE_VERSION);
+            snprintf(error, size, "%s is not segment %u of this version %u store (its header differs); the store "
+                                  "is damaged, so ingest the data again into a new store", path, s, m->version);
             ok = false;
         }
         store->segment_fds[s] = fd;
