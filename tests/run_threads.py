@@ -49,8 +49,8 @@ import run_pushdown  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOW = run_pushdown.NOW
 # Thread count, CSV piece size, CSV window size, rows before tables stream their batches, and
-# table batches per thread per round of one query's threads (and per morsel its summarize merges);
-# the first run is the reference. Pieces of a few bytes cut nearly every record and quoted field, but each
+# table batches per thread per round of one query's threads, which is also the morsel size its
+# summarize merges. The first run is the reference. Pieces of a few bytes cut nearly every record and quoted field, but each
 # piece costs a table builder, so the larger data sets get larger pieces.
 SMALL_SETTINGS = [(1, None, None, None, None), (2, None, None, None, None), (2, 4096, None, None, 1),
                   (3, 1000, None, None, None), (3, 61, None, None, 1), (1, None, 4096, 2048, None),

@@ -103,16 +103,28 @@ static void add_output(exchange_item *item, kq_batch *batch)
     item->out[item->nout++] = batch;
 }
 
+/* Runs a thread's chain over one table batch and hands each batch it gives to emit, until a run error. */
+static void run_chain(exchange_worker *worker, kq_batch *input, void (*emit)(void *user, kq_batch *batch),
+                      void *user)
+{
+    kq_scan_feed(worker->scan, input);
+    kq_batch *batch;
+    while (!worker->run.error && (batch = worker->top->next(worker->top)))
+        emit(user, batch);
+}
+
+static void emit_to_item(void *user, kq_batch *batch)
+{
+    add_output(user, batch);
+}
+
 /* kq_parallel_for work: runs the thread's chain over one table batch of the round. */
 static void run_item(void *user, size_t index, int thread)
 {
     exchange_state *state = user;
     exchange_worker *worker = &state->workers[thread];
     exchange_item *item = &state->items[index];
-    kq_scan_feed(worker->scan, state->table->batches[state->next_batch + index]);
-    kq_batch *batch;
-    while (!worker->run.error && (batch = worker->top->next(worker->top)))
-        add_output(item, batch);
+    run_chain(worker, state->table->batches[state->next_batch + index], emit_to_item, item);
     if (worker->run.error) {
         /* The error ends the query at this batch, as on one thread; the worker's run is clean for the next. */
         item->error = worker->run.error;
@@ -182,6 +194,19 @@ typedef struct morsel_job {
     void *user;
 } morsel_job;
 
+/* The morsel a thread is running, for emit_to_consumer. */
+typedef struct morsel_run {
+    const morsel_job *job;
+    size_t index;
+    kq_run *run;
+} morsel_run;
+
+static void emit_to_consumer(void *user, kq_batch *batch)
+{
+    const morsel_run *morsel = user;
+    morsel->job->consume(morsel->job->user, morsel->index, morsel->run, batch);
+}
+
 static void morsel_work(void *user, size_t index, int thread)
 {
     morsel_job *job = user;
@@ -190,12 +215,9 @@ static void morsel_work(void *user, size_t index, int thread)
     size_t begin = job->first + index * job->morsel_batches;
     size_t end = begin + job->morsel_batches < state->table->nbatches ? begin + job->morsel_batches
                                                                       : state->table->nbatches;
-    for (size_t b = begin; b < end && !worker->run.error; b++) {
-        kq_scan_feed(worker->scan, state->table->batches[b]);
-        kq_batch *batch;
-        while (!worker->run.error && (batch = worker->top->next(worker->top)))
-            job->consume(job->user, index, &worker->run, batch);
-    }
+    morsel_run morsel = {job, index, &worker->run};
+    for (size_t b = begin; b < end && !worker->run.error; b++)
+        run_chain(worker, state->table->batches[b], emit_to_consumer, &morsel);
     job->errors[index] = worker->run.error;
     worker->run.error = NULL;
 }

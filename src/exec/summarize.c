@@ -163,8 +163,8 @@ static kq_batch *emit(kq_op *op, summarize_state *s)
 /* Accounts the groups' memory to the run; false when that is over its limit (the run error is set). */
 static bool account_groups(kq_op *op, summarize_state *s)
 {
-    uint64_t held = kq_arena_used(s->arena) + s->cap * sizeof(group) + s->nslots * sizeof(uint32_t);
-    return kq_budget_update(op->run, &s->account, "summarize", "groups", held, s->ngroups);
+    uint64_t bytes = kq_arena_used(s->arena) + s->cap * sizeof(group) + s->nslots * sizeof(uint32_t);
+    return kq_budget_update(op->run, &s->account, "summarize", "groups", bytes, s->ngroups);
 }
 
 /* Adds a partial state's groups, built from rows after every row already in s, to s. */

@@ -71,8 +71,8 @@ const pcre2_code *kq_regex_get(const char *pattern, size_t len, char *error, siz
         /* Callers use a cached pattern only within the call that looked it up (operators
          * that keep one, such as parse, compile their own with kq_regex_compile), so the
          * oldest entry can be freed here.
-         * NOTE: not safe against another thread that is using the entry right now; that
-         * takes more than 256 patterns in use at once, which no rule pack has come near. */
+         * NOTE: not safe against another thread that is using the entry right now. That
+         * takes more than 256 patterns in use at once, and no bundled rule pack has as many. */
         slot = next_victim++ % REGEX_CACHE_SIZE;
         __atomic_add_fetch(&evictions, 1, __ATOMIC_RELEASE);
         free(cache[slot].pattern);

@@ -8,8 +8,8 @@
  *     (the first from 0), wrapping; timestamps in time order then compress well
  *   real, decimal: nrows IEEE-754 doubles
  *   bool: nrows bytes, 0 or 1
- *   string, guid: nrows u32 lengths, then the bytes of every string; or, dictionary
- *     coded, u32 count of distinct values, their u32 lengths, their bytes, then
+ *   string, guid: nrows u32 lengths, then the bytes of every string. Dictionary
+ *     coded: a u32 count of distinct values, their u32 lengths, their bytes, then
  *     nrows u16 codes (indexes into the distinct values)
  *   dynamic: one tree per row that is not null (see put_dyn)
  */

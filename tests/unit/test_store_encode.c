@@ -14,7 +14,10 @@
 #include "store/format.h"
 #include "base/util.h"
 
-/* A text column of nrows rows whose row r holds value r % distinct ("v0", "v1", ...; value 0 is ""). */
+/*
+ * Returns a text column of nrows rows with value r % distinct in row r: ""
+ * for 0, else "v" and the value zero-padded to width digits.
+ */
 static kq_column text_column(kq_arena *arena, uint32_t nrows, uint32_t distinct, uint32_t width)
 {
     kq_column column = {.type = KQ_STRING};
@@ -95,14 +98,14 @@ static void version_one_chunk_decodes(void **state)
     kq_arena_free(arena);
 }
 
-static void assert_rejected(const uint8_t *chunk, size_t len, uint32_t nrows, kq_type type, const char *why)
+static void assert_rejected(const uint8_t *chunk, size_t len, uint32_t nrows, kq_type type, const char *expected)
 {
     kq_arena *arena = kq_arena_new(0);
     kq_column column = {.type = type};
     char error[256] = "";
     assert_false(kq_store_decode_column(chunk, len, nrows, &column, arena, error, sizeof error));
-    if (!strstr(error, why))
-        fail_msg("error %s does not mention %s", error, why);
+    if (!strstr(error, expected))
+        fail_msg("error %s does not mention %s", error, expected);
     kq_arena_free(arena);
 }
 
