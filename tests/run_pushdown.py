@@ -58,6 +58,17 @@ QUERIES = [
     "DeviceProcessEvents | project ProcessUniqueId, InitiatingProcessSessionId | take 3",
     "DeviceProcessEvents | top-nested 2 of DeviceName by count()",
     "DeviceProcessEvents | make-series n = count() on Timestamp step 1h by DeviceName | take 2",
+    # Functions of one dictionary coded store column run once per distinct value (exec/eval.c).
+    "DeviceProcessEvents | extend a = tolower(DeviceName), b = strcat(FileName, '|', 'x'), c = strlen(AccountName) "
+    "| project a, b, c, FileName | take 40",
+    "DeviceProcessEvents | where FileName in~ ('AA_V3.EXE', 'cmd.exe', 'nope') or AccountName !in ('x') | count",
+    "DeviceProcessEvents | where ProcessVersionInfoCompanyName has_any ('ammyy', 'microsoft') | summarize count() by "
+    "ProcessVersionInfoCompanyName",
+    "DeviceProcessEvents | summarize n = countif(FolderPath startswith 'C:' and FileName !has 'exe') by DeviceName",
+    "DeviceProcessEvents | extend t = trim(FileName, 'x') | take 3",
+    "DeviceProcessEvents | where DeviceName == prev(DeviceName) | count",
+    "DeviceProcessEvents | extend k = extract('([a-z]+)[.]exe', 1, FileName), f = FileName matches regex '^[A-Z]' "
+    "| summarize count() by k, f",
 ]
 
 

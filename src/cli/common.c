@@ -274,6 +274,11 @@ static bool column_read_by_queries(void *user, const char *table, const char *co
     return kq_column_use_wants(user, table, column, len);
 }
 
+static bool column_read_from_store(void *user, const char *table, const char *column, size_t len)
+{
+    return kq_column_use_wants_stored(user, table, column, len);
+}
+
 kq_column_use *kq_cli_plan_columns(const kq_cli_common *common, const kq_source *const *sources, size_t count)
 {
     if (common->all_columns || common->strict)
@@ -311,7 +316,7 @@ static bool load_store(kq_catalog *catalog, int count, const kq_cli_common *comm
     }
     kq_store_read_options options = {0};
     if (common->column_use) {
-        options.column_filter = column_read_by_queries;
+        options.column_filter = column_read_from_store;
         options.column_filter_user = (void *)common->column_use;
     }
     char *error = NULL;

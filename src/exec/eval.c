@@ -29,6 +29,64 @@ bool kq_expr_is_constant(const kq_expr *e)
     return true;
 }
 
+/*
+ * Returns the column read by the one argument (*which) of a call whose other
+ * arguments are constant, when that column is dictionary coded with at most n
+ * distinct values; NULL otherwise.
+ */
+static const kq_column *coded_argument(const kq_expr *e, const kq_batch *batch, uint32_t n, int *which)
+{
+    if (!batch)
+        return NULL;
+    const kq_column *found = NULL;
+    for (int a = 0; a < e->nargs; a++) {
+        const kq_expr *arg = e->args[a];
+        if (!found && arg->kind == KQ_EXPR_COLUMN && batch->cols[arg->column].codes) {
+            found = &batch->cols[arg->column];
+            *which = a;
+        } else if (!kq_expr_is_constant(arg)) {
+            return NULL;
+        }
+    }
+    return found && found->ndict <= n ? found : NULL;
+}
+
+/*
+ * A call whose only varying argument is a dictionary coded column (a `has` or
+ * `==` on a company name read from a store) runs once per distinct value, at
+ * the value's first row, so errors come first from the same row as when every
+ * row runs. Functions of rows are pure: rand() and new_guid() take no column.
+ */
+static bool eval_call_coded(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows, uint32_t n,
+                            kq_value *out, kq_arena *arena)
+{
+    int which = 0;
+    const kq_column *column = coded_argument(e, batch, n, &which);
+    if (!column)
+        return false;
+    kq_value *row_args = kq_arena_alloc(arena, (size_t)e->nargs * sizeof(kq_value));
+    for (int a = 0; a < e->nargs; a++)
+        if (a != which)
+            kq_eval(run, e->args[a], batch, rows, 1, &row_args[a], arena);
+    kq_value *results = kq_arena_alloc(arena, column->ndict * sizeof(kq_value));
+    uint8_t *known = kq_arena_alloc(arena, column->ndict);
+    memset(known, 0, column->ndict);
+    kq_eval_ctx ctx = {.arena = arena, .now = run->now};
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t row = rows ? rows[i] : i;
+        uint16_t code = column->codes[row];
+        if (!known[code]) {
+            row_args[which] = kq_column_get(column, row);
+            results[code] = e->fn->eval(&ctx, row_args, e->nargs);
+            known[code] = 1;
+        }
+        out[i] = results[code];
+    }
+    if (ctx.error && !run->error)
+        kq_run_fail(run, "%s", ctx.error);
+    return true;
+}
+
 static void eval_call(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows,
                       uint32_t n, kq_value *out, kq_arena *arena)
 {
@@ -39,6 +97,8 @@ static void eval_call(kq_run *run, const kq_expr *e, kq_batch *batch, const uint
             out[i] = out[0];
         return;
     }
+    if (eval_call_coded(run, e, batch, rows, n, out, arena))
+        return;
     kq_value *args[KQ_MAX_CALL_ARGS];
     for (int a = 0; a < e->nargs; a++) {
         args[a] = kq_arena_alloc(arena, (n ? n : 1) * sizeof(kq_value));
@@ -136,10 +196,28 @@ static void eval_list(kq_run *run, const kq_expr *e, kq_batch *batch, const uint
                       uint32_t n, kq_value *out, kq_arena *arena)
 {
     kq_value_set *set = kq_value_set_for(run, e);
+    const kq_column *column = batch && e->args[0]->kind == KQ_EXPR_COLUMN ? &batch->cols[e->args[0]->column] : NULL;
+    kq_eval_ctx ctx = {.arena = arena, .now = run->now};
+    if (set && column && column->codes && column->ndict <= n) {
+        /* A dictionary coded column: each distinct value is looked up once. */
+        kq_value *results = kq_arena_alloc(arena, column->ndict * sizeof(kq_value));
+        uint8_t *known = kq_arena_alloc(arena, column->ndict);
+        memset(known, 0, column->ndict);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t row = rows ? rows[i] : i;
+            uint16_t code = column->codes[row];
+            if (!known[code]) {
+                kq_value v = kq_column_get(column, row);
+                results[code] = kq_value_set_test(set, &ctx, &v);
+                known[code] = 1;
+            }
+            out[i] = results[code];
+        }
+        return;
+    }
     kq_eval(run, e->args[0], batch, rows, n, out, arena);
     if (!set)
         return;
-    kq_eval_ctx ctx = {.arena = arena, .now = run->now};
     for (uint32_t i = 0; i < n; i++)
         out[i] = kq_value_set_test(set, &ctx, &out[i]);
 }

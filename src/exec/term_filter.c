@@ -167,11 +167,22 @@ static uint32_t distinct_rows(const kq_column *column, uint32_t nrows, uint32_t 
 static struct kq_term_bloom *build_bloom(kq_batch *batch, uint32_t col)
 {
     const kq_column *column = &batch->cols[col];
-    uint32_t *rows = kq_xmalloc((batch->nrows ? batch->nrows : 1) * sizeof *rows);
-    uint32_t count = distinct_rows(column, batch->nrows, rows);
+    /* A coded column lists its distinct values already. */
+    const kq_str *values = column->dict;
+    uint32_t count = column->ndict;
+    kq_str *copies = NULL;
+    if (!column->codes) {
+        uint32_t *rows = kq_xmalloc((batch->nrows ? batch->nrows : 1) * sizeof *rows);
+        count = distinct_rows(column, batch->nrows, rows);
+        copies = kq_xmalloc((count ? count : 1) * sizeof *copies);
+        for (uint32_t i = 0; i < count; i++)
+            copies[i] = column->v.s[rows[i]];
+        free(rows);
+        values = copies;
+    }
     size_t terms = 0;
     for (uint32_t i = 0; i < count; i++)
-        terms += count_terms(column->v.s[rows[i]].ptr, column->v.s[rows[i]].len);
+        terms += count_terms(values[i].ptr, values[i].len);
     uint64_t nbits = 512;
     while (nbits < 8 * (uint64_t)terms && nbits < (UINT64_C(1) << 24))
         nbits <<= 1;
@@ -179,8 +190,8 @@ static struct kq_term_bloom *build_bloom(kq_batch *batch, uint32_t col)
     bloom->bits = kq_arena_alloc(batch->arena, nbits / 8);
     bloom->mask = nbits - 1;
     for (uint32_t i = 0; i < count; i++)
-        for_each_term(column->v.s[rows[i]].ptr, column->v.s[rows[i]].len, bloom_add, bloom);
-    free(rows);
+        for_each_term(values[i].ptr, values[i].len, bloom_add, bloom);
+    free(copies);
     return bloom;
 }
 

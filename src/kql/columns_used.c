@@ -267,7 +267,7 @@ static bool built_in(const char *table, const char *column, size_t len)
     return false;
 }
 
-bool kq_column_use_wants(const kq_column_use *use, const char *table, const char *column, size_t len)
+static bool wants(const kq_column_use *use, const char *table, const char *column, size_t len, bool paired_times)
 {
     for (size_t i = 0; i < use->ntables; i++) {
         const kq_table_use *entry = &use->tables[i];
@@ -275,9 +275,10 @@ bool kq_column_use_wants(const kq_column_use *use, const char *table, const char
             continue;
         if (entry->all || listed(entry, column, len))
             return true;
-        /* The loader fills Timestamp and TimeGenerated from each other. */
+        /* The loader fills Timestamp and TimeGenerated from each other. A scheduled run
+         * cuts its window by Timestamp when the table has it (kq_table_time_column). */
         if ((kq_ascii_ieq(column, len, "Timestamp", 9) && listed(entry, "TimeGenerated", 13)) ||
-            (kq_ascii_ieq(column, len, "TimeGenerated", 13) && listed(entry, "Timestamp", 9)))
+            (paired_times && kq_ascii_ieq(column, len, "TimeGenerated", 13) && listed(entry, "Timestamp", 9)))
             return true;
         /* Queries compiled against the built-in schema cannot name a column outside it.
          * Such a column loads only when extend or project-away can pass it to the output. */
@@ -285,6 +286,16 @@ bool kq_column_use_wants(const kq_column_use *use, const char *table, const char
     }
     /* A table no query reads: nothing to learn, so every column loads. */
     return true;
+}
+
+bool kq_column_use_wants(const kq_column_use *use, const char *table, const char *column, size_t len)
+{
+    return wants(use, table, column, len, true);
+}
+
+bool kq_column_use_wants_stored(const kq_column_use *use, const char *table, const char *column, size_t len)
+{
+    return wants(use, table, column, len, false);
 }
 
 void kq_column_use_free(kq_column_use *use)

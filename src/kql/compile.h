@@ -32,8 +32,18 @@ typedef struct kq_column_use {
 
 /* Adds the columns query reads to use. */
 void kq_column_use_add(kq_column_use *use, const kq_query *query);
-/* Returns true when some query reads table.column, or reads the table whole, or does not read the table. */
+/*
+ * Returns true when some query reads table.column, or reads the table whole,
+ * or does not read the table. A query that reads Timestamp or TimeGenerated
+ * wants both, because the file loaders fill each from the other.
+ */
 bool kq_column_use_wants(const kq_column_use *use, const char *table, const char *column, size_t len);
+/*
+ * The same for a store, which holds both columns as ingest filled them: a
+ * query that reads Timestamp does not want TimeGenerated. (One that reads
+ * TimeGenerated still wants Timestamp, which scheduled runs cut windows by.)
+ */
+bool kq_column_use_wants_stored(const kq_column_use *use, const char *table, const char *column, size_t len);
 void kq_column_use_free(kq_column_use *use);
 
 /* Edit distance with case-insensitive matching, for "did you mean" hints. */

@@ -294,7 +294,10 @@ static bool decode_strings(kq_reader *r, uint32_t nrows, kq_column *column, kq_a
     return true;
 }
 
-/* Decodes a dictionary coded text column: each distinct value is copied once and rows point at it. */
+/*
+ * Decodes a dictionary coded text column into a coded column (kq_column.codes):
+ * each distinct value is copied once, and rows keep their 16-bit codes.
+ */
 static bool decode_dictionary(kq_reader *r, uint32_t nrows, kq_column *column, kq_arena *arena, char *error,
                               size_t size)
 {
@@ -308,14 +311,23 @@ static bool decode_dictionary(kq_reader *r, uint32_t nrows, kq_column *column, k
     if (total > r->len - r->pos || r->len - r->pos - total != (uint64_t)nrows * 2)
         return fail(error, size, "dictionary lengths and codes do not add up to the chunk", r->pos);
     const kq_str *values = copy_strings(r, lengths, count, total, arena);
-    const uint8_t *codes = kq_read_bytes(r, (size_t)nrows * 2);
-    column->v.s = kq_arena_alloc(arena, (nrows ? nrows : 1) * sizeof *column->v.s);
+    const uint8_t *bytes = kq_read_bytes(r, (size_t)nrows * 2);
+    uint16_t *codes = kq_arena_alloc(arena, (nrows ? nrows : 1) * sizeof *codes);
+    uint32_t largest = 0;
     for (uint32_t i = 0; i < nrows; i++) {
-        uint32_t code = (uint32_t)codes[2 * i] | (uint32_t)codes[2 * i + 1] << 8;
-        if (code >= count)
-            return fail(error, size, "dictionary code out of range", r->pos - (size_t)(nrows - i) * 2);
-        column->v.s[i] = values[code];
+        codes[i] = (uint16_t)(bytes[2 * i] | bytes[2 * i + 1] << 8);
+        largest = codes[i] > largest ? codes[i] : largest;
     }
+    if (largest >= count) {
+        uint32_t i = 0;
+        while (codes[i] < count)
+            i++;
+        return fail(error, size, "dictionary code out of range", r->pos - (size_t)(nrows - i) * 2);
+    }
+    column->v.s = NULL;
+    column->codes = codes;
+    column->dict = values;
+    column->ndict = count;
     return true;
 }
 

@@ -117,12 +117,17 @@ char *kq_store_path(const char *dir, const char *name);
 char *kq_store_segment_path(const char *dir, uint32_t segment);
 
 /* encode.c */
-/* Appends the raw (uncompressed) encoding of rows 0..nrows-1 of a column. False when a dynamic value is nested too deeply. */
+/*
+ * Appends the raw (uncompressed) encoding of rows 0..nrows-1 of a column, one
+ * with a string per row (not coded: ingest writes batches loaded from files).
+ * False when a dynamic value is nested too deeply.
+ */
 bool kq_store_encode_column(const kq_column *column, uint32_t nrows, kq_buf *out);
 /*
  * Decodes a column's raw encoding into column (type set by the caller), with
- * its data in arena. False with a message when the bytes do not match the type
- * and row count.
+ * its data in arena. A dictionary coded chunk gives a coded column
+ * (kq_column.codes). False with a message when the bytes do not match the
+ * type and row count.
  */
 bool kq_store_decode_column(const uint8_t *data, size_t len, uint32_t nrows, kq_column *column, kq_arena *arena,
                             char *error, size_t size);

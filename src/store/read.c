@@ -209,6 +209,9 @@ static bool load_columns(block_loader *loader, kq_batch *batch, chunk_reader *re
         /* Only the data: where clauses on other threads read the column's type while this runs. */
         batch->cols[c].nulls = column.nulls;
         batch->cols[c].v = column.v;
+        batch->cols[c].codes = column.codes;
+        batch->cols[c].dict = column.dict;
+        batch->cols[c].ndict = column.ndict;
     }
     return true;
 }

@@ -62,7 +62,9 @@ static kq_batch *new_batch(uint32_t ncols, const kq_type *types, uint32_t capaci
     for (uint32_t c = 0; c < ncols; c++)
         if (!absent || !absent[c])
             data_size += slot_size(types[c]) * (capacity ? capacity : 1);
-    batch->arena = kq_arena_new(data_size + 16 * 1024);
+    /* A batch whose columns are all absent (a store's, before its load) stays small:
+     * a store opens hundreds of them, and most are never read. */
+    batch->arena = kq_arena_new(data_size + (data_size ? 16 * 1024 : 4 * 1024));
     batch->ncols = ncols;
     batch->capacity = capacity;
     batch->refcount = 1;
@@ -182,9 +184,24 @@ void kq_batch_borrow(kq_batch *batch, kq_batch *source)
     kq_batch_retain(source);
 }
 
+/* Expands a dictionary coded column into one string per row before a cell is written. */
+static void expand_codes(kq_batch *batch, kq_column *column)
+{
+    uint32_t n = batch->capacity ? batch->capacity : 1;
+    kq_str *values = kq_arena_alloc(batch->arena, n * sizeof *values);
+    for (uint32_t r = 0; r < batch->capacity; r++)
+        values[r] = r < batch->nrows ? column->dict[column->codes[r]] : (kq_str){"", 0};
+    column->v.s = values;
+    column->codes = NULL;
+    column->dict = NULL;
+    column->ndict = 0;
+}
+
 void kq_column_set_null(kq_batch *batch, uint32_t col, uint32_t row)
 {
     kq_column *column = &batch->cols[col];
+    if (column->codes)
+        expand_codes(batch, column);
     if (column->type == KQ_STRING || column->type == KQ_GUID) {
         column->v.s[row].ptr = "";
         column->v.s[row].len = 0;
@@ -207,7 +224,7 @@ kq_value kq_column_get(const kq_column *column, uint32_t row)
     case KQ_REAL:
     case KQ_DECIMAL: v.u.r = column->v.r[row]; break;
     case KQ_STRING:
-    case KQ_GUID: v.u.s = column->v.s[row]; break;
+    case KQ_GUID: v.u.s = column->codes ? column->dict[column->codes[row]] : column->v.s[row]; break;
     case KQ_DYNAMIC:
         v.u.d = column->v.d[row];
         v.null = v.u.d == NULL;
@@ -220,6 +237,8 @@ kq_value kq_column_get(const kq_column *column, uint32_t row)
 void kq_batch_set(kq_batch *batch, uint32_t col, uint32_t row, kq_value v)
 {
     kq_column *column = &batch->cols[col];
+    if (column->codes)
+        expand_codes(batch, column);
     if (v.null && column->type != KQ_STRING && column->type != KQ_GUID) {
         kq_column_set_null(batch, col, row);
         return;

@@ -30,6 +30,15 @@ typedef struct kq_column {
         kq_str *s;  /* string, guid */
         const kq_dyn **d;
     } v;
+    /*
+     * Set for a string or guid column read from a dictionary coded chunk of a
+     * store: row r holds dict[codes[r]] and v.s is NULL. Functions of such a
+     * column run once per distinct value (exec/eval.c). Writing a cell first
+     * expands the codes into v.s.
+     */
+    const uint16_t *codes;
+    const kq_str *dict;
+    uint32_t ndict;
 } kq_column;
 
 typedef struct kq_batch kq_batch;

@@ -42,10 +42,18 @@ static void where_and_summarize(void **state)
     assert_false(wants(use, PROC, "ProcessCommandLine"));
     /* Timestamp and TimeGenerated fill each other while loading. */
     assert_true(wants(use, PROC, "TimeGenerated"));
+    /* A store holds both, so only the one read loads. */
+    assert_false(kq_column_use_wants_stored(use, PROC, "TimeGenerated", 13));
+    assert_true(kq_column_use_wants_stored(use, PROC, "Timestamp", 9));
+    assert_true(kq_column_use_wants_stored(use, PROC, "DeviceId", 8));
     /* A column outside the built-in schema cannot reach this output. */
     assert_false(wants(use, PROC, "ProcessUniqueId"));
     /* A table the query does not read keeps every column. */
     assert_true(wants(use, "DeviceNetworkEvents", "RemoteIP"));
+    /* Scheduled runs cut their window by Timestamp: reading TimeGenerated wants it too. */
+    use = use_of(PROC " | where TimeGenerated > ago(1d)");
+    assert_true(kq_column_use_wants_stored(use, PROC, "Timestamp", 9));
+    assert_true(kq_column_use_wants_stored(use, PROC, "TimeGenerated", 13));
 }
 
 static void project_reads_only_its_columns(void **state)

@@ -1,7 +1,8 @@
 /*
  * Store column chunks (src/store/encode.c): text columns round-trip whether
  * they are written plain or dictionary coded, a version 1 chunk still
- * decodes, and damaged dictionaries are rejected with a message.
+ * decodes, damaged dictionaries are rejected with a message, and a coded
+ * column in memory reads and writes like a plain one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,9 +44,10 @@ static kq_buf encode(const kq_column *column, uint32_t nrows)
 static void assert_same_text(const kq_column *a, const kq_column *b, uint32_t nrows)
 {
     for (uint32_t r = 0; r < nrows; r++) {
-        assert_int_equal(a->v.s[r].len, b->v.s[r].len);
-        assert_memory_equal(a->v.s[r].ptr, b->v.s[r].ptr, a->v.s[r].len);
-        assert_int_equal(b->v.s[r].ptr[b->v.s[r].len], '\0');
+        kq_str want = kq_column_get(a, r).u.s, got = kq_column_get(b, r).u.s;
+        assert_int_equal(want.len, got.len);
+        assert_memory_equal(want.ptr, got.ptr, want.len);
+        assert_int_equal(got.ptr[got.len], '\0');
     }
 }
 
@@ -61,6 +63,11 @@ static void round_trip(uint32_t nrows, uint32_t distinct, uint32_t width, bool e
     assert_true(kq_store_decode_column((const uint8_t *)raw.data, raw.len, nrows, &decoded, arena, error,
                                        sizeof error));
     assert_null(decoded.nulls);
+    /* A coded chunk stays coded in memory: one copy of each value and a code per row. */
+    assert_int_equal(decoded.codes != NULL, expect_dictionary);
+    assert_int_equal(decoded.v.s == NULL, expect_dictionary);
+    if (expect_dictionary)
+        assert_int_equal(decoded.ndict, distinct < nrows ? distinct : nrows);
     assert_same_text(&column, &decoded, nrows);
     kq_buf_free(&raw);
     kq_arena_free(arena);
@@ -118,7 +125,7 @@ static void damaged_dictionaries_are_rejected(void **state)
     kq_column column = {.type = KQ_STRING};
     char error[256];
     assert_true(kq_store_decode_column(good, sizeof good, 2, &column, arena, error, sizeof error));
-    assert_memory_equal(column.v.s[1].ptr, "ab", 3);
+    assert_memory_equal(kq_column_get(&column, 1).u.s.ptr, "ab", 3);
     kq_arena_free(arena);
 
     uint8_t bad_code[sizeof good];
@@ -141,6 +148,37 @@ static void damaged_dictionaries_are_rejected(void **state)
     assert_rejected(unknown_flag, sizeof unknown_flag, 2, KQ_STRING, "chunk flags");
 }
 
+/* Writing a cell of a coded column expands it first, keeping the other rows. */
+static void writing_a_coded_column_expands_it(void **state)
+{
+    (void)state;
+    kq_type type = KQ_STRING;
+    kq_batch *batch = kq_batch_new(1, &type, 300);
+    batch->nrows = 300;
+    kq_column source = text_column(batch->arena, 300, 4, 6);
+    kq_buf raw = encode(&source, 300);
+    char error[256];
+    kq_column *column = &batch->cols[0];
+    assert_true(kq_store_decode_column((const uint8_t *)raw.data, raw.len, 300, column, batch->arena, error,
+                                       sizeof error));
+    assert_non_null(column->codes);
+    kq_batch_set(batch, 0, 7, kq_string("new", 3));
+    assert_null(column->codes);
+    assert_non_null(column->v.s);
+    assert_memory_equal(kq_column_get(column, 7).u.s.ptr, "new", 3);
+    kq_column_set_null(batch, 0, 9);
+    assert_int_equal(kq_column_get(column, 9).u.s.len, 0);
+    for (uint32_t r = 0; r < 300; r++) {
+        if (r == 7 || r == 9)
+            continue;
+        kq_str want = source.v.s[r], got = kq_column_get(column, r).u.s;
+        assert_int_equal(want.len, got.len);
+        assert_memory_equal(want.ptr, got.ptr, want.len);
+    }
+    kq_buf_free(&raw);
+    kq_batch_release(batch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +186,7 @@ int main(void)
         cmocka_unit_test(distinct_values_stay_plain),
         cmocka_unit_test(version_one_chunk_decodes),
         cmocka_unit_test(damaged_dictionaries_are_rejected),
+        cmocka_unit_test(writing_a_coded_column_expands_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

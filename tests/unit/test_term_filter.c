@@ -79,11 +79,34 @@ static void distinct_values_keep_every_term(void **state)
     kq_batch_release(batch);
 }
 
+/* A dictionary coded column (as read from a store) builds its filter from its dictionary. */
+static void coded_column_keeps_every_term(void **state)
+{
+    (void)state;
+    static const kq_str dict[] = {{"Microsoft Corporation", 21}, {"Ammyy LLC", 9}, {"", 0}};
+    static uint16_t codes[KQ_BATCH_ROWS];
+    for (uint32_t r = 0; r < KQ_BATCH_ROWS; r++)
+        codes[r] = r == 1500 ? 1 : (uint16_t)(r % 2 ? 0 : 2);
+    kq_type type = KQ_STRING;
+    bool absent = true;
+    kq_batch *batch = kq_batch_new_sparse(1, &type, KQ_BATCH_ROWS, &absent);
+    batch->nrows = KQ_BATCH_ROWS;
+    batch->cols[0].v.s = NULL;
+    batch->cols[0].codes = codes;
+    batch->cols[0].dict = dict;
+    batch->cols[0].ndict = 3;
+    assert_false(excluded(batch, "ammyy"));
+    assert_false(excluded(batch, "Corporation"));
+    assert_true(excluded(batch, "anydesk"));
+    kq_batch_release(batch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(repeated_values_keep_rare_terms),
         cmocka_unit_test(distinct_values_keep_every_term),
+        cmocka_unit_test(coded_column_keeps_every_term),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
