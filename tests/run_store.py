@@ -114,28 +114,29 @@ def check_append(kqlite, folder):
     return failures
 
 
-def check_version_one(kqlite, folder):
-    """A store written by format version 1 (tests/fixtures/store-v1, the export) still reads and takes appends."""
+def check_old_version(kqlite, folder, version):
+    """A store written by an older format version (tests/fixtures/store-vN, the export) still reads and takes appends."""
     failures = 0
-    store = folder / "version-1"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "store-v1", store)
+    store = folder / f"version-{version}"
+    shutil.copytree(ROOT / "tests" / "fixtures" / f"store-v{version}", store)
     export = [str(ROOT / "examples" / "defender-export")]
     listing = kq(kqlite, ["tables", "--store", str(store)])
-    if listing.returncode != 0 or "format version 1," not in listing.stdout:
-        print(f"FAIL tables --store on a version 1 store: {listing.stdout.strip()[:300]} {listing.stderr.strip()[:300]}")
+    if listing.returncode != 0 or f"format version {version}," not in listing.stdout:
+        print(f"FAIL tables --store on a version {version} store: {listing.stdout.strip()[:300]} "
+              f"{listing.stderr.strip()[:300]}")
         failures += 1
     for query in ("DeviceProcessEvents | summarize count() by DeviceName, FileName",
                   "DeviceNetworkEvents | where RemoteUrl has 'ammyy' | project Timestamp, RemoteUrl"):
-        failures += same_result(kqlite, f"version 1 store: {query}", "query", [query], export, str(store))
+        failures += same_result(kqlite, f"version {version} store: {query}", "query", [query], export, str(store))
     examples = ROOT / "examples"
     in_order = export + [str(p) for p in sorted(examples.iterdir()) if p.is_dir() and p.name != "defender-export"]
     ingest(kqlite, [str(examples)], str(store))
     listing = kq(kqlite, ["tables", "--store", str(store)])
-    if listing.returncode != 0 or "format version 2," not in listing.stdout or "2 ingests" not in listing.stdout:
-        print(f"FAIL tables --store after appending to a version 1 store: {listing.stdout.strip()[:300]}")
+    if listing.returncode != 0 or "format version 3," not in listing.stdout or "2 ingests" not in listing.stdout:
+        print(f"FAIL tables --store after appending to a version {version} store: {listing.stdout.strip()[:300]}")
         failures += 1
-    failures += same_result(kqlite, "version 1 store appended to: hunt", "hunt", [], in_order, str(store))
-    failures += same_result(kqlite, "version 1 store appended to: count", "query",
+    failures += same_result(kqlite, f"version {version} store appended to: hunt", "hunt", [], in_order, str(store))
+    failures += same_result(kqlite, f"version {version} store appended to: count", "query",
                             ["DeviceProcessEvents | summarize count() by DeviceName"], in_order, str(store))
     return failures
 
@@ -154,9 +155,9 @@ def flip(offset):
 
 
 def flip_every(step):
-    """Flips a bit in every step-th byte after the segment header, so every chunk a query reads is damaged."""
+    """Flips a bit in every step-th byte between the segment header and footer, so every chunk a query reads is damaged."""
     def edit(data):
-        for offset in range(16, len(data), step):
+        for offset in range(16, len(data) - 28, step):
             data[offset] ^= 0x40
         return data
     return edit
@@ -172,6 +173,8 @@ HOSTILE = [
     ("segment truncated", "segment-000001.kqd", lambda d: d[: len(d) - 10], "truncated"),
     ("segment bytes flipped", "segment-000001.kqd", flip_every(13), "CRC-32"),
     ("segment header damaged", "segment-000001.kqd", lambda d: b"XXXXXXXX" + d[8:], "header"),
+    # Version 3 segments end with their dictionaries, the dictionary index and a footer.
+    ("segment footer damaged", "segment-000001.kqd", lambda d: d[:-8] + b"XXXXXXXX", "dictionary footer"),
 ]
 
 
@@ -201,11 +204,20 @@ def check_hostile(kqlite, folder):
                 print(f"FAIL damaged store ({name}), kqlite {args[0]}: exit {proc.returncode}, "
                       f"stderr {proc.stderr.strip()[:300]!r}")
                 failures += 1
+    # A damaged dictionary index (the last byte before the footer) fails the first query that reads a
+    # column coded against a segment dictionary.
+    store = folder / "hostile-dictionary-index"
+    shutil.copytree(pristine, store)
+    damage(store, "segment-000001.kqd", flip(-29))
+    proc = kq(kqlite, ["query", "-q", "DeviceProcessEvents | summarize count() by DeviceName", "--store", str(store)])
+    if proc.returncode != 3 or "CRC-32" not in proc.stderr or "DeviceName" not in proc.stderr:
+        print(f"FAIL damaged dictionary index: exit {proc.returncode}, stderr {proc.stderr.strip()[:300]!r}")
+        failures += 1
     not_store = kq(kqlite, query + ["--store", str(folder)])
     if not_store.returncode != 3 or "is not a kqlite store" not in not_store.stderr:
         print(f"FAIL --store on a folder without a manifest: {not_store.stderr.strip()[:200]}")
         failures += 1
-    return len(cases), failures
+    return len(cases) + 1, failures
 
 
 def check_version_claims(kqlite, folder):
@@ -336,7 +348,8 @@ def main():
         ngolden, golden_failed = check_golden(kqlite, folder)
         failed += golden_failed
         failed += check_append(kqlite, folder)
-        failed += check_version_one(kqlite, folder)
+        failed += check_old_version(kqlite, folder, 1)
+        failed += check_old_version(kqlite, folder, 2)
         nhostile, hostile_failed = check_hostile(kqlite, folder)
         failed += hostile_failed
         failed += check_version_claims(kqlite, folder)
@@ -344,7 +357,7 @@ def main():
         failed += check_grown_file(kqlite, folder)
         failed += check_conversion_count(kqlite, folder)
     print(f"store: {len(cases)} queries and the bundled pack over three stores, {ngolden} golden and end-to-end cases, "
-          f"appending, a version 1 store, {nhostile} damaged stores and 2 with a false version, misuse: {failed} failed")
+          f"appending, version 1 and 2 stores, {nhostile} damaged stores and 2 with a false version, misuse: {failed} failed")
     return 1 if failed else 0
 
 

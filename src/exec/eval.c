@@ -30,9 +30,21 @@ bool kq_expr_is_constant(const kq_expr *e)
 }
 
 /*
+ * A coded column's function runs per distinct value when the dictionary has at
+ * most this many values or at most as many as the rows evaluated. (A store
+ * segment's dictionary of device names lists every device of the segment.)
+ */
+#define CODED_SMALL_DICT 16384
+
+static bool coded_worthwhile(const kq_column *column, uint32_t n)
+{
+    return column->codes && (column->ndict <= n || column->ndict <= CODED_SMALL_DICT);
+}
+
+/*
  * Returns the column read by the one argument (*which) of a call whose other
- * arguments are constant, when that column is dictionary coded with at most n
- * distinct values; NULL otherwise.
+ * arguments are constant, when that column is dictionary coded and small
+ * enough (coded_worthwhile); NULL otherwise.
  */
 static const kq_column *coded_argument(const kq_expr *e, const kq_batch *batch, uint32_t n, int *which)
 {
@@ -48,7 +60,7 @@ static const kq_column *coded_argument(const kq_expr *e, const kq_batch *batch, 
             return NULL;
         }
     }
-    return found && found->ndict <= n ? found : NULL;
+    return found && coded_worthwhile(found, n) ? found : NULL;
 }
 
 /*
@@ -198,7 +210,7 @@ static void eval_list(kq_run *run, const kq_expr *e, kq_batch *batch, const uint
     kq_value_set *set = kq_value_set_for(run, e);
     const kq_column *column = batch && e->args[0]->kind == KQ_EXPR_COLUMN ? &batch->cols[e->args[0]->column] : NULL;
     kq_eval_ctx ctx = {.arena = arena, .now = run->now};
-    if (set && column && column->codes && column->ndict <= n) {
+    if (set && column && coded_worthwhile(column, n)) {
         /* A dictionary coded column: each distinct value is looked up once. */
         kq_value *results = kq_arena_alloc(arena, column->ndict * sizeof(kq_value));
         uint8_t *known = kq_arena_alloc(arena, column->ndict);

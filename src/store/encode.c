@@ -10,7 +10,8 @@
  *   bool: nrows bytes, 0 or 1
  *   string, guid: nrows u32 lengths, then the bytes of every string. Dictionary
  *     coded: a u32 count of distinct values, their u32 lengths, their bytes, then
- *     nrows u16 codes (indexes into the distinct values)
+ *     nrows u16 codes (indexes into the distinct values). Flag 4 (version 3,
+ *     alone): only nrows u16 codes into the segment's dictionary (shared_dict.c)
  *   dynamic: one tree per row that is not null (see put_dyn)
  */
 #include "store/format.h"
@@ -294,6 +295,32 @@ static bool decode_strings(kq_reader *r, uint32_t nrows, kq_column *column, kq_a
     return true;
 }
 
+/* Reads nrows u16 codes into a coded column over values (count entries); false when a code is out of range. */
+static bool read_codes(kq_reader *r, uint32_t nrows, const kq_str *values, uint32_t count, kq_column *column,
+                       kq_arena *arena, char *error, size_t size)
+{
+    const uint8_t *bytes = kq_read_bytes(r, (size_t)nrows * 2);
+    if (!bytes)
+        return fail(error, size, "codes end early", r->len);
+    uint16_t *codes = kq_arena_alloc(arena, (nrows ? nrows : 1) * sizeof *codes);
+    uint32_t largest = 0;
+    for (uint32_t i = 0; i < nrows; i++) {
+        codes[i] = (uint16_t)(bytes[2 * i] | bytes[2 * i + 1] << 8);
+        largest = codes[i] > largest ? codes[i] : largest;
+    }
+    if (nrows > 0 && largest >= count) {
+        uint32_t i = 0;
+        while (codes[i] < count)
+            i++;
+        return fail(error, size, "dictionary code out of range", r->pos - (size_t)(nrows - i) * 2);
+    }
+    column->v.s = NULL;
+    column->codes = codes;
+    column->dict = values;
+    column->ndict = count;
+    return true;
+}
+
 /*
  * Decodes a dictionary coded text column into a coded column (kq_column.codes):
  * each distinct value is copied once, and rows keep their 16-bit codes.
@@ -311,24 +338,20 @@ static bool decode_dictionary(kq_reader *r, uint32_t nrows, kq_column *column, k
     if (total > r->len - r->pos || r->len - r->pos - total != (uint64_t)nrows * 2)
         return fail(error, size, "dictionary lengths and codes do not add up to the chunk", r->pos);
     const kq_str *values = copy_strings(r, lengths, count, total, arena);
-    const uint8_t *bytes = kq_read_bytes(r, (size_t)nrows * 2);
-    uint16_t *codes = kq_arena_alloc(arena, (nrows ? nrows : 1) * sizeof *codes);
-    uint32_t largest = 0;
-    for (uint32_t i = 0; i < nrows; i++) {
-        codes[i] = (uint16_t)(bytes[2 * i] | bytes[2 * i + 1] << 8);
-        largest = codes[i] > largest ? codes[i] : largest;
-    }
-    if (largest >= count) {
-        uint32_t i = 0;
-        while (codes[i] < count)
-            i++;
-        return fail(error, size, "dictionary code out of range", r->pos - (size_t)(nrows - i) * 2);
-    }
-    column->v.s = NULL;
-    column->codes = codes;
-    column->dict = values;
-    column->ndict = count;
-    return true;
+    return read_codes(r, nrows, values, count, column, arena, error, size);
+}
+
+bool kq_store_decode_shared(const uint8_t *data, size_t len, uint32_t nrows, const kq_str *values, uint32_t count,
+                            kq_column *column, kq_arena *arena, char *error, size_t size)
+{
+    kq_reader r = {data, len, 0, false};
+    if (len < 1 || data[0] != KQ_CHUNK_SHARED || !kq_store_is_text(column->type))
+        return fail(error, size, "invalid chunk flags", 0);
+    r.pos = 1;
+    if (len - 1 != (uint64_t)nrows * 2)
+        return fail(error, size, "the codes do not fill the chunk", 1);
+    column->nulls = NULL;
+    return read_codes(&r, nrows, values, count, column, arena, error, size);
 }
 
 static bool decode_values(kq_reader *r, uint32_t nrows, kq_column *column, kq_arena *arena, char *error,

@@ -16,10 +16,12 @@
 #define KQ_STORE_LOCK "lock"
 #define KQ_STORE_MAGIC "KQSTORE1"   /* 8 bytes, then the format version */
 #define KQ_SEGMENT_MAGIC "KQSEGMT1" /* 8 bytes, then the format version and the segment number */
-#define KQ_STORE_VERSION 2u          /* written; versions 1 and 2 are read */
+#define KQ_STORE_VERSION 3u          /* written; versions 1 to 3 are read */
 #define KQ_STORE_OLDEST_VERSION 1u
 #define KQ_STORE_HEADER_BYTES 24    /* magic, u32 version, u64 body length, u32 body CRC-32 */
 #define KQ_SEGMENT_HEADER_BYTES 16  /* magic, u32 version, u32 segment number */
+#define KQ_SEGMENT_FOOTER_MAGIC "KQSEGEND" /* ends a version 3 segment (store/shared_dict.c) */
+#define KQ_SEGMENT_FOOTER_BYTES 28  /* the index chunk's u64 offset, u32 size, raw size and CRC-32, magic */
 
 /* Limits a reader checks before trusting a count or size from a file. */
 #define KQ_STORE_MAX_NAME 4096
@@ -32,6 +34,7 @@
 /* The flags byte that starts a column chunk. */
 #define KQ_CHUNK_NULLS 1u      /* null bytes follow */
 #define KQ_CHUNK_DICTIONARY 2u /* a text column coded as distinct values and u16 codes (version 2) */
+#define KQ_CHUNK_SHARED 4u     /* a text column coded against its segment's dictionary (version 3) */
 
 /* Column block flags. */
 #define KQ_STORE_PRESENT 1u   /* the block holds this column (else: every cell null) */
@@ -131,7 +134,50 @@ bool kq_store_encode_column(const kq_column *column, uint32_t nrows, kq_buf *out
  */
 bool kq_store_decode_column(const uint8_t *data, size_t len, uint32_t nrows, kq_column *column, kq_arena *arena,
                             char *error, size_t size);
+/*
+ * Decodes a chunk coded against a segment dictionary (flag KQ_CHUNK_SHARED)
+ * into a coded column whose dict is values (count entries, owned by the
+ * caller). False with a message when the chunk's size or a code is invalid.
+ */
+bool kq_store_decode_shared(const uint8_t *data, size_t len, uint32_t nrows, const kq_str *values, uint32_t count,
+                            kq_column *column, kq_arena *arena, char *error, size_t size);
 /* Computes a string column's term filter: returns the bits (malloc'd) and sets *log2 to its size. */
 uint64_t *kq_store_build_bloom(const kq_column *column, uint32_t nrows, uint8_t *log2);
+
+/* shared_dict.c: segment dictionaries, written by ingest */
+typedef struct kq_store_dicts kq_store_dicts;
+kq_store_dicts *kq_store_dicts_new(void);
+void kq_store_dicts_free(kq_store_dicts *set);
+/*
+ * Appends a text column's chunk coded against the segment dictionary of
+ * (table, column), adding the block's new values to it. False, with nothing
+ * appended, when the dictionary would pass its limits: the caller then codes
+ * the block on its own.
+ */
+bool kq_store_dicts_encode(kq_store_dicts *set, uint32_t table, uint32_t column, const kq_column *col,
+                           uint32_t nrows, kq_buf *out);
+size_t kq_store_dicts_count(const kq_store_dicts *set);
+/* Appends dictionary i's raw chunk, the index (given each dictionary's chunk) and the footer. */
+void kq_store_dicts_put(const kq_store_dicts *set, size_t i, kq_buf *out);
+void kq_store_dicts_put_index(const kq_store_dicts *set, const kq_store_chunk *chunks, kq_buf *out);
+void kq_store_put_footer(kq_buf *out, const kq_store_chunk *index);
+
+/* shared_dict.c: segment dictionaries, read on first use and kept while the store is open */
+typedef struct kq_store_dict_cache kq_store_dict_cache;
+/*
+ * How the cache reads a segment: its file, and a function that reads, checks
+ * and decompresses a chunk into memory the caller frees (NULL with a message).
+ */
+typedef struct kq_store_dict_source {
+    int fd;
+    uint8_t *(*read)(void *user, uint32_t segment, const kq_store_chunk *chunk, char *error, size_t size);
+    void *user;
+} kq_store_dict_source;
+kq_store_dict_cache *kq_store_dict_cache_new(uint32_t segments);
+void kq_store_dict_cache_free(kq_store_dict_cache *cache);
+/* Finds the dictionary of (table, column) in a segment; false with a message when it cannot be read. Thread-safe. */
+bool kq_store_dict_find(kq_store_dict_cache *cache, const kq_store_dict_source *source, uint32_t segment,
+                        uint32_t table, uint32_t column, const kq_str **values, uint32_t *count, char *error,
+                        size_t size);
 
 #endif

@@ -317,7 +317,7 @@ static bool parse_body(parser *p, kq_store_manifest *manifest)
     return true;
 }
 
-_Static_assert(KQ_STORE_VERSION == KQ_STORE_OLDEST_VERSION + 1, "the version message below names two versions");
+_Static_assert(KQ_STORE_VERSION > KQ_STORE_OLDEST_VERSION, "the version message below names a range");
 
 bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_store_manifest *manifest, char *error,
                              size_t size)
@@ -332,7 +332,7 @@ bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_store_manifest 
     uint64_t body_len = kq_read_u64(&header);
     uint32_t crc = kq_read_u32(&header);
     if (data[7] != KQ_STORE_MAGIC[7] || version < KQ_STORE_OLDEST_VERSION || version > KQ_STORE_VERSION) {
-        snprintf(error, size, "store format version %u; this kqlite reads versions %u and %u, so ingest the "
+        snprintf(error, size, "store format version %u; this kqlite reads versions %u to %u, so ingest the "
                               "data again into a new store", version, KQ_STORE_OLDEST_VERSION, KQ_STORE_VERSION);
         return false;
     }

@@ -56,6 +56,7 @@ struct open_store {
     int *segment_fds; /* index: segment number */
     uint32_t *segment_versions; /* index: segment number; the format version in its header */
     bool **wanted;    /* per table */
+    kq_store_dict_cache *dicts; /* the segments' dictionaries, read on first use */
     int refs;
     /* Readers not in use: creating a context per chunk costs more than small chunks' decoding. */
     pthread_mutex_t readers_lock;
@@ -120,6 +121,7 @@ static void store_release(open_store *store)
     pthread_mutex_destroy(&store->readers_lock);
     free(store->segment_fds);
     free(store->segment_versions);
+    kq_store_dict_cache_free(store->dicts);
     kq_store_manifest_free(&store->manifest);
     free(store->dir);
     free(store);
@@ -176,6 +178,46 @@ static const uint8_t *read_chunk(open_store *store, chunk_reader *reader, uint32
     return NULL;
 }
 
+/* kq_store_dict_source.read: a chunk in memory of its own, since the dictionary outlives the reader. */
+static uint8_t *read_for_dictionary(void *user, uint32_t segment, const kq_store_chunk *chunk, char *error,
+                                    size_t size)
+{
+    open_store *store = user;
+    chunk_reader *reader = take_reader(store);
+    const uint8_t *raw = read_chunk(store, reader, segment, chunk, error, size);
+    uint8_t *copy = NULL;
+    if (raw) {
+        copy = kq_xmalloc(chunk->raw_size ? chunk->raw_size : 1);
+        memcpy(copy, raw, chunk->raw_size);
+    }
+    return_reader(store, reader);
+    return copy;
+}
+
+/* Decodes column c's chunk of the block into column; false with the reason in why. */
+static bool decode_chunk(block_loader *loader, uint32_t c, const uint8_t *raw, kq_column *column, kq_arena *arena,
+                         char *why, size_t size)
+{
+    const kq_store_block *block = loader->block;
+    open_store *store = loader->store;
+    uint32_t version = store->segment_versions[block->segment];
+    uint32_t raw_size = block->cols[c].data.raw_size;
+    uint8_t flags = raw_size > 0 ? raw[0] : 0;
+    /* Version 1 wrote no dictionary and version 2 no segment dictionary: such a chunk means damage. */
+    if ((version < 2 && (flags & KQ_CHUNK_DICTIONARY)) || (version < 3 && (flags & KQ_CHUNK_SHARED))) {
+        snprintf(why, size, "a dictionary coded chunk in a version %u segment", version);
+        return false;
+    }
+    if (!(flags & KQ_CHUNK_SHARED))
+        return kq_store_decode_column(raw, raw_size, block->nrows, column, arena, why, size);
+    kq_store_dict_source source = {store->segment_fds[block->segment], read_for_dictionary, store};
+    const kq_str *values = NULL;
+    uint32_t count = 0;
+    uint32_t table = (uint32_t)(loader->table - store->manifest.tables);
+    return kq_store_dict_find(store->dicts, &source, block->segment, table, c, &values, &count, why, size) &&
+           kq_store_decode_shared(raw, raw_size, block->nrows, values, count, column, arena, why, size);
+}
+
 static bool load_columns(block_loader *loader, kq_batch *batch, chunk_reader *reader, char *error, size_t size)
 {
     const kq_store_block *block = loader->block;
@@ -187,18 +229,8 @@ static bool load_columns(block_loader *loader, kq_batch *batch, chunk_reader *re
         if (!raw)
             return false;
         kq_column column = {.type = batch->cols[c].type};
-        char why[200];
-        bool ok;
-        /* Version 1 wrote no dictionary: such a chunk there means the header or the chunk is damaged. */
-        if (loader->store->segment_versions[block->segment] < 2 && col->data.raw_size > 0 &&
-            (raw[0] & KQ_CHUNK_DICTIONARY)) {
-            snprintf(why, sizeof why, "a dictionary coded chunk in a version 1 segment");
-            ok = false;
-        } else {
-            ok = kq_store_decode_column(raw, col->data.raw_size, block->nrows, &column, batch->arena, why,
-                                        sizeof why);
-        }
-        if (!ok) {
+        char why[400];
+        if (!decode_chunk(loader, c, raw, &column, batch->arena, why, sizeof why)) {
             char *path = kq_store_segment_path(loader->store->dir, block->segment);
             snprintf(error, size, "%s: column %s of table %s, chunk at offset %llu: %s", path,
                      loader->table->fields[c].name, loader->table->name, (unsigned long long)col->data.offset,
@@ -295,6 +327,15 @@ static bool segment_version_known(uint32_t version, uint32_t manifest_version)
     return version >= KQ_STORE_OLDEST_VERSION && version <= manifest_version;
 }
 
+/* Returns whether a version 3 segment of the given size ends with its footer, after its last chunk. */
+static bool ends_with_footer(int fd, uint64_t file_size, uint64_t chunks_end)
+{
+    char magic[8];
+    return file_size >= chunks_end + KQ_SEGMENT_FOOTER_BYTES &&
+           pread(fd, magic, sizeof magic, (off_t)(file_size - sizeof magic)) == (ssize_t)sizeof magic &&
+           memcmp(magic, KQ_SEGMENT_FOOTER_MAGIC, 8) == 0;
+}
+
 /* Opens every segment file and checks that each chunk lies inside its file. */
 static bool open_segments(open_store *store, char *error, size_t size)
 {
@@ -342,6 +383,10 @@ static bool open_segments(open_store *store, char *error, size_t size)
                    kq_read_u32(&r) != s) {
             snprintf(error, size, "%s is not segment %u of this version %u store (its header differs); the store "
                                   "is damaged, so ingest the data again into a new store", path, s, m->version);
+            ok = false;
+        } else if (store->segment_versions[s] >= 3 && !ends_with_footer(fd, (uint64_t)st.st_size, needed[s])) {
+            snprintf(error, size, "%s does not end with its dictionary footer: the file is truncated or damaged; "
+                                  "ingest the data again into a new store", path);
             ok = false;
         }
         store->segment_fds[s] = fd;
@@ -393,6 +438,7 @@ bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_op
         return false;
     }
     const kq_store_manifest *m = &store->manifest;
+    store->dicts = kq_store_dict_cache_new(m->segments);
     store->wanted = kq_xcalloc(m->ntables ? m->ntables : 1, sizeof *store->wanted);
     for (uint32_t t = 0; t < m->ntables; t++) {
         const kq_store_table *st = &m->tables[t];

@@ -39,6 +39,7 @@ typedef struct segment_writer {
     uint64_t offset;
     ZSTD_CCtx *cctx;
     kq_buf scratch;
+    kq_store_dicts *dicts; /* the segment's dictionaries of text columns */
     bool failed;
 } segment_writer;
 
@@ -254,8 +255,13 @@ static void column_range(const kq_column *column, uint32_t nrows, kq_store_colum
     }
 }
 
-/* Writes one column of one batch; false when a dynamic value is nested too deeply to store. */
-static bool write_column(segment_writer *w, const kq_column *column, uint32_t nrows, kq_store_column_block *col)
+/*
+ * Writes one column of one batch, a text column coded against the segment's
+ * dictionary of column `index` of table `table` when it can be; false when a
+ * dynamic value is nested too deeply to store.
+ */
+static bool write_column(segment_writer *w, const kq_column *column, uint32_t nrows, uint32_t table, uint32_t index,
+                         kq_store_column_block *col)
 {
     memset(col, 0, sizeof *col);
     if (column_empty(column, nrows)) {
@@ -265,7 +271,8 @@ static bool write_column(segment_writer *w, const kq_column *column, uint32_t nr
     col->flags = KQ_STORE_PRESENT;
     kq_buf raw;
     kq_buf_init(&raw);
-    bool ok = kq_store_encode_column(column, nrows, &raw);
+    bool ok = kq_store_dicts_encode(w->dicts, table, index, column, nrows, &raw) ||
+              kq_store_encode_column(column, nrows, &raw);
     if (ok)
         write_chunk(w, raw.data, raw.len, &col->data);
     kq_buf_free(&raw);
@@ -348,8 +355,8 @@ static kq_batch *convert_column(const kq_column *column, uint32_t nrows, kq_type
  * for a column that was long) are converted, and those that do not convert
  * become null and are counted in *failures.
  */
-static bool write_table(segment_writer *w, kq_store_table *st, const kq_table *table, uint32_t segment,
-                        uint64_t *failures)
+static bool write_table(segment_writer *w, kq_store_table *st, uint32_t table_index, const kq_table *table,
+                        uint32_t segment, uint64_t *failures)
 {
     int *map = kq_xmalloc((st->ncols ? st->ncols : 1) * sizeof *map);
     for (uint32_t i = 0; i < st->ncols; i++)
@@ -369,10 +376,10 @@ static bool write_table(segment_writer *w, kq_store_table *st, const kq_table *t
             } else if (batch->cols[map[i]].type != st->fields[i].type) {
                 kq_batch *converted = convert_column(&batch->cols[map[i]], batch->nrows, st->fields[i].type,
                                                      failures);
-                ok = write_column(w, &converted->cols[0], batch->nrows, &block->cols[i]);
+                ok = write_column(w, &converted->cols[0], batch->nrows, table_index, i, &block->cols[i]);
                 kq_batch_release(converted);
             } else {
-                ok = write_column(w, &batch->cols[map[i]], batch->nrows, &block->cols[i]);
+                ok = write_column(w, &batch->cols[map[i]], batch->nrows, table_index, i, &block->cols[i]);
             }
         }
         st->nrows += batch->nrows;
@@ -442,7 +449,33 @@ static bool open_segment(segment_writer *w, const char *dir, uint32_t segment, c
     w->offset = KQ_SEGMENT_HEADER_BYTES;
     w->cctx = ZSTD_createCCtx();
     kq_buf_init(&w->scratch);
+    w->dicts = kq_store_dicts_new();
     return true;
+}
+
+/* Writes the segment's dictionaries, their index and the footer that ends the file. */
+static void write_dictionaries(segment_writer *w)
+{
+    size_t n = kq_store_dicts_count(w->dicts);
+    kq_store_chunk *chunks = kq_xcalloc(n ? n : 1, sizeof *chunks);
+    kq_buf raw;
+    kq_buf_init(&raw);
+    for (size_t i = 0; i < n; i++) {
+        raw.len = 0;
+        kq_store_dicts_put(w->dicts, i, &raw);
+        write_chunk(w, raw.data, raw.len, &chunks[i]);
+    }
+    raw.len = 0;
+    kq_store_dicts_put_index(w->dicts, chunks, &raw);
+    kq_store_chunk index;
+    write_chunk(w, raw.data, raw.len, &index);
+    raw.len = 0;
+    kq_store_put_footer(&raw, &index);
+    if (fwrite(raw.data, 1, raw.len, w->file) != raw.len)
+        w->failed = true;
+    w->offset += raw.len;
+    kq_buf_free(&raw);
+    free(chunks);
 }
 
 /* Closes the segment file (if open); false with a message in *error (unless one is set) on failure. */
@@ -458,6 +491,8 @@ static bool close_segment(segment_writer *w, char **error)
         *error = message("cannot write %s: %s", w->path, errno ? strerror(errno) : "compression failed");
     ZSTD_freeCCtx(w->cctx);
     kq_buf_free(&w->scratch);
+    kq_store_dicts_free(w->dicts);
+    w->dicts = NULL;
     return ok;
 }
 
@@ -472,7 +507,8 @@ static bool append_table(kq_store_ingest *check, const kq_table *table)
     if (!check->segment.file && !open_segment(&check->segment, check->dir, segment, &check->error))
         return false;
     kq_store_table *st = store_table_for(&check->manifest, table);
-    if (!write_table(&check->segment, st, table, segment, &check->conversion_failures)) {
+    uint32_t table_index = (uint32_t)(st - check->manifest.tables);
+    if (!write_table(&check->segment, st, table_index, table, segment, &check->conversion_failures)) {
         check->error = check->segment.failed
                            ? message("cannot write %s: %s", check->segment.path, strerror(errno))
                            : message("a dynamic value in table %s is nested more than %d levels deep; it cannot be "
@@ -508,6 +544,8 @@ bool kq_store_ingest_finish(kq_store_ingest *check, const kq_catalog *catalog, c
     }
     if (ok && !check->segment.file)
         ok = open_segment(&check->segment, check->dir, manifest->segments + 1, &check->error);
+    if (ok)
+        write_dictionaries(&check->segment);
     if (!close_segment(&check->segment, &check->error))
         ok = false;
     if (ok) {

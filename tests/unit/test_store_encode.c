@@ -179,6 +179,93 @@ static void writing_a_coded_column_expands_it(void **state)
     kq_batch_release(batch);
 }
 
+/* Parses a segment dictionary's raw chunk (u32 count, lengths, bytes) into values in arena. */
+static const kq_str *parse_dictionary(const kq_buf *raw, kq_arena *arena, uint32_t *count)
+{
+    const uint8_t *p = (const uint8_t *)raw->data;
+    *count = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    kq_str *values = kq_arena_alloc(arena, (*count ? *count : 1) * sizeof *values);
+    const uint8_t *text = p + 4 + 4 * (size_t)*count;
+    for (uint32_t i = 0; i < *count; i++) {
+        const uint8_t *l = p + 4 + 4 * (size_t)i;
+        uint32_t len = (uint32_t)l[0] | (uint32_t)l[1] << 8 | (uint32_t)l[2] << 16 | (uint32_t)l[3] << 24;
+        values[i] = (kq_str){kq_arena_strndup(arena, (const char *)text, len), len};
+        text += len;
+    }
+    return values;
+}
+
+/* Blocks coded against one segment dictionary decode to their rows, and the dictionary lists each value once. */
+static void segment_dictionary_round_trip(void **state)
+{
+    (void)state;
+    kq_arena *arena = kq_arena_new(0);
+    kq_store_dicts *dicts = kq_store_dicts_new();
+    kq_column first = text_column(arena, KQ_BATCH_ROWS, 300, 30);
+    kq_column second = text_column(arena, 1000, 450, 30); /* 150 values the first block lacks */
+    kq_buf a, b;
+    kq_buf_init(&a);
+    kq_buf_init(&b);
+    assert_true(kq_store_dicts_encode(dicts, 0, 5, &first, KQ_BATCH_ROWS, &a));
+    assert_true(kq_store_dicts_encode(dicts, 0, 5, &second, 1000, &b));
+    assert_int_equal(a.len, 1 + 2 * KQ_BATCH_ROWS);
+    assert_int_equal((uint8_t)a.data[0], KQ_CHUNK_SHARED);
+    assert_int_equal(kq_store_dicts_count(dicts), 1);
+    kq_buf raw;
+    kq_buf_init(&raw);
+    kq_store_dicts_put(dicts, 0, &raw);
+    uint32_t count = 0;
+    const kq_str *values = parse_dictionary(&raw, arena, &count);
+    assert_int_equal(count, 450);
+    kq_column decoded = {.type = KQ_STRING};
+    char error[256] = "";
+    assert_true(kq_store_decode_shared((const uint8_t *)a.data, a.len, KQ_BATCH_ROWS, values, count, &decoded,
+                                       arena, error, sizeof error));
+    assert_int_equal(decoded.ndict, 450);
+    assert_same_text(&first, &decoded, KQ_BATCH_ROWS);
+    assert_true(kq_store_decode_shared((const uint8_t *)b.data, b.len, 1000, values, count, &decoded, arena, error,
+                                       sizeof error));
+    assert_same_text(&second, &decoded, 1000);
+    /* A code past the dictionary, a short chunk and a plain chunk are rejected. */
+    assert_false(kq_store_decode_shared((const uint8_t *)b.data, b.len, 1000, values, 300, &decoded, arena, error,
+                                        sizeof error));
+    assert_non_null(strstr(error, "code out of range"));
+    assert_false(kq_store_decode_shared((const uint8_t *)b.data, b.len - 1, 1000, values, count, &decoded, arena,
+                                        error, sizeof error));
+    assert_non_null(strstr(error, "do not fill"));
+    kq_buf_free(&a);
+    kq_buf_free(&b);
+    kq_buf_free(&raw);
+    kq_store_dicts_free(dicts);
+    kq_arena_free(arena);
+}
+
+/* A column of long distinct values stops growing the dictionary and is coded per block instead. */
+static void segment_dictionary_limit(void **state)
+{
+    (void)state;
+    kq_arena *arena = kq_arena_new(0);
+    kq_store_dicts *dicts = kq_store_dicts_new();
+    kq_column small = text_column(arena, KQ_BATCH_ROWS, 10, 8);
+    kq_column wide = text_column(arena, KQ_BATCH_ROWS, KQ_BATCH_ROWS, 1000); /* 2 MB of distinct values */
+    kq_buf out;
+    kq_buf_init(&out);
+    assert_true(kq_store_dicts_encode(dicts, 0, 1, &small, KQ_BATCH_ROWS, &out));
+    out.len = 0;
+    assert_false(kq_store_dicts_encode(dicts, 0, 2, &wide, KQ_BATCH_ROWS, &out));
+    assert_int_equal(out.len, 0);
+    /* The refused block left its column's dictionary empty. */
+    assert_int_equal(kq_store_dicts_count(dicts), 2);
+    kq_buf raw;
+    kq_buf_init(&raw);
+    kq_store_dicts_put(dicts, 1, &raw);
+    assert_int_equal(raw.len, 4);
+    kq_buf_free(&raw);
+    kq_buf_free(&out);
+    kq_store_dicts_free(dicts);
+    kq_arena_free(arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +274,8 @@ int main(void)
         cmocka_unit_test(version_one_chunk_decodes),
         cmocka_unit_test(damaged_dictionaries_are_rejected),
         cmocka_unit_test(writing_a_coded_column_expands_it),
+        cmocka_unit_test(segment_dictionary_round_trip),
+        cmocka_unit_test(segment_dictionary_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
