@@ -8,7 +8,10 @@
 #include "functions/dynamic_internal.h"
 #include "base/util.h"
 
+#include <dlfcn.h>
 #include <geodesic.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -70,6 +73,33 @@ static double path_length(const kq_geo_path *path)
 
 /* ---- points ---- */
 
+/*
+ * PROJ's geodesic functions, opened on the first spheroid distance. Linking
+ * PROJ would load its 45 dependent libraries at every start (docs/performance.md).
+ */
+static struct {
+    void (*init)(struct geod_geodesic *g, double a, double f);
+    void (*inverse)(const struct geod_geodesic *g, double lat1, double lon1, double lat2, double lon2, double *s12,
+                    double *azi1, double *azi2);
+    char error[300];
+} proj;
+static pthread_once_t proj_once = PTHREAD_ONCE_INIT;
+
+static void open_proj(void)
+{
+    void *library = dlopen(KQLITE_PROJ_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!library) {
+        snprintf(proj.error, sizeof proj.error, "%s", dlerror());
+        return;
+    }
+    *(void **)&proj.init = dlsym(library, "geod_init");
+    *(void **)&proj.inverse = dlsym(library, "geod_inverse");
+    if (!proj.init || !proj.inverse) {
+        snprintf(proj.error, sizeof proj.error, "%s lacks geod_init or geod_inverse", KQLITE_PROJ_SONAME);
+        proj.inverse = NULL;
+    }
+}
+
 static kq_value eval_distance_2points(kq_eval_ctx *ctx, const kq_value *args, int argc)
 {
     kq_geo_vec a, b;
@@ -81,15 +111,22 @@ static kq_value eval_distance_2points(kq_eval_ctx *ctx, const kq_value *args, in
                      (args[4].type == KQ_DYNAMIC && args[4].u.d && args[4].u.d->kind == KQ_DYN_BOOL && args[4].u.d->u.b));
     if (!spheroid)
         return kq_real(kq_geo_angle(a, b) * KQ_GEO_EARTH_RADIUS);
+    pthread_once(&proj_once, open_proj);
+    if (!proj.inverse) {
+        if (!ctx->error)
+            ctx->error = kq_arena_printf(ctx->arena, "geo_distance_2points() with spheroid needs PROJ: %s; install "
+                                                     "Debian's libproj package", proj.error);
+        return kq_null(KQ_REAL);
+    }
     /* The geodesic on the WGS-84 ellipsoid (semi-major axis 6,378,137 m, flattening 1/298.257223563). */
     struct geod_geodesic wgs84;
     double meters;
-    geod_init(&wgs84, 6378137, 1 / 298.257223563);
+    proj.init(&wgs84, 6378137, 1 / 298.257223563);
     kq_geo_real_arg(ctx, &args[0], &from.lng);
     kq_geo_real_arg(ctx, &args[1], &from.lat);
     kq_geo_real_arg(ctx, &args[2], &to.lng);
     kq_geo_real_arg(ctx, &args[3], &to.lat);
-    geod_inverse(&wgs84, from.lat, from.lng, to.lat, to.lng, &meters, NULL, NULL);
+    proj.inverse(&wgs84, from.lat, from.lng, to.lat, to.lng, &meters, NULL, NULL);
     return kq_real(meters);
 }
 
