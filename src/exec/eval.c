@@ -5,6 +5,7 @@
  */
 #include "exec/exec.h"
 #include "exec/value_set.h"
+#include "exec/batch_facts.h"
 #include "base/util.h"
 #include "kql/limits.h"
 
@@ -36,31 +37,56 @@ bool kq_expr_is_constant(const kq_expr *e)
  */
 #define CODED_SMALL_DICT 16384
 
-static bool coded_worthwhile(const kq_column *column, uint32_t n)
+/* A string column as distinct values and a code per row: row r holds dict[codes[r]]. */
+typedef struct coded_view {
+    kq_type type;
+    const uint16_t *codes;
+    const kq_str *dict;
+    uint32_t ndict;
+} coded_view;
+
+/*
+ * Finds the codes of a column of the batch: a dictionary coded store column,
+ * or a loaded column whose term filter kept its distinct values. False when
+ * it has none or too many values to be worth it for n rows.
+ */
+static bool coded_column(const kq_batch *batch, const kq_expr *arg, uint32_t n, coded_view *view)
 {
-    return column->codes && (column->ndict <= n || column->ndict <= CODED_SMALL_DICT);
+    if (!batch || arg->kind != KQ_EXPR_COLUMN || arg->column < 0 || (uint32_t)arg->column >= batch->ncols)
+        return false;
+    const kq_column *column = &batch->cols[arg->column];
+    *view = (coded_view){column->type, column->codes, column->dict, column->ndict};
+    if (!view->codes && (column->type != KQ_STRING ||
+                         !kq_batch_distinct_values(batch, (uint32_t)arg->column, &view->codes, &view->dict,
+                                                   &view->ndict)))
+        return false;
+    return view->ndict <= n || view->ndict <= CODED_SMALL_DICT;
 }
 
 /*
- * Returns the column read by the one argument (*which) of a call whose other
- * arguments are constant, when that column is dictionary coded and small
- * enough (coded_worthwhile); NULL otherwise.
+ * Finds the one argument (*which) of a call that reads a coded column
+ * (coded_column) when every other argument is constant.
  */
-static const kq_column *coded_argument(const kq_expr *e, const kq_batch *batch, uint32_t n, int *which)
+static bool coded_argument(const kq_expr *e, const kq_batch *batch, uint32_t n, int *which, coded_view *view)
 {
-    if (!batch)
-        return NULL;
-    const kq_column *found = NULL;
+    bool found = false;
     for (int a = 0; a < e->nargs; a++) {
         const kq_expr *arg = e->args[a];
-        if (!found && arg->kind == KQ_EXPR_COLUMN && batch->cols[arg->column].codes) {
-            found = &batch->cols[arg->column];
-            *which = a;
-        } else if (!kq_expr_is_constant(arg)) {
-            return NULL;
-        }
+        if (kq_expr_is_constant(arg))
+            continue;
+        if (found || !coded_column(batch, arg, n, view))
+            return false;
+        found = true;
+        *which = a;
     }
-    return found && coded_worthwhile(found, n) ? found : NULL;
+    return found;
+}
+
+static kq_value coded_value(const coded_view *view, uint16_t code)
+{
+    kq_value v = {.type = view->type};
+    v.u.s = view->dict[code];
+    return v;
 }
 
 /*
@@ -73,22 +99,22 @@ static bool eval_call_coded(kq_run *run, const kq_expr *e, kq_batch *batch, cons
                             kq_value *out, kq_arena *arena)
 {
     int which = 0;
-    const kq_column *column = coded_argument(e, batch, n, &which);
-    if (!column)
+    coded_view column;
+    if (!coded_argument(e, batch, n, &which, &column))
         return false;
     kq_value *row_args = kq_arena_alloc(arena, (size_t)e->nargs * sizeof(kq_value));
     for (int a = 0; a < e->nargs; a++)
         if (a != which)
             kq_eval(run, e->args[a], batch, rows, 1, &row_args[a], arena);
-    kq_value *results = kq_arena_alloc(arena, column->ndict * sizeof(kq_value));
-    uint8_t *known = kq_arena_alloc(arena, column->ndict);
-    memset(known, 0, column->ndict);
+    kq_value *results = kq_arena_alloc(arena, (column.ndict ? column.ndict : 1) * sizeof(kq_value));
+    uint8_t *known = kq_arena_alloc(arena, column.ndict ? column.ndict : 1);
+    memset(known, 0, column.ndict);
     kq_eval_ctx ctx = {.arena = arena, .now = run->now};
     for (uint32_t i = 0; i < n; i++) {
         uint32_t row = rows ? rows[i] : i;
-        uint16_t code = column->codes[row];
+        uint16_t code = column.codes[row];
         if (!known[code]) {
-            row_args[which] = kq_column_get(column, row);
+            row_args[which] = coded_value(&column, code);
             results[code] = e->fn->eval(&ctx, row_args, e->nargs);
             known[code] = 1;
         }
@@ -208,18 +234,18 @@ static void eval_list(kq_run *run, const kq_expr *e, kq_batch *batch, const uint
                       uint32_t n, kq_value *out, kq_arena *arena)
 {
     kq_value_set *set = kq_value_set_for(run, e);
-    const kq_column *column = batch && e->args[0]->kind == KQ_EXPR_COLUMN ? &batch->cols[e->args[0]->column] : NULL;
+    coded_view column;
     kq_eval_ctx ctx = {.arena = arena, .now = run->now};
-    if (set && column && coded_worthwhile(column, n)) {
-        /* A dictionary coded column: each distinct value is looked up once. */
-        kq_value *results = kq_arena_alloc(arena, column->ndict * sizeof(kq_value));
-        uint8_t *known = kq_arena_alloc(arena, column->ndict);
-        memset(known, 0, column->ndict);
+    if (set && coded_column(batch, e->args[0], n, &column)) {
+        /* A coded column: each distinct value is looked up once. */
+        kq_value *results = kq_arena_alloc(arena, (column.ndict ? column.ndict : 1) * sizeof(kq_value));
+        uint8_t *known = kq_arena_alloc(arena, column.ndict ? column.ndict : 1);
+        memset(known, 0, column.ndict);
         for (uint32_t i = 0; i < n; i++) {
             uint32_t row = rows ? rows[i] : i;
-            uint16_t code = column->codes[row];
+            uint16_t code = column.codes[row];
             if (!known[code]) {
-                kq_value v = kq_column_get(column, row);
+                kq_value v = coded_value(&column, code);
                 results[code] = kq_value_set_test(set, &ctx, &v);
                 known[code] = 1;
             }

@@ -22,6 +22,11 @@
 struct kq_term_bloom {
     uint64_t *bits;
     uint64_t mask; /* number of bits - 1, a power of two minus one */
+    /* A filter built from a column with few distinct values also keeps them and
+     * each row's code, so functions of the column run once per value (eval.c). */
+    const uint16_t *codes; /* NULL when the column gave up looking for repeats */
+    const kq_str *values;
+    uint32_t nvalues;
 };
 
 /* For each byte: 0 for a separator, else the byte with ASCII letters lower-cased. */
@@ -111,8 +116,13 @@ static uint64_t text_hash(const char *text, size_t len)
         h = (h ^ word) * UINT64_C(0xFF51AFD7ED558CCD);
         h ^= h >> 29;
     }
+    /* The last bytes: a string of 8 or more rereads its final 8, which is cheaper than a short copy. */
     uint64_t tail = 0;
-    memcpy(&tail, text + i, len - i);
+    if (i < len && len >= 8)
+        memcpy(&tail, text + len - 8, 8);
+    else
+        for (size_t k = i; k < len; k++)
+            tail |= (uint64_t)(uint8_t)text[k] << (8 * (k - i));
     h = (h ^ tail) * UINT64_C(0xC4CEB9FE1A85EC53);
     return h ^ (h >> 32);
 }
@@ -120,6 +130,7 @@ static uint64_t text_hash(const char *text, size_t len)
 /* After this many rows, a column with more distinct values than DISTINCT_KEEP_PERCENT is not deduplicated. */
 #define DISTINCT_PROBE_ROWS 256
 #define DISTINCT_KEEP_PERCENT 60
+#define DISTINCT_PREFETCH_ROWS 32
 
 /*
  * Writes to rows the rows whose text no earlier row of the column has, and
@@ -128,7 +139,7 @@ static uint64_t text_hash(const char *text, size_t len)
  * distinct strings. A column of mostly distinct values (command lines,
  * hashes) gives up after DISTINCT_PROBE_ROWS rows and lists every later row.
  */
-static uint32_t distinct_rows(const kq_column *column, uint32_t nrows, uint32_t *rows)
+static uint32_t distinct_rows(const kq_column *column, uint32_t nrows, uint32_t *rows, uint16_t *codes, bool *complete)
 {
     uint32_t nslots = 64;
     while (nslots < 2 * nrows)
@@ -136,8 +147,13 @@ static uint32_t distinct_rows(const kq_column *column, uint32_t nrows, uint32_t 
     uint32_t *slots = kq_xcalloc(nslots, sizeof *slots); /* row + 1 of a distinct value; 0 = empty */
     uint32_t count = 0, r = 0;
     for (; r < nrows; r++) {
-        if (r == DISTINCT_PROBE_ROWS && count * 100 > DISTINCT_KEEP_PERCENT * r)
+        if (r == DISTINCT_PROBE_ROWS && count * 100 > DISTINCT_KEEP_PERCENT * r) {
+            *complete = false;
             break;
+        }
+        /* Rows' strings lie far apart in a loaded batch: ask for a later row's bytes while hashing this one. */
+        if (r + DISTINCT_PREFETCH_ROWS < nrows)
+            __builtin_prefetch(column->v.s[r + DISTINCT_PREFETCH_ROWS].ptr);
         const kq_str *text = &column->v.s[r];
         uint32_t i = (uint32_t)text_hash(text->ptr, text->len) & (nslots - 1);
         bool seen = false;
@@ -145,11 +161,13 @@ static uint32_t distinct_rows(const kq_column *column, uint32_t nrows, uint32_t 
             const kq_str *other = &column->v.s[slots[i] - 1];
             if (other->len == text->len && memcmp(other->ptr, text->ptr, text->len) == 0) {
                 seen = true;
+                codes[r] = codes[slots[i] - 1];
                 break;
             }
         }
         if (!seen) {
             slots[i] = r + 1;
+            codes[r] = (uint16_t)count;
             rows[count++] = r;
         }
     }
@@ -171,10 +189,13 @@ static struct kq_term_bloom *build_bloom(kq_batch *batch, uint32_t col)
     const kq_str *values = column->dict;
     uint32_t count = column->ndict;
     kq_str *copies = NULL;
+    uint16_t *codes = NULL;
+    bool complete = true;
     if (!column->codes) {
         uint32_t *rows = kq_xmalloc((batch->nrows ? batch->nrows : 1) * sizeof *rows);
-        count = distinct_rows(column, batch->nrows, rows);
-        copies = kq_xmalloc((count ? count : 1) * sizeof *copies);
+        codes = kq_xmalloc((batch->nrows ? batch->nrows : 1) * sizeof *codes);
+        count = distinct_rows(column, batch->nrows, rows, codes, &complete);
+        copies = kq_arena_alloc(batch->arena, (count ? count : 1) * sizeof *copies);
         for (uint32_t i = 0; i < count; i++)
             copies[i] = column->v.s[rows[i]];
         free(rows);
@@ -191,8 +212,29 @@ static struct kq_term_bloom *build_bloom(kq_batch *batch, uint32_t col)
     bloom->mask = nbits - 1;
     for (uint32_t i = 0; i < count; i++)
         for_each_term(values[i].ptr, values[i].len, bloom_add, bloom);
-    free(copies);
+    bloom->codes = NULL;
+    if (codes && complete && batch->nrows > 0) {
+        uint16_t *kept = kq_arena_alloc(batch->arena, batch->nrows * sizeof *kept);
+        memcpy(kept, codes, batch->nrows * sizeof *kept);
+        bloom->codes = kept;
+        bloom->values = values;
+        bloom->nvalues = count;
+    }
+    free(codes);
     return bloom;
+}
+
+bool kq_batch_distinct_values(const kq_batch *batch, uint32_t col, const uint16_t **codes, const kq_str **values,
+                              uint32_t *count)
+{
+    struct kq_term_bloom **slots = __atomic_load_n(&batch->term_blooms, __ATOMIC_ACQUIRE);
+    const struct kq_term_bloom *bloom = slots ? __atomic_load_n(&slots[col], __ATOMIC_ACQUIRE) : NULL;
+    if (!bloom || !bloom->codes)
+        return false;
+    *codes = bloom->codes;
+    *values = bloom->values;
+    *count = bloom->nvalues;
+    return true;
 }
 
 /* Returns the filter of a string column: read from the batch's store, or built from the column on first use. */
@@ -292,7 +334,6 @@ void kq_batch_set_term_bloom(kq_batch *batch, uint32_t col, uint64_t *bits, uint
 {
     struct kq_term_bloom **slots = bloom_slots(batch);
     struct kq_term_bloom *bloom = kq_arena_alloc(batch->arena, sizeof *bloom);
-    bloom->bits = bits;
-    bloom->mask = nbits - 1;
+    *bloom = (struct kq_term_bloom){.bits = bits, .mask = nbits - 1};
     __atomic_store_n(&slots[col], bloom, __ATOMIC_RELEASE);
 }

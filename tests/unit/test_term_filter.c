@@ -1,7 +1,8 @@
 /*
  * Term filters of in-memory batches (src/exec/term_filter.c): a filter built
  * from a column's distinct values must still hold every term of every row,
- * whether the column repeats a few values or has mostly distinct ones.
+ * whether the column repeats a few values or has mostly distinct ones, and a
+ * column of few values keeps them with a code per row.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "exec/exec.h"
+#include "exec/batch_facts.h"
 #include "functions/registry.h"
 
 /* Returns a batch of one string column with text(r) in row r. */
@@ -63,6 +65,19 @@ static void repeated_values_keep_rare_terms(void **state)
     assert_false(excluded(batch, "mozilla"));
     assert_true(excluded(batch, "anydesk"));
     assert_true(excluded(batch, "teamviewer"));
+    /* The filter kept the four distinct values and each row's code. */
+    const uint16_t *codes = NULL;
+    const kq_str *values = NULL;
+    uint32_t count = 0;
+    assert_true(kq_batch_distinct_values(batch, 0, &codes, &values, &count));
+    assert_int_equal(count, 4);
+    for (uint32_t r = 0; r < KQ_BATCH_ROWS; r++) {
+        char want[64];
+        repeated_text(r, want, sizeof want);
+        assert_true(codes[r] < count);
+        assert_int_equal(values[codes[r]].len, strlen(want));
+        assert_memory_equal(values[codes[r]].ptr, want, strlen(want));
+    }
     kq_batch_release(batch);
 }
 
@@ -76,6 +91,11 @@ static void distinct_values_keep_every_term(void **state)
     assert_false(excluded(batch, "zebra2000"));
     assert_false(excluded(batch, "exe"));
     assert_true(excluded(batch, "powershell"));
+    /* A column that gave up looking for repeats keeps no codes. */
+    const uint16_t *codes = NULL;
+    const kq_str *values = NULL;
+    uint32_t count = 0;
+    assert_false(kq_batch_distinct_values(batch, 0, &codes, &values, &count));
     kq_batch_release(batch);
 }
 
