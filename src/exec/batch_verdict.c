@@ -31,6 +31,32 @@ static struct kq_time_range **range_slots(kq_batch *batch)
     return batch->time_ranges;
 }
 
+/* Computes a column's range in locals, so a column without nulls (the usual case) is a loop the compiler vectorizes. */
+static void compute_range(const kq_column *column, uint32_t nrows, struct kq_time_range *range)
+{
+    int64_t min = INT64_MAX, max = INT64_MIN;
+    bool any = false, has_null = false;
+    const int64_t *values = column->v.l;
+    if (!column->nulls) {
+        for (uint32_t r = 0; r < nrows; r++) {
+            min = values[r] < min ? values[r] : min;
+            max = values[r] > max ? values[r] : max;
+        }
+        any = nrows > 0;
+    } else {
+        for (uint32_t r = 0; r < nrows; r++) {
+            if (column->nulls[r]) {
+                has_null = true;
+                continue;
+            }
+            min = values[r] < min ? values[r] : min;
+            max = values[r] > max ? values[r] : max;
+            any = true;
+        }
+    }
+    *range = (struct kq_time_range){min, max, any, has_null};
+}
+
 /* The range of a datetime column, computed on the first look and kept with the batch. */
 static const struct kq_time_range *column_range(kq_batch *batch, uint32_t col)
 {
@@ -43,19 +69,7 @@ static const struct kq_time_range *column_range(kq_batch *batch, uint32_t col)
     struct kq_time_range *range = slots[col];
     if (!range) {
         range = kq_arena_alloc(batch->arena, sizeof *range);
-        const kq_column *column = &batch->cols[col];
-        for (uint32_t r = 0; r < batch->nrows; r++) {
-            if (column->nulls && column->nulls[r]) {
-                range->has_null = true;
-                continue;
-            }
-            int64_t v = column->v.l[r];
-            if (!range->any || v < range->min)
-                range->min = v;
-            if (!range->any || v > range->max)
-                range->max = v;
-            range->any = true;
-        }
+        compute_range(&batch->cols[col], batch->nrows, range);
         __atomic_store_n(&slots[col], range, __ATOMIC_RELEASE);
     }
     kq_batch_unlock_facts(batch);
