@@ -23,6 +23,7 @@ import os
 import pathlib
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -206,18 +207,24 @@ def check_hostile(kqlite, folder):
                 failures += 1
     # A damaged dictionary index (the last byte before the footer) fails the first query that reads a
     # column coded against a segment dictionary.
-    store = folder / "hostile-dictionary-index"
-    shutil.copytree(pristine, store)
-    damage(store, "segment-000001.kqd", flip(-29))
-    proc = kq(kqlite, ["query", "-q", "DeviceProcessEvents | summarize count() by DeviceName", "--store", str(store)])
-    if proc.returncode != 3 or "CRC-32" not in proc.stderr or "DeviceName" not in proc.stderr:
-        print(f"FAIL damaged dictionary index: exit {proc.returncode}, stderr {proc.stderr.strip()[:300]!r}")
-        failures += 1
+    # The footer has no CRC-32, so an index offset past the end is checked on its own.
+    past_end = lambda d: d[:-28] + struct.pack("<Q", len(d)) + d[-20:]  # noqa: E731
+    for name, edit, expected in (("dictionary index", flip(-29), "CRC-32"),
+                                 ("footer offset", past_end, "lies outside the file")):
+        store = folder / ("hostile-" + name.replace(" ", "-"))
+        shutil.copytree(pristine, store)
+        damage(store, "segment-000001.kqd", edit)
+        proc = kq(kqlite, ["query", "-q", "DeviceProcessEvents | summarize count() by DeviceName", "--store",
+                           str(store)])
+        if (proc.returncode != 3 or expected not in proc.stderr or "DeviceName" not in proc.stderr or
+                "ingest the data again" not in proc.stderr):
+            print(f"FAIL damaged {name}: exit {proc.returncode}, stderr {proc.stderr.strip()[:300]!r}")
+            failures += 1
     not_store = kq(kqlite, query + ["--store", str(folder)])
     if not_store.returncode != 3 or "is not a kqlite store" not in not_store.stderr:
         print(f"FAIL --store on a folder without a manifest: {not_store.stderr.strip()[:200]}")
         failures += 1
-    return len(cases) + 1, failures
+    return len(cases) + 2, failures
 
 
 def check_version_claims(kqlite, folder):

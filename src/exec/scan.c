@@ -44,7 +44,7 @@ static kq_batch *take_batch(kq_op *op, scan_state *state, kq_batch *batch)
     }
     if (batch_ruled_out(op, state, batch))
         return NULL;
-    char error[512];
+    char error[1024];
     if (!kq_batch_load(batch, error, sizeof error)) {
         kq_run_fail(op->run, "%s", error);
         return NULL;

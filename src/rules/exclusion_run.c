@@ -390,7 +390,7 @@ bool kq_rule_run_with_exclusions(const kq_query *query, const kq_catalog *catalo
     for (size_t e = 0; e < nentries; e++)
         any_source |= entries[e]->scope == KQ_EXCLUSION_SOURCE;
     /* Source exclusions read table rows directly, so batches still on disk are read first. */
-    char load_error[512];
+    char load_error[1024];
     if (any_source && !kq_catalog_load_tables(catalog, (const char *const *)query->tables, query->ntables,
                                               load_error, sizeof load_error)) {
         kq_diags_add_at(diags, KQ_SEVERITY_ERROR, rule_file, 0, 0, NULL, "rule '%s' failed: %s", rule_label,

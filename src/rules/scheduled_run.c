@@ -25,7 +25,7 @@ bool kq_scheduled_run(kq_scheduled_rule *scheduled, const kq_catalog *catalog, i
     const kq_rule *rule = scheduled->rule;
     int64_t start = scheduled->schedule.period ? t - scheduled->schedule.period : INT64_MIN;
     /* The window below copies rows out of the tables, so batches still on disk are read first. */
-    char error[512];
+    char error[1024];
     if (!kq_catalog_load_tables(catalog, (const char *const *)scheduled->query->tables, scheduled->query->ntables,
                                 error, sizeof error)) {
         kq_diags_add_at(diags, KQ_SEVERITY_ERROR, rule->file, 0, 0, NULL, "rule '%s' failed: %s",

@@ -172,8 +172,9 @@ static const uint8_t *read_chunk(open_store *store, chunk_reader *reader, uint32
         snprintf(error, size, "%s: CRC-32 mismatch in the chunk at offset %llu; the store is damaged, so ingest "
                               "the data again into a new store", path, offset);
     else
-        snprintf(error, size, "%s: the chunk at offset %llu does not decompress to its recorded size (%s)", path,
-                 offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size");
+        snprintf(error, size, "%s: the chunk at offset %llu does not decompress to its recorded size (%s); the "
+                              "store is damaged, so ingest the data again into a new store", path, offset,
+                 ZSTD_isError(n) ? ZSTD_getErrorName(n) : "it holds a different number of bytes");
     free(path);
     return NULL;
 }
@@ -189,6 +190,13 @@ static uint8_t *read_for_dictionary(void *user, uint32_t segment, const kq_store
     if (raw) {
         copy = kq_xmalloc(chunk->raw_size ? chunk->raw_size : 1);
         memcpy(copy, raw, chunk->raw_size);
+    } else {
+        /* The caller's message names the segment file already. */
+        char *path = kq_store_segment_path(store->dir, segment);
+        size_t n = strlen(path);
+        if (strncmp(error, path, n) == 0 && error[n] == ':' && error[n + 1] == ' ')
+            memmove(error, error + n + 2, strlen(error + n + 2) + 1);
+        free(path);
     }
     return_reader(store, reader);
     return copy;
@@ -214,8 +222,13 @@ static bool decode_chunk(block_loader *loader, uint32_t c, const uint8_t *raw, k
     const kq_str *values = NULL;
     uint32_t count = 0;
     uint32_t table = (uint32_t)(loader->table - store->manifest.tables);
-    return kq_store_dict_find(store->dicts, &source, block->segment, table, c, &values, &count, why, size) &&
-           kq_store_decode_shared(raw, raw_size, block->nrows, values, count, column, arena, why, size);
+    char problem[400];
+    if (!kq_store_dict_find(store->dicts, &source, block->segment, table, c, &values, &count, problem,
+                            sizeof problem)) {
+        snprintf(why, size, "its segment dictionary: %s", problem);
+        return false;
+    }
+    return kq_store_decode_shared(raw, raw_size, block->nrows, values, count, column, arena, why, size);
 }
 
 static bool load_columns(block_loader *loader, kq_batch *batch, chunk_reader *reader, char *error, size_t size)
@@ -229,12 +242,14 @@ static bool load_columns(block_loader *loader, kq_batch *batch, chunk_reader *re
         if (!raw)
             return false;
         kq_column column = {.type = batch->cols[c].type};
-        char why[400];
+        char why[600];
         if (!decode_chunk(loader, c, raw, &column, batch->arena, why, sizeof why)) {
             char *path = kq_store_segment_path(loader->store->dir, block->segment);
-            snprintf(error, size, "%s: column %s of table %s, chunk at offset %llu: %s", path,
+            const char *remedy = strstr(why, "ingest the data again") ? ""
+                                 : "; the store is damaged, so ingest the data again into a new store";
+            snprintf(error, size, "%s: column %s of table %s, chunk at offset %llu: %s%s", path,
                      loader->table->fields[c].name, loader->table->name, (unsigned long long)col->data.offset,
-                     why);
+                     why, remedy);
             free(path);
             return false;
         }
