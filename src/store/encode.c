@@ -252,8 +252,7 @@ static const kq_dyn *read_dyn(kq_reader *r, kq_arena *arena, int depth)
     return r->bad ? NULL : dyn;
 }
 
-/* Returns the sum of count u32 lengths. */
-static uint64_t sum_lengths(const uint8_t *lengths, uint32_t count)
+uint64_t kq_store_sum_lengths(const uint8_t *lengths, uint32_t count)
 {
     uint64_t total = 0;
     kq_reader lr = {lengths, (size_t)count * 4, 0, false};
@@ -262,11 +261,8 @@ static uint64_t sum_lengths(const uint8_t *lengths, uint32_t count)
     return total;
 }
 
-/*
- * Copies count strings of the given lengths (total bytes in all) from r into
- * one arena block, each followed by a NUL as the loaders leave them.
- */
-static kq_str *copy_strings(kq_reader *r, const uint8_t *lengths, uint32_t count, uint64_t total, kq_arena *arena)
+kq_str *kq_store_copy_strings(kq_reader *r, const uint8_t *lengths, uint32_t count, uint64_t total,
+                              kq_arena *arena)
 {
     char *text = kq_arena_alloc(arena, (size_t)total + count + 1);
     kq_str *out = kq_arena_alloc(arena, (count ? count : 1) * sizeof *out);
@@ -288,10 +284,10 @@ static bool decode_strings(kq_reader *r, uint32_t nrows, kq_column *column, kq_a
     const uint8_t *lengths = kq_read_bytes(r, (size_t)nrows * 4);
     if (!lengths)
         return fail(error, size, "string lengths end early", r->len);
-    uint64_t total = sum_lengths(lengths, nrows);
+    uint64_t total = kq_store_sum_lengths(lengths, nrows);
     if (total != r->len - r->pos)
         return fail(error, size, "string lengths do not add up to the string bytes", r->pos);
-    column->v.s = copy_strings(r, lengths, nrows, total, arena);
+    column->v.s = kq_store_copy_strings(r, lengths, nrows, total, arena);
     return true;
 }
 
@@ -334,10 +330,10 @@ static bool decode_dictionary(kq_reader *r, uint32_t nrows, kq_column *column, k
     const uint8_t *lengths = kq_read_bytes(r, (size_t)count * 4);
     if (!lengths)
         return fail(error, size, "dictionary lengths end early", r->len);
-    uint64_t total = sum_lengths(lengths, count);
+    uint64_t total = kq_store_sum_lengths(lengths, count);
     if (total > r->len - r->pos || r->len - r->pos - total != (uint64_t)nrows * 2)
         return fail(error, size, "dictionary lengths and codes do not add up to the chunk", r->pos);
-    const kq_str *values = copy_strings(r, lengths, count, total, arena);
+    const kq_str *values = kq_store_copy_strings(r, lengths, count, total, arena);
     return read_codes(r, nrows, values, count, column, arena, error, size);
 }
 

@@ -6,6 +6,7 @@
 #define KQ_STORE_FORMAT_H
 
 #include "base/buf.h"
+#include "store/bytes.h"
 #include "table/table.h"
 
 #include <stdbool.h>
@@ -141,6 +142,14 @@ bool kq_store_decode_column(const uint8_t *data, size_t len, uint32_t nrows, kq_
  */
 bool kq_store_decode_shared(const uint8_t *data, size_t len, uint32_t nrows, const kq_str *values, uint32_t count,
                             kq_column *column, kq_arena *arena, char *error, size_t size);
+/* Returns the sum of count u32 lengths (little-endian, as a chunk lists them). */
+uint64_t kq_store_sum_lengths(const uint8_t *lengths, uint32_t count);
+/*
+ * Copies count strings of the given lengths (total bytes in all) from r into
+ * one arena block, each followed by a NUL, and advances r past them.
+ */
+kq_str *kq_store_copy_strings(kq_reader *r, const uint8_t *lengths, uint32_t count, uint64_t total,
+                              kq_arena *arena);
 /* Computes a string column's term filter: returns the bits (malloc'd) and sets *log2 to its size. */
 uint64_t *kq_store_build_bloom(const kq_column *column, uint32_t nrows, uint8_t *log2);
 

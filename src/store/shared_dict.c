@@ -338,29 +338,15 @@ static bool read_values(segment_dicts *seg, dict_entry *e, const kq_store_dict_s
         free(raw);
         return false;
     }
-    kq_reader lr = {lengths, (size_t)count * 4, 0, false};
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < count; i++)
-        total += kq_read_u32(&lr);
+    uint64_t total = kq_store_sum_lengths(lengths, count);
     if (total != r.len - r.pos) {
         snprintf(error, size, "the dictionary at offset %llu: value lengths do not add up to its bytes",
                  (unsigned long long)e->chunk.offset);
         free(raw);
         return false;
     }
-    kq_str *values = kq_arena_alloc(seg->arena, (count ? count : 1) * sizeof *values);
-    char *text = kq_arena_alloc(seg->arena, (size_t)total + count + 1);
-    lr.pos = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        uint32_t len = kq_read_u32(&lr);
-        memcpy(text, r.data + r.pos, len);
-        text[len] = '\0';
-        values[i] = (kq_str){text, len};
-        text += len + 1;
-        r.pos += len;
-    }
+    e->values = kq_store_copy_strings(&r, lengths, count, total, seg->arena);
     free(raw);
-    e->values = values;
     return true;
 }
 
