@@ -24,7 +24,7 @@ void kq_term_bloom_set(uint64_t *bits, uint64_t nbits, uint64_t hash);
 void kq_batch_set_term_bloom(kq_batch *batch, uint32_t col, uint64_t *bits, uint64_t nbits);
 /*
  * Finds the distinct values of a loaded string column, kept by its term
- * filter when the column repeats a few values: row r holds values[codes[r]].
+ * filter when the column repeats a few values: the value of row r is values[codes[r]].
  * False when no filter was built yet or the column has mostly distinct values.
  */
 bool kq_batch_distinct_values(const kq_batch *batch, uint32_t col, const uint16_t **codes, const kq_str **values,

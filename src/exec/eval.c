@@ -37,7 +37,7 @@ bool kq_expr_is_constant(const kq_expr *e)
  */
 #define CODED_SMALL_DICT 16384
 
-/* A string column as distinct values and a code per row: row r holds dict[codes[r]]. */
+/* A string column as distinct values and a code per row: the value of row r is dict[codes[r]]. */
 typedef struct coded_view {
     kq_type type;
     const uint16_t *codes;
@@ -64,10 +64,10 @@ static bool coded_column(const kq_batch *batch, const kq_expr *arg, uint32_t n, 
 }
 
 /*
- * Finds the one argument (*which) of a call that reads a coded column
+ * Finds the one argument (*varying) of a call that reads a coded column
  * (coded_column) when every other argument is constant.
  */
-static bool coded_argument(const kq_expr *e, const kq_batch *batch, uint32_t n, int *which, coded_view *view)
+static bool coded_argument(const kq_expr *e, const kq_batch *batch, uint32_t n, int *varying, coded_view *view)
 {
     bool found = false;
     for (int a = 0; a < e->nargs; a++) {
@@ -77,7 +77,7 @@ static bool coded_argument(const kq_expr *e, const kq_batch *batch, uint32_t n, 
         if (found || !coded_column(batch, arg, n, view))
             return false;
         found = true;
-        *which = a;
+        *varying = a;
     }
     return found;
 }
@@ -90,21 +90,21 @@ static kq_value coded_value(const coded_view *view, uint16_t code)
 }
 
 /*
- * A call whose only varying argument is a dictionary coded column (a `has` or
- * `==` on a company name read from a store) runs once per distinct value, at
- * the value's first row, so errors come first from the same row as when every
- * row runs. Functions of rows are pure: rand() and new_guid() take no column.
+ * Runs a call whose only varying argument is a coded column (a `has` or `==`
+ * on a company name) once per distinct value, at the value's first row. So the
+ * first error comes from the same row as when every row runs. This is sound
+ * because functions of a column are pure: rand() and new_guid() take no column.
  */
 static bool eval_call_coded(kq_run *run, const kq_expr *e, kq_batch *batch, const uint32_t *rows, uint32_t n,
                             kq_value *out, kq_arena *arena)
 {
-    int which = 0;
+    int varying = 0;
     coded_view column;
-    if (!coded_argument(e, batch, n, &which, &column))
+    if (!coded_argument(e, batch, n, &varying, &column))
         return false;
     kq_value *row_args = kq_arena_alloc(arena, (size_t)e->nargs * sizeof(kq_value));
     for (int a = 0; a < e->nargs; a++)
-        if (a != which)
+        if (a != varying)
             kq_eval(run, e->args[a], batch, rows, 1, &row_args[a], arena);
     kq_value *results = kq_arena_alloc(arena, (column.ndict ? column.ndict : 1) * sizeof(kq_value));
     uint8_t *known = kq_arena_alloc(arena, column.ndict ? column.ndict : 1);
@@ -114,7 +114,7 @@ static bool eval_call_coded(kq_run *run, const kq_expr *e, kq_batch *batch, cons
         uint32_t row = rows ? rows[i] : i;
         uint16_t code = column.codes[row];
         if (!known[code]) {
-            row_args[which] = coded_value(&column, code);
+            row_args[varying] = coded_value(&column, code);
             results[code] = e->fn->eval(&ctx, row_args, e->nargs);
             known[code] = 1;
         }

@@ -39,8 +39,8 @@ void kq_column_use_add(kq_column_use *use, const kq_query *query);
  */
 bool kq_column_use_wants(const kq_column_use *use, const char *table, const char *column, size_t len);
 /*
- * The same for a store, which holds both columns as ingest filled them: a
- * query that reads Timestamp does not want TimeGenerated. (One that reads
+ * The same for a store, which contains both columns as ingest filled them,
+ * so a query that reads Timestamp does not want TimeGenerated. (One that reads
  * TimeGenerated still wants Timestamp, which scheduled runs cut windows by.)
  */
 bool kq_column_use_wants_stored(const kq_column_use *use, const char *table, const char *column, size_t len);

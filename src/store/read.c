@@ -174,7 +174,7 @@ static const uint8_t *read_chunk(open_store *store, chunk_reader *reader, uint32
     else
         snprintf(error, size, "%s: the chunk at offset %llu does not decompress to its recorded size (%s); the "
                               "store is damaged, so ingest the data again into a new store", path, offset,
-                 ZSTD_isError(n) ? ZSTD_getErrorName(n) : "it holds a different number of bytes");
+                 ZSTD_isError(n) ? ZSTD_getErrorName(n) : "a different size");
     free(path);
     return NULL;
 }

@@ -256,9 +256,9 @@ static void column_range(const kq_column *column, uint32_t nrows, kq_store_colum
 }
 
 /*
- * Writes one column of one batch, a text column coded against the segment's
- * dictionary of column `index` of table `table` when it can be; false when a
- * dynamic value is nested too deeply to store.
+ * Writes one column of one batch. A text column is coded against the
+ * segment's dictionary of column `index` of table `table` when the dictionary
+ * can take its values. False when a dynamic value is nested too deeply to store.
  */
 static bool write_column(segment_writer *w, const kq_column *column, uint32_t nrows, uint32_t table, uint32_t index,
                          kq_store_column_block *col)

@@ -32,9 +32,9 @@ typedef struct kq_column {
     } v;
     /*
      * Set for a string or guid column read from a dictionary coded chunk of a
-     * store: row r holds dict[codes[r]] and v.s is NULL. Functions of such a
-     * column run once per distinct value (exec/eval.c). Writing a cell first
-     * expands the codes into v.s.
+     * store: the value of row r is dict[codes[r]], and v.s is NULL. Functions
+     * of such a column run once per distinct value (exec/eval.c). Writing a
+     * cell first expands the codes into v.s.
      */
     const uint16_t *codes;
     const kq_str *dict;

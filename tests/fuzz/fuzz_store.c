@@ -8,7 +8,7 @@
  *   2: a column chunk after decompression: a type byte, a little-endian u16 row
  *      count (at most one block), then the chunk, decoded as a scan would
  *   3: the end of a version 3 segment file, read for the dictionary of table 0,
- *      column 0; chunks are read as stored, without zstd and CRC-32, so
+ *      column 0. Chunks are read as stored, without zstd and CRC-32, so
  *      mutations reach the footer, index and dictionary parsers
  *   4: a chunk coded against a segment dictionary: a u16 row count, a u16
  *      dictionary size (values "v0", "v1", ...), then the chunk

@@ -42,7 +42,7 @@ static void where_and_summarize(void **state)
     assert_false(wants(use, PROC, "ProcessCommandLine"));
     /* Timestamp and TimeGenerated fill each other while loading. */
     assert_true(wants(use, PROC, "TimeGenerated"));
-    /* A store holds both, so only the one read loads. */
+    /* A store contains both, so only the one read loads. */
     assert_false(kq_column_use_wants_stored(use, PROC, "TimeGenerated", 13));
     assert_true(kq_column_use_wants_stored(use, PROC, "Timestamp", 9));
     assert_true(kq_column_use_wants_stored(use, PROC, "DeviceId", 8));
