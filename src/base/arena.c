@@ -3,6 +3,8 @@
 #include "base/util.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,48 +48,63 @@ void kq_arena_free(kq_arena *arena)
 
 void kq_arena_reset(kq_arena *arena)
 {
-    /* Keep the newest block for reuse; free the others. */
+    /* Keep the newest block for reuse; free the others. Allocations clear their own bytes. */
     if (!arena->head)
         return;
     free_blocks(arena->head->next);
     arena->head->next = NULL;
-    /* Bytes past `used` were never handed out and are still zero, so only the used part needs clearing. */
-    memset(arena->head->data, 0, arena->head->used);
     arena->head->used = 0;
     arena->total_used = 0;
 }
 
-void *kq_arena_alloc(kq_arena *arena, size_t size)
+/*
+ * Returns size bytes aligned to align (a power of two, at most 16), not
+ * cleared. Strings take alignment 1, so a short string costs its length and
+ * its NUL and no padding.
+ */
+static void *arena_take(kq_arena *arena, size_t size, size_t align)
 {
-    size_t aligned = (size + 15) & ~(size_t)15;
-    if (aligned < size)
-        kq_die("arena allocation size overflow");
     arena_block *head = arena->head;
-    if (!head || head->size - head->used < aligned) {
-        size_t block_size = aligned > arena->block_size / 4 ? aligned : arena->block_size;
-        arena_block *block = kq_xcalloc(1, sizeof *block + block_size);
-        block->size = block_size;
-        if (head && aligned > arena->block_size / 4) {
-            /* A large request: link behind the head so the head keeps serving small ones. */
-            block->next = head->next;
-            head->next = block;
-            block->used = aligned;
-            arena->total_used += aligned;
-            return block->data;
+    if (head) {
+        size_t start = (head->used + align - 1) & ~(align - 1);
+        if (start <= head->size && head->size - start >= size) {
+            head->used = start + size;
+            arena->total_used += size;
+            return head->data + start;
         }
+    }
+    if (size > SIZE_MAX - sizeof(arena_block) - 15)
+        kq_die("arena allocation size overflow");
+    bool large = size > arena->block_size / 4;
+    size_t block_size = large ? size : arena->block_size;
+    /* Blocks are not cleared: a page of a block is first touched by the bytes written into it. */
+    arena_block *block = kq_xmalloc(sizeof *block + block_size);
+    block->size = block_size;
+    block->used = size;
+    arena->total_used += size;
+    if (head && large) {
+        /* A large request: link behind the head so the head keeps serving small ones. */
+        block->next = head->next;
+        head->next = block;
+    } else {
         block->next = head;
         arena->head = block;
-        head = block;
     }
-    void *result = head->data + head->used;
-    head->used += aligned;
-    arena->total_used += aligned;
+    return block->data;
+}
+
+void *kq_arena_alloc(kq_arena *arena, size_t size)
+{
+    void *result = arena_take(arena, size, 16);
+    memset(result, 0, size);
     return result;
 }
 
 char *kq_arena_strndup(kq_arena *arena, const char *text, size_t len)
 {
-    char *copy = kq_arena_alloc(arena, len + 1);
+    if (len == SIZE_MAX)
+        kq_die("arena allocation size overflow");
+    char *copy = arena_take(arena, len + 1, 1);
     if (len)
         memcpy(copy, text, len);
     copy[len] = '\0';
