@@ -932,6 +932,8 @@ static void parse_chunk(const csv_block *block, csv_chunk *chunk)
     chunk->lines = r.line - 1;
     r.keep = NULL;
     reader_free(&r);
+    /* Batches are built here, on this thread, when the file's builder streams them. */
+    kq_table_builder_seal_part(chunk->part, block->file->builder);
 }
 
 static void parse_chunk_at(void *user, size_t index, int thread)
@@ -1244,6 +1246,7 @@ static void parse_piece_at(void *user, size_t index, int thread)
     r.window = NULL;
     r.keep = NULL;
     reader_free(&r);
+    kq_table_builder_seal_part(chunk->part, round->file->builder);
 }
 
 /*

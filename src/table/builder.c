@@ -81,6 +81,7 @@ struct kq_table_builder {
     uint64_t stream_rows; /* staged rows that start a stream */
     /* The holder of the strings that the staged rows of an unfinished batch point to, after a stream. */
     kq_batch *carry;
+    kq_table *sealed; /* a sealed part's rows, built on its worker thread (kq_table_builder_seal_part) */
 };
 
 static uint64_t hash_name(const char *name, size_t len)
@@ -174,6 +175,7 @@ void kq_table_builder_free(kq_table_builder *b)
         return;
     if (b->carry)
         kq_batch_release(b->carry);
+    kq_table_free(b->sealed);
     free_cells(b);
     free(b->columns);
     free(b->slots);
@@ -566,7 +568,7 @@ void kq_table_builder_set_datetime(kq_table_builder *b, int column, int64_t tick
     kq_table_builder_set_value(b, column, kq_datetime(ticks));
 }
 
-static kq_table *build_table(kq_table_builder *b);
+static kq_table *build_table(kq_table_builder *b, bool keep_cells, bool even);
 
 /* Staged rows that make a streaming builder hand over its whole batches. */
 #define BUILDER_STREAM_ROWS ((uint64_t)32 * KQ_BATCH_ROWS)
@@ -576,7 +578,7 @@ static kq_table *build_table(kq_table_builder *b);
  * each kept column has a declared type, so no type waits on later rows, and
  * no time column is missing, so none is added later.
  */
-static bool types_settled(kq_table_builder *b)
+static bool types_settled(const kq_table_builder *b)
 {
     if ((find_column(b, "Timestamp", 9) < 0) != (find_column(b, "TimeGenerated", 13) < 0))
         return false;
@@ -586,7 +588,11 @@ static bool types_settled(kq_table_builder *b)
     return true;
 }
 
-/* Hands the staged rows of whole batches to the stream callback; the rows of an unfinished batch stay staged. */
+/*
+ * Hands the staged rows of whole batches to the stream callback. The rows of
+ * an unfinished batch stay staged, and the cell arrays keep their size for
+ * the next rows, so a long load does not fault in fresh pages at every stream.
+ */
 static void stream_if_ready(kq_table_builder *b)
 {
     if (!b->stream || b->flush_rows || b->stats.rows < b->stream_rows || !types_settled(b))
@@ -595,28 +601,20 @@ static void stream_if_ready(kq_table_builder *b)
     size_t whole = rows / KQ_BATCH_ROWS * KQ_BATCH_ROWS;
     if (whole == 0)
         return;
-    /* build_table frees the cells it uses, so the unfinished batch's cells are set aside first. */
-    cell **tails = kq_xcalloc(b->ncolumns + 1, sizeof *tails);
-    size_t *counts = kq_xcalloc(b->ncolumns + 1, sizeof *counts);
+    b->stats.rows = whole;
+    kq_table *table = build_table(b, true, false);
     for (size_t c = 0; c < b->ncolumns; c++) {
         builder_column *col = &b->columns[c];
         size_t end = col->ncells < rows ? col->ncells : rows;
-        if (end <= whole)
-            continue;
-        counts[c] = end - whole;
-        tails[c] = kq_xmalloc(counts[c] * sizeof(cell));
-        memcpy(tails[c], col->cells + whole, counts[c] * sizeof(cell));
-    }
-    b->stats.rows = whole;
-    kq_table *table = build_table(b);
-    free_cells(b);
-    for (size_t c = 0; c < b->ncolumns; c++) {
-        b->columns[c].cells = tails[c];
-        b->columns[c].ncells = b->columns[c].cap = counts[c];
+        size_t tail = end > whole ? end - whole : 0;
+        if (tail)
+            memmove(col->cells, col->cells + whole, tail * sizeof(cell));
+        /* Cells past ncells must read as null (current_cell relies on it). */
+        if (col->ncells > tail)
+            memset(col->cells + tail, 0, (col->ncells - tail) * sizeof(cell));
+        col->ncells = tail;
     }
     b->stats.rows = rows - whole;
-    free(tails);
-    free(counts);
     b->stream(b->stream_user, table);
 }
 
@@ -633,7 +631,7 @@ static void flush_if_full(kq_table_builder *b)
 {
     if (b->flush_rows && b->stats.rows >= b->flush_rows) {
         /* Columns keep their indexes (readers hold them); only the cells go. */
-        kq_table *table = build_table(b);
+        kq_table *table = build_table(b, false, false);
         free_cells(b);
         b->stats.rows = 0;
         b->flush(b->flush_user, table);
@@ -750,8 +748,60 @@ static bool *grow_columns(kq_table_builder *b, kq_table_builder **parts, size_t 
     return grown;
 }
 
+/* Builds a part's staged rows into its sealed table, in equal batches, on the calling thread. */
+static void seal(kq_table_builder *part)
+{
+    part->threads = 1;
+    part->sealed = build_table(part, false, true);
+    free_cells(part);
+    part->stats.rows = 0;
+}
+
+bool kq_table_builder_seal_part(kq_table_builder *part, const kq_table_builder *builder)
+{
+    if (!builder->stream || builder->flush_rows || !types_settled(builder) || part->sealed)
+        return false;
+    seal(part);
+    return true;
+}
+
+/*
+ * Streams builder's staged rows, then each part's sealed table, in order. A
+ * part that was not sealed is sealed here. No cell is copied, because each
+ * part's batches go out as a table of their own.
+ */
+static void append_sealed_parts(kq_table_builder *b, kq_table_builder **parts, size_t count)
+{
+    if (b->stats.rows > 0) {
+        kq_table *staged = build_table(b, false, false);
+        free_cells(b);
+        b->stats.rows = 0;
+        b->stream(b->stream_user, staged);
+    }
+    for (size_t i = 0; i < count; i++) {
+        kq_table_builder *part = parts[i];
+        if (!part->sealed)
+            seal(part);
+        b->stats.conversion_failures += part->stats.conversion_failures;
+        if (part->stats.conversion_failures)
+            memcpy(b->stats.last_failure, part->stats.last_failure, sizeof b->stats.last_failure);
+        kq_table *table = part->sealed;
+        part->sealed = NULL;
+        kq_table_builder_free(part);
+        if (table->nrows > 0)
+            b->stream(b->stream_user, table);
+        else
+            kq_table_free(table);
+    }
+}
+
 void kq_table_builder_append_parts(kq_table_builder *b, kq_table_builder **parts, size_t count, int threads)
 {
+    for (size_t i = 0; i < count; i++)
+        if (parts[i]->sealed) {
+            append_sealed_parts(b, parts, count);
+            return;
+        }
     size_t *first = kq_xcalloc(count + 1, sizeof *first);
     size_t total = (size_t)b->stats.rows;
     for (size_t i = 0; i < count; i++) {
@@ -1079,9 +1129,11 @@ static void fill_time_pair(kq_batch *batch, int ts, int tg)
 typedef struct fill_job {
     kq_table_builder *builder;
     kq_batch **batches;
+    const size_t *firsts; /* per batch: the staged row of its first row */
     const kq_type *types;
     size_t column; /* the column being filled */
     int ts, tg;
+    bool pair; /* Timestamp and TimeGenerated are both kept datetime columns */
 } fill_job;
 
 /* Fills the job's column of batch i; each batch writes only its own columns and arena. */
@@ -1090,7 +1142,7 @@ static void fill_column_at(void *user, size_t i, int thread)
     (void)thread;
     fill_job *job = user;
     kq_batch *batch = job->batches[i];
-    fill_batch_column(job->builder, batch, job->types, job->column, i * KQ_BATCH_ROWS, batch->nrows);
+    fill_batch_column(job->builder, batch, job->types, job->column, job->firsts[i], batch->nrows);
 }
 
 static void fill_time_pair_at(void *user, size_t i, int thread)
@@ -1100,14 +1152,36 @@ static void fill_time_pair_at(void *user, size_t i, int thread)
     fill_time_pair(job->batches[i], job->ts, job->tg);
 }
 
-/*
- * Fills the batches one column at a time, on every thread, and frees each
- * column's staged cells once it is filled: the cells and the batches of a
- * large load are then never all in memory at once.
- */
-static void fill_batches(kq_table_builder *b, kq_batch **batches, size_t nbatches, const kq_type *types)
+/* Fills every kept column of batch i, then its time pair; used when the cells stay staged. */
+static void fill_batch_at(void *user, size_t i, int thread)
 {
-    fill_job job = {b, batches, types, 0, find_column(b, "Timestamp", 9), find_column(b, "TimeGenerated", 13)};
+    (void)thread;
+    fill_job *job = user;
+    kq_batch *batch = job->batches[i];
+    for (size_t c = 0; c < job->builder->ncolumns; c++)
+        if (!job->builder->columns[c].skipped)
+            fill_batch_column(job->builder, batch, job->types, c, job->firsts[i], batch->nrows);
+    if (job->pair)
+        fill_time_pair(batch, job->ts, job->tg);
+}
+
+/*
+ * Fills the batches on every thread. With keep_cells, each thread fills
+ * whole batches and the staged cells stay. Otherwise the batches are filled
+ * one column at a time and each column's cells are freed once filled, so
+ * the cells and the batches of a large load are never all in memory at once.
+ */
+static void fill_batches(kq_table_builder *b, kq_batch **batches, const size_t *firsts, size_t nbatches,
+                         const kq_type *types, bool keep_cells)
+{
+    fill_job job = {b, batches, firsts, types, 0, find_column(b, "Timestamp", 9), find_column(b, "TimeGenerated", 13),
+                    false};
+    job.pair = job.ts >= 0 && job.tg >= 0 && types[job.ts] == KQ_DATETIME && types[job.tg] == KQ_DATETIME &&
+               !b->columns[job.ts].skipped && !b->columns[job.tg].skipped;
+    if (keep_cells) {
+        kq_parallel_for(nbatches, b->threads, fill_batch_at, &job);
+        return;
+    }
     for (size_t c = 0; c < b->ncolumns; c++) {
         if (b->columns[c].skipped)
             continue; /* shares the batch's read-only null block */
@@ -1117,12 +1191,8 @@ static void fill_batches(kq_table_builder *b, kq_batch **batches, size_t nbatche
         b->columns[c].cells = NULL;
         b->columns[c].ncells = b->columns[c].cap = 0;
     }
-    int ts = job.ts, tg = job.tg;
-    if (ts < 0 || tg < 0 || types[ts] != KQ_DATETIME || types[tg] != KQ_DATETIME)
-        return;
-    if (b->columns[ts].skipped || b->columns[tg].skipped)
-        return;
-    kq_parallel_for(nbatches, b->threads, fill_time_pair_at, &job);
+    if (job.pair)
+        kq_parallel_for(nbatches, b->threads, fill_time_pair_at, &job);
 }
 
 void kq_table_builder_set_threads(kq_table_builder *b, int threads)
@@ -1130,8 +1200,11 @@ void kq_table_builder_set_threads(kq_table_builder *b, int threads)
     b->threads = threads;
 }
 
-/* Builds a table of the rows staged so far and frees their cells; the caller resets the row count. */
-static kq_table *build_table(kq_table_builder *b)
+/*
+ * Builds a table of the rows staged so far and frees their cells. With
+ * keep_cells the cell arrays stay for the caller. The caller resets the row count.
+ */
+static kq_table *build_table(kq_table_builder *b, bool keep_cells, bool even)
 {
     size_t nrows = (size_t)b->stats.rows;
     kq_type *types = kq_xcalloc(b->ncolumns + 1, sizeof(kq_type));
@@ -1166,14 +1239,19 @@ static kq_table *build_table(kq_table_builder *b)
         absent[c] = b->columns[c].skipped;
     size_t nbatches = (nrows + KQ_BATCH_ROWS - 1) / KQ_BATCH_ROWS;
     kq_batch **batches = kq_xcalloc(nbatches ? nbatches : 1, sizeof *batches);
+    /* Batch i gets rows [firsts[i], firsts[i + 1]): KQ_BATCH_ROWS each but the last, or equal shares when even. */
+    size_t *firsts = kq_xcalloc(nbatches + 1, sizeof *firsts);
+    for (size_t i = 0; i <= nbatches; i++)
+        firsts[i] = even ? (size_t)((uint64_t)i * nrows / (nbatches ? nbatches : 1))
+                         : (i * KQ_BATCH_ROWS < nrows ? i * KQ_BATCH_ROWS : nrows);
     for (size_t i = 0; i < nbatches; i++) {
-        size_t first = i * KQ_BATCH_ROWS;
-        uint32_t n = (uint32_t)(nrows - first < KQ_BATCH_ROWS ? nrows - first : KQ_BATCH_ROWS);
+        uint32_t n = (uint32_t)(firsts[i + 1] - firsts[i]);
         batches[i] = kq_batch_new_unfilled((uint32_t)b->ncolumns, types, n, absent);
         batches[i]->nrows = n;
         kq_batch_borrow(batches[i], holder);
     }
-    fill_batches(b, batches, nbatches, types);
+    fill_batches(b, batches, firsts, nbatches, types, keep_cells);
+    free(firsts);
     for (size_t i = 0; i < nbatches; i++)
         kq_table_append(table, batches[i]);
     free(batches);
@@ -1188,7 +1266,7 @@ static kq_table *build_table(kq_table_builder *b)
 
 kq_table *kq_table_builder_finish(kq_table_builder *b)
 {
-    kq_table *table = build_table(b);
+    kq_table *table = build_table(b, false, false);
     /* No staged row is left to point into the strings of earlier builds. */
     if (b->carry) {
         kq_batch_release(b->carry);

@@ -75,9 +75,10 @@ typedef void (*kq_builder_flush)(void *user, kq_table *table);
 void kq_table_builder_set_flush(kq_table_builder *builder, uint64_t rows, kq_builder_flush flush, void *user);
 /*
  * Hands whole batches to stream as rows arrive, once every kept column has a
- * declared type: the batches are then the ones kq_table_builder_finish would
+ * declared type: the batches then hold the rows kq_table_builder_finish would
  * build, and staged cells do not pile up for the whole input. The rows of an
- * unfinished batch stay staged. Not used while a flush is set.
+ * unfinished batch stay staged. Sealed parts (kq_table_builder_seal_part) go
+ * to stream as tables of their own. Not used while a flush is set.
  */
 void kq_table_builder_set_stream(kq_table_builder *builder, kq_builder_flush stream, void *user);
 /*
@@ -93,6 +94,16 @@ kq_table_builder *kq_table_builder_fork(const kq_table_builder *builder);
  * Frees the parts.
  */
 void kq_table_builder_append_parts(kq_table_builder *builder, kq_table_builder **parts, size_t count, int threads);
+/*
+ * Builds a part's staged rows into batches of its own on the calling thread,
+ * when builder streams whole batches (kq_table_builder_set_stream with every
+ * kept column declared). Returns false and changes nothing otherwise.
+ * kq_table_builder_append_parts then streams builder's staged rows and the
+ * parts' batches in order instead of copying cells. The rows stay the same,
+ * but a batch ends where its part ends, and a part's batches get equal
+ * shares of its rows.
+ */
+bool kq_table_builder_seal_part(kq_table_builder *part, const kq_table_builder *builder);
 
 const kq_builder_stats *kq_table_builder_stats(const kq_table_builder *builder);
 /* Sets the threads that kq_table_builder_finish fills batches on (0: one per online CPU, the default). */
