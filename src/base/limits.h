@@ -116,9 +116,10 @@
 #define KQ_CSV_CHUNK_BYTES (2u * 1024 * 1024)
 
 /*
- * Largest read of a CSV file on one thread after its first window. The bytes
- * are parsed right after the read copies them, so they are still in the
- * processor's cache. A 16 MiB read would push its own start out of it.
+ * Largest read of a CSV file after its first window, on one thread or in a
+ * piece. The bytes are parsed right after the read copies them, so they are
+ * still in the processor's cache. A 16 MiB read would push its own start out
+ * of it, and a whole 2 MiB piece read at once made the pieces parse 8% slower.
  */
 #define KQ_CSV_READ_BYTES (256u * 1024)
 

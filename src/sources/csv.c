@@ -116,9 +116,9 @@ static bool reader_has_more(const csv_reader *r)
  * Moves the unread bytes to the window's front and reads more of the file
  * after them; returns false at the end of the input. Record bytes already read
  * are in r->text, so nothing before pos is needed again. A window full of
- * unread bytes doubles, so one record can be longer than the window. A file
- * read through stdio is read KQ_CSV_READ_BYTES at a time, so the bytes are
- * still in the processor's cache when they are parsed.
+ * unread bytes doubles, so one record can be longer than the window. The file
+ * is read KQ_CSV_READ_BYTES at a time, through stdio or pread, so the bytes
+ * are still in the processor's cache when they are parsed.
  */
 static bool refill(csv_reader *r)
 {
@@ -141,6 +141,8 @@ static bool refill(csv_reader *r)
     if (r->fd >= 0) {
         if (r->fd_limit && r->fd_limit - r->fd_offset < room)
             room = (size_t)(r->fd_limit - r->fd_offset);
+        if (room > KQ_CSV_READ_BYTES)
+            room = KQ_CSV_READ_BYTES;
         got = room ? pread_full(r->fd, r->window + unread, room, r->fd_offset, &error) : 0;
         r->fd_offset += got;
         if (room == 0) {
