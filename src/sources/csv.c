@@ -1252,6 +1252,25 @@ static void parse_piece_at(void *user, size_t index, int thread)
 }
 
 /*
+ * Returns the piece size for the next round from the bytes and records of
+ * the last one: about KQ_CSV_PIECE_BATCHES whole batches of records, less a
+ * margin. A piece's batches split its records in equal shares, so a piece
+ * one record over two batches would make three batches two-thirds full.
+ */
+static size_t piece_bytes_for(uint64_t bytes, uint64_t records, size_t current)
+{
+    if (records < KQ_BATCH_ROWS)
+        return current;
+    uint64_t target = (uint64_t)KQ_CSV_PIECE_BATCHES * KQ_BATCH_ROWS * 31 / 32;
+    uint64_t size = bytes / records * target;
+    if (size < KQ_CSV_CHUNK_BYTES / 2)
+        size = KQ_CSV_CHUNK_BYTES / 2;
+    if (size > 8 * (uint64_t)KQ_CSV_CHUNK_BYTES)
+        size = 8 * (uint64_t)KQ_CSV_CHUNK_BYTES;
+    return (size_t)size;
+}
+
+/*
  * Loads every record of a regular file from r's position on, a record
  * boundary, reading it with pread on `threads` threads. A read error stops
  * the load and is left in r->read_error.
@@ -1262,10 +1281,11 @@ static void load_positional(csv_file *f, csv_reader *r, int fd, int threads)
     *round = (csv_round){.file = f, .keep = r->keep, .nkeep = r->nkeep, .fd = fd, .chunk_bytes = csv_chunk_bytes()};
     round->base = r->shifted + r->pos;
     kq_table_builder **parts = kq_xcalloc(KQ_CSV_ROUND_CHUNKS, sizeof *parts);
+    bool sized = getenv("KQLITE_CSV_CHUNK_BYTES") == NULL; /* tests set the piece size themselves */
     for (;;) {
         memset(round->chunks, 0, sizeof round->chunks);
         kq_parallel_for(KQ_CSV_ROUND_CHUNKS, threads, parse_piece_at, round);
-        uint64_t pos = round->base;
+        uint64_t pos = round->base, records = 0;
         size_t nparts = 0;
         int error = 0;
         for (size_t i = 0; i < KQ_CSV_ROUND_CHUNKS; i++) {
@@ -1273,6 +1293,7 @@ static void load_positional(csv_file *f, csv_reader *r, int fd, int threads)
             if (!error && chunk->start == pos) {
                 merge_chunk(f, chunk, r->line);
                 r->line += chunk->lines;
+                records += chunk->records_read;
                 pos = chunk->stop;
                 parts[nparts++] = chunk->part;
                 chunk->part = NULL;
@@ -1281,6 +1302,8 @@ static void load_positional(csv_file *f, csv_reader *r, int fd, int threads)
             free_chunk(chunk);
         }
         kq_table_builder_append_parts(f->builder, parts, nparts, threads);
+        if (sized)
+            round->chunk_bytes = piece_bytes_for(pos - round->base, records, round->chunk_bytes);
         bool done = error || pos == round->base;
         round->base = pos;
         r->read_error = error;
