@@ -187,19 +187,49 @@ void kq_result_free(kq_result *result)
     free(result);
 }
 
+/* Copies rows of a column into column c of out; a column without nulls or codes is copied slot by slot. */
+static void gather_column(kq_batch *out, uint32_t c, const kq_column *from, const uint32_t *rows, uint32_t n)
+{
+    kq_column *to = &out->cols[c];
+    if (!from->codes && !from->nulls) {
+        switch (from->type) {
+        case KQ_STRING:
+        case KQ_GUID:
+            for (uint32_t i = 0; i < n; i++)
+                to->v.s[i] = from->v.s[rows[i]];
+            return;
+        case KQ_INT:
+        case KQ_LONG:
+        case KQ_DATETIME:
+        case KQ_TIMESPAN:
+            for (uint32_t i = 0; i < n; i++)
+                to->v.l[i] = from->v.l[rows[i]];
+            return;
+        default:
+            break;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        kq_batch_set(out, c, i, kq_column_get(from, rows[i]));
+}
+
 kq_batch *kq_batch_gather(kq_batch *source, const uint32_t *rows, uint32_t n)
 {
     uint32_t ncols = source->ncols;
     kq_type *types = kq_xmalloc((ncols ? ncols : 1) * sizeof(kq_type));
-    for (uint32_t c = 0; c < ncols; c++)
+    /* A column no query reads stays absent: copying its nulls would cost as much as a real column. */
+    bool *absent = kq_xcalloc(ncols ? ncols : 1, sizeof *absent);
+    for (uint32_t c = 0; c < ncols; c++) {
         types[c] = source->cols[c].type;
-    kq_batch *out = kq_batch_new(ncols, types, n);
+        absent[c] = n <= KQ_BATCH_ROWS && kq_column_is_absent(&source->cols[c]);
+    }
+    kq_batch *out = kq_batch_new_sparse(ncols, types, n, absent);
     free(types);
     for (uint32_t c = 0; c < ncols; c++) {
-        const kq_column *from = &source->cols[c];
-        for (uint32_t i = 0; i < n; i++)
-            kq_batch_set(out, c, i, kq_column_get(from, rows[i]));
+        if (!absent[c])
+            gather_column(out, c, &source->cols[c], rows, n);
     }
+    free(absent);
     out->nrows = n;
     kq_batch_borrow(out, source);
     return out;

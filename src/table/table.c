@@ -54,6 +54,13 @@ static void share_null_block(kq_column *col)
     col->nulls = null_flags;
 }
 
+bool kq_column_is_absent(const kq_column *column)
+{
+    if (column->type == KQ_STRING || column->type == KQ_GUID)
+        return column->v.s == null_strings; /* strings are never null, so the block has no null flags */
+    return column->nulls == null_flags;
+}
+
 static kq_batch *new_batch(uint32_t ncols, const kq_type *types, uint32_t capacity, const bool *absent,
                            bool empty_strings)
 {

@@ -121,6 +121,8 @@ void kq_batch_borrow(kq_batch *batch, kq_batch *source);
 void kq_column_set_null(kq_batch *batch, uint32_t col, uint32_t row);
 
 kq_value kq_column_get(const kq_column *column, uint32_t row);
+/* True for a column that shares the read-only null block of kq_batch_new_sparse (every row null). */
+bool kq_column_is_absent(const kq_column *column);
 /*
  * Stores v (converted by the caller to the column's type) at row. Strings and
  * dynamic trees are stored by reference: the caller guarantees they outlive
