@@ -626,16 +626,24 @@ void kq_table_builder_set_stream(kq_table_builder *b, kq_builder_flush stream, v
     b->stream_rows = kq_env_count("KQLITE_STREAM_ROWS", BUILDER_STREAM_ROWS);
 }
 
+/*
+ * Builds every staged row into a table and empties the builder's cells. The
+ * columns keep their indexes, because readers hold them. With even, the
+ * batches split the rows in equal shares.
+ */
+static kq_table *take_staged(kq_table_builder *b, bool even)
+{
+    kq_table *table = build_table(b, false, even);
+    free_cells(b);
+    b->stats.rows = 0;
+    return table;
+}
+
 /* Hands the staged rows to the flush callback once there are flush_rows of them. */
 static void flush_if_full(kq_table_builder *b)
 {
-    if (b->flush_rows && b->stats.rows >= b->flush_rows) {
-        /* Columns keep their indexes (readers hold them); only the cells go. */
-        kq_table *table = build_table(b, false, false);
-        free_cells(b);
-        b->stats.rows = 0;
-        b->flush(b->flush_user, table);
-    }
+    if (b->flush_rows && b->stats.rows >= b->flush_rows)
+        b->flush(b->flush_user, take_staged(b, false));
 }
 
 void kq_table_builder_end_row(kq_table_builder *b)
@@ -752,9 +760,7 @@ static bool *grow_columns(kq_table_builder *b, kq_table_builder **parts, size_t 
 static void seal(kq_table_builder *part)
 {
     part->threads = 1;
-    part->sealed = build_table(part, false, true);
-    free_cells(part);
-    part->stats.rows = 0;
+    part->sealed = take_staged(part, true);
 }
 
 bool kq_table_builder_seal_part(kq_table_builder *part, const kq_table_builder *builder)
@@ -772,12 +778,8 @@ bool kq_table_builder_seal_part(kq_table_builder *part, const kq_table_builder *
  */
 static void append_sealed_parts(kq_table_builder *b, kq_table_builder **parts, size_t count)
 {
-    if (b->stats.rows > 0) {
-        kq_table *staged = build_table(b, false, false);
-        free_cells(b);
-        b->stats.rows = 0;
-        b->stream(b->stream_user, staged);
-    }
+    if (b->stats.rows > 0)
+        b->stream(b->stream_user, take_staged(b, false));
     for (size_t i = 0; i < count; i++) {
         kq_table_builder *part = parts[i];
         if (!part->sealed)

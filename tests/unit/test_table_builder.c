@@ -57,7 +57,7 @@ typedef enum staging { ROW_BY_ROW, PARTS_COPIED, PARTS_SEALED } staging;
  * streaming batches when stream. PARTS_SEALED stages the first row in the
  * builder itself and seals every part but the third, which append_parts seals.
  */
-static kq_table *build(bool stream, staging how)
+static kq_table *build(bool stream, staging mode)
 {
     kq_schema schema = {4, (kq_field *)fields};
     kq_table_builder *b = kq_table_builder_new("Events", &schema);
@@ -65,10 +65,10 @@ static kq_table *build(bool stream, staging how)
     if (stream)
         kq_table_builder_set_stream(b, collect, &streamed);
     size_t r = 0, nparts = 0;
-    if (how == PARTS_SEALED)
+    if (mode == PARTS_SEALED)
         stage_row(b, r++);
     while (r < ROWS) {
-        if (how == ROW_BY_ROW) {
+        if (mode == ROW_BY_ROW) {
             stage_row(b, r++);
             continue;
         }
@@ -76,7 +76,7 @@ static kq_table *build(bool stream, staging how)
         size_t n = 1000 + (r * 7919) % 9000;
         for (size_t i = 0; i < n && r < ROWS; i++)
             stage_row(part, r++);
-        if (how == PARTS_SEALED && nparts++ != 2)
+        if (mode == PARTS_SEALED && nparts++ != 2)
             assert_true(kq_table_builder_seal_part(part, b));
         kq_table_builder *parts[] = {part};
         kq_table_builder_append_parts(b, parts, 1, 2);
