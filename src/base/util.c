@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 _Noreturn void kq_die(const char *format, ...)
@@ -138,7 +139,13 @@ char *kq_read_file(const char *path, size_t *len_out)
     FILE *file = fopen(path, "rb");
     if (!file)
         return NULL;
+    /* A regular file is read into a buffer of its size (one byte more to see
+     * the end); pipes and files that grow meanwhile double the buffer. */
+    struct stat st;
     size_t cap = 1 << 16, len = 0;
+    if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size < SIZE_MAX / 4)
+        cap = (size_t)st.st_size + 1;
     char *data = kq_xmalloc(cap + 1);
     for (;;) {
         size_t got = fread(data + len, 1, cap - len, file);

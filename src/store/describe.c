@@ -32,13 +32,13 @@ static void describe_time(const kq_store_table *table, kq_buf *out)
     bool any = false;
     int64_t min = 0, max = 0;
     for (uint32_t b = 0; b < table->nblocks; b++) {
-        const kq_store_block *block = &table->blocks[b];
-        if ((uint32_t)column >= block->ncols || !(block->cols[column].flags & KQ_STORE_ANY_VALUE))
+        const kq_store_column_block *col = kq_store_block_column(table, &table->blocks[b], (uint32_t)column);
+        if (!col || !(col->flags & KQ_STORE_ANY_VALUE))
             continue;
-        if (!any || block->cols[column].min < min)
-            min = block->cols[column].min;
-        if (!any || block->cols[column].max > max)
-            max = block->cols[column].max;
+        if (!any || col->min < min)
+            min = col->min;
+        if (!any || col->max > max)
+            max = col->max;
         any = true;
     }
     kq_buf_printf(out, "  %s: ", table->fields[column].name);
@@ -56,7 +56,7 @@ bool kq_store_describe(const char *path, kq_buf *out, char **error)
 {
     kq_store_manifest m;
     char message[700];
-    if (!kq_store_manifest_load(path, &m, message, sizeof message)) {
+    if (!kq_store_manifest_load(path, NULL, NULL, &m, message, sizeof message)) {
         *error = kq_xstrdup(message);
         return false;
     }

@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "store/bytes.h"
+#include "table/builder.h"
 #include "table/table.h"
 
 #include <stdbool.h>
@@ -27,6 +28,7 @@
 /* Limits a reader checks before trusting a count or size from a file. */
 #define KQ_STORE_MAX_NAME 4096
 #define KQ_STORE_MAX_COLUMNS 10000
+#define KQ_STORE_MAX_SEGMENTS 1000000
 #define KQ_STORE_MAX_CHUNK (UINT32_C(1) << 30)
 #define KQ_STORE_MAX_DYN_DEPTH 4096
 #define KQ_STORE_MIN_BLOOM_LOG2 9
@@ -62,8 +64,11 @@ typedef struct kq_store_block {
     uint32_t segment;
     uint32_t nrows;
     uint32_t ncols; /* columns 0..ncols-1 of the table; later ones were added by a later ingest */
+    /* One entry per column the manifest was parsed with: see kq_store_block_column. */
     kq_store_column_block *cols;
 } kq_store_block;
+
+#define KQ_STORE_NO_SLOT UINT32_MAX
 
 typedef struct kq_store_table {
     char *name;
@@ -73,6 +78,16 @@ typedef struct kq_store_table {
     uint32_t nblocks;
     size_t blocks_cap;
     kq_store_block *blocks;
+    /*
+     * NULL when the manifest keeps every column: a block's cols[c] is column c.
+     * Otherwise (a manifest parsed for a query, kq_store_manifest_parse) slots[c]
+     * is column c's index in every block's cols, or KQ_STORE_NO_SLOT for a
+     * column the parse checked but did not keep.
+     */
+    uint32_t *slots;
+    /* The cols of blocks 0..slab_blocks-1 (the parsed ones) share this array; an ingest allocates its own. */
+    kq_store_column_block *col_slab;
+    uint32_t slab_blocks;
 } kq_store_table;
 
 typedef struct kq_store_source {
@@ -87,6 +102,13 @@ typedef struct kq_store_source {
 typedef struct kq_store_manifest {
     uint32_t version;  /* format version read; a manifest is always written at KQ_STORE_VERSION */
     uint32_t segments; /* segment files 1..segments exist */
+    /*
+     * Set by a parse: per segment number (0..nsegment_ends-1), the end of the
+     * last chunk that any block of any column refers to, kept or not, so the
+     * reader can check each segment file's length.
+     */
+    uint64_t *segment_ends;
+    uint32_t nsegment_ends;
     uint32_t nsources;
     size_t sources_cap;
     kq_store_source *sources;
@@ -104,18 +126,33 @@ static inline bool kq_store_is_text(kq_type type)
     return type == KQ_STRING || type == KQ_GUID;
 }
 
+/* Column c of a block, or NULL when the block predates the column or the parse did not keep it. */
+static inline const kq_store_column_block *kq_store_block_column(const kq_store_table *table,
+                                                                 const kq_store_block *block, uint32_t c)
+{
+    if (c >= block->ncols)
+        return NULL;
+    if (!table->slots)
+        return &block->cols[c];
+    return table->slots[c] == KQ_STORE_NO_SLOT ? NULL : &block->cols[table->slots[c]];
+}
+
 /* manifest.c */
 void kq_store_manifest_free(kq_store_manifest *manifest);
 /* Serializes the manifest with its header. */
 void kq_store_manifest_write(const kq_store_manifest *manifest, kq_buf *out);
 /*
  * Parses a manifest file's bytes; on failure returns false and writes what is
- * wrong and at which offset to error. Never reads outside data.
+ * wrong and at which offset to error. Never reads outside data. With a keep
+ * filter, the block index holds only the columns it accepts (see
+ * kq_store_table.slots); every column is still checked. Such a manifest
+ * cannot be written back. keep NULL keeps every column.
  */
-bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_store_manifest *manifest, char *error,
-                             size_t size);
+bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_column_filter keep, void *keep_user,
+                             kq_store_manifest *manifest, char *error, size_t size);
 /* Reads path's manifest; false with a message (a missing file is reported as not a store). */
-bool kq_store_manifest_load(const char *dir, kq_store_manifest *manifest, char *error, size_t size);
+bool kq_store_manifest_load(const char *dir, kq_column_filter keep, void *keep_user, kq_store_manifest *manifest,
+                            char *error, size_t size);
 /* Returns the path of a file in the store folder (caller frees). */
 char *kq_store_path(const char *dir, const char *name);
 char *kq_store_segment_path(const char *dir, uint32_t segment);

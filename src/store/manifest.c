@@ -53,11 +53,14 @@ void kq_store_manifest_free(kq_store_manifest *manifest)
         for (uint32_t c = 0; table->fields && c < table->ncols; c++)
             free((char *)table->fields[c].name);
         free(table->fields);
-        for (uint32_t b = 0; table->blocks && b < table->nblocks; b++)
+        for (uint32_t b = table->slab_blocks; table->blocks && b < table->nblocks; b++)
             free(table->blocks[b].cols);
         free(table->blocks);
+        free(table->col_slab);
+        free(table->slots);
     }
     free(manifest->tables);
+    free(manifest->segment_ends);
     memset(manifest, 0, sizeof *manifest);
 }
 
@@ -76,6 +79,8 @@ static void put_chunk(kq_buf *out, const kq_store_chunk *chunk)
 
 static void put_table(kq_buf *out, const kq_store_table *table)
 {
+    if (table->slots)
+        kq_die("internal error: a manifest parsed with a column filter cannot be written back");
     put_string(out, table->name);
     kq_put_u32(out, table->ncols);
     for (uint32_t c = 0; c < table->ncols; c++) {
@@ -136,12 +141,15 @@ void kq_store_manifest_write(const kq_store_manifest *manifest, kq_buf *out)
     kq_buf_free(&body);
 }
 
-/* Parsing state: the cursor and the first error. */
+/* Parsing state: the cursor, the first error, the columns to keep and the segments' ends. */
 typedef struct parser {
     kq_reader r;
     char *error;
     size_t size;
     bool failed;
+    kq_column_filter keep;
+    void *keep_user;
+    kq_store_manifest *manifest;
 } parser;
 
 static bool parse_fail(parser *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
@@ -190,7 +198,8 @@ static void parse_chunk(parser *p, kq_store_chunk *chunk)
                    chunk->size, chunk->raw_size);
 }
 
-static bool parse_column_block(parser *p, const kq_store_table *table, uint32_t c, kq_store_column_block *col)
+static bool parse_column_block(parser *p, const kq_store_table *table, uint32_t segment, uint32_t c,
+                               kq_store_column_block *col)
 {
     col->flags = kq_read_u8(&p->r);
     if (col->flags & ~(KQ_STORE_PRESENT | KQ_STORE_ANY_VALUE | KQ_STORE_ANY_NULL))
@@ -199,6 +208,7 @@ static bool parse_column_block(parser *p, const kq_store_table *table, uint32_t 
         return !p->r.bad;
     parse_chunk(p, &col->data);
     kq_type type = table->fields[c].type;
+    uint64_t end = col->data.offset + col->data.size;
     if (kq_store_is_int64(type)) {
         col->min = (int64_t)kq_read_u64(&p->r);
         col->max = (int64_t)kq_read_u64(&p->r);
@@ -210,11 +220,29 @@ static bool parse_column_block(parser *p, const kq_store_table *table, uint32_t 
         if (col->bloom_log2 < KQ_STORE_MIN_BLOOM_LOG2 || col->bloom_log2 > KQ_STORE_MAX_BLOOM_LOG2 ||
             col->bloom.raw_size != (UINT32_C(1) << col->bloom_log2) / 8)
             return parse_fail(p, "invalid term filter for column %s", table->fields[c].name);
+        if (col->bloom.offset + col->bloom.size > end)
+            end = col->bloom.offset + col->bloom.size;
     }
-    return !p->r.bad && !p->failed;
+    if (p->r.bad || p->failed)
+        return false;
+    /* Offsets are at most UINT64_MAX / 2 and sizes 32-bit (parse_chunk), so end did not wrap. */
+    if (end > p->manifest->segment_ends[segment])
+        p->manifest->segment_ends[segment] = end;
+    return true;
 }
 
-static bool parse_blocks(parser *p, kq_store_table *table, uint32_t segments)
+/* Number of kept columns among 0..n-1: the entries a block of n columns takes in cols. */
+static uint32_t kept_below(const kq_store_table *table, const uint32_t *kept_prefix, uint32_t n)
+{
+    return table->slots ? kept_prefix[n] : n;
+}
+
+/*
+ * Parses the block index into one array for the whole table. It grows as
+ * blocks are read, so its size follows the bytes read, not counts the file
+ * claims; the blocks' cols point into it once it stops moving.
+ */
+static bool parse_blocks(parser *p, kq_store_table *table, const uint32_t *kept_prefix, uint32_t segments)
 {
     table->nblocks = kq_read_u32(&p->r);
     /* A block takes at least 12 bytes: a count past that is damage, not a reason to allocate. */
@@ -222,6 +250,10 @@ static bool parse_blocks(parser *p, kq_store_table *table, uint32_t segments)
         return parse_fail(p, "invalid block count for table %s", table->name);
     table->blocks = kq_xcalloc(table->nblocks ? table->nblocks : 1, sizeof *table->blocks);
     table->blocks_cap = table->nblocks;
+    /* Every kept entry takes at least its flags byte, so the remaining bytes bound the first guess. */
+    size_t used = 0, cap = 0, guess = (size_t)table->nblocks * kept_below(table, kept_prefix, table->ncols);
+    kq_grow((void **)&table->col_slab, &cap, guess < p->r.len - p->r.pos ? guess : p->r.len - p->r.pos,
+            sizeof *table->col_slab);
     uint64_t rows = 0;
     for (uint32_t b = 0; b < table->nblocks; b++) {
         kq_store_block *block = &table->blocks[b];
@@ -233,10 +265,19 @@ static bool parse_blocks(parser *p, kq_store_table *table, uint32_t segments)
         if (block->segment == 0 || block->segment > segments || block->nrows == 0 ||
             block->nrows > KQ_BATCH_ROWS || block->ncols > table->ncols)
             return parse_fail(p, "invalid block %u of table %s", b, table->name);
-        block->cols = kq_xcalloc(block->ncols ? block->ncols : 1, sizeof *block->cols);
-        for (uint32_t c = 0; c < block->ncols; c++)
-            if (!parse_column_block(p, table, c, &block->cols[c]))
+        uint32_t count = kept_below(table, kept_prefix, block->ncols);
+        kq_grow((void **)&table->col_slab, &cap, used + count + 1, sizeof *table->col_slab);
+        for (uint32_t c = 0; c < block->ncols; c++) {
+            kq_store_column_block skipped, *col = &skipped;
+            if (!table->slots)
+                col = &table->col_slab[used + c];
+            else if (table->slots[c] != KQ_STORE_NO_SLOT)
+                col = &table->col_slab[used + table->slots[c]];
+            memset(col, 0, sizeof *col);
+            if (!parse_column_block(p, table, block->segment, c, col))
                 return parse_fail(p, "truncated block %u of table %s", b, table->name);
+        }
+        used += count;
         rows += block->nrows;
     }
     if (p->r.bad)
@@ -244,7 +285,30 @@ static bool parse_blocks(parser *p, kq_store_table *table, uint32_t segments)
     if (rows != table->nrows)
         return parse_fail(p, "table %s records %llu rows but its blocks hold %llu", table->name,
                           (unsigned long long)table->nrows, (unsigned long long)rows);
+    used = 0;
+    for (uint32_t b = 0; b < table->nblocks; b++) {
+        table->blocks[b].cols = table->col_slab + used;
+        used += kept_below(table, kept_prefix, table->blocks[b].ncols);
+    }
+    table->slab_blocks = table->nblocks;
     return true;
+}
+
+/* With a keep filter, numbers the kept columns (table->slots) and counts them per prefix. */
+static uint32_t *choose_columns(parser *p, kq_store_table *table)
+{
+    if (!p->keep)
+        return NULL;
+    table->slots = kq_xmalloc((table->ncols ? table->ncols : 1) * sizeof *table->slots);
+    uint32_t *kept_prefix = kq_xmalloc(((size_t)table->ncols + 1) * sizeof *kept_prefix);
+    uint32_t kept = 0;
+    for (uint32_t c = 0; c < table->ncols; c++) {
+        kept_prefix[c] = kept;
+        const char *name = table->fields[c].name;
+        table->slots[c] = p->keep(p->keep_user, table->name, name, strlen(name)) ? kept++ : KQ_STORE_NO_SLOT;
+    }
+    kept_prefix[table->ncols] = kept;
+    return kept_prefix;
 }
 
 static bool parse_table(parser *p, kq_store_table *table, uint32_t segments)
@@ -269,7 +333,10 @@ static bool parse_table(parser *p, kq_store_table *table, uint32_t segments)
                 return parse_fail(p, "column %s appears twice in table %s", name, table->name);
     }
     table->nrows = kq_read_u64(&p->r);
-    return parse_blocks(p, table, segments);
+    uint32_t *kept_prefix = choose_columns(p, table);
+    bool ok = parse_blocks(p, table, kept_prefix, segments);
+    free(kept_prefix);
+    return ok;
 }
 
 static bool parse_sources(parser *p, kq_store_manifest *manifest)
@@ -299,6 +366,10 @@ static bool parse_sources(parser *p, kq_store_manifest *manifest)
 static bool parse_body(parser *p, kq_store_manifest *manifest)
 {
     manifest->segments = kq_read_u32(&p->r);
+    if (p->r.bad || manifest->segments > KQ_STORE_MAX_SEGMENTS)
+        return parse_fail(p, "invalid segment count %u (at most %u)", manifest->segments, KQ_STORE_MAX_SEGMENTS);
+    manifest->nsegment_ends = manifest->segments + 1;
+    manifest->segment_ends = kq_xcalloc(manifest->nsegment_ends, sizeof *manifest->segment_ends);
     if (!parse_sources(p, manifest))
         return false;
     manifest->ntables = kq_read_u32(&p->r);
@@ -319,8 +390,8 @@ static bool parse_body(parser *p, kq_store_manifest *manifest)
 
 _Static_assert(KQ_STORE_VERSION > KQ_STORE_OLDEST_VERSION, "the version message below names a range");
 
-bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_store_manifest *manifest, char *error,
-                             size_t size)
+bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_column_filter keep, void *keep_user,
+                             kq_store_manifest *manifest, char *error, size_t size)
 {
     memset(manifest, 0, sizeof *manifest);
     if (len < KQ_STORE_HEADER_BYTES || memcmp(data, KQ_STORE_MAGIC, 7) != 0) {
@@ -347,7 +418,7 @@ bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_store_manifest 
         snprintf(error, size, "the manifest's CRC-32 does not match its contents: the file is damaged");
         return false;
     }
-    parser p = {{body, (size_t)body_len, 0, false}, error, size, false};
+    parser p = {{body, (size_t)body_len, 0, false}, error, size, false, keep, keep_user, manifest};
     if (!parse_body(&p, manifest)) {
         if (!p.failed)
             parse_fail(&p, "truncated manifest");
@@ -357,7 +428,8 @@ bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_store_manifest 
     return true;
 }
 
-bool kq_store_manifest_load(const char *dir, kq_store_manifest *manifest, char *error, size_t size)
+bool kq_store_manifest_load(const char *dir, kq_column_filter keep, void *keep_user, kq_store_manifest *manifest,
+                            char *error, size_t size)
 {
     char *path = kq_store_path(dir, KQ_STORE_MANIFEST);
     size_t len;
@@ -375,7 +447,7 @@ bool kq_store_manifest_load(const char *dir, kq_store_manifest *manifest, char *
         return false;
     }
     char why[400];
-    bool ok = kq_store_manifest_parse((const uint8_t *)data, len, manifest, why, sizeof why);
+    bool ok = kq_store_manifest_parse((const uint8_t *)data, len, keep, keep_user, manifest, why, sizeof why);
     if (!ok)
         snprintf(error, size, "%s: %s", path, why);
     free(data);

@@ -202,14 +202,13 @@ static uint8_t *read_for_dictionary(void *user, uint32_t segment, const kq_store
     return copy;
 }
 
-/* Decodes column c's chunk of the block into column; false with the reason in why. */
-static bool decode_chunk(block_loader *loader, uint32_t c, const uint8_t *raw, kq_column *column, kq_arena *arena,
-                         char *why, size_t size)
+/* Decodes column c's chunk of the block (raw_size bytes at raw) into column; false with the reason in why. */
+static bool decode_chunk(block_loader *loader, uint32_t c, const uint8_t *raw, uint32_t raw_size, kq_column *column,
+                         kq_arena *arena, char *why, size_t size)
 {
     const kq_store_block *block = loader->block;
     open_store *store = loader->store;
     uint32_t version = store->segment_versions[block->segment];
-    uint32_t raw_size = block->cols[c].data.raw_size;
     uint8_t flags = raw_size > 0 ? raw[0] : 0;
     /* Version 1 wrote no dictionary and version 2 no segment dictionary: such a chunk means damage. */
     if ((version < 2 && (flags & KQ_CHUNK_DICTIONARY)) || (version < 3 && (flags & KQ_CHUNK_SHARED))) {
@@ -235,15 +234,15 @@ static bool load_columns(block_loader *loader, kq_batch *batch, chunk_reader *re
 {
     const kq_store_block *block = loader->block;
     for (uint32_t c = 0; c < block->ncols; c++) {
-        const kq_store_column_block *col = &block->cols[c];
-        if (!loader->wanted[c] || !(col->flags & KQ_STORE_PRESENT))
+        const kq_store_column_block *col = kq_store_block_column(loader->table, block, c);
+        if (!col || !loader->wanted[c] || !(col->flags & KQ_STORE_PRESENT))
             continue;
         const uint8_t *raw = read_chunk(loader->store, reader, block->segment, &col->data, error, size);
         if (!raw)
             return false;
         kq_column column = {.type = batch->cols[c].type};
         char why[600];
-        if (!decode_chunk(loader, c, raw, &column, batch->arena, why, sizeof why)) {
+        if (!decode_chunk(loader, c, raw, col->data.raw_size, &column, batch->arena, why, sizeof why)) {
             char *path = kq_store_segment_path(loader->store->dir, block->segment);
             const char *remedy = strstr(why, "ingest the data again") ? ""
                                  : "; the store is damaged, so ingest the data again into a new store";
@@ -291,10 +290,9 @@ static bool block_term_filter(kq_batch_loader *self, kq_batch *batch, uint32_t c
 {
     block_loader *loader = (block_loader *)self;
     const kq_store_block *block = loader->block;
-    if (col >= block->ncols || !(block->cols[col].flags & KQ_STORE_PRESENT) ||
-        !kq_store_is_text(loader->table->fields[col].type))
+    const kq_store_column_block *column = kq_store_block_column(loader->table, block, col);
+    if (!column || !(column->flags & KQ_STORE_PRESENT) || !kq_store_is_text(loader->table->fields[col].type))
         return false;
-    const kq_store_column_block *column = &block->cols[col];
     pthread_mutex_lock(&loader->lock);
     char error[512];
     chunk_reader *reader = take_reader(loader->store);
@@ -326,8 +324,8 @@ static void block_release(kq_batch_loader *self)
 static void set_time_ranges(const kq_store_table *table, const kq_store_block *block, kq_batch *batch)
 {
     for (uint32_t c = 0; c < block->ncols; c++) {
-        const kq_store_column_block *col = &block->cols[c];
-        if (table->fields[c].type == KQ_DATETIME && (col->flags & KQ_STORE_PRESENT))
+        const kq_store_column_block *col = kq_store_block_column(table, block, c);
+        if (col && table->fields[c].type == KQ_DATETIME && (col->flags & KQ_STORE_PRESENT))
             kq_batch_set_time_range(batch, c, col->min, col->max, (col->flags & KQ_STORE_ANY_VALUE) != 0,
                                     (col->flags & KQ_STORE_ANY_NULL) != 0);
     }
@@ -357,23 +355,10 @@ static bool open_segments(open_store *store, char *error, size_t size)
     const kq_store_manifest *m = &store->manifest;
     store->segment_fds = kq_xmalloc(((size_t)m->segments + 1) * sizeof(int));
     store->segment_versions = kq_xcalloc((size_t)m->segments + 1, sizeof(uint32_t));
-    uint64_t *needed = kq_xcalloc((size_t)m->segments + 1, sizeof *needed);
     for (uint32_t s = 0; s <= m->segments; s++)
         store->segment_fds[s] = -1;
-    for (uint32_t t = 0; t < m->ntables; t++)
-        for (uint32_t b = 0; b < m->tables[t].nblocks; b++) {
-            const kq_store_block *block = &m->tables[t].blocks[b];
-            for (uint32_t c = 0; c < block->ncols; c++) {
-                const kq_store_column_block *col = &block->cols[c];
-                if (!(col->flags & KQ_STORE_PRESENT))
-                    continue;
-                uint64_t end = col->data.offset + col->data.size;
-                if (col->bloom.size && col->bloom.offset + col->bloom.size > end)
-                    end = col->bloom.offset + col->bloom.size;
-                if (end > needed[block->segment])
-                    needed[block->segment] = end;
-            }
-        }
+    /* The parse recorded how far each segment's chunks reach, for kept and skipped columns alike. */
+    const uint64_t *needed = m->segment_ends;
     bool ok = true;
     for (uint32_t s = 1; s <= m->segments && ok; s++) {
         if (!needed[s])
@@ -407,7 +392,6 @@ static bool open_segments(open_store *store, char *error, size_t size)
         store->segment_fds[s] = fd;
         free(path);
     }
-    free(needed);
     return ok;
 }
 
@@ -446,7 +430,9 @@ bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_op
     store->dir = kq_xstrdup(path);
     store->refs = 1;
     pthread_mutex_init(&store->readers_lock, NULL);
-    if (!kq_store_manifest_load(path, &store->manifest, message, sizeof message) ||
+    kq_column_filter keep = options ? options->column_filter : NULL;
+    void *keep_user = options ? options->column_filter_user : NULL;
+    if (!kq_store_manifest_load(path, keep, keep_user, &store->manifest, message, sizeof message) ||
         !open_segments(store, message, sizeof message)) {
         *error = kq_xstrdup(message);
         store_release(store);
@@ -458,11 +444,8 @@ bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_op
     for (uint32_t t = 0; t < m->ntables; t++) {
         const kq_store_table *st = &m->tables[t];
         store->wanted[t] = kq_xmalloc(st->ncols ? st->ncols : 1);
-        for (uint32_t c = 0; c < st->ncols; c++) {
-            const char *name = st->fields[c].name;
-            store->wanted[t][c] = !options || !options->column_filter ||
-                                  options->column_filter(options->column_filter_user, st->name, name, strlen(name));
-        }
+        for (uint32_t c = 0; c < st->ncols; c++)
+            store->wanted[t][c] = !st->slots || st->slots[c] != KQ_STORE_NO_SLOT;
     }
     for (uint32_t t = 0; t < m->ntables; t++)
         kq_catalog_add_table(catalog, open_table(store, t));

@@ -118,7 +118,7 @@ kq_store_ingest *kq_store_ingest_begin(const char *path, char **error)
     bool exists = access(manifest_path, F_OK) == 0;
     free(manifest_path);
     char why[600];
-    if (exists && !kq_store_manifest_load(path, &check->manifest, why, sizeof why)) {
+    if (exists && !kq_store_manifest_load(path, NULL, NULL, &check->manifest, why, sizeof why)) {
         *error = message("%s", why);
         kq_store_ingest_abort(check);
         return NULL;
@@ -433,6 +433,11 @@ static bool replace_file(const char *path, const char *data, size_t len, char **
 
 static bool open_segment(segment_writer *w, const char *dir, uint32_t segment, char **error)
 {
+    if (segment > KQ_STORE_MAX_SEGMENTS) {
+        *error = message("%s holds %u segments, the most a store can; ingest the new data into a new store", dir,
+                         KQ_STORE_MAX_SEGMENTS);
+        return false;
+    }
     w->path = kq_store_segment_path(dir, segment);
     w->file = fopen(w->path, "wb");
     if (!w->file) {
