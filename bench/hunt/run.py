@@ -3,9 +3,9 @@
 
 For one row count, this script generates the data (cached between runs), then
 repeats the same round of cases N times, one engine after another, so that
-machine load falls on every engine alike. The two seed cases swap places every
-other round, so that each is the first to read the CSV after the other cases
-as often:
+machine load falls on every engine alike. Each round starts by reading the CSV
+once, untimed, so that the first case finds it in the page cache as the later
+ones do, and the two seed cases swap places every other round:
 
   kqlite seed       kqlite hunt with the Ammyy Admin process rule, from the CSV
   kqlite pack       kqlite hunt with the whole rules/rmm pack, from the CSV (one
@@ -22,7 +22,8 @@ as often:
                     every pack rule, each timed on its own (.timer)
   duckdb cold pack  every pack rule over read_csv(), one after another
 
-Every process runs under /usr/bin/time -v for its peak resident set size. The
+Every process runs under /usr/bin/time -v for its peak resident set size, and
+its wall time has the wrapper's own cost (measured before the rounds) taken off. The
 rows of every SQL query are compared with kqlite's rows for the same rule
 (sorted, datetimes normalised, make_set compared as a sorted set), and the run
 fails if any differ. The report gives medians, the ratios that the engine's
@@ -124,16 +125,39 @@ def generate_data(args, build):
     return csv
 
 
+# Seconds that running a command under /usr/bin/time adds to its wall time (calibrate_wrapper).
+WRAPPER_SECONDS = 0.0
+
+
+def calibrate_wrapper(reps=40):
+    """Measure what /usr/bin/time adds to a process's wall time: its own start and wait.
+
+    Peak RSS has to come from such a wrapper: a child of this Python process
+    reports Python's own RSS as its peak when that is larger, since the kernel
+    counts the memory the child had before exec. So each wall time has the
+    wrapper's median cost subtracted, as hyperfine subtracts its shell's.
+    """
+    bare, wrapped = [], []
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        for _ in range(reps):
+            for command, times in ((["true"], bare), (["/usr/bin/time", "-v", "-o", report.name, "true"], wrapped)):
+                start = time.perf_counter()
+                subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                times.append(time.perf_counter() - start)
+    return max(0.0, statistics.median(wrapped) - statistics.median(bare))
+
+
 def timed(command, stdin=None, cwd=ROOT):
     """Run command under /usr/bin/time -v; return (wall seconds, peak RSS in MiB, CPU percent, stdout, stderr).
 
-    The CPU percent is (user + system time) / wall time, so 200 means two busy cores.
+    The wall time excludes the wrapper's own cost (WRAPPER_SECONDS). The CPU
+    percent is (user + system time) / wall time, so 200 means two busy cores.
     """
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         start = time.perf_counter()
         proc = subprocess.run(["/usr/bin/time", "-v", "-o", report.name] + command, input=stdin, cwd=cwd,
                               capture_output=True, text=True)
-        seconds = time.perf_counter() - start
+        seconds = max(0.0, time.perf_counter() - start - WRAPPER_SECONDS)
         text = report.read()
     if proc.returncode != 0:
         fail(f"{' '.join(command[:3])}... exited with status {proc.returncode}:\n{proc.stderr[-2000:]}")
@@ -265,8 +289,9 @@ def machine_description():
 def one_round(args, csv, work, rules, with_cold_pack, store, duckdb_first=False):
     """Run every case once, engine after engine; return {case: measurement}.
 
-    The round's first case may find part of the CSV evicted from the page cache
-    by the cases before it, so the two seed cases swap places when duckdb_first.
+    The cases before the round may have evicted part of the CSV from the page
+    cache, so the round starts by reading the CSV once, untimed, and the two seed
+    cases swap places when duckdb_first.
     """
     seed_condition = dict((path, cond) for path, _, cond in rules)[SEED_RULE]
     start, end = window(args.now)
@@ -274,6 +299,7 @@ def one_round(args, csv, work, rules, with_cold_pack, store, duckdb_first=False)
     pack_rules = [(path, cond) for path, _, cond in rules]
     results = {}
     seed_job = {"queries": [{"name": SEED_RULE, "sql": pack.duckdb_query(seed_condition, csv_source, start, end)}]}
+    read_through(csv)
     if duckdb_first:
         results["duckdb cold seed"] = run_duckdb(seed_job, work)
     results["kqlite seed"] = run_kqlite(args, csv, SEED_RULE)
@@ -298,6 +324,19 @@ def one_round(args, csv, work, rules, with_cold_pack, store, duckdb_first=False)
             {"queries": [{"name": p, "sql": pack.duckdb_query(c, csv_source, start, end)} for p, c in pack_rules]},
             work)
     return results
+
+
+def read_through(path):
+    """Read a file once, untimed, so that the next case finds it in the page cache.
+
+    The store cases and DuckDB's loaded table leave less room for the CSV in the
+    page cache; without this read, the round's first seed case (either engine)
+    would read part of a 12.5 GB file from disk while the second would not.
+    """
+    with open(path, "rb", buffering=0) as f:
+        buffer = bytearray(8 << 20)
+        while f.readinto(buffer):
+            pass
 
 
 def window(now_text):
@@ -388,6 +427,8 @@ def print_report(args, csv, machine, medians, targets, rounds, checked, rules, s
           f"load average at the end {os.getloadavg()[0]:.1f}")
     print(f"- peers: DuckDB {machine['duckdb_node_api']} (npm @duckdb/node-api, node {machine['node']}), "
           f"SQLite {machine['sqlite3']} (Debian sqlite3)")
+    print(f"- timing: wall times minus {machine['wrapper_ms']:.2f} ms, the median cost of the /usr/bin/time -v "
+          "wrapper that reports peak RSS (measured before the rounds)")
     print(f"- rules: the seed rule ({SEED_RULE}) and the {len(rules)} process rules of rules/rmm; "
           f"{checked:,} result rows checked identical across engines\n")
 
@@ -397,7 +438,7 @@ def print_report(args, csv, machine, medians, targets, rounds, checked, rules, s
                  "duckdb cold pack", "kqlite store seed", "kqlite store pack", "duckdb loaded", "sqlite"):
         values = [r[case]["seconds"] for r in rounds if case in r]
         if values:
-            print(f"| {case} | {medians[case]:.2f} | {min(values):.2f} | {max(values):.2f} | "
+            print(f"| {case} | {medians[case]:.3f} | {min(values):.3f} | {max(values):.3f} | "
                   f"{medians[case + ' rss']:,.0f} | {medians[case + ' cpu']:.0f} | {len(values)} |")
 
     print(f"\nkqlite ingest (once, before the rounds): {ingest['seconds']:.2f} s, peak RSS {ingest['rss_mib']:,.0f} MiB, "
@@ -446,6 +487,11 @@ def main():
     rules = pack.pack_rules()
     machine = machine_description()
     rounds, checked = [], 0
+    global WRAPPER_SECONDS
+    WRAPPER_SECONDS = calibrate_wrapper()
+    machine["wrapper_ms"] = WRAPPER_SECONDS * 1000
+    print(f"/usr/bin/time adds {WRAPPER_SECONDS * 1000:.2f} ms per process; taken off every wall time",
+          file=sys.stderr)
     with tempfile.TemporaryDirectory(dir=csv.parent) as scratch:
         store = pathlib.Path(scratch) / "store"
         ingest = ingest_store(args, csv, store)
