@@ -5,7 +5,7 @@
 set -e
 bench=""
 [ "$1" = "--bench" ] && bench=1
-packages="build-essential cmake pkg-config python3 libyaml-dev libpcre2-dev libjansson-dev libxxhash-dev nettle-dev libproj-dev zlib1g-dev libzstd-dev libcmocka-dev unzip clang libclang-rt-dev libevtx-utils"
+packages="build-essential cmake pkg-config python3 libyaml-dev libpcre2-dev libjansson-dev libxxhash-dev nettle-dev libproj-dev zlib1g-dev libzstd-dev libdeflate-dev libcmocka-dev unzip clang libclang-rt-dev libevtx-utils"
 [ -n "$bench" ] && packages="$packages sqlite3 time"
 # Node.js and npm run the Kusto language service in the agreement tests; a machine that
 # already has them (from any source) keeps its own.

@@ -4,7 +4,9 @@
 
 #include "base/buf.h"
 
+#include <libdeflate.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,6 +31,17 @@ static inline void kq_put_text(kq_buf *out, const char *text, uint32_t len)
 {
     kq_put_u32(out, len);
     kq_buf_append(out, text, len);
+}
+
+/*
+ * The CRC-32 (zlib's polynomial) that the store keeps for its manifest and
+ * chunks. libdeflate computes it with carry-less multiplication where the CPU
+ * has it: 12 MB took 0.6-1.1 ms here against 2.6-5.4 ms for zlib's crc32_z
+ * (docs/store.md).
+ */
+static inline uint32_t kq_store_crc32(const void *data, size_t len)
+{
+    return libdeflate_crc32(0, data, len);
 }
 
 /* A cursor over bytes read from a file. After the first read past the end, `bad` is set and reads return 0. */

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 char *kq_store_path(const char *dir, const char *name)
 {
@@ -136,7 +135,7 @@ void kq_store_manifest_write(const kq_store_manifest *manifest, kq_buf *out)
     kq_buf_append(out, KQ_STORE_MAGIC, 8);
     kq_put_u32(out, KQ_STORE_VERSION);
     kq_put_u64(out, body.len);
-    kq_put_u32(out, (uint32_t)crc32_z(0, (const Bytef *)body.data, body.len));
+    kq_put_u32(out, kq_store_crc32(body.data, body.len));
     kq_buf_append(out, body.data, body.len);
     kq_buf_free(&body);
 }
@@ -414,7 +413,7 @@ bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_column_filter k
         return false;
     }
     const uint8_t *body = data + KQ_STORE_HEADER_BYTES;
-    if ((uint32_t)crc32_z(0, body, (z_size_t)body_len) != crc) {
+    if (kq_store_crc32(body, (size_t)body_len) != crc) {
         snprintf(error, size, "the manifest's CRC-32 does not match its contents: the file is damaged");
         return false;
     }

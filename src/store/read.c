@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 typedef struct open_store open_store;
@@ -150,7 +149,7 @@ static const uint8_t *read_chunk(open_store *store, chunk_reader *reader, uint32
     enum { CHUNK_OK, CHUNK_SHORT_READ, CHUNK_CRC, CHUNK_SIZE } problem = CHUNK_OK;
     if (got != (ssize_t)chunk->size)
         problem = CHUNK_SHORT_READ;
-    else if ((uint32_t)crc32_z(0, packed, chunk->size) != chunk->crc)
+    else if (kq_store_crc32(packed, chunk->size) != chunk->crc)
         problem = CHUNK_CRC;
     uint8_t *raw = NULL;
     size_t n = 0;

@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 /* zstd level for column chunks: level 3 (zstd's default) compresses logs well and fast. */
@@ -161,17 +160,17 @@ static bool file_identity(const char *path, uint64_t *size, uint32_t *crc)
     if (!file)
         return false;
     static __thread unsigned char buffer[1 << 16];
-    uLong sum = crc32(0, NULL, 0);
+    uint32_t sum = 0;
     uint64_t total = 0;
     size_t n;
     while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) {
-        sum = crc32(sum, buffer, (uInt)n);
+        sum = libdeflate_crc32(sum, buffer, n);
         total += n;
     }
     bool ok = !ferror(file);
     fclose(file);
     *size = total;
-    *crc = (uint32_t)sum;
+    *crc = sum;
     return ok;
 }
 
@@ -223,7 +222,7 @@ static void write_chunk(segment_writer *w, const void *raw, size_t raw_size, kq_
     chunk->offset = w->offset;
     chunk->size = (uint32_t)size;
     chunk->raw_size = (uint32_t)raw_size;
-    chunk->crc = (uint32_t)crc32_z(0, (const Bytef *)w->scratch.data, size);
+    chunk->crc = kq_store_crc32(w->scratch.data, size);
     if (fwrite(w->scratch.data, 1, size, w->file) != size)
         w->failed = true;
     w->offset += size;
