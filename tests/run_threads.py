@@ -233,6 +233,16 @@ def check_invalid_counts(kqlite):
     if proc.returncode != 0:
         print(f"FAIL --threads 1 with KQLITE_THREADS=3: exit {proc.returncode}, stderr {proc.stderr.strip()!r}")
         failed += 1
+    # An invalid KQLITE_THREADS is no error when --threads replaces it, in any command.
+    env = dict(os.environ, KQLITE_THREADS="many")
+    for argv in ([kqlite, "query", "--threads", "1", "--now", NOW, "DeviceProcessEvents | count", data],
+                 [kqlite, "--threads", "2", "hunt", "-q", "--now", NOW, data],
+                 [kqlite, "tables", "--threads", "1", data]):
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+        if proc.returncode != 0 or not proc.stdout:
+            print(f"FAIL {argv[1]} with --threads and KQLITE_THREADS=many: exit {proc.returncode}, "
+                  f"stderr {proc.stderr.strip()[:300]!r}")
+            failed += 1
     return failed
 
 

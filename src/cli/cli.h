@@ -29,6 +29,7 @@ typedef struct kq_cli_common {
     bool csv_safe;        /* --csv-safe: quote CSV cells that spreadsheets would run as formulas */
     bool all_columns;     /* --all-columns: load every column, also those no query reads */
     int threads;          /* --threads or KQLITE_THREADS; 0 = one per online CPU */
+    const char *invalid_threads_env; /* an invalid KQLITE_THREADS, an error unless --threads is given */
     const struct kq_column_use *column_use; /* load only these columns (NULL: all) */
     const char *store;    /* --store: read tables from this store (kqlite ingest) instead of DATA */
     bool timer;           /* --timer: print how long each step took to stderr */
@@ -44,8 +45,14 @@ void kq_cli_timer(const kq_cli_common *common, const char *format, ...) __attrib
  * -1 after printing a usage error.
  */
 int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *index);
-/* Sets the defaults and reads KQLITE_THREADS; returns -1 after printing a usage error for an invalid value. */
+/* Sets the defaults and reads KQLITE_THREADS (an invalid value is reported by kq_cli_common_check). */
 int kq_cli_common_init(kq_cli_common *common, const char *command);
+/*
+ * Checks the shared options once the command line is parsed: an invalid
+ * KQLITE_THREADS is a usage error unless --threads replaced it. Returns -1
+ * after printing the error.
+ */
+int kq_cli_common_check(const kq_cli_common *common, const char *command);
 
 /*
  * Works out which columns the queries read by compiling them against the

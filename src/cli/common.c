@@ -44,19 +44,27 @@ static bool parse_threads(const char *text, int *threads)
 
 int kq_cli_common_init(kq_cli_common *common, const char *command)
 {
+    (void)command;
     memset(common, 0, sizeof *common);
     const char *threads = getenv("KQLITE_THREADS");
-    if (threads && *threads && !parse_threads(threads, &common->threads)) {
-        kq_cli_usage_error(command, "KQLITE_THREADS needs a whole number from 1 to %d, got '%s'", CLI_MAX_THREADS,
-                           threads);
-        return -1;
-    }
+    if (threads && *threads && !parse_threads(threads, &common->threads))
+        common->invalid_threads_env = threads;
     common->format = KQ_FORMAT_TABLE;
     common->max_width = 80;
     common->started = kq_monotonic_seconds();
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     common->now = KQ_UNIX_EPOCH_TICKS + (int64_t)now.tv_sec * KQ_TICKS_PER_SECOND + now.tv_nsec / 100;
+    return 0;
+}
+
+int kq_cli_common_check(const kq_cli_common *common, const char *command)
+{
+    if (common->invalid_threads_env) {
+        kq_cli_usage_error(command, "KQLITE_THREADS needs a whole number from 1 to %d, got '%s'; fix or unset it, "
+                                    "or give --threads N", CLI_MAX_THREADS, common->invalid_threads_env);
+        return -1;
+    }
     return 0;
 }
 
@@ -135,6 +143,7 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
                                value ? value : "");
             return -1;
         }
+        common->invalid_threads_env = NULL; /* --threads replaces KQLITE_THREADS */
         return 1;
     }
     if (strcmp(arg, "--strict") == 0) {

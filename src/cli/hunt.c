@@ -881,7 +881,7 @@ int kq_cmd_hunt(int argc, char **argv)
         }
         data[ndata++] = (char *)arg;
     }
-    if (!check_option_combinations(&session)) {
+    if (kq_cli_common_check(&session.common, "hunt") != 0 || !check_option_combinations(&session)) {
         status = KQ_EXIT_USAGE;
         goto done;
     }

@@ -179,6 +179,10 @@ int kq_cmd_ingest(int argc, char **argv)
             data[ndata++] = (char *)arg;
         }
     }
+    if (kq_cli_common_check(&common, "ingest") != 0) {
+        free(data);
+        return KQ_EXIT_USAGE;
+    }
     int status = KQ_EXIT_USAGE;
     char *end = NULL;
     unsigned long long flush_rows = flush ? strtoull(flush, &end, 10) : INGEST_FLUSH_ROWS;

@@ -84,6 +84,10 @@ int kq_cmd_query(int argc, char **argv)
         }
         positional[npositional++] = (char *)arg;
     }
+    if (kq_cli_common_check(&common, "query") != 0) {
+        free(positional);
+        return KQ_EXIT_USAGE;
+    }
     char *query_text = NULL;
     int first_data = 0;
     if (query_file) {

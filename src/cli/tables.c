@@ -73,6 +73,10 @@ int kq_cmd_tables(int argc, char **argv)
         if (!used)
             data[ndata++] = argv[i];
     }
+    if (kq_cli_common_check(&common, "tables") != 0) {
+        free(data);
+        return KQ_EXIT_USAGE;
+    }
     if (common.store && ndata == 0) {
         free(data);
         return describe_store(common.store);
