@@ -31,12 +31,18 @@ static int describe_store(const char *path)
     kq_buf_init(&escaped);
     char *error = NULL;
     bool ok = kq_store_describe(path, &out, &error);
-    /* Table names and file paths come from the store's files, so they are escaped. */
-    kq_terminal_escape_lines(&escaped, ok ? out.data : error, ok ? out.len : strlen(error));
-    if (ok)
+    /* Table names and file paths come from the store's files, so they are escaped. A damaged
+     * store still gets the listing of its manifest, then the error. */
+    if (out.len) {
+        kq_terminal_escape_lines(&escaped, out.data, out.len);
         fputs(escaped.data ? escaped.data : "", stdout);
-    else
+        fflush(stdout);
+    }
+    if (!ok) {
+        kq_buf_clear(&escaped);
+        kq_terminal_escape_lines(&escaped, error, strlen(error));
         fprintf(stderr, "kqlite: %s\n", escaped.data ? escaped.data : "");
+    }
     kq_buf_free(&out);
     kq_buf_free(&escaped);
     free(error);

@@ -60,16 +60,22 @@ bool kq_store_describe(const char *path, kq_buf *out, char **error)
         *error = kq_xstrdup(message);
         return false;
     }
+    /* The same checks as opening the store for a query, so a listing does not vouch for a damaged store. */
+    bool segments_ok = kq_store_check_segments(path, &m, message, sizeof message);
     uint64_t bytes = 0;
-    for (uint32_t s = 1; s <= m.segments; s++) {
+    for (uint32_t s = 1; segments_ok && s <= m.segments; s++) {
         char *segment = kq_store_segment_path(path, s);
         struct stat st;
         if (stat(segment, &st) == 0)
             bytes += (uint64_t)st.st_size;
         free(segment);
     }
-    kq_buf_printf(out, "store %s: format version %u, %u ingest%s, %llu bytes of segments\n", path,
-                  m.version, m.segments, m.segments == 1 ? "" : "s", (unsigned long long)bytes);
+    if (segments_ok)
+        kq_buf_printf(out, "store %s: format version %u, %u ingest%s, %llu bytes of segments\n", path,
+                      m.version, m.segments, m.segments == 1 ? "" : "s", (unsigned long long)bytes);
+    else
+        kq_buf_printf(out, "store %s: format version %u, %u ingest%s, damaged segments (see the error)\n", path,
+                      m.version, m.segments, m.segments == 1 ? "" : "s");
     for (uint32_t t = 0; t < m.ntables; t++) {
         const kq_store_table *table = &m.tables[t];
         kq_buf_printf(out, "%s: %llu rows in %u blocks, %u columns\n", table->name,
@@ -88,5 +94,7 @@ bool kq_store_describe(const char *path, kq_buf *out, char **error)
                       (unsigned long long)source->size, when, source->segment);
     }
     kq_store_manifest_free(&m);
-    return true;
+    if (!segments_ok)
+        *error = kq_xstrdup(message);
+    return segments_ok;
 }

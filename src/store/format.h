@@ -153,6 +153,12 @@ bool kq_store_manifest_parse(const uint8_t *data, size_t len, kq_column_filter k
 /* Reads path's manifest; false with a message (a missing file is reported as not a store). */
 bool kq_store_manifest_load(const char *dir, kq_column_filter keep, void *keep_user, kq_store_manifest *manifest,
                             char *error, size_t size);
+/*
+ * Checks every segment file the manifest names (read.c): it exists, has the
+ * right header, holds every chunk the manifest puts in it and ends with its
+ * footer. False with a message naming the file and what to do.
+ */
+bool kq_store_check_segments(const char *dir, const kq_store_manifest *manifest, char *error, size_t size);
 /* Returns the path of a file in the store folder (caller frees). */
 char *kq_store_path(const char *dir, const char *name);
 char *kq_store_segment_path(const char *dir, uint32_t segment);

@@ -348,7 +348,51 @@ static bool ends_with_footer(int fd, uint64_t file_size, uint64_t chunks_end)
            memcmp(magic, KQ_SEGMENT_FOOTER_MAGIC, 8) == 0;
 }
 
-/* Opens every segment file and checks that each chunk lies inside its file. */
+/*
+ * Opens segment s and checks it: a regular file with this store's header for
+ * segment s, long enough for every chunk the manifest puts in it, and (from
+ * version 3) ending with its footer. Returns the descriptor and the segment's
+ * version, or -1 with a message.
+ */
+static int open_segment_file(const char *dir, const kq_store_manifest *m, uint32_t s, uint32_t *version,
+                             char *error, size_t size)
+{
+    uint64_t needed = m->segment_ends && s < m->nsegment_ends ? m->segment_ends[s] : 0;
+    char *path = kq_store_segment_path(dir, s);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    unsigned char header[KQ_SEGMENT_HEADER_BYTES];
+    kq_reader r = {header, sizeof header, 8, false};
+    bool ok = false;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        snprintf(error, size, "cannot open %s: %s; the store is incomplete, so ingest the data again into a "
+                              "new store", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        snprintf(error, size, "%s is not a regular file; the store is damaged, so ingest the data again into a "
+                              "new store", path);
+    else if (pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header ||
+             memcmp(header, KQ_SEGMENT_MAGIC, 8) != 0 ||
+             !segment_version_known(*version = kq_read_u32(&r), m->version) || kq_read_u32(&r) != s)
+        snprintf(error, size, "%s is not segment %u of this version %u store (its header differs); the store "
+                              "is damaged, so ingest the data again into a new store", path, s, m->version);
+    else if ((uint64_t)st.st_size < needed)
+        snprintf(error, size, "%s is %lld bytes but the manifest refers to bytes up to %llu: the file is "
+                              "truncated; ingest the data again into a new store",
+                 path, (long long)st.st_size, (unsigned long long)needed);
+    else if (*version >= 3 && !ends_with_footer(fd, (uint64_t)st.st_size, needed))
+        snprintf(error, size, "%s does not end with its dictionary footer: the file is truncated or damaged; "
+                              "ingest the data again into a new store", path);
+    else
+        ok = true;
+    free(path);
+    if (!ok && fd >= 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Opens every segment file the manifest names and checks that each chunk lies inside its file. */
 static bool open_segments(open_store *store, char *error, size_t size)
 {
     const kq_store_manifest *m = &store->manifest;
@@ -356,42 +400,24 @@ static bool open_segments(open_store *store, char *error, size_t size)
     store->segment_versions = kq_xcalloc((size_t)m->segments + 1, sizeof(uint32_t));
     for (uint32_t s = 0; s <= m->segments; s++)
         store->segment_fds[s] = -1;
-    /* The parse recorded how far each segment's chunks reach, for kept and skipped columns alike. */
-    const uint64_t *needed = m->segment_ends;
-    bool ok = true;
-    for (uint32_t s = 1; s <= m->segments && ok; s++) {
-        if (!needed[s])
-            continue;
-        char *path = kq_store_segment_path(store->dir, s);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        unsigned char header[KQ_SEGMENT_HEADER_BYTES];
-        kq_reader r = {header, sizeof header, 8, false};
-        if (fd < 0 || fstat(fd, &st) != 0) {
-            snprintf(error, size, "cannot open %s: %s; the store is incomplete, so ingest the data again into a "
-                                  "new store", path, strerror(errno));
-            ok = false;
-        } else if ((uint64_t)st.st_size < needed[s]) {
-            snprintf(error, size, "%s is %lld bytes but the manifest refers to bytes up to %llu: the file is "
-                                  "truncated; ingest the data again into a new store",
-                     path, (long long)st.st_size, (unsigned long long)needed[s]);
-            ok = false;
-        } else if (pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header ||
-                   memcmp(header, KQ_SEGMENT_MAGIC, 8) != 0 ||
-                   !segment_version_known(store->segment_versions[s] = kq_read_u32(&r), m->version) ||
-                   kq_read_u32(&r) != s) {
-            snprintf(error, size, "%s is not segment %u of this version %u store (its header differs); the store "
-                                  "is damaged, so ingest the data again into a new store", path, s, m->version);
-            ok = false;
-        } else if (store->segment_versions[s] >= 3 && !ends_with_footer(fd, (uint64_t)st.st_size, needed[s])) {
-            snprintf(error, size, "%s does not end with its dictionary footer: the file is truncated or damaged; "
-                                  "ingest the data again into a new store", path);
-            ok = false;
-        }
-        store->segment_fds[s] = fd;
-        free(path);
+    for (uint32_t s = 1; s <= m->segments; s++) {
+        store->segment_fds[s] = open_segment_file(store->dir, m, s, &store->segment_versions[s], error, size);
+        if (store->segment_fds[s] < 0)
+            return false;
     }
-    return ok;
+    return true;
+}
+
+bool kq_store_check_segments(const char *dir, const kq_store_manifest *manifest, char *error, size_t size)
+{
+    for (uint32_t s = 1; s <= manifest->segments; s++) {
+        uint32_t version;
+        int fd = open_segment_file(dir, manifest, s, &version, error, size);
+        if (fd < 0)
+            return false;
+        close(fd);
+    }
+    return true;
 }
 
 static kq_table *open_table(open_store *store, uint32_t t)

@@ -122,6 +122,12 @@ kq_store_ingest *kq_store_ingest_begin(const char *path, char **error)
         kq_store_ingest_abort(check);
         return NULL;
     }
+    /* Appending to a store with a missing or damaged segment would bury the damage under new data. */
+    if (exists && !kq_store_check_segments(path, &check->manifest, why, sizeof why)) {
+        *error = message("cannot append to %s: %s", path, why);
+        kq_store_ingest_abort(check);
+        return NULL;
+    }
     if (!exists && !folder_usable(path)) {
         *error = message("%s is a folder with other files and no %s; give ingest an empty or new folder",
                          path, KQ_STORE_MANIFEST);
