@@ -33,6 +33,8 @@ CASES = [
     ("threads before command", ["--threads", "2", "-q", "query", "--format", "csv", "print z=3"], 0, "z\n3\n", ""),
     ("help for a command", ["help", "ingest"], 0, "Usage: kqlite ingest", ""),
     ("help for an unknown command", ["help", "frobnicate"], 2, "", "unknown command 'frobnicate'"),
+    ("functions help", ["functions", "--help"], 0, "Usage: kqlite functions", ""),
+    ("functions unknown option", ["functions", "--bogus"], 2, "", "unknown argument '--bogus'"),
     ("query timer", ["query", "--timer", "-q", "--format", "csv", SEED, str(EXPORT)], 0, "n\n",
      "kqlite: timer: total "),
     ("hunt timer", ["hunt", "--timer", "-q", "--rules", str(ROOT / "rules" / "rmm" / "Ammyy"), "--format", "jsonl",

@@ -116,9 +116,13 @@ int kq_cmd_functions(int argc, char **argv)
         markdown();
         return KQ_EXIT_OK;
     }
-    if (argc > 1) {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         puts("Usage: kqlite functions [--markdown]\n\nLists the supported functions, operators and aggregates.");
-        return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? KQ_EXIT_OK : KQ_EXIT_USAGE;
+        return KQ_EXIT_OK;
+    }
+    if (argc > 1) {
+        kq_cli_usage_error("functions", "unknown argument '%s' (the only option is --markdown)", argv[1]);
+        return KQ_EXIT_USAGE;
     }
     for (size_t i = 0; i < kq_function_count(); i++) {
         const kq_function *fn = kq_function_at(i);
