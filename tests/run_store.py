@@ -266,7 +266,8 @@ def check_version_claims(kqlite, folder):
 
 
 def check_cli(kqlite, folder):
-    """Misuse gets a message and exit status 3: --store with DATA, a folder that is not a store, a locked store."""
+    """Misuse gets a message: --store with DATA (a usage error, exit status 2), and exit status 3 for a folder
+    that is not a store or a locked store."""
     failures = 0
     store = folder / "cli"
     ingest(kqlite, [str(ROOT / "examples" / "sysmon")], str(store))
@@ -277,7 +278,6 @@ def check_cli(kqlite, folder):
     plain_file.write_text("x\n")
     sysmon = str(ROOT / "examples" / "sysmon")
     cases = [
-        (["query", "-q", "DeviceProcessEvents | count", "--store", str(store), sysmon], "either --store or DATA"),
         (["ingest", "-q", sysmon, "-o", str(other)], "other files"),
         (["ingest", "-q", sysmon, "-o", str(plain_file)], "not a folder"),
         (["query", "-q", "DeviceProcessEvents | count", "--store", str(plain_file)], "is a file, not a kqlite store"),
@@ -289,6 +289,13 @@ def check_cli(kqlite, folder):
         proc = kq(kqlite, args)
         # A store that cannot be opened means no data: nothing may reach stdout as a result.
         if proc.returncode != 3 or expected not in proc.stderr or (args[0] != "ingest" and proc.stdout):
+            print(f"FAIL kqlite {' '.join(args)}: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
+            failures += 1
+
+    for args in (["query", "-q", "DeviceProcessEvents | count", "--store", str(store), sysmon],
+                 ["hunt", "-q", "--store", str(store), sysmon], ["tables", "--store", str(store), sysmon]):
+        proc = kq(kqlite, args)
+        if proc.returncode != 2 or "either --store or DATA" not in proc.stderr or proc.stdout:
             print(f"FAIL kqlite {' '.join(args)}: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
             failures += 1
 

@@ -53,6 +53,8 @@ int kq_cli_common_init(kq_cli_common *common, const char *command);
  * after printing the error.
  */
 int kq_cli_common_check(const kq_cli_common *common, const char *command);
+/* Rejects --store together with ndata DATA arguments: returns -1 after printing the usage error. */
+int kq_cli_check_store_data(const kq_cli_common *common, const char *command, int ndata);
 
 /*
  * Works out which columns the queries read by compiling them against the

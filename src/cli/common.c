@@ -58,6 +58,16 @@ int kq_cli_common_init(kq_cli_common *common, const char *command)
     return 0;
 }
 
+int kq_cli_check_store_data(const kq_cli_common *common, const char *command, int ndata)
+{
+    if (common->store && ndata > 0) {
+        kq_cli_usage_error(command, "give either --store or DATA, not both; to add DATA to the store, run "
+                                    "kqlite ingest DATA -o %s", common->store);
+        return -1;
+    }
+    return 0;
+}
+
 int kq_cli_common_check(const kq_cli_common *common, const char *command)
 {
     if (common->invalid_threads_env) {

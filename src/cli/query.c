@@ -106,6 +106,11 @@ int kq_cmd_query(int argc, char **argv)
         first_data = 1;
     }
 
+    if (kq_cli_check_store_data(&common, "query", npositional - first_data) != 0) {
+        free(query_text);
+        free(positional);
+        return KQ_EXIT_USAGE;
+    }
     kq_source source = {.file = query_file ? query_file : "<query>", .text = query_text,
                         .len = strlen(query_text), .first_line = 1};
     /* A syntax error does not depend on the data: report it before reading gigabytes. */
