@@ -299,6 +299,13 @@ def check_cli(kqlite, folder):
             print(f"FAIL kqlite {' '.join(args)}: exit {proc.returncode}, {proc.stderr.strip()[:200]!r}")
             failures += 1
 
+    # A first ingest that fails leaves no store folder behind (only its lock file would be in it).
+    fresh = folder / "never-written"
+    proc = kq(kqlite, ["ingest", "-q", str(folder / "no-such-file.csv"), "-o", str(fresh)])
+    if proc.returncode != 3 or fresh.exists():
+        print(f"FAIL failed first ingest: exit {proc.returncode}, folder left: {fresh.exists()}")
+        failures += 1
+
     if (other / "notes.txt").read_text() != "keep me\n":
         print("FAIL ingest into a folder that is not a store changed its files")
         failures += 1

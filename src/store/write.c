@@ -53,6 +53,7 @@ struct kq_store_ingest {
     uint64_t rows, conversion_failures;
     char *error;    /* the first write error; the ingest then fails */
     bool committed; /* the manifest that lists the segment is in place */
+    bool created;   /* this ingest created the store folder */
 };
 
 static bool close_segment(segment_writer *w, char **error);
@@ -92,17 +93,20 @@ static bool folder_usable(const char *dir)
 kq_store_ingest *kq_store_ingest_begin(const char *path, char **error)
 {
     struct stat st;
+    bool created = false;
     if (stat(path, &st) != 0) {
         if (errno != ENOENT || mkdir(path, 0777) != 0) {
             *error = message("cannot create the store folder %s: %s", path, strerror(errno));
             return NULL;
         }
+        created = true;
     } else if (!S_ISDIR(st.st_mode)) {
         *error = message("%s exists and is not a folder; a store is a folder (choose a new path)", path);
         return NULL;
     }
     kq_store_ingest *check = kq_xcalloc(1, sizeof *check);
     check->dir = kq_xstrdup(path);
+    check->created = created;
     char *lock_path = kq_store_path(path, KQ_STORE_LOCK);
     check->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     free(lock_path);
@@ -149,6 +153,13 @@ void kq_store_ingest_abort(kq_store_ingest *check)
         unlink(check->segment.path);
     free(check->segment.path);
     free(check->error);
+    /* A failed first ingest leaves no folder holding only a lock file behind. */
+    if (check->created && !check->committed) {
+        char *lock_path = kq_store_path(check->dir, KQ_STORE_LOCK);
+        unlink(lock_path);
+        free(lock_path);
+        rmdir(check->dir); /* fails, harmlessly, when other files are there */
+    }
     if (check->lock_fd >= 0)
         close(check->lock_fd);
     kq_store_manifest_free(&check->manifest);
