@@ -331,7 +331,7 @@ def warm_up(args, csv, rules, work):
     """Run both seed cases once, untimed, before the first round (as hyperfine --warmup does).
 
     On this VM the first process after the ingest that touches gigabytes of new
-    memory spends far longer in the kernel: kqlite's 10 M row seed took 9.40 s of
+    memory spends far longer in the kernel. kqlite's 10 M row seed took 9.40 s of
     system time right after an ingest and 3.56 s in the next run, with the same
     page fault count and the CSV cached in both. The warm-up takes that cost.
     """

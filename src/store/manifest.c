@@ -237,9 +237,9 @@ static uint32_t kept_below(const kq_store_table *table, const uint32_t *kept_pre
 }
 
 /*
- * Parses the block index into one array for the whole table. It grows as
- * blocks are read, so its size follows the bytes read, not counts the file
- * claims; the blocks' cols point into it once it stops moving.
+ * Parses the block index into one array for the whole table. The array grows
+ * as blocks are read, so its size follows the bytes read and not the counts
+ * the file claims. The blocks' cols point into it once it stops moving.
  */
 static bool parse_blocks(parser *p, kq_store_table *table, const uint32_t *kept_prefix, uint32_t segments)
 {
