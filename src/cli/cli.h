@@ -48,13 +48,11 @@ int kq_cli_common_option(kq_cli_common *common, int argc, char **argv, int *inde
 /* Sets the defaults and reads KQLITE_THREADS (an invalid value is reported by kq_cli_common_check). */
 int kq_cli_common_init(kq_cli_common *common, const char *command);
 /*
- * Checks the shared options once the command line is parsed: an invalid
- * KQLITE_THREADS is a usage error unless --threads replaced it. Returns -1
- * after printing the error.
+ * Checks the shared options once the command line is parsed, with ndata DATA
+ * arguments. An invalid KQLITE_THREADS is a usage error unless --threads
+ * replaced it, and so is --store with DATA. Returns -1 after printing the error.
  */
-int kq_cli_common_check(const kq_cli_common *common, const char *command);
-/* Rejects --store together with ndata DATA arguments: returns -1 after printing the usage error. */
-int kq_cli_check_store_data(const kq_cli_common *common, const char *command, int ndata);
+int kq_cli_common_check(const kq_cli_common *common, const char *command, int ndata);
 
 /*
  * Works out which columns the queries read by compiling them against the

@@ -58,21 +58,16 @@ int kq_cli_common_init(kq_cli_common *common, const char *command)
     return 0;
 }
 
-int kq_cli_check_store_data(const kq_cli_common *common, const char *command, int ndata)
-{
-    if (common->store && ndata > 0) {
-        kq_cli_usage_error(command, "give either --store or DATA, not both; to add DATA to the store, run "
-                                    "kqlite ingest DATA -o %s", common->store);
-        return -1;
-    }
-    return 0;
-}
-
-int kq_cli_common_check(const kq_cli_common *common, const char *command)
+int kq_cli_common_check(const kq_cli_common *common, const char *command, int ndata)
 {
     if (common->invalid_threads_env) {
         kq_cli_usage_error(command, "KQLITE_THREADS needs a whole number from 1 to %d, got '%s'; fix or unset it, "
                                     "or give --threads N", CLI_MAX_THREADS, common->invalid_threads_env);
+        return -1;
+    }
+    if (common->store && ndata > 0) {
+        kq_cli_usage_error(command, "give either --store or DATA, not both; to add DATA to the store, run "
+                                    "kqlite ingest DATA -o %s", common->store);
         return -1;
     }
     return 0;
@@ -328,6 +323,7 @@ void kq_cli_free_columns(kq_column_use *use)
 
 static bool load_store(kq_catalog *catalog, int count, const kq_cli_common *common)
 {
+    /* The commands reject this with their options (kq_cli_common_check); a new caller must not drop DATA. */
     if (count > 0) {
         fprintf(stderr, "kqlite: give either --store or DATA, not both; to add DATA to the store, run "
                         "kqlite ingest DATA -o %s\n", common->store);

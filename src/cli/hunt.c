@@ -881,8 +881,7 @@ int kq_cmd_hunt(int argc, char **argv)
         }
         data[ndata++] = (char *)arg;
     }
-    if (kq_cli_common_check(&session.common, "hunt") != 0 ||
-        kq_cli_check_store_data(&session.common, "hunt", ndata) != 0 || !check_option_combinations(&session)) {
+    if (kq_cli_common_check(&session.common, "hunt", ndata) != 0 || !check_option_combinations(&session)) {
         status = KQ_EXIT_USAGE;
         goto done;
     }

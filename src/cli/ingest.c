@@ -179,7 +179,7 @@ int kq_cmd_ingest(int argc, char **argv)
             data[ndata++] = (char *)arg;
         }
     }
-    if (kq_cli_common_check(&common, "ingest") != 0) {
+    if (kq_cli_common_check(&common, "ingest", 0) != 0) {
         free(data);
         return KQ_EXIT_USAGE;
     }

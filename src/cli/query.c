@@ -84,7 +84,8 @@ int kq_cmd_query(int argc, char **argv)
         }
         positional[npositional++] = (char *)arg;
     }
-    if (kq_cli_common_check(&common, "query") != 0) {
+    /* Without --query-file, the first positional argument is the query text. */
+    if (kq_cli_common_check(&common, "query", npositional - (query_file ? 0 : 1)) != 0) {
         free(positional);
         return KQ_EXIT_USAGE;
     }
@@ -106,11 +107,6 @@ int kq_cmd_query(int argc, char **argv)
         first_data = 1;
     }
 
-    if (kq_cli_check_store_data(&common, "query", npositional - first_data) != 0) {
-        free(query_text);
-        free(positional);
-        return KQ_EXIT_USAGE;
-    }
     kq_source source = {.file = query_file ? query_file : "<query>", .text = query_text,
                         .len = strlen(query_text), .first_line = 1};
     /* A syntax error does not depend on the data: report it before reading gigabytes. */

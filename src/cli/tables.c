@@ -79,7 +79,7 @@ int kq_cmd_tables(int argc, char **argv)
         if (!used)
             data[ndata++] = argv[i];
     }
-    if (kq_cli_common_check(&common, "tables") != 0 || kq_cli_check_store_data(&common, "tables", ndata) != 0) {
+    if (kq_cli_common_check(&common, "tables", ndata) != 0) {
         free(data);
         return KQ_EXIT_USAGE;
     }
