@@ -139,8 +139,8 @@ char *kq_read_file(const char *path, size_t *len_out)
     FILE *file = fopen(path, "rb");
     if (!file)
         return NULL;
-    /* A regular file is read into a buffer of its size (one byte more to see
-     * the end); pipes and files that grow meanwhile double the buffer. */
+    /* A regular file is read into a buffer one byte larger than its size, so
+     * reaching its end needs no regrowth. Pipes and growing files double it. */
     struct stat st;
     size_t cap = 1 << 16, len = 0;
     if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&

@@ -155,8 +155,8 @@ bool kq_store_manifest_load(const char *dir, kq_column_filter keep, void *keep_u
                             char *error, size_t size);
 /*
  * Checks every segment file the manifest names (read.c): it exists, has the
- * right header, holds every chunk the manifest puts in it and ends with its
- * footer. False with a message naming the file and what to do.
+ * right header, is long enough for every chunk the manifest puts in it and
+ * ends with its footer. False with a message naming the file and what to do.
  */
 bool kq_store_check_segments(const char *dir, const kq_store_manifest *manifest, char *error, size_t size);
 /* Returns the path of a file in the store folder (caller frees). */

@@ -300,13 +300,13 @@ static uint32_t *choose_columns(parser *p, kq_store_table *table)
         return NULL;
     table->slots = kq_xmalloc((table->ncols ? table->ncols : 1) * sizeof *table->slots);
     uint32_t *kept_prefix = kq_xmalloc(((size_t)table->ncols + 1) * sizeof *kept_prefix);
-    uint32_t kept = 0;
+    uint32_t kept_count = 0;
     for (uint32_t c = 0; c < table->ncols; c++) {
-        kept_prefix[c] = kept;
+        kept_prefix[c] = kept_count;
         const char *name = table->fields[c].name;
-        table->slots[c] = p->keep(p->keep_user, table->name, name, strlen(name)) ? kept++ : KQ_STORE_NO_SLOT;
+        table->slots[c] = p->keep(p->keep_user, table->name, name, strlen(name)) ? kept_count++ : KQ_STORE_NO_SLOT;
     }
-    kept_prefix[table->ncols] = kept;
+    kept_prefix[table->ncols] = kept_count;
     return kept_prefix;
 }
 

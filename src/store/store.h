@@ -66,7 +66,7 @@ bool kq_store_open(const char *path, kq_catalog *catalog, const kq_store_read_op
  * Writes a description of the store (tables, rows, blocks, time ranges,
  * sources) to out. Returns false with a message in *error when the manifest
  * cannot be read (out stays empty) or a segment file is missing or damaged
- * (out holds the description of what the manifest lists).
+ * (out then contains the description of what the manifest lists).
  */
 bool kq_store_describe(const char *path, kq_buf *out, char **error);
 

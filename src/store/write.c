@@ -158,7 +158,7 @@ void kq_store_ingest_abort(kq_store_ingest *check)
         char *lock_path = kq_store_path(check->dir, KQ_STORE_LOCK);
         unlink(lock_path);
         free(lock_path);
-        rmdir(check->dir); /* fails, harmlessly, when other files are there */
+        rmdir(check->dir); /* fails, harmlessly, when other files remain */
     }
     if (check->lock_fd >= 0)
         close(check->lock_fd);

@@ -1,8 +1,8 @@
 /*
- * The store manifest (src/store/manifest.c): a manifest parsed with a column
- * filter keeps only the block entries of the columns it accepts, finds them
- * by column number in blocks of every width, still checks and measures every
- * column, and cannot be written back; a parse without a filter keeps all.
+ * The store manifest (src/store/manifest.c). A manifest parsed with a column
+ * filter keeps only the block entries of the columns the filter accepts, and
+ * finds them by column number in blocks of every width. It still checks and
+ * measures every column. A parse without a filter keeps every column.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -207,7 +207,7 @@ static void filtered_parse_still_checks_skipped_columns(void **state)
     kq_buf_free(&bytes);
 }
 
-static void too_many_segments_are_refused(void **state)
+static void segment_count_over_limit_fails(void **state)
 {
     (void)state;
     kq_store_manifest m = {.version = KQ_STORE_VERSION, .segments = KQ_STORE_MAX_SEGMENTS + 1};
@@ -228,7 +228,7 @@ int main(void)
         cmocka_unit_test(unfiltered_parse_keeps_every_column),
         cmocka_unit_test(filtered_parse_keeps_chosen_columns),
         cmocka_unit_test(filtered_parse_still_checks_skipped_columns),
-        cmocka_unit_test(too_many_segments_are_refused),
+        cmocka_unit_test(segment_count_over_limit_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
