@@ -40,7 +40,7 @@ python3 tests/run_tuning.py "$kqlite"
 record "exclusions, scheduled alerts and watch (tests/run_tuning.py)" $?
 
 python3 tests/run_pushdown.py "$kqlite" "$root/../shared"
-record "loading only the columns queries read changes no result (tests/run_pushdown.py)" $?
+record "loading only the columns and rows queries read changes no result (tests/run_pushdown.py)" $?
 
 python3 tests/run_store.py "$kqlite" "$root/../shared"
 record "reading tables from a store changes no result; damaged stores fail cleanly (tests/run_store.py)" $?

@@ -31,6 +31,7 @@ typedef struct kq_cli_common {
     int threads;          /* --threads or KQLITE_THREADS; 0 = one per online CPU */
     const char *invalid_threads_env; /* an invalid KQLITE_THREADS, an error unless --threads is given */
     const struct kq_column_use *column_use; /* load only these columns (NULL: all) */
+    struct kq_sieve *sieve; /* drops rows no query reads while loading (NULL: none; exec/sieve.h) */
     const char *store;    /* --store: read tables from this store (kqlite ingest) instead of DATA */
     bool timer;           /* --timer: print how long each step took to stderr */
     double started;       /* monotonic seconds when the command started, for --timer */
@@ -56,13 +57,15 @@ int kq_cli_common_check(const kq_cli_common *common, const char *command, int nd
 
 /*
  * Works out which columns the queries read by compiling them against the
- * built-in schemas, so that kq_cli_load_data skips the rest. Returns NULL
- * (load every column) with --all-columns or --strict (every value is then
- * converted and checked), or when a query does not compile that way (it
- * reads a table or column only the data defines).
+ * built-in schemas, so that kq_cli_load_data skips the rest, and sets
+ * common->sieve when the queries read some table only through where clauses.
+ * Returns NULL (load every column and row) with --all-columns or --strict
+ * (every value is then converted and checked), or when a query does not
+ * compile that way (it reads a table or column only the data defines).
  */
-struct kq_column_use *kq_cli_plan_columns(const kq_cli_common *common, const kq_source *const *sources, size_t count);
-void kq_cli_free_columns(struct kq_column_use *use);
+struct kq_column_use *kq_cli_plan_columns(kq_cli_common *common, const kq_source *const *sources, size_t count);
+/* Frees what kq_cli_plan_columns made, once the data is loaded; use may be NULL. */
+void kq_cli_free_columns(kq_cli_common *common, struct kq_column_use *use);
 
 /*
  * Loads every data argument, or with --store the store's tables; prints the per-file report to stderr. Returns false

@@ -3,6 +3,7 @@
 #include "kql/compile.h"
 #include "base/util.h"
 #include "exec/budget.h"
+#include "exec/sieve.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -293,28 +294,39 @@ static bool column_read_from_store(void *user, const char *table, const char *co
     return kq_column_use_wants_stored(user, table, column, len);
 }
 
-kq_column_use *kq_cli_plan_columns(const kq_cli_common *common, const kq_source *const *sources, size_t count)
+kq_column_use *kq_cli_plan_columns(kq_cli_common *common, const kq_source *const *sources, size_t count)
 {
     if (common->all_columns || common->strict)
         return NULL;
     kq_column_use *use = kq_xcalloc(1, sizeof *use);
+    kq_sieve *sieve = kq_sieve_new(common->now);
     for (size_t i = 0; i < count; i++) {
         kq_diags diags;
         kq_diags_init(&diags);
         kq_query *query = kq_compile(sources[i], NULL, &diags);
         kq_diags_free(&diags);
         if (!query) {
-            kq_cli_free_columns(use);
+            kq_sieve_free(sieve);
+            kq_column_use_free(use);
+            free(use);
             return NULL;
         }
         kq_column_use_add(use, query);
-        kq_query_free(query);
+        kq_sieve_add(sieve, query);
+    }
+    if (kq_sieve_active(sieve)) {
+        common->sieve = sieve;
+    } else {
+        kq_sieve_free(sieve);
     }
     return use;
 }
 
-void kq_cli_free_columns(kq_column_use *use)
+void kq_cli_free_columns(kq_cli_common *common, kq_column_use *use)
 {
+    kq_sieve_free(common->sieve);
+    common->sieve = NULL;
+    common->column_use = NULL;
     if (!use)
         return;
     kq_column_use_free(use);
@@ -347,6 +359,117 @@ static bool load_store(kq_catalog *catalog, int count, const kq_cli_common *comm
     return true;
 }
 
+/* Tables the probe found inputs for; any: some input's tables are known only from reading it whole. */
+typedef struct probed_tables {
+    char **names;
+    size_t count, cap;
+    bool any;
+} probed_tables;
+
+static void probe_seen(void *user, const char *table)
+{
+    probed_tables *probed = user;
+    if (!table) {
+        probed->any = true;
+        return;
+    }
+    for (size_t i = 0; i < probed->count; i++)
+        if (strcmp(probed->names[i], table) == 0)
+            return;
+    kq_grow((void **)&probed->names, &probed->cap, probed->count + 1, sizeof *probed->names);
+    probed->names[probed->count++] = kq_xstrdup(table);
+}
+
+static bool probe_fed(void *user, const char *table)
+{
+    const probed_tables *probed = user;
+    if (probed->any)
+        return true;
+    for (size_t i = 0; i < probed->count; i++)
+        if (strcmp(probed->names[i], table) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Finds which tables the inputs feed, from each file's first records, so the
+ * sieve can run where clauses whose subqueries read only tables no input feeds.
+ */
+static void resolve_sieve(kq_sieve *sieve, char **arguments, int count, const kq_load_options *load)
+{
+    probed_tables probed = {0};
+    /* KQLITE_SIEVE_NO_PROBE=1 takes every table as unfed, so tests reach the check after the load. */
+    const char *no_probe = getenv("KQLITE_SIEVE_NO_PROBE");
+    if (no_probe && strcmp(no_probe, "1") == 0) {
+        kq_sieve_resolve(sieve, probe_fed, &probed);
+        return;
+    }
+    kq_load_options options = {.timezone = load->timezone, .probe = probe_seen, .probe_user = &probed};
+    kq_load_report report;
+    kq_load_report_init(&report);
+    kq_catalog *unused = kq_catalog_new();
+    for (int i = 0; i < count; i++)
+        (void)kq_load_data_argument(unused, arguments[i], &options, &report);
+    kq_catalog_free(unused);
+    kq_load_report_free(&report);
+    kq_sieve_resolve(sieve, probe_fed, &probed);
+    for (size_t i = 0; i < probed.count; i++)
+        free(probed.names[i]);
+    free(probed.names);
+}
+
+/* Loads every argument into catalog; with warn, names an argument that held no file. Returns false when one failed. */
+static bool load_arguments(kq_catalog *catalog, char **arguments, int count, const kq_load_options *options,
+                           kq_load_report *report, bool warn)
+{
+    bool ok = true;
+    for (int i = 0; i < count; i++) {
+        size_t files_before = report->count;
+        if (kq_load_data_argument(catalog, arguments[i], options, report) != 0) {
+            ok = false;
+        } else if (report->count == files_before && warn) {
+            /* Otherwise the only hint would be the empty-table warning, which suggests naming the table. */
+            kq_buf line;
+            kq_buf_init(&line);
+            kq_terminal_escape(&line, arguments[i], strlen(arguments[i]));
+            fprintf(stderr, "kqlite: warning: %s: the folder contains no files\n", line.data ? line.data : "");
+            kq_buf_free(&line);
+        }
+    }
+    kq_catalog_finish(catalog);
+    return ok;
+}
+
+/*
+ * Loads the arguments through the sieve. When a table the sieve took as empty
+ * turns out to have rows, rows a query needs may be gone, so the load runs
+ * again with the sieve running only where clauses that read the row alone.
+ */
+static bool load_sieved(kq_catalog *catalog, char **arguments, int count, const kq_load_options *options,
+                        kq_load_report *report, const kq_cli_common *common)
+{
+    kq_sieve *sieve = common->sieve;
+    if (kq_sieve_reads(sieve))
+        resolve_sieve(sieve, arguments, count, options);
+    kq_catalog_set_sieve(catalog, kq_sieve_table, sieve);
+    bool ok = load_arguments(catalog, arguments, count, options, report, true);
+    const char *table = NULL;
+    if (!kq_sieve_check(sieve, catalog, &table)) {
+        kq_cli_timer(common, "table %s has rows after all; loading again with a narrower sieve", table);
+        kq_sieve_unresolve(sieve);
+        kq_catalog_clear(catalog);
+        kq_load_report_free(report);
+        kq_load_report_init(report);
+        ok = load_arguments(catalog, arguments, count, options, report, false);
+    }
+    kq_catalog_set_sieve(catalog, NULL, NULL);
+    uint64_t seen, kept;
+    kq_sieve_counts(sieve, &seen, &kept);
+    kq_cli_timer(common, "sieve kept %llu of %llu rows streamed while loading", (unsigned long long)kept,
+                 (unsigned long long)seen);
+    return ok;
+}
+
 bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq_cli_common *common)
 {
     if (common->store)
@@ -360,21 +483,8 @@ bool kq_cli_load_data(kq_catalog *catalog, char **arguments, int count, const kq
     kq_load_report_init(&report);
     /* Builders fill batches while loading too, on this many threads. */
     kq_catalog_set_threads(catalog, common->threads);
-    bool ok = true;
-    for (int i = 0; i < count; i++) {
-        size_t files_before = report.count;
-        if (kq_load_data_argument(catalog, arguments[i], &options, &report) != 0)
-            ok = false;
-        else if (report.count == files_before) {
-            /* Otherwise the only hint would be the empty-table warning, which suggests naming the table. */
-            kq_buf line;
-            kq_buf_init(&line);
-            kq_terminal_escape(&line, arguments[i], strlen(arguments[i]));
-            fprintf(stderr, "kqlite: warning: %s: the folder contains no files\n", line.data ? line.data : "");
-            kq_buf_free(&line);
-        }
-    }
-    kq_catalog_finish(catalog);
+    bool ok = common->sieve ? load_sieved(catalog, arguments, count, &options, &report, common)
+                            : load_arguments(catalog, arguments, count, &options, &report, true);
     load_totals totals = {0};
     for (size_t i = 0; i < report.count; i++) {
         const kq_file_report *file = &report.files[i];

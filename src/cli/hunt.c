@@ -773,7 +773,7 @@ static bool prepare(hunt_session *session, bool exclusions_ok)
  * Exclusions and scheduled alert runs (their time window) read source rows
  * beyond the queries, so they load every column.
  */
-static kq_column_use *plan_column_use(const hunt_session *session, const kq_rule_set *set)
+static kq_column_use *plan_column_use(hunt_session *session, const kq_rule_set *set)
 {
     if (session->exclusions.count || session->alerts || session->state_dir)
         return NULL;
@@ -814,8 +814,7 @@ static int hunt_run(hunt_session *session, char **rule_paths, int nrule_paths, c
         kq_column_use *use = plan_column_use(session, &set);
         session->common.column_use = use;
         bool inputs_ok = kq_cli_load_data(session->catalog, data, ndata, &session->common);
-        session->common.column_use = NULL;
-        kq_cli_free_columns(use);
+        kq_cli_free_columns(&session->common, use);
         kq_cli_timer(&session->common, "loading data %.4f s", kq_monotonic_seconds() - load_start);
         if (!inputs_ok && session->common.store) {
             /* No store, no data: running the rules would report a clean hunt. */

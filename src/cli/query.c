@@ -121,8 +121,7 @@ int kq_cmd_query(int argc, char **argv)
     kq_column_use *use = kq_cli_plan_columns(&common, sources, 1);
     common.column_use = use;
     bool inputs_ok = kq_cli_load_data(catalog, positional + first_data, npositional - first_data, &common);
-    common.column_use = NULL;
-    kq_cli_free_columns(use);
+    kq_cli_free_columns(&common, use);
     kq_cli_timer(&common, "loading data %.4f s", kq_monotonic_seconds() - load_start);
     if (!inputs_ok && common.store) {
         /* The store could not be opened, so there is no data: an empty result would read as a clean one. */

@@ -293,10 +293,65 @@ static int load_file_content(kq_load_context *ctx, const char *path)
     return status;
 }
 
+/* Bytes of a file's start that a probe reads: enough for a CSV header and its first records. */
+#define PROBE_BYTES (64 * 1024)
+
+/*
+ * Tells options->probe which tables the file would feed, from its first
+ * PROBE_BYTES: a CSV file's records there go through the CSV reader into a
+ * catalog of their own. A file whose tables only a full read tells (JSON,
+ * EVTX) is reported as NULL, unless a TABLE=PATH argument names its table.
+ */
+static void probe_file(const char *path, const char *forced_table, const kq_load_options *options)
+{
+    if (forced_table) {
+        options->probe(options->probe_user, forced_table);
+        return;
+    }
+    FILE *stream = fopen(path, "rb");
+    if (!stream)
+        return;
+    char *data = kq_xmalloc(PROBE_BYTES + 1);
+    size_t len = fread(data, 1, PROBE_BYTES, stream);
+    bool whole = len < PROBE_BYTES;
+    fclose(stream);
+    kq_format format = kq_detect_format(path, data, len);
+    if (format == KQ_FORMAT_CSV) {
+        /* Only whole records: a cut one would be read as a short record. */
+        while (!whole && len > 0 && data[len - 1] != '\n')
+            len--;
+        data[len] = '\0';
+        kq_catalog *scratch = kq_catalog_new();
+        kq_load_report report;
+        kq_load_report_init(&report);
+        kq_load_options plain = {.timezone = options->timezone, .threads = 1};
+        kq_file_report *file = add_file_report(&report, path);
+        kq_load_context ctx;
+        if (init_context(&ctx, scratch, &plain, file, NULL))
+            kq_csv_load(&ctx, data, len);
+        for (char *table = file->tables; table && *table;) {
+            char *comma = strchr(table, ',');
+            if (comma)
+                *comma = '\0';
+            options->probe(options->probe_user, table);
+            table = comma ? comma + 1 : NULL;
+        }
+        kq_load_report_free(&report);
+        kq_catalog_free(scratch);
+    } else if (format == KQ_FORMAT_JSON || format == KQ_FORMAT_EVTX) {
+        options->probe(options->probe_user, NULL);
+    }
+    free(data);
+}
+
 /* Loads one regular file. top_level: the file was named on the command line, so an unknown format is an error. */
 static int load_file(kq_catalog *catalog, const char *path, const char *forced_table,
                      const kq_load_options *options, kq_load_report *report, bool top_level)
 {
+    if (options && options->probe) {
+        probe_file(path, forced_table, options);
+        return 0;
+    }
     kq_file_report *file = add_file_report(report, path);
     kq_load_context ctx;
     if (!init_context(&ctx, catalog, options, file, forced_table))
@@ -346,6 +401,15 @@ static int flush_evtx_batch(evtx_batch *batch, kq_catalog *catalog, const char *
     size_t n = batch->count;
     if (n == 0)
         return 0;
+    if (options && options->probe) {
+        for (size_t i = 0; i < n; i++) {
+            options->probe(options->probe_user, forced_table);
+            free(batch->paths[i]);
+        }
+        batch->count = 0;
+        batch->bytes = 0;
+        return 0;
+    }
     int status = 0;
     size_t first = report->count;
     for (size_t i = 0; i < n; i++)

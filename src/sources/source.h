@@ -33,6 +33,11 @@ typedef struct kq_load_options {
     uint64_t flush_rows;
     /* Threads that parse CSV files; 0 means one per online CPU and 1 parses on the calling thread only. */
     int threads;
+    /* When set, nothing is loaded: each file found is reported to probe with each table
+     * it feeds, judged from its first records (a CSV file), or with NULL when only
+     * reading it whole would tell (JSON, EVTX). Folder errors still go to the report. */
+    void (*probe)(void *user, const char *table);
+    void *probe_user;
 } kq_load_options;
 
 /* Distinct skip reasons kept per file (a Windows log can hold dozens of unmapped event ids);

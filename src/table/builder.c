@@ -82,6 +82,8 @@ struct kq_table_builder {
     /* The holder of the strings that the staged rows of an unfinished batch point to, after a stream. */
     kq_batch *carry;
     kq_table *sealed; /* a sealed part's rows, built on its worker thread (kq_table_builder_seal_part) */
+    kq_builder_flush sieve; /* NULL: no sieve (kq_table_builder_set_sieve) */
+    void *sieve_user;
 };
 
 static uint64_t hash_name(const char *name, size_t len)
@@ -615,7 +617,15 @@ static void stream_if_ready(kq_table_builder *b)
         col->ncells = tail;
     }
     b->stats.rows = rows - whole;
+    if (b->sieve)
+        b->sieve(b->sieve_user, table);
     b->stream(b->stream_user, table);
+}
+
+void kq_table_builder_set_sieve(kq_table_builder *b, kq_builder_flush sieve, void *user)
+{
+    b->sieve = sieve;
+    b->sieve_user = user;
 }
 
 void kq_table_builder_set_stream(kq_table_builder *b, kq_builder_flush stream, void *user)
@@ -756,18 +766,23 @@ static bool *grow_columns(kq_table_builder *b, kq_table_builder **parts, size_t 
     return grown;
 }
 
-/* Builds a part's staged rows into its sealed table, in equal batches, on the calling thread. */
-static void seal(kq_table_builder *part)
+/*
+ * Builds a part's staged rows into its sealed table, in equal batches, on the
+ * calling thread, and passes them through builder's sieve.
+ */
+static void seal(kq_table_builder *part, const kq_table_builder *builder)
 {
     part->threads = 1;
     part->sealed = take_staged(part, true);
+    if (builder->sieve)
+        builder->sieve(builder->sieve_user, part->sealed);
 }
 
 bool kq_table_builder_seal_part(kq_table_builder *part, const kq_table_builder *builder)
 {
     if (!builder->stream || builder->flush_rows || !types_settled(builder) || part->sealed)
         return false;
-    seal(part);
+    seal(part, builder);
     return true;
 }
 
@@ -778,12 +793,16 @@ bool kq_table_builder_seal_part(kq_table_builder *part, const kq_table_builder *
  */
 static void append_sealed_parts(kq_table_builder *b, kq_table_builder **parts, size_t count)
 {
-    if (b->stats.rows > 0)
-        b->stream(b->stream_user, take_staged(b, false));
+    if (b->stats.rows > 0) {
+        kq_table *staged = take_staged(b, false);
+        if (b->sieve)
+            b->sieve(b->sieve_user, staged);
+        b->stream(b->stream_user, staged);
+    }
     for (size_t i = 0; i < count; i++) {
         kq_table_builder *part = parts[i];
         if (!part->sealed)
-            seal(part);
+            seal(part, b);
         b->stats.conversion_failures += part->stats.conversion_failures;
         if (part->stats.conversion_failures)
             memcpy(b->stats.last_failure, part->stats.last_failure, sizeof b->stats.last_failure);

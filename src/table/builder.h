@@ -82,6 +82,13 @@ void kq_table_builder_set_flush(kq_table_builder *builder, uint64_t rows, kq_bui
  */
 void kq_table_builder_set_stream(kq_table_builder *builder, kq_builder_flush stream, void *user);
 /*
+ * Installs a sieve that every group of batches passes through before it is
+ * streamed, on the thread that built it: it may drop rows (and batches) that
+ * no query will read. Only streamed batches pass through it; the rows of
+ * kq_table_builder_finish do not. NULL removes it.
+ */
+void kq_table_builder_set_sieve(kq_table_builder *builder, kq_builder_flush sieve, void *user);
+/*
  * Creates an empty builder with the columns, types and column filter of
  * builder, so that a worker thread can stage rows that kq_table_builder_append_parts
  * later adds to it. Columns added to builder afterwards are not in the fork.

@@ -15,6 +15,8 @@ struct kq_catalog {
     catalog_entry *entries;
     size_t count, cap;
     int threads; /* for kq_table_builder_set_threads; 0 = one per online CPU */
+    kq_builder_flush sieve; /* for kq_table_builder_set_sieve; NULL = none */
+    void *sieve_user;
 };
 
 kq_catalog *kq_catalog_new(void)
@@ -22,15 +24,21 @@ kq_catalog *kq_catalog_new(void)
     return kq_xcalloc(1, sizeof(kq_catalog));
 }
 
-void kq_catalog_free(kq_catalog *catalog)
+void kq_catalog_clear(kq_catalog *catalog)
 {
-    if (!catalog)
-        return;
     for (size_t i = 0; i < catalog->count; i++) {
         kq_table_builder_free(catalog->entries[i].builder);
         kq_table_free(catalog->entries[i].table);
         free(catalog->entries[i].name);
     }
+    catalog->count = 0;
+}
+
+void kq_catalog_free(kq_catalog *catalog)
+{
+    if (!catalog)
+        return;
+    kq_catalog_clear(catalog);
     free(catalog->entries);
     free(catalog);
 }
@@ -77,17 +85,8 @@ kq_table_builder *kq_catalog_builder(kq_catalog *catalog, const char *table_name
         kq_table_builder_set_stream(entry->builder, absorb_streamed, catalog);
     }
     kq_table_builder_set_threads(entry->builder, catalog->threads);
+    kq_table_builder_set_sieve(entry->builder, catalog->sieve, catalog->sieve_user);
     return entry->builder;
-}
-
-static bool same_schema(const kq_schema *a, const kq_schema *b)
-{
-    if (a->count != b->count)
-        return false;
-    for (uint32_t i = 0; i < a->count; i++)
-        if (a->fields[i].type != b->fields[i].type || strcmp(a->fields[i].name, b->fields[i].name) != 0)
-            return false;
-    return true;
 }
 
 /* Appends every row of table to builder, matching columns by name. */
@@ -140,12 +139,18 @@ void kq_catalog_set_threads(kq_catalog *catalog, int threads)
     catalog->threads = threads;
 }
 
+void kq_catalog_set_sieve(kq_catalog *catalog, kq_builder_flush sieve, void *user)
+{
+    catalog->sieve = sieve;
+    catalog->sieve_user = user;
+}
+
 /* Adds the rows of a built table to the entry's table: batches streamed while loading, or a finished load. */
 static void absorb_table(catalog_entry *entry, kq_table *built)
 {
     if (entry->table && built->nrows == 0) {
         kq_table_free(built);
-    } else if (entry->table && same_schema(&entry->table->schema, &built->schema)) {
+    } else if (entry->table && kq_schema_same(&entry->table->schema, &built->schema)) {
         /* Batches streamed before, or a second round of loads into the same table: move the new batches over. */
         for (size_t b = 0; b < built->nbatches; b++)
             kq_table_append(entry->table, built->batches[b]);

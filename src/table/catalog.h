@@ -18,11 +18,15 @@ typedef struct kq_catalog kq_catalog;
 
 kq_catalog *kq_catalog_new(void);
 void kq_catalog_free(kq_catalog *catalog);
+/* Drops every table and builder, keeping the settings (threads, sieve). */
+void kq_catalog_clear(kq_catalog *catalog);
 
 /* Returns the builder for a table, creating it (with the built-in schema, if any) on first use. */
 kq_table_builder *kq_catalog_builder(kq_catalog *catalog, const char *table_name);
 /* Sets the threads kq_catalog_finish builds tables on (0: one per online CPU, the default). */
 void kq_catalog_set_threads(kq_catalog *catalog, int threads);
+/* Sets the sieve every builder passes its streamed batches through (kq_table_builder_set_sieve). */
+void kq_catalog_set_sieve(kq_catalog *catalog, kq_builder_flush sieve, void *user);
 void kq_catalog_finish(kq_catalog *catalog);
 
 /* Adds a finished table; the catalog takes ownership. Replaces a table of the same name. */

@@ -310,6 +310,16 @@ void kq_table_free(kq_table *table)
     free(table);
 }
 
+bool kq_schema_same(const kq_schema *a, const kq_schema *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if (a->fields[i].type != b->fields[i].type || strcmp(a->fields[i].name, b->fields[i].name) != 0)
+            return false;
+    return true;
+}
+
 int kq_schema_find(const kq_schema *schema, const char *name, size_t len)
 {
     for (uint32_t i = 0; i < schema->count; i++)

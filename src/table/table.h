@@ -145,6 +145,8 @@ kq_table *kq_table_new(const char *name, const kq_schema *schema);
 void kq_table_append(kq_table *table, kq_batch *batch);
 void kq_table_free(kq_table *table);
 int kq_schema_find(const kq_schema *schema, const char *name, size_t len);
+/* True when a and b have the same column names and types in the same order. */
+bool kq_schema_same(const kq_schema *a, const kq_schema *b);
 kq_schema kq_schema_copy(kq_arena *arena, const kq_schema *schema);
 
 /* ---- built-in table schemas (Defender XDR advanced hunting, Sentinel columns added) ---- */
