@@ -79,8 +79,6 @@ struct kq_table_builder {
     kq_builder_flush stream; /* NULL: no streaming (kq_table_builder_set_stream) */
     void *stream_user;
     uint64_t stream_rows; /* staged rows that start a stream */
-    /* The holder of the strings that the staged rows of an unfinished batch point to, after a stream. */
-    kq_batch *carry;
     kq_table *sealed; /* a sealed part's rows, built on its worker thread (kq_table_builder_seal_part) */
     kq_builder_flush sieve; /* NULL: no sieve (kq_table_builder_set_sieve) */
     void *sieve_user;
@@ -175,8 +173,6 @@ void kq_table_builder_free(kq_table_builder *b)
 {
     if (!b)
         return;
-    if (b->carry)
-        kq_batch_release(b->carry);
     kq_table_free(b->sealed);
     free_cells(b);
     free(b->columns);
@@ -591,6 +587,26 @@ static bool types_settled(const kq_table_builder *b)
 }
 
 /*
+ * Copies the strings and dynamic values of the first `rows` staged rows into
+ * the builder's current arena. A stream calls it for the rows it leaves
+ * staged, so that the arena of the rows it streamed can be freed with them.
+ */
+static void copy_staged_values(kq_table_builder *b, size_t rows)
+{
+    for (size_t c = 0; c < b->ncolumns; c++) {
+        builder_column *col = &b->columns[c];
+        size_t end = col->ncells < rows ? col->ncells : rows;
+        for (size_t r = 0; r < end; r++) {
+            cell *x = &col->cells[r];
+            if (x->kind == CELL_TEXT || x->kind == CELL_JSON_STRING || x->kind == CELL_STRING)
+                x->u.s.ptr = kq_arena_strndup(b->values, x->u.s.ptr, x->u.s.len);
+            else if (x->kind == CELL_DYNAMIC && x->u.d)
+                x->u.d = kq_dyn_copy(b->values, x->u.d);
+        }
+    }
+}
+
+/*
  * Hands the staged rows of whole batches to the stream callback. The rows of
  * an unfinished batch stay staged, and the cell arrays keep their size for
  * the next rows, so a long load does not fault in fresh pages at every stream.
@@ -617,6 +633,7 @@ static void stream_if_ready(kq_table_builder *b)
         col->ncells = tail;
     }
     b->stats.rows = rows - whole;
+    copy_staged_values(b, rows - whole);
     if (b->sieve)
         b->sieve(b->sieve_user, table);
     b->stream(b->stream_user, table);
@@ -1243,17 +1260,11 @@ static kq_table *build_table(kq_table_builder *b, bool keep_cells, bool even)
     kq_table *table = kq_table_new(b->table_name, &schema);
     free(schema.fields);
 
-    /* The holder batch owns the staged strings; every data batch keeps it alive. Rows staged
-     * before a stream may point into the previous holder's strings, so this holder keeps it alive. */
+    /* The holder batch owns the staged strings; every data batch keeps it alive. */
     kq_batch *holder = kq_batch_new(0, NULL, 0);
     kq_arena_free(holder->arena);
     holder->arena = b->values;
     b->values = kq_arena_new(256 * 1024);
-    if (b->carry) {
-        kq_batch_borrow(holder, b->carry);
-        kq_batch_release(b->carry);
-        b->carry = NULL;
-    }
 
     bool *absent = kq_xcalloc(b->ncolumns + 1, sizeof *absent);
     for (size_t c = 0; c < b->ncolumns; c++)
@@ -1276,10 +1287,7 @@ static kq_table *build_table(kq_table_builder *b, bool keep_cells, bool even)
     for (size_t i = 0; i < nbatches; i++)
         kq_table_append(table, batches[i]);
     free(batches);
-    if (b->stream && !b->flush_rows)
-        b->carry = holder; /* the next build's holder takes this reference */
-    else
-        kq_batch_release(holder);
+    kq_batch_release(holder);
     free(absent);
     free(types);
     return table;
@@ -1288,11 +1296,6 @@ static kq_table *build_table(kq_table_builder *b, bool keep_cells, bool even)
 kq_table *kq_table_builder_finish(kq_table_builder *b)
 {
     kq_table *table = build_table(b, false, false);
-    /* No staged row is left to point into the strings of earlier builds. */
-    if (b->carry) {
-        kq_batch_release(b->carry);
-        b->carry = NULL;
-    }
     /* Reset: keep the built-in columns, drop the extra ones and every cell. */
     free_cells(b);
     b->ncolumns = b->schema_count;
