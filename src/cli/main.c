@@ -1,6 +1,7 @@
 /* kqlite: run Sentinel and Defender KQL rules over local endpoint telemetry. */
 #include "cli/cli.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
@@ -92,8 +93,23 @@ static const command_entry *find_command(const char *name)
     return NULL;
 }
 
+/*
+ * Keeps freed memory in the process for the next allocations. A load frees
+ * its batches, CSV pieces and staged cells as it goes. By default glibc maps
+ * blocks above 128 KiB (a bound it raises only after such a block is freed)
+ * and returns them to the kernel on free, so each new block faulted its pages
+ * in again: 600,000 minor faults and 1.5 s of kernel time for the seed rule
+ * over 10 M rows, against 8,300 with these settings.
+ */
+static void keep_freed_memory(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+}
+
 int main(int argc, char **argv)
 {
+    keep_freed_memory();
     move_leading_flags(argc, argv);
     if (argc < 2) {
         print_help(stderr);
