@@ -62,8 +62,8 @@ QUERIES = [
     "DeviceProcessEvents | project ProcessUniqueId, InitiatingProcessSessionId | take 3",
     "DeviceProcessEvents | top-nested 2 of DeviceName by count()",
     "DeviceProcessEvents | make-series n = count() on Timestamp step 1h by DeviceName | take 2",
-    # The load sieve: tables read other than through where clauses stay whole; the rows
-    # kept keep their order; subqueries of other tables run once those are known empty.
+    # The load sieve. Tables read other than through where clauses stay whole, the rows
+    # kept keep their order, and subqueries of other tables run once those are known empty.
     "DeviceProcessEvents | where FileName has 'exe' | take 7",
     "DeviceProcessEvents | where Timestamp > ago(30h) | where FileName !has 'svchost' | count",
     "DeviceProcessEvents | where FileName =~ 'AA_v3.exe' | join kind=inner (DeviceProcessEvents | summarize n = count() by DeviceId) on DeviceId | take 3",
@@ -74,6 +74,10 @@ QUERIES = [
     "DeviceProcessEvents | where rand() < 2 and FileName has 'exe' | count",
     "DeviceProcessEvents | serialize | where row_number() > 3 | take 2",
     "DeviceProcessEvents | where FileName has 'exe' | mv-apply x = pack_array(1, 2) to typeof(long) on (summarize s = sum(x)) | take 2",
+    # A table only the data defines: union isfuzzy=true leaves it out when compiling before
+    # the load, so the sieve must not evaluate the subquery over empty tables.
+    "DeviceProcessEvents | where DeviceName in ((union isfuzzy=true DeviceLogonEvents, CustomHosts | project DeviceName)) | count",
+    "DeviceProcessEvents | where column_ifexists('ProcessUniqueId', long(0)) > 5 | count",
     # Functions of one dictionary coded store column run once per distinct value (exec/eval.c).
     "DeviceProcessEvents | extend a = tolower(DeviceName), b = strcat(FileName, '|', 'x'), c = strlen(AccountName) "
     "| project a, b, c, FileName | take 40",
@@ -109,8 +113,9 @@ def read_example_export():
 
 def write_large_export(folder):
     """Writes 120 copies of the example process export, each an hour older, newest first,
-    beside the example network export."""
+    beside the example network export and a table of one host only the data defines."""
     shutil.copy(ROOT / "examples" / "defender-export" / "DeviceNetworkEvents.csv", folder / "DeviceNetworkEvents.csv")
+    (folder / "CustomHosts.csv").write_text("DeviceName\nfin-wks-014.corp.tailspintoys.com\n", encoding="utf-8")
     header, body = read_example_export()
     stamp = header.index("Timestamp")
     with open(folder / "DeviceProcessEvents.csv", "w", newline="", encoding="utf-8") as f:

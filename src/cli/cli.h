@@ -61,7 +61,8 @@ int kq_cli_common_check(const kq_cli_common *common, const char *command, int nd
  * common->sieve when the queries read some table only through where clauses.
  * Returns NULL (load every column and row) with --all-columns or --strict
  * (every value is then converted and checked), or when a query does not
- * compile that way (it reads a table or column only the data defines).
+ * compile that way (it reads a table or column only the data defines) or
+ * calls column_ifexists for a column outside the built-in schema.
  */
 struct kq_column_use *kq_cli_plan_columns(kq_cli_common *common, const kq_source *const *sources, size_t count);
 /* Frees what kq_cli_plan_columns made, once the data is loaded; use may be NULL. */

@@ -305,6 +305,11 @@ kq_column_use *kq_cli_plan_columns(kq_cli_common *common, const kq_source *const
         kq_diags_init(&diags);
         kq_query *query = kq_compile(sources[i], NULL, &diags);
         kq_diags_free(&diags);
+        /* column_ifexists may read a column only the data defines, which would not load. */
+        if (query && query->guessed_column) {
+            kq_query_free(query);
+            query = NULL;
+        }
         if (!query) {
             kq_sieve_free(sieve);
             kq_column_use_free(use);
@@ -463,10 +468,11 @@ static bool load_sieved(kq_catalog *catalog, char **arguments, int count, const 
         ok = load_arguments(catalog, arguments, count, options, report, false);
     }
     kq_catalog_set_sieve(catalog, NULL, NULL);
-    uint64_t seen, kept;
-    kq_sieve_counts(sieve, &seen, &kept);
-    kq_cli_timer(common, "sieve kept %llu of %llu rows streamed while loading", (unsigned long long)kept,
-                 (unsigned long long)seen);
+    uint64_t seen, kept, passed;
+    kq_sieve_counts(sieve, &seen, &kept, &passed);
+    kq_cli_timer(common, "sieve kept %llu of %llu rows streamed while loading (%llu more streamed into tables it "
+                         "does not cut)", (unsigned long long)kept, (unsigned long long)seen,
+                 (unsigned long long)passed);
     return ok;
 }
 

@@ -11,8 +11,8 @@
  *
  * Running them: each thread borrows a context (a run per query and scratch
  * memory) from a pool. A batch's rows are kept when some chain keeps them.
- * A batch that keeps more than half of its rows stays as it is; the rows
- * kept from the others are copied, in table order, into batches of up to
+ * A batch that keeps more than half of its rows stays as it is. The rows kept
+ * from the others are copied, in table order, into batches of up to
  * KQ_BATCH_ROWS rows that own their strings, and the source batches are freed.
  */
 #include "exec/sieve.h"
@@ -62,6 +62,7 @@ struct kq_sieve {
     pthread_mutex_t lock;        /* guards idle */
     sieve_context *idle;
     _Atomic uint64_t seen, kept;
+    _Atomic uint64_t passed;     /* rows of streamed tables the sieve does not cut */
 };
 
 kq_sieve *kq_sieve_new(int64_t now)
@@ -200,8 +201,9 @@ static void add_chain(kq_sieve *sieve, size_t query, const kq_plan *top, const k
     bool self = false;
     for (size_t r = 0; r < chain.nreads; r++)
         self |= strcmp(chain.reads[r], scan->table_name) == 0;
-    if (self || chain.resolvable == chain.local) {
-        /* A subquery over the chain's own table, or one the walk cannot follow: never taken as empty. */
+    if (self || chain.resolvable == chain.local || sieve->queries[query]->guessed_table) {
+        /* A subquery over the chain's own table, one the walk cannot follow, or one that may read
+         * a table union isfuzzy=true left out without the data: never taken as empty. */
         chain.resolvable = chain.local;
         for (size_t r = 0; r < chain.nreads; r++)
             free(chain.reads[r]);
@@ -360,6 +362,7 @@ void kq_sieve_unresolve(kq_sieve *sieve)
     }
     atomic_store(&sieve->seen, 0);
     atomic_store(&sieve->kept, 0);
+    atomic_store(&sieve->passed, 0);
 }
 
 static sieve_context *take_context(kq_sieve *sieve)
@@ -514,8 +517,10 @@ void kq_sieve_table(void *user, kq_table *table)
     for (size_t i = 0; i < sieve->ntables && !entry; i++)
         if (strcmp(sieve->tables[i].name, table->name) == 0)
             entry = &sieve->tables[i];
-    if (!entry || !chains_run(entry, false) || !kq_schema_same(entry->schema, &table->schema))
+    if (!entry || !chains_run(entry, false) || !kq_schema_same(entry->schema, &table->schema)) {
+        atomic_fetch_add(&sieve->passed, table->nrows);
         return;
+    }
     sieve_context *context = take_context(sieve);
     kq_arena_reset(context->rows);
     batch_rows *kept = kq_arena_alloc(context->rows, table->nbatches * sizeof *kept);
@@ -558,10 +563,11 @@ void kq_sieve_table(void *user, kq_table *table)
     return_context(sieve, context);
 }
 
-void kq_sieve_counts(const kq_sieve *sieve, uint64_t *seen, uint64_t *kept)
+void kq_sieve_counts(const kq_sieve *sieve, uint64_t *seen, uint64_t *kept, uint64_t *passed)
 {
     *seen = sieve ? atomic_load(&sieve->seen) : 0;
     *kept = sieve ? atomic_load(&sieve->kept) : 0;
+    *passed = sieve ? atomic_load(&sieve->passed) : 0;
 }
 
 void kq_sieve_free(kq_sieve *sieve)

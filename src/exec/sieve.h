@@ -57,8 +57,8 @@ void kq_sieve_unresolve(kq_sieve *sieve);
  * compiled schema, is left as it is.
  */
 void kq_sieve_table(void *user, kq_table *table);
-/* Rows the sieve looked at and rows it kept, over every table so far. */
-void kq_sieve_counts(const kq_sieve *sieve, uint64_t *seen, uint64_t *kept);
+/* Rows the sieve looked at and kept, and streamed rows of tables it does not cut, over every table so far. */
+void kq_sieve_counts(const kq_sieve *sieve, uint64_t *seen, uint64_t *kept, uint64_t *passed);
 void kq_sieve_free(kq_sieve *sieve);
 
 #endif

@@ -339,8 +339,11 @@ static kq_expr *bind_column_ifexists(binder *b, const kq_ast *ast, const kq_sche
     found->name = use_column ? row->fields[column].name : NULL;
     found->next = b->found_columns;
     b->found_columns = found;
-    if (!use_column)
+    if (!use_column) {
+        if (column < 0 && !b->catalog)
+            b->query->guessed_column = true;
         return fallback;
+    }
     if (row->fields[column].type != fallback->type) {
         kq_bind_error(b, fallback->start, fallback->end,
                       "column '%s' is %s, but this default value is %s: give column_ifexists a default of the column's type",

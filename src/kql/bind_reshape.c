@@ -213,8 +213,10 @@ kq_plan *binder_union(binder *b, kq_plan *first, const kq_ast *op)
     }
     bool ok = true, fuzzy = op->flags & 2;
     for (uint32_t i = 0; i < op->nkids; i++) {
-        if (fuzzy && union_leg_missing(b, op->kids[i]))
+        if (fuzzy && union_leg_missing(b, op->kids[i])) {
+            b->query->guessed_table = b->query->guessed_table || !b->catalog;
             continue;
+        }
         if (!bind_union_input(b, op->kids[i], inputs, &count, names, cap))
             ok = false;
     }

@@ -300,6 +300,11 @@ typedef struct kq_query {
     const char **tables;     /* distinct table names the query reads */
     size_t ntables;
     bool scalar_result;      /* the query is a scalar expression; root returns it as print_0 */
+    /* Bound without a catalog, column_ifexists took its default for a column the data may
+     * have (guessed_column), or union isfuzzy=true left out a table the data may define
+     * (guessed_table). Compiled again over the loaded tables, the query can read more. */
+    bool guessed_column;
+    bool guessed_table;
 } kq_query;
 
 #endif
