@@ -16,13 +16,18 @@
  * a function other than rand() and new_guid() on constants. now() and ago()
  * qualify, because a query reads one "now" throughout.
  */
+bool kq_function_is_random(const kq_function *fn)
+{
+    return strcmp(fn->name, "rand") == 0 || strcmp(fn->name, "new_guid") == 0;
+}
+
 bool kq_expr_is_constant(const kq_expr *e)
 {
     if (e->kind == KQ_EXPR_CONST)
         return true;
     if (e->kind != KQ_EXPR_CALL || !e->fn)
         return false;
-    if (strcmp(e->fn->name, "rand") == 0 || strcmp(e->fn->name, "new_guid") == 0)
+    if (kq_function_is_random(e->fn))
         return false;
     for (int a = 0; a < e->nargs; a++)
         if (!kq_expr_is_constant(e->args[a]))

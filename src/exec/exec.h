@@ -138,6 +138,8 @@ kq_op *kq_op_datatable(kq_run *run, const kq_plan *plan);
 kq_op *kq_op_where(kq_run *run, const kq_plan *plan, kq_op *input);
 /* Returns true when e has one value on every row (constants, and calls on them other than rand and new_guid). */
 bool kq_expr_is_constant(const kq_expr *e);
+/* True for a function that returns another value on every call (rand, new_guid). */
+bool kq_function_is_random(const kq_function *fn);
 /* Returns true when the comparison e (has, ==, in, ...) is false on every row of batch, from its terms. */
 bool kq_terms_exclude(const kq_expr *e, kq_batch *batch);
 

@@ -75,11 +75,20 @@ kq_sieve *kq_sieve_new(int64_t now)
     return sieve;
 }
 
-static sieve_table *table_entry(kq_sieve *sieve, const char *name)
+static sieve_table *find_table(const kq_sieve *sieve, const char *name)
 {
     for (size_t i = 0; i < sieve->ntables; i++)
         if (strcmp(sieve->tables[i].name, name) == 0)
             return &sieve->tables[i];
+    return NULL;
+}
+
+/* Returns the entry of the named table, adding it on first use. */
+static sieve_table *table_entry(kq_sieve *sieve, const char *name)
+{
+    sieve_table *found = find_table(sieve, name);
+    if (found)
+        return found;
     kq_grow((void **)&sieve->tables, &sieve->tables_cap, sieve->ntables + 1, sizeof *sieve->tables);
     sieve_table *table = &sieve->tables[sieve->ntables++];
     memset(table, 0, sizeof *table);
@@ -92,7 +101,7 @@ static bool calls_random(const kq_expr *e)
 {
     if (!e)
         return false;
-    if (e->kind == KQ_EXPR_CALL && e->fn && (strcmp(e->fn->name, "rand") == 0 || strcmp(e->fn->name, "new_guid") == 0))
+    if (e->kind == KQ_EXPR_CALL && e->fn && kq_function_is_random(e->fn))
         return true;
     for (int i = 0; i < e->nargs; i++)
         if (calls_random(e->args[i]))
@@ -438,22 +447,30 @@ static batch_rows sift_batch(kq_sieve *sieve, sieve_context *context, const siev
     uint32_t n = batch->nrows;
     batch_rows out = {false, NULL, 0};
     uint8_t *keep = kq_arena_alloc(context->rows, n ? n : 1);
-    memset(keep, 0, n ? n : 1);
+    /* The rows no chain has kept yet, in row order; each chain runs over a copy of them. */
+    uint32_t *undecided = kq_arena_alloc(context->rows, (n ? n : 1) * sizeof *undecided);
     uint32_t *candidates = kq_arena_alloc(context->rows, (n ? n : 1) * sizeof *candidates);
-    uint32_t nkept = 0;
-    for (size_t c = 0; c < table->nchains && nkept < n; c++) {
-        uint32_t ncandidates = 0;
-        for (uint32_t r = 0; r < n; r++)
-            if (!keep[r])
-                candidates[ncandidates++] = r;
+    for (uint32_t r = 0; r < n; r++)
+        undecided[r] = r;
+    uint32_t nundecided = n;
+    for (size_t c = 0; c < table->nchains && nundecided > 0; c++) {
+        memcpy(candidates, undecided, nundecided * sizeof *candidates);
+        uint32_t ncandidates = nundecided;
         if (!run_chain(sieve, context, &table->chains[c], batch, candidates, &ncandidates)) {
             out.whole = true;
             return out;
         }
+        if (ncandidates == 0)
+            continue;
         for (uint32_t i = 0; i < ncandidates; i++)
             keep[candidates[i]] = 1;
-        nkept += ncandidates;
+        uint32_t left = 0;
+        for (uint32_t i = 0; i < nundecided; i++)
+            if (!keep[undecided[i]])
+                undecided[left++] = undecided[i];
+        nundecided = left;
     }
+    uint32_t nkept = n - nundecided;
     /* Copying most of a batch frees little memory and costs the copy. */
     if (nkept > n / 2) {
         out.whole = true;
@@ -513,19 +530,16 @@ void kq_sieve_table(void *user, kq_table *table)
     kq_sieve *sieve = user;
     if (!sieve || sieve->off || table->nbatches == 0)
         return;
-    const sieve_table *entry = NULL;
-    for (size_t i = 0; i < sieve->ntables && !entry; i++)
-        if (strcmp(sieve->tables[i].name, table->name) == 0)
-            entry = &sieve->tables[i];
+    const sieve_table *entry = find_table(sieve, table->name);
     if (!entry || !chains_run(entry, false) || !kq_schema_same(entry->schema, &table->schema)) {
         atomic_fetch_add(&sieve->passed, table->nrows);
         return;
     }
     sieve_context *context = take_context(sieve);
     kq_arena_reset(context->rows);
-    batch_rows *kept = kq_arena_alloc(context->rows, table->nbatches * sizeof *kept);
+    batch_rows *sifted = kq_arena_alloc(context->rows, table->nbatches * sizeof *sifted);
     for (size_t b = 0; b < table->nbatches; b++)
-        kept[b] = sift_batch(sieve, context, entry, table->batches[b]);
+        sifted[b] = sift_batch(sieve, context, entry, table->batches[b]);
 
     /* The output reuses the table's batch list: a batch kept whole moves down in place. */
     pending_rows pending = {kq_xcalloc(KQ_BATCH_ROWS, sizeof(kq_batch *)), kq_xcalloc(KQ_BATCH_ROWS, sizeof(uint32_t)), 0};
@@ -533,21 +547,21 @@ void kq_sieve_table(void *user, kq_table *table)
     uint64_t before = table->nrows;
     for (size_t b = 0; b < table->nbatches; b++) {
         kq_batch *batch = table->batches[b];
-        if (kept[b].whole) {
+        if (sifted[b].whole) {
             flush_pending(&pending, &out);
             kq_table_append(&out, batch);
             continue;
         }
-        for (uint32_t i = 0; i < kept[b].n; i++) {
+        for (uint32_t i = 0; i < sifted[b].n; i++) {
             if (pending.n == KQ_BATCH_ROWS)
                 flush_pending(&pending, &out);
             pending.sources[pending.n] = batch;
-            pending.rows[pending.n++] = kept[b].rows[i];
+            pending.rows[pending.n++] = sifted[b].rows[i];
         }
     }
     flush_pending(&pending, &out);
     for (size_t b = 0; b < table->nbatches; b++)
-        if (!kept[b].whole)
+        if (!sifted[b].whole)
             kq_batch_release(table->batches[b]);
     free(table->batches);
     table->batches = out.batches;

@@ -606,6 +606,14 @@ static void copy_staged_values(kq_table_builder *b, size_t rows)
     }
 }
 
+/* Passes table through the sieve, if any, then hands it to the stream callback. */
+static void sieve_and_stream(kq_table_builder *b, kq_table *table)
+{
+    if (b->sieve)
+        b->sieve(b->sieve_user, table);
+    b->stream(b->stream_user, table);
+}
+
 /*
  * Hands the staged rows of whole batches to the stream callback. The rows of
  * an unfinished batch stay staged, and the cell arrays keep their size for
@@ -634,9 +642,7 @@ static void stream_if_ready(kq_table_builder *b)
     }
     b->stats.rows = rows - whole;
     copy_staged_values(b, rows - whole);
-    if (b->sieve)
-        b->sieve(b->sieve_user, table);
-    b->stream(b->stream_user, table);
+    sieve_and_stream(b, table);
 }
 
 void kq_table_builder_set_sieve(kq_table_builder *b, kq_builder_flush sieve, void *user)
@@ -810,12 +816,8 @@ bool kq_table_builder_seal_part(kq_table_builder *part, const kq_table_builder *
  */
 static void append_sealed_parts(kq_table_builder *b, kq_table_builder **parts, size_t count)
 {
-    if (b->stats.rows > 0) {
-        kq_table *staged = take_staged(b, false);
-        if (b->sieve)
-            b->sieve(b->sieve_user, staged);
-        b->stream(b->stream_user, staged);
-    }
+    if (b->stats.rows > 0)
+        sieve_and_stream(b, take_staged(b, false));
     for (size_t i = 0; i < count; i++) {
         kq_table_builder *part = parts[i];
         if (!part->sealed)
