@@ -152,9 +152,9 @@ def compare(kqlite, name, args, data, command="query"):
         ("subqueries' tables taken as empty, then checked",
          run(kqlite, args, data, {"KQLITE_SIEVE_NO_PROBE": "1"}, command=command)),
     ]
-    for how, other in others:
+    for variant, other in others:
         if other != plain:
-            print(f"FAIL {name} over {' '.join(data)}: the result changes with {how} "
+            print(f"FAIL {name} over {' '.join(data)}: the result changes with {variant} "
                   f"(exit {plain[0]} vs {other[0]})")
             return True, False
     return False, plain[0] == 0 and bool(plain[1].strip())

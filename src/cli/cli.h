@@ -59,10 +59,11 @@ int kq_cli_common_check(const kq_cli_common *common, const char *command, int nd
  * Works out which columns the queries read by compiling them against the
  * built-in schemas, so that kq_cli_load_data skips the rest, and sets
  * common->sieve when the queries read some table only through where clauses.
- * Returns NULL (load every column and row) with --all-columns or --strict
- * (every value is then converted and checked), or when a query does not
- * compile that way (it reads a table or column only the data defines) or
- * calls column_ifexists for a column outside the built-in schema.
+ * Returns NULL (load every column and row) with --all-columns or --strict,
+ * because every value is then converted and checked. Also returns NULL when
+ * a query does not compile that way (it reads a table or column only the
+ * data defines), or calls column_ifexists for a column outside the built-in
+ * schema.
  */
 struct kq_column_use *kq_cli_plan_columns(kq_cli_common *common, const kq_source *const *sources, size_t count);
 /* Frees what kq_cli_plan_columns made, once the data is loaded; use may be NULL. */

@@ -297,10 +297,10 @@ static int load_file_content(kq_load_context *ctx, const char *path)
 #define PROBE_BYTES (64 * 1024)
 
 /*
- * Tells options->probe which tables the file would feed, from its first
+ * Reports to options->probe which tables the file would feed, from its first
  * PROBE_BYTES: a CSV file's records there go through the CSV reader into a
- * catalog of their own. A file whose tables only a full read tells (JSON,
- * EVTX) is reported as NULL, unless a TABLE=PATH argument names its table.
+ * catalog of their own. A file whose tables are known only from a full read
+ * (JSON, EVTX) is reported as NULL, unless a TABLE=PATH argument names its table.
  */
 static void probe_file(const char *path, const char *forced_table, const kq_load_options *options)
 {
